@@ -1,0 +1,126 @@
+//! Located messages about input a user wrote: `file:line:column: message`, then a hint.
+
+use std::fmt;
+
+/// One problem in a file the user gave us, with where it is and what would be allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The file as the user named it.
+    pub file: String,
+    /// 1-based; 0 when the problem concerns the whole file.
+    pub line: u64,
+    /// 1-based; 0 when the problem concerns the whole file.
+    pub column: u64,
+    pub message: String,
+    /// What is allowed instead, or a "did you mean".
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(
+        file: impl Into<String>,
+        line: u64,
+        column: u64,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            file: file.into(),
+            line,
+            column,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    /// A problem with the file as a whole (unreadable, not UTF-8).
+    pub fn whole_file(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic::new(file, 0, 0, message)
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: error: {}", self.file, self.message)?;
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: error: {}",
+                self.file, self.line, self.column, self.message
+            )?;
+        }
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The closest of `candidates` to `word`, when it is close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let word = word.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&word, &c.to_ascii_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len().max(word.len()) / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_location_and_help() {
+        let d = Diagnostic::new("a.yaml", 3, 7, "unknown carrier `dad`")
+            .with_help("known carriers: dada, sftc");
+        assert_eq!(
+            d.to_string(),
+            "a.yaml:3:7: error: unknown carrier `dad`\n  help: known carriers: dada, sftc"
+        );
+        assert_eq!(
+            Diagnostic::whole_file("b.yaml", "not UTF-8").to_string(),
+            "b.yaml: error: not UTF-8"
+        );
+    }
+
+    #[test]
+    fn suggests_close_words_only() {
+        assert_eq!(
+            did_you_mean("stauts", ["status", "steps", "after"]),
+            Some("status")
+        );
+        assert_eq!(
+            did_you_mean("Dad", ["dada", "sftc", "sandbox"]),
+            Some("dada")
+        );
+        assert_eq!(did_you_mean("zzzzzz", ["status", "steps"]), None);
+    }
+}

@@ -1,0 +1,11 @@
+//! `simulate`: plays a delivery order through its life on WeChat's immediate-delivery platform.
+//!
+//! Data flows one way: files → validated plan → timed execution → report.
+
+pub mod carriers;
+pub mod diag;
+pub mod scenario;
+pub mod secret;
+pub mod sign;
+pub mod statuses;
+pub mod yaml;
