@@ -4,6 +4,8 @@
 
 pub mod carriers;
 pub mod diag;
+pub mod emulator;
+pub mod plan;
 pub mod scenario;
 pub mod secret;
 pub mod sign;

@@ -1,1 +1,5 @@
+//! Integration tests: the real binary against the real emulator, over loopback.
 
+mod common;
+mod emulator;
+mod run;

@@ -1,0 +1,101 @@
+//! The validated plan: what a run will send, to whom, and when. Built by `scenario` from files,
+//! consumed by `runner` (and printed by `simulate plan`). Nothing in a plan needs checking again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::carriers::Carrier;
+use crate::secret::Secret;
+use crate::statuses::Status;
+
+/// Every scenario of a run, all valid.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The carrier table's version, carried into reports.
+    pub carriers_version: String,
+    pub scenarios: Vec<ScenarioPlan>,
+}
+
+/// One order's life, as one file describes it.
+#[derive(Debug, Clone)]
+pub struct ScenarioPlan {
+    /// `name:` or, by default, the file name without extension.
+    pub name: String,
+    /// The file as the user named it (or as found inside a named folder).
+    pub file: String,
+    pub carrier: Arc<Carrier>,
+    /// With `{{…}}` templates expanded for this run.
+    pub shop_order_id: String,
+    pub shopid: String,
+    pub appsecret: Secret,
+    pub steps: Vec<StepPlan>,
+}
+
+/// One status change.
+#[derive(Debug, Clone)]
+pub struct StepPlan {
+    /// 0-based position in the scenario.
+    pub index: usize,
+    pub status: Status,
+    /// When to send, from the start of the run (the sum of `after:` so far), before `--speed`.
+    pub at: Duration,
+    pub action_msg: String,
+    pub expect: Expect,
+    /// False when the scenario skipped the transition check for this step on purpose.
+    pub checked: bool,
+    /// Where the step is written (1-based line), for messages.
+    pub line: u64,
+}
+
+/// What a step must get back for it to pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// `errcode` absent or 0 and `resultcode` 0.
+    Ok,
+    /// This exact platform `errcode`.
+    Errcode(i64),
+    /// `errcode` 0 and this exact carrier `resultcode`.
+    Resultcode(i64),
+    /// `errcode` 0 and any non-zero `resultcode`: the carrier said no.
+    Rejected,
+}
+
+impl Expect {
+    /// Whether an answer with these codes meets the expectation.
+    pub fn met_by(self, errcode: i64, resultcode: i64) -> bool {
+        match self {
+            Expect::Ok => errcode == 0 && resultcode == 0,
+            Expect::Errcode(code) => errcode == code,
+            Expect::Resultcode(code) => errcode == 0 && resultcode == code,
+            Expect::Rejected => errcode == 0 && resultcode != 0,
+        }
+    }
+}
+
+impl std::fmt::Display for Expect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Expect::Ok => f.write_str("ok"),
+            Expect::Errcode(code) => write!(f, "errcode {code}"),
+            Expect::Resultcode(code) => write!(f, "resultcode {code}"),
+            Expect::Rejected => f.write_str("rejected by the carrier"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expectations() {
+        assert!(Expect::Ok.met_by(0, 0));
+        assert!(!Expect::Ok.met_by(0, 2003));
+        assert!(!Expect::Ok.met_by(930565, 0));
+        assert!(Expect::Errcode(930565).met_by(930565, 0));
+        assert!(Expect::Resultcode(2003).met_by(0, 2003));
+        assert!(!Expect::Resultcode(2003).met_by(0, 1));
+        assert!(Expect::Rejected.met_by(0, 1));
+        assert!(!Expect::Rejected.met_by(0, 0));
+    }
+}
