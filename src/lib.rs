@@ -4,6 +4,7 @@
 
 pub mod carriers;
 pub mod diag;
+pub mod duration;
 pub mod emulator;
 pub mod plan;
 pub mod scenario;
