@@ -1911,6 +1911,62 @@ mod tests {
         assert!(errs[2].contains("comes after the order ended"));
     }
 
+    #[test]
+    fn bom_and_crlf_are_fine() {
+        let plan = ok(
+            "\u{feff}carrier: dada\r\nshop_order_id: x\r\nsteps:\r\n  - status: 102\r\n    action_msg: 骑手已接单\r\n",
+        );
+        assert_eq!(plan.steps[0].action_msg, "骑手已接单");
+        assert_eq!(plan.steps[0].line, 4);
+    }
+
+    #[test]
+    fn odd_inputs_never_panic() {
+        let odd = [
+            "~",
+            "[]",
+            "{}",
+            "42",
+            "\"text\"",
+            "? [a, b]\n: c\n",
+            "~: 1\n",
+            "1: 2\n",
+            "*x\n",
+            "&a [*a]\n",
+            "a: !!binary aGVsbG8=\n",
+            "carrier: !custom dada\n",
+            "steps: !!map {}\n",
+            "<<: {carrier: dada}\nshop_order_id: x\nsteps: [{status: 102}]\n",
+            "carrier: dada\nshop_order_id: x\nsteps: [{status: 102, after: 1e400}]\n",
+            "carrier: dada\nshop_order_id: x\nsteps: [{status: 99999999999999999999999999999999999999}]\n",
+            "carrier: dada\nshop_order_id: x\nsteps: [{status: 102, after: .inf}]\n",
+            "carrier: dada\nshop_order_id: x\nsteps: [{status: 102, after: \"1.9999999999999999999999h\"}]\n",
+            "carrier: dada\nshop_order_id: \"${\"\nsteps: [{status: 102, action_msg: \"}}{{${}\"}]\n",
+            "carrier: dada\nshop_order_id: \"{{}}{{é}}${é}\"\nsteps: [{status: 102}]\n",
+            "\t\tcarrier: dada\n",
+            "carrier: 'dada\n",
+            "%YAML 1.2\n---\ncarrier: dada\n",
+            "\0",
+        ];
+        for text in odd {
+            let _ = check(text);
+        }
+        // Every prefix of a real scenario, and every line dropped from it.
+        let text = match std::fs::read_to_string(root().join("scenarios/dada_happy_path.yaml")) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        };
+        for (end, _) in text.char_indices().step_by(7) {
+            let _ = check(&text[..end]);
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        for skip in 0..lines.len() {
+            let mut copy = lines.clone();
+            copy.remove(skip);
+            let _ = check(&copy.join("\n"));
+        }
+    }
+
     // --- files and folders ---
 
     fn write(path: &Path, text: &str) {
