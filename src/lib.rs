@@ -2,11 +2,18 @@
 //!
 //! Data flows one way: files → validated plan → timed execution → report.
 
+pub mod app;
 pub mod carriers;
+pub mod cli;
+pub mod client;
+pub mod describe;
 pub mod diag;
 pub mod duration;
 pub mod emulator;
+pub mod exit;
 pub mod plan;
+pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod secret;
 pub mod sign;

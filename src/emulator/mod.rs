@@ -1,1 +1,268 @@
 //! An embedded stand-in for WeChat's immediate-delivery platform and the carriers' test systems.
+//!
+//! It answers the token endpoints and the business APIs (`order/add`, `pre_add`, `get`,
+//! `cancel`, `realmock_update_order`, `test_update_order`, `delivery/getall`, `shop/get`) with
+//! the platform's codes, pushes `update_waybill_status` events to a merchant URL, injects
+//! reproducible faults, and shows every order's history under `/__simulate/orders`.
+//! Supported statuses and transitions come only from the [`Carriers`] it is given.
+
+mod api;
+mod conn;
+mod faults;
+mod orders;
+mod push;
+mod server;
+mod tokens;
+mod wire;
+
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+
+pub use faults::{Faults, parse_faults};
+pub use push::PushFormat;
+
+use crate::carriers::Carriers;
+use crate::secret::Secret;
+
+/// The documented development app, configured when no `--app` is given.
+pub const DEV_APPID: &str = "wxsimulate0000dev";
+/// Its app secret (public on purpose: it only opens the local emulator).
+pub const DEV_SECRET: &str = "simulate-dev-secret";
+
+/// How long `shutdown` waits for open connections before cutting them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Everything that shapes the emulator's behaviour.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// appid → app secret.
+    pub apps: Vec<(String, Secret)>,
+    pub token_ttl: Duration,
+    /// Realmock/test updates on an unknown order create it at 101 first.
+    pub auto_create: bool,
+    /// The merchant's push URL; no pushes without it.
+    pub callback: Option<String>,
+    pub callback_format: PushFormat,
+    /// Per push attempt.
+    pub push_timeout: Duration,
+    pub push_attempts: u32,
+    pub faults: Faults,
+    /// Seeds the fault draw.
+    pub seed: u64,
+    /// How far `action_time` may be from now.
+    pub max_clock_skew: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            apps: vec![(DEV_APPID.to_owned(), Secret::new(DEV_SECRET))],
+            token_ttl: Duration::from_secs(7200),
+            auto_create: false,
+            callback: None,
+            callback_format: PushFormat::Json,
+            push_timeout: Duration::from_secs(5),
+            push_attempts: 3,
+            faults: Faults::default(),
+            seed: 0,
+            max_clock_skew: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Parses `APPID:SECRET` (for a clap value parser). The secret may itself contain `:`.
+pub fn parse_app(text: &str) -> Result<(String, Secret), String> {
+    let Some((appid, secret)) = text.split_once(':') else {
+        return Err("expected APPID:SECRET, e.g. wxsimulate0000dev:simulate-dev-secret".into());
+    };
+    let appid = appid.trim();
+    if appid.is_empty() || appid.chars().any(char::is_whitespace) {
+        return Err("the appid before `:` must be non-empty and without spaces".into());
+    }
+    if secret.is_empty() {
+        return Err(format!("the secret after `{appid}:` is empty"));
+    }
+    Ok((appid.to_owned(), Secret::new(secret)))
+}
+
+/// A running emulator. Dropping it stops the server (without waiting); prefer [`shutdown`].
+///
+/// [`shutdown`]: Emulator::shutdown
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    stop_server: Option<oneshot::Sender<()>>,
+    // Dropping this sender stops every push worker.
+    stop_pushes: Option<watch::Sender<bool>>,
+    task: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl Emulator {
+    /// Binds `addr` (port 0 picks a free port), starts serving in the background and returns.
+    pub async fn start(
+        addr: SocketAddr,
+        carriers: Arc<Carriers>,
+        config: Config,
+    ) -> io::Result<Emulator> {
+        Emulator::start_with_log(addr, carriers, config, false).await
+    }
+
+    async fn start_with_log(
+        addr: SocketAddr,
+        carriers: Arc<Carriers>,
+        config: Config,
+        log: bool,
+    ) -> io::Result<Emulator> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (stop_pushes, stop_rx) = watch::channel(false);
+        let pusher = match &config.callback {
+            Some(url) => Some(
+                push::Pusher::new(
+                    url.clone(),
+                    config.callback_format,
+                    config.push_timeout,
+                    config.push_attempts,
+                    stop_rx,
+                )
+                .map_err(io::Error::other)?,
+            ),
+            None => None,
+        };
+        let shared = Arc::new(server::Shared::new(carriers, config, log, pusher));
+        let app =
+            server::router(shared.clone()).into_make_service_with_connect_info::<conn::Conn>();
+        let (stop_server, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(conn::Listener::new(listener), app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(Emulator {
+            addr,
+            shared,
+            stop_server: Some(stop_server),
+            stop_pushes: Some(stop_pushes),
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT` (a wildcard bind is reached through loopback).
+    pub fn base_url(&self) -> String {
+        let ip = match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A valid token for the first configured app, issued in-process (no credentials needed).
+    pub fn issue_token(&self) -> Secret {
+        self.shared.tokens.issue_local()
+    }
+
+    /// Stops accepting, lets open calls finish (up to 5 s), stops pushes, and waits.
+    pub async fn shutdown(mut self) {
+        self.stop_pushes.take();
+        if let Some(stop) = self.stop_server.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => tracing::warn!("emulator stopped with an error: {e}"),
+                Ok(Err(e)) => tracing::warn!("emulator task failed: {e}"),
+                Err(_) => task.abort(),
+            }
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        self.stop_pushes.take();
+        if let Some(stop) = self.stop_server.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// `simulate serve`: runs until Ctrl-C or SIGTERM, logging one line per call to stderr.
+pub async fn serve(addr: SocketAddr, carriers: Arc<Carriers>, config: Config) -> io::Result<()> {
+    let emulator = Emulator::start_with_log(addr, carriers, config, true).await?;
+    {
+        let mut out = io::stdout().lock();
+        writeln!(
+            out,
+            "simulate emulator listening on http://{}",
+            emulator.local_addr()
+        )?;
+        writeln!(out, "ready")?;
+        out.flush()?;
+    }
+    wait_for_stop_signal().await?;
+    eprintln!("simulate emulator: stopping");
+    emulator.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_stop_signal() -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_app_splits_at_the_first_colon() {
+        let Ok((appid, secret)) = parse_app("wx123:se:cret") else {
+            panic!()
+        };
+        assert_eq!(appid, "wx123");
+        assert_eq!(secret.expose(), "se:cret");
+        assert!(parse_app("wx123").is_err());
+        assert!(parse_app(":secret").is_err());
+        assert!(parse_app("wx123:").is_err());
+        assert!(parse_app("wx 1:s").is_err());
+    }
+
+    #[test]
+    fn config_defaults_match_the_platform() {
+        let config = Config::default();
+        assert_eq!(config.apps.len(), 1);
+        assert_eq!(config.apps[0].0, DEV_APPID);
+        assert_eq!(config.token_ttl, Duration::from_secs(7200));
+        assert_eq!(config.push_timeout, Duration::from_secs(5));
+        assert_eq!(config.push_attempts, 3);
+        assert!(config.faults.is_none());
+        assert!(!config.auto_create);
+        assert_eq!(config.callback_format, PushFormat::Json);
+        assert_eq!(config.max_clock_skew, Duration::from_secs(600));
+        // Secrets never print.
+        assert!(!format!("{config:?}").contains(DEV_SECRET));
+    }
+}

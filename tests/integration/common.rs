@@ -1,1 +1,189 @@
+//! Shared helpers: start the real emulator on loopback, run the real binary against it.
 
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use simulate::carriers::Carriers;
+use simulate::emulator::{Config, Emulator};
+use simulate::secret::Secret;
+
+/// The public test secrets; no output of ours may contain them.
+pub const SECRETS: [&str; 3] = [
+    "d80400f91e156f63b38886e616d84590",
+    "1c6f40492d6d89caaad80b85f7d31670",
+    "simulate-dev-secret",
+];
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn scenario(name: &str) -> PathBuf {
+    repo().join("scenarios").join(name)
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    repo().join("tests").join("fixtures").join(name)
+}
+
+/// A running emulator with a token for it.
+pub struct Platform {
+    pub emulator: Emulator,
+    pub token: Secret,
+}
+
+impl Platform {
+    pub async fn start() -> Platform {
+        Platform::with(Config {
+            auto_create: true,
+            ..Config::default()
+        })
+        .await
+    }
+
+    pub async fn with(config: Config) -> Platform {
+        let carriers = Arc::new(Carriers::builtin().expect("built-in carriers"));
+        let emulator = Emulator::start("127.0.0.1:0".parse().unwrap(), carriers, config)
+            .await
+            .expect("emulator starts");
+        let token = emulator.issue_token();
+        Platform { emulator, token }
+    }
+
+    pub fn url(&self) -> String {
+        self.emulator.base_url()
+    }
+
+    /// `simulate` pointed at this emulator with a valid token.
+    pub fn simulate(&self) -> Sim {
+        Sim::new()
+            .args(["--endpoint", &self.url()])
+            .env("WECHAT_ACCESS_TOKEN", self.token.expose())
+    }
+
+    /// Every order the emulator knows, as its inspection endpoint reports them.
+    pub async fn orders(&self) -> serde_json::Value {
+        reqwest::get(format!("{}/__simulate/orders", self.url()))
+            .await
+            .expect("inspection answers")
+            .json()
+            .await
+            .expect("inspection is JSON")
+    }
+
+    /// How many business calls (any verdict) the emulator received.
+    pub async fn calls_received(&self) -> usize {
+        let orders = self.orders().await;
+        let list = orders_list(&orders);
+        list.iter()
+            .map(|o| {
+                o["history"]
+                    .as_array()
+                    .map_or(0, |h| h.iter().filter(|e| e.get("api").is_some()).count())
+            })
+            .sum()
+    }
+}
+
+/// The array of orders in an inspection answer (bare array or `{"orders": […]}`).
+pub fn orders_list(value: &serde_json::Value) -> Vec<serde_json::Value> {
+    value
+        .as_array()
+        .or_else(|| value["orders"].as_array())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A `simulate` command line, run off the async runtime.
+pub struct Sim {
+    command: Command,
+}
+
+/// What a finished `simulate` did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub took: Duration,
+}
+
+impl Run {
+    pub fn all_output(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    pub fn assert_no_secrets(&self, extra: &[&str]) {
+        let text = self.all_output();
+        for secret in SECRETS.iter().chain(extra) {
+            assert!(!text.contains(secret), "output leaks a secret:\n{text}");
+        }
+    }
+}
+
+impl Sim {
+    pub fn new() -> Sim {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_simulate"));
+        command
+            .env_remove("WECHAT_ACCESS_TOKEN")
+            .env_remove("SIMULATE_ENDPOINT")
+            .env_remove("RUST_LOG")
+            .env("NO_COLOR", "1")
+            .current_dir(repo())
+            .stdin(Stdio::null());
+        Sim { command }
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Sim
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        self.command.args(args);
+        self
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<std::ffi::OsStr>) -> Sim {
+        self.command.arg(arg);
+        self
+    }
+
+    pub fn path(self, path: &Path) -> Sim {
+        self.arg(path)
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Sim {
+        self.command.env(key, value);
+        self
+    }
+
+    pub async fn run(mut self) -> Run {
+        tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let Output {
+                status,
+                stdout,
+                stderr,
+            } = self.command.output().expect("simulate runs");
+            Run {
+                code: status.code().unwrap_or(-1),
+                stdout: String::from_utf8_lossy(&stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&stderr).into_owned(),
+                took: started.elapsed(),
+            }
+        })
+        .await
+        .expect("runner thread")
+    }
+}
+
+/// Writes a scenario into a temporary folder and returns its path.
+pub fn write_scenario(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, text).expect("write scenario");
+    path
+}

@@ -1,0 +1,379 @@
+//! From a parsed command line to an exit code: files → validated plan → timed execution → report.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use clap::Parser;
+use tokio::sync::{mpsc, watch};
+
+use crate::carriers::Carriers;
+use crate::cli::{
+    CheckArgs, Cli, ColorChoice, Command, GlobalArgs, LangChoice, PushFormatChoice, RunArgs,
+    ServeArgs,
+};
+use crate::client::{Client, Timeouts};
+use crate::diag::Diagnostic;
+use crate::emulator::{self, Emulator};
+use crate::exit;
+use crate::plan::Plan;
+use crate::report::{self, Console, Style};
+use crate::runner::{self, RunOptions};
+use crate::scenario::{self, LoadContext};
+use crate::secret::Secret;
+use crate::statuses::Lang;
+
+/// The whole program; `main` only turns the result into the process's exit code.
+pub fn main() -> u8 {
+    let cli = match parse_args(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap prints help and version to stdout with success, usage errors to stderr.
+            let _ = error.print();
+            return if error.use_stderr() {
+                exit::INVALID
+            } else {
+                exit::OK
+            };
+        }
+    };
+    init_tracing(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return exit::COULD_NOT_RUN;
+        }
+    };
+    runtime.block_on(dispatch(cli))
+}
+
+/// Parses the command line. `simulate --speed 10 run x.yaml` is read as `simulate run --speed
+/// 10 x.yaml`: options may come before the subcommand's name.
+pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    let cli = Cli::try_parse_from(&args)?;
+    let named = |word: &std::path::Path| {
+        ["run", "check", "serve"]
+            .iter()
+            .any(|c| word == std::path::Path::new(c))
+    };
+    match cli.run.paths.first() {
+        Some(first) if cli.command.is_none() && named(first) => {
+            let mut reordered = args;
+            if let Some(at) = reordered
+                .iter()
+                .skip(1)
+                .position(|a| std::path::Path::new(a) == first)
+            {
+                let word = reordered.remove(at + 1);
+                reordered.insert(1, word);
+            }
+            Cli::try_parse_from(reordered)
+        }
+        _ => Ok(cli),
+    }
+}
+
+async fn dispatch(cli: Cli) -> u8 {
+    let global = cli.global;
+    match cli.command {
+        Some(Command::Run(args)) => run(&global, args).await,
+        Some(Command::Check(args)) => check(&global, &args),
+        Some(Command::Serve(args)) => serve(&global, args).await,
+        None if cli.run.paths.is_empty() => {
+            eprintln!(
+                "error: no scenario given\n\nUsage: simulate [OPTIONS] <PATH>...\n       simulate --help"
+            );
+            exit::INVALID
+        }
+        None => run(&global, cli.run).await,
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "warn,simulate=debug",
+        _ => "warn,simulate=trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn load_carriers(global: &GlobalArgs) -> Result<Carriers, u8> {
+    Carriers::load(global.carriers.as_deref()).map_err(|problems| {
+        print_problems(&problems, "in the carrier file");
+        exit::INVALID
+    })
+}
+
+fn print_problems(problems: &[Diagnostic], context: &str) {
+    let mut text = String::new();
+    for problem in problems {
+        text.push_str(&problem.to_string());
+        text.push('\n');
+    }
+    let files: std::collections::BTreeSet<&str> =
+        problems.iter().map(|p| p.file.as_str()).collect();
+    text.push_str(&format!(
+        "{} problem{} {context} ({} file{}); nothing was sent\n",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        files.len(),
+        if files.len() == 1 { "" } else { "s" },
+    ));
+    eprint!("{text}");
+}
+
+fn load_plan(global: &GlobalArgs, paths: &[std::path::PathBuf]) -> Result<Plan, u8> {
+    let carriers = load_carriers(global)?;
+    let ctx = LoadContext::from_process_env(chrono::Utc::now());
+    scenario::load_plan(paths, &carriers, &ctx).map_err(|problems| {
+        print_problems(&problems, "in the scenarios");
+        exit::INVALID
+    })
+}
+
+fn check(global: &GlobalArgs, args: &CheckArgs) -> u8 {
+    match load_plan(global, &args.paths) {
+        Ok(plan) => {
+            let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
+            if !global.quiet {
+                for scenario in &plan.scenarios {
+                    report::print(&format!(
+                        "ok  {} ({}, {} steps)\n",
+                        scenario.file,
+                        scenario.carrier.id,
+                        scenario.steps.len()
+                    ));
+                }
+            }
+            report::print(&format!(
+                "{} scenario{} and {steps} steps are valid (carrier table {})\n",
+                plan.scenarios.len(),
+                if plan.scenarios.len() == 1 { "" } else { "s" },
+                plan.carriers_version
+            ));
+            exit::OK
+        }
+        Err(code) => code,
+    }
+}
+
+fn style(choice: ColorChoice) -> Style {
+    let color = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    };
+    Style { color }
+}
+
+async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
+    let plan = match load_plan(global, &args.paths) {
+        Ok(plan) => plan,
+        Err(code) => return code,
+    };
+    let timeouts = Timeouts {
+        connect: args.connect_timeout,
+        total: args.timeout,
+    };
+    // Kept alive for the whole run when --local.
+    let mut local: Option<Emulator> = None;
+    let (endpoint, token) = if args.local {
+        let carriers = match load_carriers(global) {
+            Ok(c) => Arc::new(c),
+            Err(code) => return code,
+        };
+        let config = emulator::Config {
+            auto_create: true,
+            callback: args.callback.clone(),
+            ..emulator::Config::default()
+        };
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        match Emulator::start(addr, carriers, config).await {
+            Ok(started) => {
+                let endpoint = started.base_url();
+                let token = started.issue_token();
+                local = Some(started);
+                (endpoint, token)
+            }
+            Err(error) => {
+                eprintln!("error: cannot start the local emulator: {error}");
+                return exit::COULD_NOT_RUN;
+            }
+        }
+    } else {
+        match args
+            .access_token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            Some(token) => (args.endpoint.clone(), Secret::new(token)),
+            None => {
+                eprintln!(
+                    "error: no access token\n  help: pass --access-token TOKEN or set WECHAT_ACCESS_TOKEN; \
+                     or add --local to run against the embedded emulator (no token, no network)"
+                );
+                return exit::COULD_NOT_RUN;
+            }
+        }
+    };
+    let client = match Client::new(&endpoint, token, timeouts) {
+        Ok(client) => client,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return exit::COULD_NOT_RUN;
+        }
+    };
+    let console = Console {
+        style: style(global.color),
+        quiet: global.quiet,
+        lang: match args.lang {
+            LangChoice::En => Lang::En,
+            LangChoice::Zh => Lang::Zh,
+        },
+    };
+    if !global.quiet {
+        let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
+        let target = if local.is_some() {
+            format!("the LOCAL EMULATOR at {endpoint} (not WeChat)")
+        } else {
+            endpoint.clone()
+        };
+        report::print(&format!(
+            "simulate: {} scenario{}, {steps} steps against {target}; carrier table {}{}\n",
+            plan.scenarios.len(),
+            if plan.scenarios.len() == 1 { "" } else { "s" },
+            plan.carriers_version,
+            if args.speed == 1.0 {
+                String::new()
+            } else {
+                format!(", speed ×{}", args.speed)
+            }
+        ));
+    }
+
+    let (cancel_tx, cancel_rx) = watch::channel(false);
+    let signals = tokio::spawn(async move {
+        wait_for_interrupt().await;
+        let _ = cancel_tx.send(true);
+    });
+    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
+    let printer_plan = plan.clone();
+    let printer = tokio::spawn(async move {
+        while let Some(event) = events_rx.recv().await {
+            if let Some(line) = console.event_line(&printer_plan, &event) {
+                report::print(&format!("{line}\n"));
+            }
+        }
+    });
+    let record = runner::run(
+        &plan,
+        &client,
+        RunOptions { speed: args.speed },
+        events_tx,
+        cancel_rx,
+    )
+    .await;
+    signals.abort();
+    let _ = printer.await;
+    report::print(&console.summary(&plan, &record));
+    if let Some(emulator) = local {
+        emulator.shutdown().await;
+    }
+    report::exit_code(&record)
+}
+
+/// Ctrl-C anywhere; SIGTERM too on Unix.
+async fn wait_for_interrupt() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn serve(global: &GlobalArgs, args: ServeArgs) -> u8 {
+    let carriers = match load_carriers(global) {
+        Ok(c) => Arc::new(c),
+        Err(code) => return code,
+    };
+    let mut config = emulator::Config {
+        token_ttl: args.token_ttl,
+        auto_create: args.auto_create,
+        callback: args.callback,
+        callback_format: match args.callback_format {
+            PushFormatChoice::Json => emulator::PushFormat::Json,
+            PushFormatChoice::Xml => emulator::PushFormat::Xml,
+        },
+        seed: args.seed,
+        ..emulator::Config::default()
+    };
+    if !args.apps.is_empty() {
+        config.apps = args.apps;
+    }
+    if let Some(faults) = args.faults {
+        config.faults = faults;
+    }
+    match emulator::serve(args.addr, carriers, config).await {
+        Ok(()) => exit::OK,
+        Err(error) => {
+            eprintln!("error: cannot serve on {}: {error}", args.addr);
+            exit::COULD_NOT_RUN
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        match parse_args(args.iter().map(std::ffi::OsString::from).collect()) {
+            Ok(cli) => cli,
+            Err(error) => panic!("{args:?}: {error}"),
+        }
+    }
+
+    #[test]
+    fn options_may_come_before_the_subcommand() {
+        let cli = parse(&["simulate", "--speed", "10", "run", "a.yaml"]);
+        let Some(Command::Run(run)) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(run.speed, 10.0);
+        assert_eq!(run.paths, [std::path::PathBuf::from("a.yaml")]);
+        let cli = parse(&["simulate", "-q", "check", "a.yaml"]);
+        assert!(matches!(cli.command, Some(Command::Check(_))));
+        assert!(cli.global.quiet);
+        let cli = parse(&["simulate", "a.yaml", "b.yaml"]);
+        assert!(cli.command.is_none());
+        assert_eq!(cli.run.paths.len(), 2);
+    }
+}

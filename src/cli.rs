@@ -1,0 +1,232 @@
+//! The command line, as clap types. Doc comments are the help text.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::duration::parse_duration;
+use crate::emulator;
+
+const ABOUT: &str =
+    "Play delivery orders through their life on WeChat's immediate-delivery platform";
+
+const LONG_ABOUT: &str = "\
+Play delivery orders through their life on WeChat's immediate-delivery platform.
+
+simulate reads YAML scenarios, checks every step against what the carrier supports, then sends
+each status change at its time through WeChat's realmock_update_order API (test_update_order for
+the sandbox) and reports what happened.
+
+Examples:
+  simulate --local scenarios/dada_happy_path.yaml --speed 60
+  simulate check scenarios/
+  WECHAT_ACCESS_TOKEN=… simulate scenarios/sf_happy_path.yaml
+  simulate serve --addr 127.0.0.1:8080";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "simulate",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = crate::exit::HELP,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// `simulate PATH…` is `simulate run PATH…`.
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate, then send every step at its time (the default command)
+    Run(RunArgs),
+    /// Validate scenarios and send nothing
+    Check(CheckArgs),
+    /// Run the embedded WeChat emulator as an HTTP server
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// A carrier file that replaces or extends the built-in carrier profiles
+    #[arg(long, global = true, value_name = "FILE")]
+    pub carriers: Option<PathBuf>,
+
+    /// Print only failures and the final verdict
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// More detail on stderr (-v debug, -vv trace); RUST_LOG overrides
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// When to use colours (NO_COLOR is honoured)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LangChoice {
+    En,
+    Zh,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Scenario files, or folders (every *.yaml / *.yml inside)
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// The platform's base URL
+    #[arg(
+        long,
+        env = "SIMULATE_ENDPOINT",
+        default_value = "https://api.weixin.qq.com"
+    )]
+    pub endpoint: String,
+
+    /// WeChat access token for the calls
+    #[arg(
+        long,
+        env = "WECHAT_ACCESS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub access_token: Option<String>,
+
+    /// Run against the embedded emulator on a loopback port: no token, no network
+    /// (--endpoint and --access-token are then ignored)
+    #[arg(long)]
+    pub local: bool,
+
+    /// With --local: the merchant URL that receives update_waybill_status pushes
+    #[arg(long, requires = "local", value_name = "URL")]
+    pub callback: Option<String>,
+
+    /// Divide every delay by F (60 plays a minute in a second)
+    #[arg(long, default_value_t = 1.0, value_parser = parse_speed, value_name = "F")]
+    pub speed: f64,
+
+    /// Give up connecting after this long
+    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    pub connect_timeout: Duration,
+
+    /// Give up on a call (connect, send, answer) after this long
+    #[arg(long, default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+
+    /// Language of status labels in the output
+    #[arg(long, value_enum, default_value_t = LangChoice::En)]
+    pub lang: LangChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Scenario files, or folders (every *.yaml / *.yml inside)
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free one)
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// App credentials the token endpoints accept (repeatable); default: the documented
+    /// development pair wxsimulate0000dev:simulate-dev-secret
+    #[arg(long = "app", value_name = "APPID:SECRET", value_parser = emulator::parse_app)]
+    pub apps: Vec<(String, crate::secret::Secret)>,
+
+    /// Lifetime of issued access tokens
+    #[arg(long, default_value = "7200s", value_parser = parse_duration, value_name = "DURATION")]
+    pub token_ttl: Duration,
+
+    /// A status update for an unknown order creates it first (at 101)
+    #[arg(long)]
+    pub auto_create: bool,
+
+    /// The merchant URL that receives update_waybill_status pushes
+    #[arg(long, value_name = "URL")]
+    pub callback: Option<String>,
+
+    /// Format of the pushes
+    #[arg(long, value_enum, default_value_t = PushFormatChoice::Json)]
+    pub callback_format: PushFormatChoice,
+
+    /// Fault rates for resilience testing, e.g. "errcode=-1:0.1,http503:0.05,drop:0.02"
+    #[arg(long, value_parser = emulator::parse_faults, value_name = "SPEC")]
+    pub faults: Option<emulator::Faults>,
+
+    /// Seed for the fault sequence (same seed, same sequence)
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PushFormatChoice {
+    Json,
+    Xml,
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    let speed: f64 = text
+        .trim()
+        .trim_end_matches('x')
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number; use e.g. 2, 10 or 0.5"))?;
+    if speed.is_finite() && speed > 0.0 && speed <= 1_000_000.0 {
+        Ok(speed)
+    } else {
+        Err(format!(
+            "`{text}` is out of range; the speed must be above 0 and at most 1000000"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_bare_path_means_run() {
+        let cli = Cli::try_parse_from(["simulate", "a.yaml", "--speed", "10"]);
+        let Ok(cli) = cli else { panic!("{cli:?}") };
+        assert!(cli.command.is_none());
+        assert_eq!(cli.run.paths, [PathBuf::from("a.yaml")]);
+        assert_eq!(cli.run.speed, 10.0);
+    }
+
+    #[test]
+    fn speeds_are_positive_numbers() {
+        assert_eq!(parse_speed("60"), Ok(60.0));
+        assert_eq!(parse_speed("2x"), Ok(2.0));
+        assert!(parse_speed("0").is_err());
+        assert!(parse_speed("-1").is_err());
+        assert!(parse_speed("fast").is_err());
+        assert!(parse_speed("inf").is_err());
+    }
+}

@@ -1,0 +1,260 @@
+//! The HTTP side of a step: one signed status update to the platform, and what came back.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::carriers::Call;
+use crate::secret::{self, Secret};
+
+/// The JSON body of `realmock_update_order` / `test_update_order`: exactly the documented
+/// fields, numbers as numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateOrder {
+    pub shopid: String,
+    pub shop_order_id: String,
+    pub action_time: i64,
+    pub order_status: u16,
+    pub action_msg: String,
+    /// Only realmock is signed; the sandbox call has no such field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery_sign: Option<String>,
+}
+
+/// The platform's answer: `errcode` is WeChat's, `resultcode` the carrier's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Answer {
+    pub errcode: i64,
+    pub errmsg: String,
+    pub resultcode: i64,
+    pub resultmsg: String,
+}
+
+impl Answer {
+    /// `errcode` absent or 0 and `resultcode` 0.
+    pub fn is_success(&self) -> bool {
+        self.errcode == 0 && self.resultcode == 0
+    }
+}
+
+/// Why a call got no usable answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    #[error("cannot connect to {endpoint}: {detail}")]
+    Connect { endpoint: String, detail: String },
+    #[error("no answer within {}", crate::duration::format_duration(*.0))]
+    Timeout(Duration),
+    #[error("HTTP {status}: {excerpt}")]
+    Http { status: u16, excerpt: String },
+    #[error("unreadable answer: {0}")]
+    Body(String),
+    #[error("request failed: {0}")]
+    Other(String),
+}
+
+/// Timeouts for every call.
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub connect: Duration,
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(5),
+            total: Duration::from_secs(15),
+        }
+    }
+}
+
+/// A client for one endpoint and one access token.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    endpoint: String,
+    token: Secret,
+    timeouts: Timeouts,
+}
+
+impl Client {
+    pub fn new(endpoint: &str, token: Secret, timeouts: Timeouts) -> Result<Client, CallError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeouts.connect)
+            .timeout(timeouts.total)
+            .user_agent(concat!("simulate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| CallError::Other(e.to_string()))?;
+        Ok(Client {
+            http,
+            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            token,
+            timeouts,
+        })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// Sends one status update and reads the answer.
+    pub async fn update_order(&self, call: Call, body: &UpdateOrder) -> Result<Answer, CallError> {
+        let url = format!("{}{}", self.endpoint, call.path());
+        tracing::debug!(call = call.name(), body = ?body, "sending");
+        let response = self
+            .http
+            .post(&url)
+            .query(&[("access_token", self.token.expose())])
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| self.classify(e))?;
+        tracing::debug!(http_status = status.as_u16(), body = %self.redact(&text), "answer");
+        if !status.is_success() {
+            return Err(CallError::Http {
+                status: status.as_u16(),
+                excerpt: excerpt(&self.redact(&text)),
+            });
+        }
+        parse_answer(&text).map_err(|detail| {
+            CallError::Body(format!("{detail}: {}", excerpt(&self.redact(&text))))
+        })
+    }
+
+    /// Turns a reqwest error into ours, without the URL (it carries the access token).
+    fn classify(&self, error: reqwest::Error) -> CallError {
+        if error.is_timeout() {
+            return CallError::Timeout(self.timeouts.total);
+        }
+        let is_connect = error.is_connect();
+        let detail = self.redact(&error_chain(&error.without_url()));
+        if is_connect {
+            CallError::Connect {
+                endpoint: self.endpoint.clone(),
+                detail,
+            }
+        } else if error_chain_mentions_timeout(&detail) {
+            CallError::Timeout(self.timeouts.connect)
+        } else {
+            CallError::Other(detail)
+        }
+    }
+
+    fn redact(&self, text: &str) -> String {
+        secret::redact(text, &[&self.token])
+    }
+}
+
+#[derive(Deserialize)]
+struct RawAnswer {
+    errcode: Option<i64>,
+    errmsg: Option<String>,
+    resultcode: Option<i64>,
+    resultmsg: Option<String>,
+}
+
+/// Reads an answer body. `errcode` may be absent (success); without `errcode` or `resultcode`
+/// the answer says nothing about the outcome, which we refuse to count as success.
+pub fn parse_answer(text: &str) -> Result<Answer, String> {
+    let raw: RawAnswer =
+        serde_json::from_str(text).map_err(|e| format!("not the JSON we expect ({e})"))?;
+    let errcode = raw.errcode.unwrap_or(0);
+    let resultcode = match (raw.resultcode, errcode) {
+        (Some(code), _) => code,
+        (None, 0) if raw.errcode.is_some() => 0,
+        (None, 0) => return Err("neither errcode nor resultcode in the answer".to_owned()),
+        (None, _) => 0,
+    };
+    Ok(Answer {
+        errcode,
+        errmsg: raw.errmsg.unwrap_or_default(),
+        resultcode,
+        resultmsg: raw.resultmsg.unwrap_or_default(),
+    })
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn error_chain_mentions_timeout(text: &str) -> bool {
+    text.to_ascii_lowercase().contains("timed out")
+}
+
+fn excerpt(text: &str) -> String {
+    const MAX: usize = 200;
+    let text = text.trim();
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_follow_the_two_level_model() {
+        assert_eq!(
+            parse_answer(r#"{"resultcode":0,"resultmsg":"ok"}"#),
+            Ok(Answer {
+                errcode: 0,
+                errmsg: String::new(),
+                resultcode: 0,
+                resultmsg: "ok".into()
+            })
+        );
+        let rejected = parse_answer(r#"{"errcode":0,"resultcode":2003,"resultmsg":"签名错误"}"#);
+        assert_eq!(
+            rejected.map(|a| (a.is_success(), a.resultcode)),
+            Ok((false, 2003))
+        );
+        let platform = parse_answer(r#"{"errcode":930565,"errmsg":"order finished"}"#);
+        assert_eq!(
+            platform.map(|a| (a.is_success(), a.errcode)),
+            Ok((false, 930565))
+        );
+        assert_eq!(
+            parse_answer(r#"{"errcode":0,"errmsg":"ok"}"#).map(|a| a.is_success()),
+            Ok(true)
+        );
+        assert!(parse_answer(r#"{"hello":1}"#).is_err());
+        assert!(parse_answer("<html>").is_err());
+    }
+
+    #[test]
+    fn body_has_exactly_the_documented_fields() {
+        let body = UpdateOrder {
+            shopid: "test_shop_id".into(),
+            shop_order_id: "订单001".into(),
+            action_time: 1_700_000_000,
+            order_status: 102,
+            action_msg: "骑手已接单".into(),
+            delivery_sign: None,
+        };
+        let json = serde_json::to_string(&body).unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"{"shopid":"test_shop_id","shop_order_id":"订单001","action_time":1700000000,"order_status":102,"action_msg":"骑手已接单"}"#
+        );
+    }
+
+    #[test]
+    fn excerpts_are_short() {
+        let long = "x".repeat(500);
+        assert_eq!(excerpt(&long).chars().count(), 201);
+    }
+}

@@ -1,0 +1,337 @@
+//! Injected faults: the flakiness of the real test environments, on purpose and reproducibly.
+//!
+//! Syntax (`--faults`): comma-separated `NAME:RATE` items, rates in `[0, 1]` or as `N%`, plus an
+//! optional `slow_delay=DURATION`. Names: `-1` (also `errcode=-1`), `45011`, `930556` (also
+//! `errcode=45011`, ...), `http500`, `http503`, `slow`, `drop`. `none` or an empty text means no
+//! faults. Example: `errcode=-1:0.1,45011:5%,http503:0.1,slow:0.2,drop:0.05,slow_delay=2s`.
+//!
+//! One number is drawn per business call, in arrival order, from a generator seeded with
+//! `Config::seed`, and the rates are laid end to end in the order above, so each call gets at
+//! most one fault and the same seed with the same calls gives the same faults.
+
+use std::fmt;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// How often each fault happens (probability per business call, 0.0 to 1.0; they must add up
+/// to at most 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Faults {
+    /// `errcode` -1, "system error".
+    pub system_error: f64,
+    /// `errcode` 45011, the minute quota.
+    pub minute_quota: f64,
+    /// `errcode` 930556, the carrier timed out.
+    pub carrier_timeout: f64,
+    /// HTTP 500 with no JSON.
+    pub http500: f64,
+    /// HTTP 503 with no JSON (seen from SF's test environment).
+    pub http503: f64,
+    /// The answer comes after `slow_delay` (then the call is processed normally).
+    pub slow: f64,
+    /// The connection is closed without an answer (the call has no effect).
+    pub drop: f64,
+    pub slow_delay: Duration,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            system_error: 0.0,
+            minute_quota: 0.0,
+            carrier_timeout: 0.0,
+            http500: 0.0,
+            http503: 0.0,
+            slow: 0.0,
+            drop: 0.0,
+            slow_delay: Duration::from_secs(2),
+        }
+    }
+}
+
+/// One fault, as drawn for a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fault {
+    Errcode(i64),
+    Http(u16),
+    Slow(Duration),
+    Drop,
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Errcode(code) => write!(f, "errcode {code}"),
+            Fault::Http(status) => write!(f, "http {status}"),
+            Fault::Slow(delay) => write!(f, "slow {} ms", delay.as_millis()),
+            Fault::Drop => f.write_str("dropped connection"),
+        }
+    }
+}
+
+impl Faults {
+    /// No fault has a non-zero rate.
+    pub fn is_none(&self) -> bool {
+        self.table().iter().all(|(rate, _)| *rate <= 0.0)
+    }
+
+    // The fixed order in which rates are laid out on [0, 1); changing it changes which fault a
+    // seed produces, so it is part of the reproducibility promise.
+    fn table(&self) -> [(f64, Fault); 7] {
+        [
+            (self.system_error, Fault::Errcode(-1)),
+            (self.minute_quota, Fault::Errcode(45_011)),
+            (self.carrier_timeout, Fault::Errcode(930_556)),
+            (self.http500, Fault::Http(500)),
+            (self.http503, Fault::Http(503)),
+            (self.drop, Fault::Drop),
+            (self.slow, Fault::Slow(self.slow_delay)),
+        ]
+    }
+
+    fn pick(&self, draw: f64) -> Option<Fault> {
+        let mut edge = 0.0;
+        for (rate, fault) in self.table() {
+            edge += rate;
+            if draw < edge {
+                return Some(fault);
+            }
+        }
+        None
+    }
+}
+
+impl fmt::Display for Faults {
+    /// The `--faults` text that gives these faults back.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_none() {
+            return f.write_str("none");
+        }
+        let names = [
+            "errcode=-1",
+            "45011",
+            "930556",
+            "http500",
+            "http503",
+            "drop",
+            "slow",
+        ];
+        let mut items: Vec<String> = self
+            .table()
+            .iter()
+            .zip(names)
+            .filter(|((rate, _), _)| *rate > 0.0)
+            .map(|((rate, _), name)| format!("{name}:{rate}"))
+            .collect();
+        if self.slow > 0.0 {
+            items.push(format!("slow_delay={}ms", self.slow_delay.as_millis()));
+        }
+        f.write_str(&items.join(","))
+    }
+}
+
+/// Parses the `--faults` syntax described in this module's documentation.
+pub fn parse_faults(text: &str) -> Result<Faults, String> {
+    let mut faults = Faults::default();
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("none") {
+        return Ok(faults);
+    }
+    for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        if let Some(value) = item
+            .strip_prefix("slow_delay=")
+            .or_else(|| item.strip_prefix("slow_delay:"))
+        {
+            faults.slow_delay = parse_duration(value)?;
+            continue;
+        }
+        let Some((name, rate)) = item.rsplit_once(':') else {
+            return Err(format!(
+                "fault `{item}` needs a rate, e.g. `{item}:0.1` or `{item}:10%`"
+            ));
+        };
+        let rate = parse_rate(rate).map_err(|e| format!("fault `{item}`: {e}"))?;
+        let name = name.trim();
+        let code = name
+            .strip_prefix("errcode=")
+            .or_else(|| name.strip_prefix("errcode"))
+            .unwrap_or(name);
+        let slot = match code {
+            "-1" => &mut faults.system_error,
+            "45011" => &mut faults.minute_quota,
+            "930556" => &mut faults.carrier_timeout,
+            "http500" | "500" => &mut faults.http500,
+            "http503" | "503" => &mut faults.http503,
+            "slow" => &mut faults.slow,
+            "drop" => &mut faults.drop,
+            _ => {
+                return Err(format!(
+                    "unknown fault `{name}`; known: -1, 45011, 930556 (optionally as errcode=N), \
+                     http500, http503, slow, drop, and slow_delay=DURATION"
+                ));
+            }
+        };
+        *slot = rate;
+    }
+    let total: f64 = faults.table().iter().map(|(rate, _)| rate).sum();
+    if total > 1.0 + 1e-9 {
+        return Err(format!(
+            "fault rates add up to {total}, more than 1 (each call gets at most one fault)"
+        ));
+    }
+    Ok(faults)
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    let (number, scale) = match text.strip_suffix('%') {
+        Some(n) => (n.trim(), 100.0),
+        None => (text, 1.0),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a rate (use 0.1 or 10%)"))?;
+    let rate = value / scale;
+    if !(0.0..=1.0).contains(&rate) {
+        return Err(format!("rate `{text}` is outside 0..1 (0%..100%)"));
+    }
+    Ok(rate)
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit_ms) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1000.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60_000.0)
+    } else {
+        return Err(format!(
+            "slow_delay `{text}` needs a unit: ms, s or m (e.g. 500ms, 2s)"
+        ));
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 && v * unit_ms < 3_600_000.0 => {
+            Ok(Duration::from_secs_f64(v * unit_ms / 1000.0))
+        }
+        _ => Err(format!(
+            "slow_delay `{text}` is not a duration under an hour"
+        )),
+    }
+}
+
+/// The seeded draw, one per business call.
+pub(crate) struct Dice {
+    faults: Faults,
+    rng: Mutex<StdRng>,
+}
+
+impl Dice {
+    pub fn new(faults: Faults, seed: u64) -> Dice {
+        Dice {
+            faults,
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+        }
+    }
+
+    /// Draws for one call. Always draws, even with no faults configured, so that the sequence
+    /// depends only on how many calls came before.
+    pub fn roll(&self) -> Option<Fault> {
+        let draw: f64 = self
+            .rng
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .random();
+        self.faults.pick(draw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let faults = parse_faults(
+            "errcode=-1:0.1,45011:0.05,930556:0.05,http500:0.1,http503:0.1,slow:0.2,drop:0.05,slow_delay=2s",
+        );
+        let Ok(faults) = faults else {
+            panic!("{faults:?}")
+        };
+        assert_eq!(faults.system_error, 0.1);
+        assert_eq!(faults.minute_quota, 0.05);
+        assert_eq!(faults.carrier_timeout, 0.05);
+        assert_eq!(faults.http500, 0.1);
+        assert_eq!(faults.http503, 0.1);
+        assert_eq!(faults.slow, 0.2);
+        assert_eq!(faults.drop, 0.05);
+        assert_eq!(faults.slow_delay, Duration::from_secs(2));
+        assert_eq!(parse_faults(&faults.to_string()), Ok(faults));
+    }
+
+    #[test]
+    fn accepts_percentages_and_short_names() {
+        let Ok(faults) = parse_faults("-1:10%, drop:0.5, slow_delay=250ms") else {
+            panic!()
+        };
+        assert_eq!(faults.system_error, 0.1);
+        assert_eq!(faults.drop, 0.5);
+        assert_eq!(faults.slow_delay, Duration::from_millis(250));
+        assert_eq!(parse_faults("none"), Ok(Faults::default()));
+        assert_eq!(parse_faults(""), Ok(Faults::default()));
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_mean() {
+        for bad in [
+            "drop",
+            "drop:2",
+            "drop:-0.1",
+            "teleport:0.1",
+            "drop:0.6,http500:0.6",
+            "slow_delay=2",
+            "slow:x",
+        ] {
+            let result = parse_faults(bad);
+            assert!(result.is_err(), "{bad} gave {result:?}");
+        }
+        let Err(message) = parse_faults("teleport:0.1") else {
+            panic!()
+        };
+        assert!(message.contains("http503"), "{message}");
+    }
+
+    #[test]
+    fn same_seed_same_faults() {
+        let Ok(faults) = parse_faults("-1:0.2,http500:0.2,drop:0.2") else {
+            panic!()
+        };
+        let a = Dice::new(faults.clone(), 7);
+        let b = Dice::new(faults.clone(), 7);
+        let c = Dice::new(faults, 8);
+        let run = |d: &Dice| (0..50).map(|_| d.roll()).collect::<Vec<_>>();
+        let first = run(&a);
+        assert_eq!(first, run(&b));
+        assert_ne!(first, run(&c));
+        assert!(first.contains(&None));
+        assert!(first.contains(&Some(Fault::Drop)));
+    }
+
+    #[test]
+    fn no_faults_never_fire() {
+        let dice = Dice::new(Faults::default(), 1);
+        assert!((0..100).all(|_| dice.roll().is_none()));
+        let always = Dice::new(
+            Faults {
+                http503: 1.0,
+                ..Faults::default()
+            },
+            1,
+        );
+        assert!((0..100).all(|_| always.roll() == Some(Fault::Http(503))));
+    }
+}

@@ -1,0 +1,243 @@
+//! The router: token endpoints, business APIs (with faults), inspection, and the access log.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+use super::Config;
+use super::api::{self, Api};
+use super::conn::Conn;
+use super::faults::{Dice, Fault};
+use super::orders::Book;
+use super::push::Pusher;
+use super::tokens::{Issued, Tokens};
+use super::wire::{Reply, Verdict, now_rfc3339, query_param, redact_query};
+use crate::carriers::Carriers;
+use crate::secret::Secret;
+
+/// State shared by every handler and push worker.
+pub(crate) struct Shared {
+    pub carriers: Arc<Carriers>,
+    pub tokens: Tokens,
+    pub dice: Dice,
+    pub book: Arc<Mutex<Book>>,
+    pub pusher: Option<Pusher>,
+    pub auto_create: bool,
+    pub max_clock_skew: Duration,
+    /// The Mini Program the pushes are addressed to (the first configured app).
+    pub appid: String,
+    /// App secrets and carrier appsecrets, redacted from anything kept or logged.
+    secrets: Vec<Secret>,
+    /// Log one line per call to stderr (`simulate serve`), not in-process.
+    log: bool,
+}
+
+impl Shared {
+    pub fn new(
+        carriers: Arc<Carriers>,
+        config: Config,
+        log: bool,
+        pusher: Option<Pusher>,
+    ) -> Shared {
+        let mut secrets: Vec<Secret> = config.apps.iter().map(|(_, s)| s.clone()).collect();
+        secrets.extend(carriers.all().iter().map(|c| c.account.appsecret.clone()));
+        let appid = config
+            .apps
+            .first()
+            .map(|(id, _)| id.clone())
+            .unwrap_or_else(|| super::DEV_APPID.to_owned());
+        Shared {
+            tokens: Tokens::new(config.apps, config.token_ttl),
+            dice: Dice::new(config.faults, config.seed),
+            book: Arc::new(Mutex::new(Book::default())),
+            pusher,
+            auto_create: config.auto_create,
+            max_clock_skew: config.max_clock_skew,
+            appid,
+            carriers,
+            secrets,
+            log,
+        }
+    }
+
+    /// Every secret a kept request body must not show: configured secrets, the caller's token
+    /// and every live token.
+    pub fn redaction_secrets(&self, token: Option<&str>) -> Vec<Secret> {
+        let mut all = self.secrets.clone();
+        all.extend(token.map(Secret::new));
+        all.extend(self.tokens.live());
+        all
+    }
+}
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    let mut router = Router::new()
+        .route("/cgi-bin/token", get(classic_token))
+        .route("/cgi-bin/stable_token", post(stable_token))
+        .route("/__simulate/orders", get(all_orders))
+        .route(
+            "/__simulate/orders/{shopid}/{shop_order_id}",
+            get(one_order),
+        );
+    for api in Api::ALL {
+        router = router.route(
+            api.path(),
+            post(
+                move |State(shared): State<Arc<Shared>>,
+                      ConnectInfo(conn): ConnectInfo<Conn>,
+                      RawQuery(query): RawQuery,
+                      body: Bytes| async move {
+                    business(shared, api, conn, query, body).await
+                },
+            ),
+        );
+    }
+    router
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            access_log,
+        ))
+        .with_state(shared)
+}
+
+async fn business(
+    shared: Arc<Shared>,
+    api: Api,
+    conn: Conn,
+    query: Option<String>,
+    body: Bytes,
+) -> Response {
+    // Drawn first, before anything about the call is looked at, so the fault sequence depends
+    // only on the order of arrival.
+    let fault = shared.dice.roll();
+    if let Some(Fault::Slow(delay)) = fault {
+        tokio::time::sleep(delay).await;
+    }
+    let token = query_param(query.as_deref(), "access_token");
+    let reply = api::handle(&shared, api, token.as_deref(), &body, fault);
+    if reply.drop_connection {
+        conn.cut();
+    }
+    reply.into_response()
+}
+
+fn token_reply(result: Result<Issued, super::tokens::Refusal>) -> Reply {
+    match result {
+        Ok(issued) => Reply::json(
+            json!({ "access_token": issued.token.expose(), "expires_in": issued.expires_in }),
+            Verdict {
+                errcode: Some(0),
+                ..Verdict::default()
+            },
+        ),
+        Err(refusal) => Reply::error(refusal.errcode, refusal.message),
+    }
+}
+
+/// `GET /cgi-bin/token?grant_type=client_credential&appid=..&secret=..`
+async fn classic_token(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Reply {
+    let q = query.as_deref();
+    let grant = query_param(q, "grant_type");
+    let appid = query_param(q, "appid");
+    let secret = query_param(q, "secret");
+    token_reply(
+        shared
+            .tokens
+            .authenticate(grant.as_deref(), appid.as_deref(), secret.as_deref())
+            .map(|appid| shared.tokens.issue_classic(&appid)),
+    )
+}
+
+/// `POST /cgi-bin/stable_token` with `{grant_type, appid, secret, force_refresh}`.
+async fn stable_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
+    let value = match serde_json::from_slice::<Value>(&body) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => return Reply::error(47_001, "data format error: the body must be a JSON object"),
+    };
+    let text = |name: &str| value.get(name).and_then(Value::as_str);
+    let force = match value.get("force_refresh") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Reply::args("force_refresh must be a boolean"),
+    };
+    token_reply(
+        shared
+            .tokens
+            .authenticate(text("grant_type"), text("appid"), text("secret"))
+            .map(|appid| shared.tokens.issue_stable(&appid, force)),
+    )
+}
+
+fn inspect(body: Value) -> Reply {
+    Reply::json(body, Verdict::default())
+}
+
+async fn all_orders(State(shared): State<Arc<Shared>>) -> Reply {
+    let book = shared
+        .book
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    inspect(book.to_json())
+}
+
+async fn one_order(
+    State(shared): State<Arc<Shared>>,
+    Path((shopid, shop_order_id)): Path<(String, String)>,
+) -> Reply {
+    let book = shared
+        .book
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match book.orders.get(&(shopid.clone(), shop_order_id.clone())) {
+        Some(order) => inspect(order.to_json()),
+        None => inspect(json!({
+            "error": "no such order",
+            "shopid": shopid,
+            "shop_order_id": shop_order_id,
+        }))
+        .with_status(StatusCode::NOT_FOUND),
+    }
+}
+
+async fn not_found(request: Request) -> Reply {
+    inspect(json!({
+        "error": format!("no such endpoint: {} {}", request.method(), request.uri().path()),
+    }))
+    .with_status(StatusCode::NOT_FOUND)
+}
+
+/// One stderr line per call: time, method, path with credentials redacted, verdict, duration.
+async fn access_log(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    if !shared.log {
+        return next.run(request).await;
+    }
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let query = request
+        .uri()
+        .query()
+        .map(|q| format!("?{}", redact_query(q)))
+        .unwrap_or_default();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let verdict = response
+        .extensions()
+        .get::<Verdict>()
+        .map(Verdict::summary)
+        .unwrap_or_else(|| format!("http={}", response.status().as_u16()));
+    eprintln!(
+        "{} {method} {path}{query} {verdict} {} ms",
+        now_rfc3339(),
+        started.elapsed().as_millis()
+    );
+    response
+}

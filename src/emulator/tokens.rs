@@ -1,0 +1,308 @@
+//! Access tokens: the classic `/cgi-bin/token` and `/cgi-bin/stable_token`.
+//!
+//! Rules, as documented by WeChat: a classic fetch issues a new token and makes the previous
+//! classic token of that app "not latest"; the old one keeps working for a 5-minute overlap
+//! (or until its own expiry, if sooner), then answers 40001. A stable fetch in normal mode
+//! returns the same token while it is valid; `force_refresh` issues a new one and the old one
+//! answers 40001 at once. The two kinds are independent. Every token lives `token_ttl`, then
+//! answers 42001.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::secret::Secret;
+
+/// How long a superseded classic token still works.
+const CLASSIC_OVERLAP: Duration = Duration::from_secs(300);
+/// Expired tokens are remembered this long, so they answer 42001 rather than 40001.
+const REMEMBER_EXPIRED: Duration = Duration::from_secs(3600);
+
+/// Why a token request was refused: the platform's code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    pub errcode: i64,
+    pub message: &'static str,
+}
+
+/// What a business call's `access_token` turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Check {
+    Valid,
+    Unknown,
+    Superseded,
+    Expired,
+}
+
+/// A freshly issued (or re-served) token.
+pub(crate) struct Issued {
+    pub token: Secret,
+    pub expires_in: u64,
+}
+
+struct Entry {
+    expires: Instant,
+    /// After this instant the token answers 40001 "not latest".
+    superseded: Option<Instant>,
+}
+
+#[derive(Default)]
+struct Inner {
+    tokens: HashMap<String, Entry>,
+    latest_classic: HashMap<String, String>,
+    stable: HashMap<String, String>,
+}
+
+pub(crate) struct Tokens {
+    apps: Vec<(String, Secret)>,
+    ttl: Duration,
+    inner: Mutex<Inner>,
+}
+
+impl Tokens {
+    pub fn new(apps: Vec<(String, Secret)>, ttl: Duration) -> Tokens {
+        Tokens {
+            apps,
+            ttl,
+            inner: Mutex::new(Inner::default()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Checks `grant_type`, `appid` and `secret` as both token endpoints do.
+    pub fn authenticate(
+        &self,
+        grant_type: Option<&str>,
+        appid: Option<&str>,
+        secret: Option<&str>,
+    ) -> Result<String, Refusal> {
+        let appid = appid.filter(|a| !a.is_empty()).ok_or(Refusal {
+            errcode: 41_002,
+            message: "appid missing",
+        })?;
+        let secret = secret.filter(|s| !s.is_empty()).ok_or(Refusal {
+            errcode: 41_004,
+            message: "appsecret missing",
+        })?;
+        if grant_type != Some("client_credential") {
+            return Err(Refusal {
+                errcode: 40_002,
+                message: "invalid grant_type, must be client_credential",
+            });
+        }
+        let Some((_, expected)) = self.apps.iter().find(|(id, _)| id == appid) else {
+            return Err(Refusal {
+                errcode: 40_013,
+                message: "invalid appid",
+            });
+        };
+        if expected.expose() != secret {
+            return Err(Refusal {
+                errcode: 40_001,
+                message: "invalid credential, AppSecret error or access_token is invalid",
+            });
+        }
+        Ok(appid.to_owned())
+    }
+
+    /// `/cgi-bin/token`: always a new token; the previous classic one enters its overlap.
+    pub fn issue_classic(&self, appid: &str) -> Issued {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        inner.purge(now);
+        let token = new_token();
+        if let Some(previous) = inner.latest_classic.insert(appid.to_owned(), token.clone())
+            && let Some(entry) = inner.tokens.get_mut(&previous)
+        {
+            entry.superseded = Some(now + CLASSIC_OVERLAP);
+        }
+        inner.insert(&token, now + self.ttl);
+        Issued {
+            token: Secret::new(token),
+            expires_in: seconds(self.ttl),
+        }
+    }
+
+    /// `/cgi-bin/stable_token`: the current stable token while valid, else (or when forced) a
+    /// new one.
+    pub fn issue_stable(&self, appid: &str, force_refresh: bool) -> Issued {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        inner.purge(now);
+        let current = inner.stable.get(appid).cloned();
+        if let Some(current) = &current
+            && !force_refresh
+            && let Some(entry) = inner.tokens.get(current)
+            && entry.expires > now
+            && entry.superseded.is_none()
+        {
+            return Issued {
+                token: Secret::new(current.clone()),
+                expires_in: seconds(entry.expires - now),
+            };
+        }
+        if let Some(current) = current
+            && let Some(entry) = inner.tokens.get_mut(&current)
+        {
+            entry.superseded = Some(now);
+        }
+        let token = new_token();
+        inner.stable.insert(appid.to_owned(), token.clone());
+        inner.insert(&token, now + self.ttl);
+        Issued {
+            token: Secret::new(token),
+            expires_in: seconds(self.ttl),
+        }
+    }
+
+    /// A stable token for the first configured app, without credentials (`simulate --local`).
+    pub fn issue_local(&self) -> Secret {
+        let appid = self
+            .apps
+            .first()
+            .map(|(id, _)| id.clone())
+            .unwrap_or_else(|| super::DEV_APPID.to_owned());
+        self.issue_stable(&appid, false).token
+    }
+
+    pub fn check(&self, token: &str) -> Check {
+        let now = Instant::now();
+        let inner = self.lock();
+        match inner.tokens.get(token) {
+            None => Check::Unknown,
+            Some(entry) if entry.expires <= now => Check::Expired,
+            Some(entry) if entry.superseded.is_some_and(|at| at <= now) => Check::Superseded,
+            Some(_) => Check::Valid,
+        }
+    }
+
+    /// Every live token, so that history and logs can redact them.
+    pub fn live(&self) -> Vec<Secret> {
+        self.lock()
+            .tokens
+            .keys()
+            .cloned()
+            .map(Secret::new)
+            .collect()
+    }
+}
+
+impl Inner {
+    fn insert(&mut self, token: &str, expires: Instant) {
+        self.tokens.insert(
+            token.to_owned(),
+            Entry {
+                expires,
+                superseded: None,
+            },
+        );
+    }
+
+    fn purge(&mut self, now: Instant) {
+        self.tokens
+            .retain(|_, e| e.expires + REMEMBER_EXPIRED > now);
+    }
+}
+
+/// Whole seconds, rounded up so a 1.5 s lifetime does not read as 1 s.
+fn seconds(d: Duration) -> u64 {
+    let whole = d.as_secs();
+    if d.subsec_nanos() > 0 {
+        whole + 1
+    } else {
+        whole
+    }
+}
+
+/// A token in the platform's alphabet and rough length (real ones are ~136 characters).
+fn new_token() -> String {
+    let mut token = String::from("SIM_");
+    for _ in 0..4 {
+        token.push_str(&uuid::Uuid::new_v4().simple().to_string());
+    }
+    token
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tokens(ttl: Duration) -> Tokens {
+        Tokens::new(vec![("wxa".into(), Secret::new("sa"))], ttl)
+    }
+
+    #[test]
+    fn authenticate_gives_the_documented_codes() {
+        let t = tokens(Duration::from_secs(60));
+        let code = |g, a, s| t.authenticate(g, a, s).err().map(|r| r.errcode);
+        assert_eq!(
+            code(Some("client_credential"), Some("wxa"), Some("sa")),
+            None
+        );
+        assert_eq!(
+            code(Some("client_credential"), Some("wxb"), Some("sa")),
+            Some(40_013)
+        );
+        assert_eq!(
+            code(Some("client_credential"), Some("wxa"), Some("no")),
+            Some(40_001)
+        );
+        assert_eq!(
+            code(Some("password"), Some("wxa"), Some("sa")),
+            Some(40_002)
+        );
+        assert_eq!(code(None, Some("wxa"), Some("sa")), Some(40_002));
+        assert_eq!(
+            code(Some("client_credential"), None, Some("sa")),
+            Some(41_002)
+        );
+        assert_eq!(
+            code(Some("client_credential"), Some("wxa"), None),
+            Some(41_004)
+        );
+    }
+
+    #[test]
+    fn classic_supersedes_with_overlap() {
+        let t = tokens(Duration::from_secs(60));
+        let first = t.issue_classic("wxa");
+        let second = t.issue_classic("wxa");
+        assert_ne!(first.token, second.token);
+        assert_eq!(second.expires_in, 60);
+        // Still inside the overlap.
+        assert_eq!(t.check(first.token.expose()), Check::Valid);
+        assert_eq!(t.check(second.token.expose()), Check::Valid);
+        assert_eq!(t.check("nonsense"), Check::Unknown);
+    }
+
+    #[test]
+    fn stable_is_reused_until_forced() {
+        let t = tokens(Duration::from_secs(60));
+        let a = t.issue_stable("wxa", false);
+        let b = t.issue_stable("wxa", false);
+        assert_eq!(a.token, b.token);
+        let c = t.issue_stable("wxa", true);
+        assert_ne!(a.token, c.token);
+        assert_eq!(t.check(a.token.expose()), Check::Superseded);
+        assert_eq!(t.check(c.token.expose()), Check::Valid);
+        assert_eq!(t.issue_local(), c.token);
+    }
+
+    #[test]
+    fn tokens_expire() {
+        let t = tokens(Duration::from_millis(1));
+        let a = t.issue_classic("wxa");
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(t.check(a.token.expose()), Check::Expired);
+        let s = t.issue_stable("wxa", false);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(t.check(s.token.expose()), Check::Expired);
+        // An expired stable token is replaced, not served again.
+        assert_ne!(t.issue_stable("wxa", false).token, s.token);
+    }
+}

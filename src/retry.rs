@@ -1,0 +1,190 @@
+//! When a call is worth another try, and how long to wait first.
+//!
+//! Only what is transient is retried: connection errors, timeouts before the request left,
+//! HTTP 5xx and WeChat's busy codes. A carrier's rejection is an answer, never retried.
+
+use std::time::Duration;
+
+use rand::Rng;
+
+use crate::client::{Answer, CallError};
+
+/// WeChat's "busy, try later" codes: system error, platform error, carrier timeout, minute quota.
+pub const TRANSIENT_ERRCODES: [i64; 4] = [-1, 930555, 930556, 45011];
+/// The minute quota: wait for the next minute rather than backing off.
+pub const MINUTE_QUOTA: i64 = 45011;
+
+/// Bounds on retrying one step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// The first backoff; doubles each time, with jitter.
+    pub base: Duration,
+    /// No single backoff is longer.
+    pub cap: Duration,
+    /// All backoffs of one step together stay under this.
+    pub max_wait: Duration,
+    /// How long 45011 (minute quota) makes us wait.
+    pub quota_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            retries: 3,
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(8),
+            max_wait: Duration::from_secs(90),
+            quota_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Why an attempt may be repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transient {
+    /// Nothing reached the platform (connection refused, reset, connect timeout).
+    NotSent,
+    /// HTTP 5xx.
+    ServerError,
+    /// A busy errcode.
+    Busy(i64),
+}
+
+/// Whether an answer is a transient refusal.
+pub fn transient_answer(answer: &Answer) -> Option<Transient> {
+    TRANSIENT_ERRCODES
+        .contains(&answer.errcode)
+        .then_some(Transient::Busy(answer.errcode))
+}
+
+/// Whether a call error may be retried without risk of applying the update twice.
+pub fn transient_error(error: &CallError) -> Option<Transient> {
+    match error {
+        CallError::Connect { .. } => Some(Transient::NotSent),
+        CallError::Http { status, .. } if *status >= 500 => Some(Transient::ServerError),
+        _ => None,
+    }
+}
+
+impl RetryPolicy {
+    /// The wait before retry number `retry` (1-based), or `None` when the budget is spent.
+    pub fn delay(
+        &self,
+        retry: u32,
+        why: Transient,
+        waited: Duration,
+        rng: &mut impl Rng,
+    ) -> Option<Duration> {
+        if retry > self.retries {
+            return None;
+        }
+        let delay = match why {
+            Transient::Busy(MINUTE_QUOTA) => self.quota_wait,
+            _ => {
+                // Equal jitter: half the exponential step, plus up to as much again at random,
+                // so concurrent orders that failed together do not retry together.
+                let exp = self
+                    .base
+                    .saturating_mul(1u32 << (retry - 1).min(16))
+                    .min(self.cap);
+                let half = exp / 2;
+                half + half.mul_f64(rng.random::<f64>())
+            }
+        };
+        (waited + delay <= self.max_wait).then_some(delay)
+    }
+
+    /// "3 retries, backoff 500ms doubling to 8s, at most 1m30s in all", for plans and reports.
+    pub fn describe(&self) -> String {
+        use crate::duration::format_duration as f;
+        if self.retries == 0 {
+            return "no retries".to_owned();
+        }
+        format!(
+            "{} retries on transient errors, backoff {} doubling to {} with jitter, at most {} waiting in all; 45011 waits {}",
+            self.retries,
+            f(self.base),
+            f(self.cap),
+            f(self.max_wait),
+            f(self.quota_wait)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_stops_at_the_bounds() {
+        let policy = RetryPolicy::default();
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut waited = Duration::ZERO;
+        let mut delays = Vec::new();
+        for retry in 1..=3 {
+            let Some(delay) = policy.delay(retry, Transient::ServerError, waited, &mut rng) else {
+                panic!("retry {retry} refused")
+            };
+            let exp = Duration::from_millis(500 * (1 << (retry - 1)));
+            assert!(delay >= exp / 2 && delay <= exp, "retry {retry}: {delay:?}");
+            waited += delay;
+            delays.push(delay);
+        }
+        assert_eq!(
+            policy.delay(4, Transient::ServerError, waited, &mut rng),
+            None
+        );
+        let tight = RetryPolicy {
+            max_wait: Duration::from_millis(100),
+            ..policy
+        };
+        assert_eq!(
+            tight.delay(1, Transient::ServerError, Duration::ZERO, &mut rng),
+            None
+        );
+    }
+
+    #[test]
+    fn the_minute_quota_waits_the_minute() {
+        let policy = RetryPolicy::default();
+        let mut rng = StdRng::seed_from_u64(1);
+        assert_eq!(
+            policy.delay(1, Transient::Busy(MINUTE_QUOTA), Duration::ZERO, &mut rng),
+            Some(Duration::from_secs(60))
+        );
+    }
+
+    #[test]
+    fn only_transient_failures_are_retried() {
+        let busy = |errcode| Answer {
+            errcode,
+            ..Answer::default()
+        };
+        assert_eq!(transient_answer(&busy(-1)), Some(Transient::Busy(-1)));
+        assert_eq!(transient_answer(&busy(45011)), Some(Transient::Busy(45011)));
+        assert_eq!(transient_answer(&busy(930565)), None);
+        let rejected = Answer {
+            resultcode: 2003,
+            ..Answer::default()
+        };
+        assert_eq!(
+            transient_answer(&rejected),
+            None,
+            "a carrier's rejection is never retried"
+        );
+        let http = |status| CallError::Http {
+            status,
+            excerpt: String::new(),
+        };
+        assert_eq!(transient_error(&http(503)), Some(Transient::ServerError));
+        assert_eq!(transient_error(&http(404)), None);
+        assert_eq!(
+            transient_error(&CallError::Timeout(Duration::from_secs(1))),
+            None
+        );
+    }
+}
