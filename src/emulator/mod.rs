@@ -118,6 +118,9 @@ impl Emulator {
         config: Config,
         log: bool,
     ) -> io::Result<Emulator> {
+        if let Some(url) = &config.callback {
+            check_callback(url)?;
+        }
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (stop_pushes, stop_rx) = watch::channel(false);
@@ -199,6 +202,20 @@ impl Drop for Emulator {
     }
 }
 
+/// Refuses a push URL that could never be reached, at start rather than on every push.
+fn check_callback(url: &str) -> io::Result<()> {
+    let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
+    // The URL itself is not echoed: it may carry the merchant's own token.
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| invalid(format!("the callback URL is not valid: {e}")))?;
+    match parsed.scheme() {
+        "http" | "https" => Ok(()),
+        other => Err(invalid(format!(
+            "the callback URL must be http or https, not {other}"
+        ))),
+    }
+}
+
 /// `simulate serve`: runs until Ctrl-C or SIGTERM, logging one line per call to stderr.
 pub async fn serve(addr: SocketAddr, carriers: Arc<Carriers>, config: Config) -> io::Result<()> {
     let emulator = Emulator::start_with_log(addr, carriers, config, true).await?;
@@ -248,6 +265,14 @@ mod tests {
         assert!(parse_app(":secret").is_err());
         assert!(parse_app("wx123:").is_err());
         assert!(parse_app("wx 1:s").is_err());
+    }
+
+    #[test]
+    fn callback_urls_are_checked() {
+        assert!(check_callback("http://127.0.0.1:9/hook").is_ok());
+        assert!(check_callback("https://merchant.example/wx?token=1").is_ok());
+        assert!(check_callback("merchant.example/hook").is_err());
+        assert!(check_callback("ftp://merchant.example/hook").is_err());
     }
 
     #[test]
