@@ -3,9 +3,10 @@
 //! Rules, as documented by WeChat: a classic fetch issues a new token and makes the previous
 //! classic token of that app "not latest"; the old one keeps working for a 5-minute overlap
 //! (or until its own expiry, if sooner), then answers 40001. A stable fetch in normal mode
-//! returns the same token while it is valid; `force_refresh` issues a new one and the old one
-//! answers 40001 at once. The two kinds are independent. Every token lives `token_ttl`, then
-//! answers 42001.
+//! returns the same token while it is valid, and a new one in its last 5 minutes (the old one
+//! still works until it expires), so a caller always gets at least 300 s; `force_refresh`
+//! issues a new one and the old one answers 40001 at once. The two kinds are independent.
+//! Every token lives `token_ttl`, then answers 42001.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -15,6 +16,9 @@ use crate::secret::Secret;
 
 /// How long a superseded classic token still works.
 const CLASSIC_OVERLAP: Duration = Duration::from_secs(300);
+/// A stable token this close to expiry is replaced by a new one (when lifetimes are long
+/// enough for that to mean anything).
+const STABLE_ROTATE: Duration = Duration::from_secs(300);
 /// Expired tokens are remembered this long, so they answer 42001 rather than 40001.
 const REMEMBER_EXPIRED: Duration = Duration::from_secs(3600);
 
@@ -56,14 +60,22 @@ struct Inner {
 pub(crate) struct Tokens {
     apps: Vec<(String, Secret)>,
     ttl: Duration,
+    stable_rotate: Duration,
     inner: Mutex<Inner>,
 }
 
 impl Tokens {
     pub fn new(apps: Vec<(String, Secret)>, ttl: Duration) -> Tokens {
+        // Short test lifetimes (a few seconds) would otherwise rotate on every call.
+        let stable_rotate = if ttl > 2 * STABLE_ROTATE {
+            STABLE_ROTATE
+        } else {
+            Duration::ZERO
+        };
         Tokens {
             apps,
             ttl,
+            stable_rotate,
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -138,7 +150,7 @@ impl Tokens {
         if let Some(current) = &current
             && !force_refresh
             && let Some(entry) = inner.tokens.get(current)
-            && entry.expires > now
+            && entry.expires > now + self.stable_rotate
             && entry.superseded.is_none()
         {
             return Issued {
@@ -146,7 +158,9 @@ impl Tokens {
                 expires_in: seconds(entry.expires - now),
             };
         }
-        if let Some(current) = current
+        // Forced: the old token stops at once. Rotated near expiry: it runs out on its own.
+        if force_refresh
+            && let Some(current) = current
             && let Some(entry) = inner.tokens.get_mut(&current)
         {
             entry.superseded = Some(now);
@@ -291,6 +305,23 @@ mod tests {
         assert_eq!(t.check(a.token.expose()), Check::Superseded);
         assert_eq!(t.check(c.token.expose()), Check::Valid);
         assert_eq!(t.issue_local(), c.token);
+    }
+
+    #[test]
+    fn stable_rotates_near_expiry_and_keeps_the_old_one_valid() {
+        let mut t = tokens(Duration::from_millis(200));
+        t.stable_rotate = Duration::from_millis(150);
+        let a = t.issue_stable("wxa", false);
+        std::thread::sleep(Duration::from_millis(80));
+        let b = t.issue_stable("wxa", false);
+        assert_ne!(a.token, b.token, "rotated inside the window");
+        assert_eq!(t.check(a.token.expose()), Check::Valid);
+        // Long lifetimes rotate 300 s before expiry; short ones never early.
+        assert_eq!(
+            tokens(Duration::from_secs(7200)).stable_rotate,
+            STABLE_ROTATE
+        );
+        assert_eq!(tokens(Duration::from_secs(1)).stable_rotate, Duration::ZERO);
     }
 
     #[test]
