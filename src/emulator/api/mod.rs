@@ -19,12 +19,15 @@
 //! say it must be the current time); so is a `delivery_sign` with surrounding whitespace
 //! (a real request with a trailing space got 930561).
 
+mod order;
+mod update;
+
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Map, Value, json};
 
 use super::faults::Fault;
-use super::orders::{Book, CallRecord, Change, Key, NewOrder, Order, Point};
+use super::orders::{Book, CallRecord, Change, Key, Order};
 use super::push::{Agent, Event, FROM_USER_NAME};
 use super::server::Shared;
 use super::tokens::Check;
@@ -254,11 +257,11 @@ fn process(ctx: &mut Ctx<'_>, api: Api, token: Option<&str>, body: &[u8]) -> Res
     let fields = Fields::parse(body)?;
     ctx.effects.tolerated = fields.undocumented(api.documented());
     match api {
-        Api::PreAdd => add(ctx, &fields, false),
-        Api::Add => add(ctx, &fields, true),
-        Api::Get => get(ctx, &fields),
-        Api::Cancel => cancel(ctx, &fields),
-        Api::Realmock | Api::TestUpdate => update(ctx, &fields, api),
+        Api::PreAdd => order::add(ctx, &fields, false),
+        Api::Add => order::add(ctx, &fields, true),
+        Api::Get => order::get(ctx, &fields),
+        Api::Cancel => order::cancel(ctx, &fields),
+        Api::Realmock | Api::TestUpdate => update::update(ctx, &fields, api),
         Api::GetAll => Ok(get_all(ctx)),
         Api::ShopGet => Ok(shop_get(ctx)),
     }
@@ -352,110 +355,6 @@ fn known_shopids(ctx: &Ctx<'_>) -> String {
         .join(", ")
 }
 
-fn point(object: Option<&Map<String, Value>>) -> Option<Point> {
-    let object = object?;
-    let lng = object.get("lng")?.as_f64()?;
-    let lat = object.get("lat")?.as_f64()?;
-    Some(Point { lng, lat })
-}
-
-/// Straight-line distance in metres.
-fn distance_m(a: Point, b: Point) -> f64 {
-    let (lat1, lat2) = (a.lat.to_radians(), b.lat.to_radians());
-    let dlat = lat2 - lat1;
-    let dlng = (b.lng - a.lng).to_radians();
-    let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlng / 2.0).sin().powi(2);
-    2.0 * 6_371_000.0 * h.sqrt().asin()
-}
-
-/// `order/add` and `order/pre_add` (which quotes without creating).
-fn add(ctx: &mut Ctx<'_>, fields: &Fields, create: bool) -> Result<Reply, Reply> {
-    let shopid = args(fields.string("shopid"))?;
-    let shop_order_id = args(fields.string("shop_order_id"))?;
-    if shop_order_id.len() > 128 {
-        return Err(Reply::args("shop_order_id is longer than 128 bytes"));
-    }
-    let delivery_id = args(fields.string("delivery_id"))?;
-    let sign = sign_field(fields)?;
-    args(fields.string("openid"))?;
-    let sender = args(fields.opt_object("sender"))?;
-    let receiver = args(fields.object("receiver"))?;
-    args(fields.object("cargo"))?;
-    let order_info = args(fields.object("order_info"))?;
-    args(fields.object("shop"))?;
-    let shop_no = args(fields.opt_string("shop_no"))?;
-    args(fields.opt_string("delivery_token"))?;
-    args(fields.opt_string("sub_biz_id"))?;
-    let carrier = bound_carrier(ctx, shopid, delivery_id)?;
-    if carrier.delivery_id == "SFTC" && sender.is_none() {
-        return Err(Reply::args("sender is required for SFTC"));
-    }
-    let key = (shopid.to_owned(), shop_order_id.to_owned());
-    if create && ctx.book.orders.contains_key(&key) {
-        return Err(Reply::error(
-            930_562,
-            format!("order exists: {shopid}/{shop_order_id} was already added"),
-        ));
-    }
-    let zeros = Map::from_iter([
-        ("fee".to_owned(), json!(0)),
-        ("waybill_id".to_owned(), json!("")),
-    ]);
-    check_sign(&carrier, shopid, shop_order_id, sign, zeros)?;
-
-    let store = point(sender);
-    let destination = point(Some(receiver));
-    let distance = match (store, destination) {
-        (Some(a), Some(b)) => distance_m(a, b).round(),
-        _ => 3000.0,
-    };
-    let tips = order_info
-        .get("tips")
-        .and_then(Value::as_f64)
-        .unwrap_or(0.0);
-    // A plausible tariff: 6 yuan plus 2 per km, in fen-precise yuan.
-    let deliverfee = ((6.0 + 2.0 * distance / 1000.0) * 100.0).round() / 100.0;
-    let mut fields_out = Map::from_iter([
-        ("fee".to_owned(), json!(deliverfee + tips)),
-        ("deliverfee".to_owned(), json!(deliverfee)),
-        ("couponfee".to_owned(), json!(0)),
-        ("tips".to_owned(), json!(tips)),
-        ("distance".to_owned(), json!(distance)),
-        ("dispatch_duration".to_owned(), json!(300)),
-    ]);
-    if !create {
-        fields_out.insert("insurancefee".into(), json!(0));
-        fields_out.insert(
-            "delivery_token".into(),
-            json!(uuid::Uuid::new_v4().simple().to_string()),
-        );
-        return Ok(Reply::ok(fields_out));
-    }
-    let order = ctx.book.create(NewOrder {
-        carrier,
-        shopid,
-        shop_order_id,
-        shop_no,
-        store,
-        destination,
-        via: Api::Add.name(),
-    });
-    fields_out.insert("insurancfee".into(), json!(0)); // sic: the platform's spelling
-    fields_out.insert("waybill_id".into(), json!(order.waybill_id));
-    fields_out.insert("order_status".into(), json!(order.status.code()));
-    let wants = |name: &str| order_info.get(name).and_then(Value::as_i64) == Some(1);
-    // Four digits the rider asks for, taken from the waybill so they stay stable.
-    let digits = order.waybill_id.chars().count().saturating_sub(4);
-    let code: String = order.waybill_id.chars().skip(digits).collect();
-    if wants("is_finish_code_needed") {
-        fields_out.insert("finish_code".into(), json!(code));
-    }
-    if wants("is_pickup_code_needed") {
-        fields_out.insert("pickup_code".into(), json!(code));
-    }
-    Ok(Reply::ok(fields_out))
-}
-
 fn find<'b>(book: &'b mut Book, shopid: &str, shop_order_id: &str) -> Result<&'b mut Order, Reply> {
     book.orders
         .get_mut(&(shopid.to_owned(), shop_order_id.to_owned()))
@@ -479,311 +378,6 @@ fn ended(order: &Order) -> Reply {
             order.status.name()
         ),
     )
-}
-
-/// `order/get`.
-fn get(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply> {
-    let shopid = args(fields.string("shopid"))?;
-    let shop_order_id = args(fields.string("shop_order_id"))?;
-    let sign = sign_field(fields)?;
-    args(fields.opt_string("shop_no"))?;
-    let order = find(&mut ctx.book, shopid, shop_order_id)?;
-    check_sign(&order.carrier, shopid, shop_order_id, sign, Map::new())?;
-    let position = order.rider_position();
-    let (name, phone) = if order.rider_assigned {
-        (order.rider.name.clone(), order.rider.phone.clone())
-    } else {
-        (String::new(), String::new())
-    };
-    let mut out = Map::from_iter([
-        ("order_status".to_owned(), json!(order.status.code())),
-        ("waybill_id".to_owned(), json!(order.waybill_id)),
-        ("rider_name".to_owned(), json!(name)),
-        ("rider_phone".to_owned(), json!(phone)),
-        (
-            "rider_lng".to_owned(),
-            json!(position.map_or(0.0, |p| p.lng)),
-        ),
-        (
-            "rider_lat".to_owned(),
-            json!(position.map_or(0.0, |p| p.lat)),
-        ),
-    ]);
-    if let Some(reach) = order.reach_time {
-        // Seconds remaining, per the getOrder documentation.
-        out.insert("reach_time".into(), json!((reach - now_unix()).max(0)));
-    }
-    Ok(Reply::ok(out))
-}
-
-/// `order/cancel`: 101/102 → 103 (before pickup), 201 → 203 (during pickup), 202/301 → 303
-/// (the rider holds the goods, so they go back). Returning orders (303/304/305) cannot be
-/// cancelled (9103); ended ones answer 930565. The move must exist in the shared lifecycle,
-/// but need not be in the carrier's realmock set: cancels come from the merchant, not from
-/// the carrier's test tool.
-fn cancel(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply> {
-    let shopid = args(fields.string("shopid"))?;
-    let shop_order_id = args(fields.string("shop_order_id"))?;
-    let delivery_id = args(fields.string("delivery_id"))?;
-    let reason_id = args(fields.integer("cancel_reason_id"))?;
-    if !(1..=6).contains(&reason_id) {
-        return Err(Reply::args(format!(
-            "cancel_reason_id {reason_id} is not 1..6"
-        )));
-    }
-    let reason = args(fields.opt_string("cancel_reason"))?;
-    if reason_id == 6 && reason.is_none_or(str::is_empty) {
-        return Err(Reply::args(
-            "cancel_reason is required when cancel_reason_id is 6",
-        ));
-    }
-    let sign = sign_field(fields)?;
-    args(fields.opt_string("shop_no"))?;
-    let waybill = args(fields.opt_string("waybill_id"))?;
-    let lifecycle = ctx.shared.carriers.lifecycle.clone();
-    let pusher = ctx.shared.pusher.clone();
-    let appid = ctx.shared.appid.clone();
-    let book_ref = ctx.book_ref;
-    let order = find(&mut ctx.book, shopid, shop_order_id)?;
-    if order.carrier.delivery_id != delivery_id {
-        return Err(Reply::error(
-            930_563,
-            format!(
-                "order not exists: {shop_order_id} is a {} order, not {delivery_id}",
-                order.carrier.delivery_id
-            ),
-        ));
-    }
-    match waybill {
-        None if order.carrier.delivery_id == "SFTC" => {
-            return Err(Reply::args("waybill_id is required for SFTC"));
-        }
-        Some(w) if w != order.waybill_id => {
-            return Err(Reply::args(format!(
-                "waybill_id {w} is not this order's ({})",
-                order.waybill_id
-            )));
-        }
-        _ => {}
-    }
-    if order.status.is_terminal() {
-        return Err(ended(order));
-    }
-    check_sign(&order.carrier, shopid, shop_order_id, sign, Map::new())?;
-    let from = order.status;
-    let to = match from {
-        Status::AwaitingRider | Status::RiderAssigned => Status::MerchantCancelled,
-        Status::AtStore => Status::PickupCancelledByMerchant,
-        Status::PickedUp | Status::Delivering => Status::ReturningMerchantCancelled,
-        _ => {
-            return Err(Reply::carrier(
-                9103,
-                format!(
-                    "cannot cancel: the goods are already returning to the merchant (status {} {}); wait for 401",
-                    from.code(),
-                    from.name()
-                ),
-                Map::new(),
-            ));
-        }
-    };
-    if !lifecycle.next(from).contains(&to) {
-        return Err(Reply::carrier(
-            9102,
-            format!(
-                "cannot cancel from {} {}: the lifecycle has no move to {} {}",
-                from.code(),
-                from.name(),
-                to.code(),
-                to.name()
-            ),
-            Map::new(),
-        ));
-    }
-    let deduct_fee = if order.rider_assigned { 2.0 } else { 0.0 };
-    let message = reason.unwrap_or("商家取消").to_owned();
-    let change = apply(
-        order,
-        to,
-        now_unix(),
-        &message,
-        pusher.as_ref(),
-        book_ref,
-        &appid,
-    );
-    ctx.effects.change = Some(change);
-    Ok(Reply::ok(Map::from_iter([
-        ("deduct_fee".to_owned(), json!(deduct_fee)),
-        (
-            "desc".to_owned(),
-            json!(format!("cancelled: {} {}", to.code(), to.name())),
-        ),
-    ])))
-}
-
-/// Refuses an `action_time` that is not the current time in Unix seconds.
-fn check_action_time(action_time: i64, max_skew: std::time::Duration) -> Result<(), Reply> {
-    if action_time >= 100_000_000_000 {
-        return Err(Reply::args(format!(
-            "action_time {action_time} looks like milliseconds; send Unix seconds ({})",
-            action_time / 1000
-        )));
-    }
-    if action_time <= 0 {
-        return Err(Reply::args(format!(
-            "action_time {action_time} must be a positive Unix time in seconds"
-        )));
-    }
-    let now = now_unix();
-    let skew = i64::try_from(max_skew.as_secs()).unwrap_or(i64::MAX);
-    let off = action_time - now;
-    if off.abs() > skew {
-        let side = if off > 0 { "ahead of" } else { "behind" };
-        return Err(Reply::args(format!(
-            "action_time {action_time} is {} s {side} the platform clock ({now}); send the current Unix time in seconds (allowed skew {skew} s)",
-            off.abs()
-        )));
-    }
-    Ok(())
-}
-
-/// `realmock_update_order` and `test_update_order`.
-fn update(ctx: &mut Ctx<'_>, fields: &Fields, api: Api) -> Result<Reply, Reply> {
-    let shopid = args(fields.string("shopid"))?;
-    let shop_order_id = args(fields.string("shop_order_id"))?;
-    let code = args(fields.integer("order_status"))?;
-    let action_time = args(fields.integer("action_time"))?;
-    let action_msg = args(fields.opt_string("action_msg"))?.unwrap_or("");
-    let sign = match api {
-        Api::Realmock => Some(sign_field(fields)?),
-        _ => None,
-    };
-    let to = u16::try_from(code)
-        .ok()
-        .and_then(Status::from_code)
-        .ok_or_else(|| {
-            let known: Vec<String> = Status::all().map(|s| s.code().to_string()).collect();
-            Reply::args(format!(
-                "order_status {code} is not an order status (known: {})",
-                known.join(", ")
-            ))
-        })?;
-    check_action_time(action_time, ctx.shared.max_clock_skew)?;
-
-    let shop_carrier = ctx.shared.carriers.by_shopid(shopid).cloned();
-    if api == Api::TestUpdate {
-        let sandbox: Vec<&str> = ctx
-            .shared
-            .carriers
-            .all()
-            .iter()
-            .filter(|c| c.call == Call::TestUpdateOrder)
-            .map(|c| c.account.shopid.as_str())
-            .collect();
-        match &shop_carrier {
-            Some(c) if c.call == Call::TestUpdateOrder => {}
-            Some(c) => {
-                return Err(Reply::args(format!(
-                    "test_update_order only moves sandbox orders (shopid {}); {shopid} is {}'s test account, use realmock_update_order",
-                    sandbox.join(", "),
-                    c.name_en
-                )));
-            }
-            None => {
-                return Err(Reply::args(format!(
-                    "test_update_order needs shopid {}, got {shopid}",
-                    sandbox.join(", ")
-                )));
-            }
-        }
-    }
-
-    let key = (shopid.to_owned(), shop_order_id.to_owned());
-    if !ctx.book.orders.contains_key(&key) {
-        if !ctx.shared.auto_create {
-            return Err(not_found(shopid, shop_order_id));
-        }
-        let Some(carrier) = shop_carrier else {
-            return Err(Reply::error(
-                930_560,
-                format!(
-                    "shopid need bind first: {shopid} is no test account's shopid, so no order can be created for it (known: {})",
-                    known_shopids(ctx)
-                ),
-            ));
-        };
-        ctx.book.create(NewOrder {
-            carrier,
-            shopid,
-            shop_order_id,
-            shop_no: None,
-            store: None,
-            destination: None,
-            via: "auto_create",
-        });
-        ctx.effects.note = Some("order did not exist; auto-created at 101 first".into());
-    }
-    let pusher = ctx.shared.pusher.clone();
-    let appid = ctx.shared.appid.clone();
-    let book_ref = ctx.book_ref;
-    let order = find(&mut ctx.book, shopid, shop_order_id)?;
-    if api == Api::Realmock && order.carrier.call == Call::TestUpdateOrder {
-        return Err(Reply::error(
-            930_557,
-            "delivery system error (realmock_update_order cannot move a sandbox delivery_id TEST order; use test_update_order)",
-        ));
-    }
-    if order.status.is_terminal() {
-        return Err(ended(order));
-    }
-    if let Some(sign) = sign {
-        check_sign(&order.carrier, shopid, shop_order_id, sign, Map::new())?;
-    }
-    let carrier = order.carrier.clone();
-    let from = order.status;
-    if !carrier.supports(to) {
-        let supported: Vec<String> = carrier.supported.iter().map(|s| s.to_string()).collect();
-        return Err(Reply::carrier(
-            9101,
-            format!(
-                "status {to} is not supported by {}'s test account; supported: {}",
-                carrier.name_en,
-                supported.join(", ")
-            ),
-            Map::new(),
-        ));
-    }
-    if !carrier.allows(from, to) {
-        let allowed: Vec<String> = carrier
-            .allowed_next(from)
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let allowed = if allowed.is_empty() {
-            "none".to_owned()
-        } else {
-            allowed.join(", ")
-        };
-        return Err(Reply::carrier(
-            9102,
-            format!(
-                "transition not allowed: {} cannot go from {from} to {to}; allowed next: {allowed}",
-                carrier.name_en
-            ),
-            Map::new(),
-        ));
-    }
-    let change = apply(
-        order,
-        to,
-        action_time,
-        action_msg,
-        pusher.as_ref(),
-        book_ref,
-        &appid,
-    );
-    ctx.effects.change = Some(change);
-    Ok(Reply::ok(Map::new()))
 }
 
 /// Moves an order, assigns its rider, and queues the push (in the order's own queue, under
@@ -870,7 +464,6 @@ fn shop_get(ctx: &Ctx<'_>) -> Reply {
         .collect();
     Reply::ok(Map::from_iter([("shop_list".to_owned(), json!(list))]))
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -930,30 +523,5 @@ mod tests {
         assert_eq!(code("dada"), Some(2003));
         assert_eq!(code("sftc"), Some(1));
         assert_eq!(code("sandbox"), Some(1));
-    }
-
-    #[test]
-    fn action_time_rules() {
-        let skew = std::time::Duration::from_secs(600);
-        let now = now_unix();
-        assert!(check_action_time(now, skew).is_ok());
-        assert!(check_action_time(now - 599, skew).is_ok());
-        assert!(check_action_time(now + 700, skew).is_err());
-        assert!(check_action_time(now * 1000, skew).is_err());
-        assert!(check_action_time(0, skew).is_err());
-    }
-
-    #[test]
-    fn distance_is_roughly_right() {
-        let a = Point {
-            lng: 113.0,
-            lat: 23.0,
-        };
-        let b = Point {
-            lng: 113.0,
-            lat: 23.01,
-        };
-        let d = distance_m(a, b);
-        assert!((1100.0..1125.0).contains(&d), "{d}");
     }
 }
