@@ -11,16 +11,20 @@ use crate::cli::{
     CheckArgs, Cli, ColorChoice, Command, GlobalArgs, LangChoice, PushFormatChoice, RunArgs,
     ServeArgs,
 };
+use std::path::PathBuf;
+
 use crate::client::{Client, Timeouts};
 use crate::diag::Diagnostic;
 use crate::emulator::{self, Emulator};
 use crate::exit;
 use crate::plan::Plan;
-use crate::report::{self, Console, Style};
+use crate::report::{self, Console, ReportContext, Style};
+use crate::retry::RetryPolicy;
 use crate::runner::{self, RunOptions};
 use crate::scenario::{self, LoadContext};
 use crate::secret::Secret;
 use crate::statuses::Lang;
+use crate::token::TokenSource;
 
 /// The whole program; `main` only turns the result into the process's exit code.
 pub fn main() -> u8 {
@@ -132,17 +136,53 @@ fn print_problems(problems: &[Diagnostic], context: &str) {
     eprint!("{text}");
 }
 
-fn load_plan(global: &GlobalArgs, paths: &[std::path::PathBuf]) -> Result<Plan, u8> {
+fn load_plan(
+    global: &GlobalArgs,
+    paths: &[PathBuf],
+    shard: Option<(usize, usize)>,
+    seed: u64,
+) -> Result<Plan, u8> {
     let carriers = load_carriers(global)?;
-    let ctx = LoadContext::from_process_env(chrono::Utc::now());
-    scenario::load_plan(paths, &carriers, &ctx).map_err(|problems| {
+    let mut ctx = LoadContext::from_process_env(chrono::Utc::now());
+    ctx.seed = seed;
+    let files = match shard {
+        None => paths.to_vec(),
+        Some((index, count)) => match scenario::collect_files(paths) {
+            Ok(files) => shard_files(files, index, count),
+            Err(problems) => {
+                print_problems(&problems, "in the scenarios");
+                return Err(exit::INVALID);
+            }
+        },
+    };
+    if files.is_empty() {
+        // A shard may be empty when there are fewer files than shards.
+        eprintln!("simulate: no scenario in this shard; nothing to do");
+        return Ok(Plan {
+            carriers_version: carriers.version.clone(),
+            seed,
+            scenarios: Vec::new(),
+        });
+    }
+    scenario::load_plan(&files, &carriers, &ctx).map_err(|problems| {
         print_problems(&problems, "in the scenarios");
         exit::INVALID
     })
 }
 
+/// Share `index` (1-based) of `count` of the files: every count-th file by path.
+pub fn shard_files(mut files: Vec<PathBuf>, index: usize, count: usize) -> Vec<PathBuf> {
+    files.sort();
+    files
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % count == index - 1)
+        .map(|(_, f)| f)
+        .collect()
+}
+
 fn check(global: &GlobalArgs, args: &CheckArgs) -> u8 {
-    match load_plan(global, &args.paths) {
+    match load_plan(global, &args.paths, None, 0) {
         Ok(plan) => {
             let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
             if !global.quiet {
@@ -179,8 +219,78 @@ fn style(choice: ColorChoice) -> Style {
     Style { color }
 }
 
+/// Where the calls go and with which credentials.
+struct Target {
+    endpoint: String,
+    tokens: TokenSource,
+    /// Kept alive for the whole run when --local.
+    local: Option<Emulator>,
+}
+
+async fn target(global: &GlobalArgs, args: &RunArgs) -> Result<Target, u8> {
+    if args.local {
+        let carriers = Arc::new(load_carriers(global)?);
+        let config = emulator::Config {
+            auto_create: true,
+            callback: args.callback.clone(),
+            ..emulator::Config::default()
+        };
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        return match Emulator::start(addr, carriers, config).await {
+            Ok(started) => Ok(Target {
+                endpoint: started.base_url(),
+                tokens: TokenSource::Fixed(started.issue_token()),
+                local: Some(started),
+            }),
+            Err(error) => {
+                eprintln!("error: cannot start the local emulator: {error}");
+                Err(exit::COULD_NOT_RUN)
+            }
+        };
+    }
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    };
+    let tokens = match (
+        given(&args.access_token),
+        given(&args.appid),
+        given(&args.app_secret),
+    ) {
+        (Some(token), _, _) => TokenSource::Fixed(Secret::new(token)),
+        (None, Some(appid), Some(secret)) => {
+            match TokenSource::stable(&args.endpoint, appid, Secret::new(secret), args.timeout) {
+                Ok(source) => source,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return Err(exit::COULD_NOT_RUN);
+                }
+            }
+        }
+        _ => {
+            eprintln!(
+                "error: no access token\n  help: pass --access-token TOKEN or set WECHAT_ACCESS_TOKEN; or give \
+                 --appid/--app-secret (WECHAT_APPID, WECHAT_APP_SECRET) to fetch one; or add --local to run \
+                 against the embedded emulator (no token, no network)"
+            );
+            return Err(exit::COULD_NOT_RUN);
+        }
+    };
+    Ok(Target {
+        endpoint: args.endpoint.clone(),
+        tokens,
+        local: None,
+    })
+}
+
 async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
-    let plan = match load_plan(global, &args.paths) {
+    // Printed in the header and the reports, so a run can be repeated with --seed.
+    let seed = args
+        .seed
+        .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0 % 1_000_000);
+    let plan = match load_plan(global, &args.paths, args.shard, seed) {
         Ok(plan) => plan,
         Err(code) => return code,
     };
@@ -188,55 +298,28 @@ async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
         connect: args.connect_timeout,
         total: args.timeout,
     };
-    // Kept alive for the whole run when --local.
-    let mut local: Option<Emulator> = None;
-    let (endpoint, token) = if args.local {
-        let carriers = match load_carriers(global) {
-            Ok(c) => Arc::new(c),
-            Err(code) => return code,
-        };
-        let config = emulator::Config {
-            auto_create: true,
-            callback: args.callback.clone(),
-            ..emulator::Config::default()
-        };
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        match Emulator::start(addr, carriers, config).await {
-            Ok(started) => {
-                let endpoint = started.base_url();
-                let token = started.issue_token();
-                local = Some(started);
-                (endpoint, token)
-            }
-            Err(error) => {
-                eprintln!("error: cannot start the local emulator: {error}");
-                return exit::COULD_NOT_RUN;
-            }
-        }
-    } else {
-        match args
-            .access_token
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
-            Some(token) => (args.endpoint.clone(), Secret::new(token)),
-            None => {
-                eprintln!(
-                    "error: no access token\n  help: pass --access-token TOKEN or set WECHAT_ACCESS_TOKEN; \
-                     or add --local to run against the embedded emulator (no token, no network)"
-                );
-                return exit::COULD_NOT_RUN;
-            }
-        }
+    let Target {
+        endpoint,
+        tokens,
+        local,
+    } = match target(global, &args).await {
+        Ok(target) => target,
+        Err(code) => return code,
     };
-    let client = match Client::new(&endpoint, token, timeouts) {
+    let client = match Client::new(&endpoint, timeouts) {
         Ok(client) => client,
         Err(error) => {
             eprintln!("error: {error}");
             return exit::COULD_NOT_RUN;
         }
     };
+    // Before anything is sent: a bad credential ends the run here, not at every step.
+    let tokens = Arc::new(tokens);
+    if let Err(error) = tokens.get().await {
+        eprintln!("error: {error}");
+        return exit::COULD_NOT_RUN;
+    }
+    let jsonl = args.events.is_some();
     let console = Console {
         style: style(global.color),
         quiet: global.quiet,
@@ -245,6 +328,14 @@ async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
             LangChoice::Zh => Lang::Zh,
         },
     };
+    // With --events jsonl, stdout carries only JSON lines; people read stderr.
+    let human = move |text: &str| {
+        if jsonl {
+            eprint!("{text}");
+        } else {
+            report::print(text);
+        }
+    };
     if !global.quiet {
         let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
         let target = if local.is_some() {
@@ -252,8 +343,8 @@ async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
         } else {
             endpoint.clone()
         };
-        report::print(&format!(
-            "simulate: {} scenario{}, {steps} steps against {target}; carrier table {}{}\n",
+        human(&format!(
+            "simulate: {} scenario{}, {steps} steps against {target}; carrier table {}, seed {seed}{}\n",
             plan.scenarios.len(),
             if plan.scenarios.len() == 1 { "" } else { "s" },
             plan.carriers_version,
@@ -274,26 +365,91 @@ async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
     let printer_plan = plan.clone();
     let printer = tokio::spawn(async move {
         while let Some(event) = events_rx.recv().await {
-            if let Some(line) = console.event_line(&printer_plan, &event) {
+            if jsonl && let Some(line) = report::events::line(&printer_plan, &event) {
                 report::print(&format!("{line}\n"));
+            }
+            if let Some(line) = console.event_line(&printer_plan, &event) {
+                human(&format!("{line}\n"));
             }
         }
     });
+    let options = RunOptions {
+        speed: args.speed,
+        retry: RetryPolicy {
+            retries: args.retries,
+            base: args.retry_backoff,
+            max_wait: args.retry_max_wait,
+            quota_wait: args.quota_wait,
+            ..RetryPolicy::default()
+        },
+        rate: args.rate,
+        jobs: args.jobs.and_then(|j| usize::try_from(j).ok()),
+        fail_fast: args.fail_fast,
+        verify: args.verify,
+        seed,
+    };
     let record = runner::run(
         &plan,
         &client,
-        RunOptions { speed: args.speed },
+        tokens.clone(),
+        options,
         events_tx,
         cancel_rx,
     )
     .await;
     signals.abort();
     let _ = printer.await;
-    report::print(&console.summary(&plan, &record));
+    human(&console.summary(&plan, &record));
+    if record.credentials_refused {
+        human(&format!(
+            "the run stopped: the platform refused the credentials; check {}\n",
+            if tokens.can_renew() {
+                "--appid/--app-secret (WECHAT_APPID, WECHAT_APP_SECRET)"
+            } else {
+                "--access-token / WECHAT_ACCESS_TOKEN"
+            }
+        ));
+    }
     if let Some(emulator) = local {
         emulator.shutdown().await;
     }
-    report::exit_code(&record)
+    let code = report::exit_code(&record);
+    let ctx = ReportContext {
+        endpoint,
+        local: args.local,
+        timeouts,
+        exit_code: code,
+    };
+    let mut written = true;
+    if let Some(path) = &args.report_json {
+        let text = serde_json::to_string_pretty(&report::json::report(&plan, &record, &ctx))
+            .unwrap_or_default();
+        written &= write_report(path, &(text + "\n"));
+    }
+    if let Some(path) = &args.report_junit {
+        match report::junit::report(&plan, &record) {
+            Ok(text) => written &= write_report(path, &text),
+            Err(error) => {
+                eprintln!("error: cannot build the JUnit report: {error}");
+                written = false;
+            }
+        }
+    }
+    if written || code != exit::OK {
+        code
+    } else {
+        exit::COULD_NOT_RUN
+    }
+}
+
+fn write_report(path: &std::path::Path, text: &str) -> bool {
+    match std::fs::write(path, text) {
+        Ok(()) => true,
+        Err(error) => {
+            eprintln!("error: cannot write the report {}: {error}", path.display());
+            false
+        }
+    }
 }
 
 /// Ctrl-C anywhere; SIGTERM too on Unix.
@@ -375,5 +531,18 @@ mod tests {
         let cli = parse(&["simulate", "a.yaml", "b.yaml"]);
         assert!(cli.command.is_none());
         assert_eq!(cli.run.paths.len(), 2);
+    }
+
+    #[test]
+    fn shards_split_files_by_path_without_overlap() {
+        let files: Vec<PathBuf> = ["d.yaml", "a.yaml", "c.yaml", "b.yaml", "e.yaml"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        let shards: Vec<Vec<PathBuf>> = (1..=2).map(|i| shard_files(files.clone(), i, 2)).collect();
+        assert_eq!(shards[0], ["a.yaml", "c.yaml", "e.yaml"].map(PathBuf::from));
+        assert_eq!(shards[1], ["b.yaml", "d.yaml"].map(PathBuf::from));
+        assert_eq!(shard_files(files.clone(), 1, 1).len(), 5);
+        assert!(shard_files(files, 7, 7).is_empty());
     }
 }

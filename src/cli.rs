@@ -135,6 +135,82 @@ pub struct RunArgs {
     /// Language of status labels in the output
     #[arg(long, value_enum, default_value_t = LangChoice::En)]
     pub lang: LangChoice,
+
+    /// Fetch the token from /cgi-bin/stable_token with this app id (with --app-secret)
+    #[arg(
+        long,
+        env = "WECHAT_APPID",
+        requires = "app_secret",
+        value_name = "APPID"
+    )]
+    pub appid: Option<String>,
+
+    /// The app secret for --appid
+    #[arg(
+        long,
+        env = "WECHAT_APP_SECRET",
+        hide_env_values = true,
+        requires = "appid",
+        value_name = "SECRET"
+    )]
+    pub app_secret: Option<String>,
+
+    /// Retries of a transient failure (connection error, HTTP 5xx, errcode -1/930555/930556/45011)
+    #[arg(long, default_value_t = 3, value_name = "N", help_heading = "Retries")]
+    pub retries: u32,
+
+    /// The first backoff; it doubles each retry, with jitter, up to 8s
+    #[arg(long, default_value = "500ms", value_parser = parse_duration, value_name = "DURATION", help_heading = "Retries")]
+    pub retry_backoff: Duration,
+
+    /// All backoffs of one step together stay under this
+    #[arg(long, default_value = "90s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Retries")]
+    pub retry_max_wait: Duration,
+
+    /// How long the minute quota (errcode 45011) makes a retry wait
+    #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Retries")]
+    pub quota_wait: Duration,
+
+    /// At most N calls per second across the run, e.g. 5/s
+    #[arg(long, value_parser = parse_rate, value_name = "N/s")]
+    pub rate: Option<f64>,
+
+    /// At most N scenarios in flight at once
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N", help_heading = "Many scenarios")]
+    pub jobs: Option<u32>,
+
+    /// Run only share I of N of the files (by path), e.g. 2/4, for a CI matrix
+    #[arg(long, value_parser = parse_shard, value_name = "I/N", help_heading = "Many scenarios")]
+    pub shard: Option<(usize, usize)>,
+
+    /// After the first failure, start no new scenario
+    #[arg(long, help_heading = "Many scenarios")]
+    pub fail_fast: bool,
+
+    /// After each accepted step, check with order/get that the order reached the status
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Seed for random delays (`after: 20s..40s`) and retry jitter; printed when not given
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Write a JUnit XML report (one testcase per step)
+    #[arg(long, value_name = "PATH", help_heading = "Reports")]
+    pub report_junit: Option<PathBuf>,
+
+    /// Write a JSON report (every scenario, order, step and attempt)
+    #[arg(long, value_name = "PATH", help_heading = "Reports")]
+    pub report_json: Option<PathBuf>,
+
+    /// Stream events to stdout as JSON lines (the human output moves to stderr)
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Reports")]
+    pub events: Option<EventsFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EventsFormat {
+    Jsonl,
 }
 
 #[derive(Debug, Args)]
@@ -186,6 +262,30 @@ pub enum PushFormatChoice {
     Xml,
 }
 
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches("/s");
+    match number.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= 100_000.0 => Ok(rate),
+        _ => Err(format!(
+            "`{text}` is not a rate; use calls per second, e.g. 5/s or 0.5/s"
+        )),
+    }
+}
+
+fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("`{text}` is not a shard; use I/N with 1 <= I <= N, e.g. 2/4");
+    let (i, n) = text.split_once('/').ok_or_else(bad)?;
+    let (i, n) = (
+        i.trim().parse::<usize>().map_err(|_| bad())?,
+        n.trim().parse::<usize>().map_err(|_| bad())?,
+    );
+    if i >= 1 && i <= n {
+        Ok((i, n))
+    } else {
+        Err(bad())
+    }
+}
+
 fn parse_speed(text: &str) -> Result<f64, String> {
     let speed: f64 = text
         .trim()
@@ -218,6 +318,18 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.run.paths, [PathBuf::from("a.yaml")]);
         assert_eq!(cli.run.speed, 10.0);
+    }
+
+    #[test]
+    fn rates_and_shards() {
+        assert_eq!(parse_rate("5/s"), Ok(5.0));
+        assert_eq!(parse_rate("0.5"), Ok(0.5));
+        assert!(parse_rate("0/s").is_err());
+        assert!(parse_rate("fast").is_err());
+        assert_eq!(parse_shard("2/4"), Ok((2, 4)));
+        assert!(parse_shard("0/4").is_err());
+        assert!(parse_shard("5/4").is_err());
+        assert!(parse_shard("x").is_err());
     }
 
     #[test]

@@ -68,17 +68,23 @@ impl Default for Timeouts {
     }
 }
 
-/// A client for one endpoint and one access token.
+/// A client for one endpoint; the access token is given per call (it may be renewed).
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
     endpoint: String,
-    token: Secret,
     timeouts: Timeouts,
 }
 
+/// What `order/get` says of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OrderState {
+    pub order_status: i64,
+    pub waybill_id: String,
+}
+
 impl Client {
-    pub fn new(endpoint: &str, token: Secret, timeouts: Timeouts) -> Result<Client, CallError> {
+    pub fn new(endpoint: &str, timeouts: Timeouts) -> Result<Client, CallError> {
         let http = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.total)
@@ -88,7 +94,6 @@ impl Client {
         Ok(Client {
             http,
             endpoint: endpoint.trim_end_matches('/').to_owned(),
-            token,
             timeouts,
         })
     }
@@ -97,55 +102,126 @@ impl Client {
         &self.endpoint
     }
 
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+
     /// Sends one status update and reads the answer.
-    pub async fn update_order(&self, call: Call, body: &UpdateOrder) -> Result<Answer, CallError> {
-        let url = format!("{}{}", self.endpoint, call.path());
+    pub async fn update_order(
+        &self,
+        call: Call,
+        body: &UpdateOrder,
+        token: &Secret,
+    ) -> Result<Answer, CallError> {
         tracing::debug!(call = call.name(), body = ?body, "sending");
-        let response = self
-            .http
-            .post(&url)
-            .query(&[("access_token", self.token.expose())])
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| self.classify(e))?;
-        let status = response.status();
-        let text = response.text().await.map_err(|e| self.classify(e))?;
-        tracing::debug!(http_status = status.as_u16(), body = %self.redact(&text), "answer");
-        if !status.is_success() {
-            return Err(CallError::Http {
-                status: status.as_u16(),
-                excerpt: excerpt(&self.redact(&text)),
-            });
-        }
+        let text = self.post(call.path(), body, token).await?;
         parse_answer(&text).map_err(|detail| {
-            CallError::Body(format!("{detail}: {}", excerpt(&self.redact(&text))))
+            CallError::Body(format!(
+                "{detail}: {}",
+                excerpt(&secret::redact(&text, &[token]))
+            ))
         })
     }
 
-    /// Turns a reqwest error into ours, without the URL (it carries the access token).
-    fn classify(&self, error: reqwest::Error) -> CallError {
-        if error.is_timeout() {
-            return CallError::Timeout(self.timeouts.total);
+    /// `order/get`: the order's status as the platform sees it.
+    pub async fn order_get(
+        &self,
+        shopid: &str,
+        shop_order_id: &str,
+        delivery_sign: &str,
+        token: &Secret,
+    ) -> Result<(Answer, Option<OrderState>), CallError> {
+        let body = serde_json::json!({
+            "shopid": shopid,
+            "shop_order_id": shop_order_id,
+            "delivery_sign": delivery_sign,
+        });
+        let text = self.post(ORDER_GET, &body, token).await?;
+        let answer = parse_answer(&text).map_err(CallError::Body)?;
+        let state = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| {
+                Some(OrderState {
+                    order_status: v.get("order_status")?.as_i64()?,
+                    waybill_id: v
+                        .get("waybill_id")
+                        .and_then(|w| w.as_str())
+                        .unwrap_or_default()
+                        .to_owned(),
+                })
+            });
+        Ok((answer, state))
+    }
+
+    /// `order/add`: creates an order; the answer carries its `waybill_id`.
+    pub async fn order_add(
+        &self,
+        body: &serde_json::Value,
+        token: &Secret,
+    ) -> Result<(Answer, Option<OrderState>), CallError> {
+        let text = self.post(ORDER_ADD, body, token).await?;
+        let answer = parse_answer(&text).map_err(CallError::Body)?;
+        let state = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .map(|v| OrderState {
+                order_status: v.get("order_status").and_then(|s| s.as_i64()).unwrap_or(0),
+                waybill_id: v
+                    .get("waybill_id")
+                    .and_then(|w| w.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+            });
+        Ok((answer, state))
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+        token: &Secret,
+    ) -> Result<String, CallError> {
+        let url = format!("{}{}", self.endpoint, path);
+        let response = self
+            .http
+            .post(&url)
+            .query(&[("access_token", token.expose())])
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| self.classify(e, token))?;
+        let status = response.status();
+        let text = response.text().await.map_err(|e| self.classify(e, token))?;
+        tracing::debug!(path, http_status = status.as_u16(), body = %secret::redact(&text, &[token]), "answer");
+        if !status.is_success() {
+            return Err(CallError::Http {
+                status: status.as_u16(),
+                excerpt: excerpt(&secret::redact(&text, &[token])),
+            });
         }
+        Ok(text)
+    }
+
+    /// Turns a reqwest error into ours, without the URL (it carries the access token).
+    fn classify(&self, error: reqwest::Error, token: &Secret) -> CallError {
+        // A connect error (refused, reset, connect timeout) means nothing reached the platform.
         let is_connect = error.is_connect();
-        let detail = self.redact(&error_chain(&error.without_url()));
+        let is_timeout = error.is_timeout();
+        let detail = secret::redact(&error_chain(&error.without_url()), &[token]);
         if is_connect {
             CallError::Connect {
                 endpoint: self.endpoint.clone(),
                 detail,
             }
-        } else if error_chain_mentions_timeout(&detail) {
-            CallError::Timeout(self.timeouts.connect)
+        } else if is_timeout || error_chain_mentions_timeout(&detail) {
+            CallError::Timeout(self.timeouts.total)
         } else {
             CallError::Other(detail)
         }
     }
-
-    fn redact(&self, text: &str) -> String {
-        secret::redact(text, &[&self.token])
-    }
 }
+
+const ORDER_GET: &str = "/cgi-bin/express/local/business/order/get";
+const ORDER_ADD: &str = "/cgi-bin/express/local/business/order/add";
 
 #[derive(Deserialize)]
 struct RawAnswer {

@@ -98,6 +98,153 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     ))
 }
 
+/// A step's delay as written: one duration, or a range (`20s..40s`) that each run draws from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delay {
+    Fixed(Duration),
+    /// Low and high end, both included; low ≤ high.
+    Range(Duration, Duration),
+}
+
+/// What is wrong with a delay, and where in its text (in characters from the start), so a
+/// message can point at the bad end of a range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DelayProblem {
+    pub offset: usize,
+    pub message: String,
+}
+
+const RANGE_EXAMPLE: &str = "write two durations separated by `..`, e.g. 20s..40s";
+
+/// Parses `30s` or a range `20s..40s` (spaces around `..` allowed). Both ends of a range
+/// follow [`parse_duration`] and its limits, and the low end must not be above the high end.
+/// Every problem is returned (both ends may be wrong).
+pub fn parse_delay(text: &str) -> Result<Delay, Vec<DelayProblem>> {
+    let Some((low_text, high_text)) = text.split_once("..") else {
+        return parse_duration(text)
+            .map(Delay::Fixed)
+            .map_err(|message| vec![DelayProblem { offset: 0, message }]);
+    };
+    let whole = text.trim();
+    let low_offset = chars_before_content(text, 0);
+    let high_start = low_text.len() + 2;
+    let high_offset = chars_before_content(text, high_start);
+    let problem = |offset: usize, message: String| DelayProblem { offset, message };
+    if high_text.starts_with('.') || high_text.contains("..") {
+        return Err(vec![problem(
+            low_offset,
+            format!("`{whole}` is not a range: {RANGE_EXAMPLE}"),
+        )]);
+    }
+    let mut problems = Vec::new();
+    if low_text.trim().is_empty() {
+        problems.push(problem(
+            low_offset,
+            format!("the range `{whole}` has no low end: {RANGE_EXAMPLE}"),
+        ));
+    }
+    if high_text.trim().is_empty() {
+        problems.push(problem(
+            high_offset,
+            format!("the range `{whole}` has no high end: {RANGE_EXAMPLE}"),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let low = parse_duration(low_text).map_err(|e| {
+        problem(
+            low_offset,
+            format!("the low end of the range `{whole}`: {e}"),
+        )
+    });
+    let high = parse_duration(high_text).map_err(|e| {
+        problem(
+            high_offset,
+            format!("the high end of the range `{whole}`: {e}"),
+        )
+    });
+    match (low, high) {
+        (Ok(low), Ok(high)) if low > high => Err(vec![problem(
+            low_offset,
+            format!(
+                "the range `{whole}` goes backwards: the low end ({}) is above the high end ({}); write `{}..{}`",
+                format_duration(low),
+                format_duration(high),
+                format_duration(high),
+                format_duration(low)
+            ),
+        )]),
+        (Ok(low), Ok(high)) => Ok(Delay::Range(low, high)),
+        (low, high) => Err([low.err(), high.err()].into_iter().flatten().collect()),
+    }
+}
+
+/// Characters in `text` before the first non-space at or after byte `from`.
+fn chars_before_content(text: &str, from: usize) -> usize {
+    let rest = text.get(from..).unwrap_or("");
+    let spaces = rest.len() - rest.trim_start().len();
+    text.get(..from + spaces)
+        .map(|t| t.chars().count())
+        .unwrap_or(0)
+}
+
+/// `20s..40s`, as a range is written.
+pub fn format_range(low: Duration, high: Duration) -> String {
+    format!("{}..{}", format_duration(low), format_duration(high))
+}
+
+/// One delay from `low..=high`, drawn deterministically from `seed`, the scenario's file name
+/// and the step's index: the same three always give the same delay, on every platform and
+/// release (a fixed hash, not a library generator whose stream may change). The result is a
+/// whole number of milliseconds when the range holds one, else `low`.
+pub fn draw_in_range(
+    low: Duration,
+    high: Duration,
+    seed: u64,
+    file_name: &str,
+    index: usize,
+) -> Duration {
+    let (low, high) = if low <= high {
+        (low, high)
+    } else {
+        (high, low)
+    };
+    let lowest_ms = low.as_nanos().div_ceil(NANOS_PER_MS);
+    let highest_ms = high.as_nanos() / NANOS_PER_MS;
+    if highest_ms < lowest_ms {
+        return low;
+    }
+    let span = highest_ms - lowest_ms + 1;
+    let key = mix(seed, file_name, index);
+    // Multiply-shift: uniform enough for spans far below 2^64 (a day is 8.64e7 ms).
+    let pick = lowest_ms + ((u128::from(key) * span) >> 64);
+    let nanos = pick.saturating_mul(NANOS_PER_MS);
+    Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX)).clamp(low, high)
+}
+
+/// FNV-1a over the seed, the name and the index, then the SplitMix64 finaliser.
+fn mix(seed: u64, name: &str, index: usize) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let index = u64::try_from(index).unwrap_or(u64::MAX);
+    let bytes = seed
+        .to_le_bytes()
+        .into_iter()
+        .chain(name.bytes())
+        .chain([0xff])
+        .chain(index.to_le_bytes());
+    let mut hash = OFFSET;
+    for byte in bytes {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(PRIME);
+    }
+    let mut z = hash.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
 /// `1m30s`, `250ms`, `1h`, `0s`; below a millisecond as a decimal, e.g. `1.5ms`.
 pub fn format_duration(d: Duration) -> String {
     let mut nanos = d.as_nanos();
@@ -163,6 +310,9 @@ fn component_nanos(int_part: &str, frac_part: &str, per_unit: u128) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `draw_in_range(0..24h, seed 42, "dada_happy_path.yaml", 0)`, fixed forever.
+    const PINNED: Duration = Duration::from_millis(14_940_686);
 
     fn ok(text: &str) -> Duration {
         match parse_duration(text) {
@@ -246,6 +396,125 @@ mod tests {
         assert!(err("3d").contains("unknown unit `d`"));
         assert!(err("30s1m").contains("largest to smallest"));
         assert!(err("1s1s").contains("largest to smallest"));
+    }
+
+    fn delay(text: &str) -> Delay {
+        match parse_delay(text) {
+            Ok(d) => d,
+            Err(e) => panic!("`{text}` refused: {e:?}"),
+        }
+    }
+
+    fn delay_err(text: &str) -> Vec<DelayProblem> {
+        match parse_delay(text) {
+            Ok(d) => panic!("`{text}` accepted as {d:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn delays_are_fixed_or_ranges() {
+        assert_eq!(delay("30s"), Delay::Fixed(Duration::from_secs(30)));
+        assert_eq!(
+            delay("20s..40s"),
+            Delay::Range(Duration::from_secs(20), Duration::from_secs(40))
+        );
+        assert_eq!(
+            delay(" 0 .. 1m30s "),
+            Delay::Range(Duration::ZERO, Duration::from_secs(90))
+        );
+        assert_eq!(
+            delay("5s..5s"),
+            Delay::Range(Duration::from_secs(5), Duration::from_secs(5))
+        );
+        assert_eq!(
+            format_range(Duration::from_secs(20), Duration::from_secs(90)),
+            "20s..1m30s"
+        );
+    }
+
+    #[test]
+    fn bad_ranges_say_which_end_and_where() {
+        let e = delay_err("20s..");
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].offset, 5);
+        assert!(e[0].message.contains("has no high end"), "{e:?}");
+        assert!(e[0].message.contains("e.g. 20s..40s"), "{e:?}");
+        let e = delay_err("..40s");
+        assert_eq!((e[0].offset, e.len()), (0, 1));
+        assert!(e[0].message.contains("has no low end"), "{e:?}");
+        let e = delay_err("20s..4O");
+        assert_eq!(e[0].offset, 5);
+        assert!(
+            e[0].message
+                .starts_with("the high end of the range `20s..4O`: "),
+            "{e:?}"
+        );
+        let e = delay_err("20..soon");
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e[0].message.contains("the low end"), "{e:?}");
+        assert!(e[0].message.contains("add a unit"), "{e:?}");
+        assert_eq!(e[1].offset, 4);
+        let e = delay_err("40s .. 20s");
+        assert!(e[0].message.contains("goes backwards"), "{e:?}");
+        assert!(e[0].message.contains("write `20s..40s`"), "{e:?}");
+        assert!(delay_err("1s...2s")[0].message.contains("is not a range"));
+        assert!(
+            delay_err("1s..2s..3s")[0]
+                .message
+                .contains("is not a range")
+        );
+        assert!(delay_err("1s..25h")[0].message.contains("absurd"));
+        assert!(
+            delay_err("-5s..5s")[0]
+                .message
+                .contains("negative duration")
+        );
+        // A bad fixed delay is unchanged.
+        assert_eq!(
+            delay_err("soon")[0].message,
+            "`soon` is not a duration: write a number with a unit, e.g. 500ms, 30s, 2m, 1h, 1m30s or 1.5s"
+        );
+        assert_eq!(delay_err("测试..x")[0].offset, 0);
+        assert_eq!(delay_err("测试..x")[1].offset, 4);
+    }
+
+    #[test]
+    fn draws_are_deterministic_and_within_the_range() {
+        let (low, high) = (Duration::from_secs(20), Duration::from_secs(40));
+        let mut seen = std::collections::BTreeSet::new();
+        for seed in 0..200 {
+            let d = draw_in_range(low, high, seed, "a.yaml", 3);
+            assert!(low <= d && d <= high, "{d:?}");
+            assert_eq!(d.subsec_nanos() % 1_000_000, 0, "{d:?}");
+            assert_eq!(d, draw_in_range(low, high, seed, "a.yaml", 3));
+            seen.insert(d);
+        }
+        assert!(seen.len() > 190, "{}", seen.len());
+        let a: Vec<Duration> = (0..8)
+            .map(|i| draw_in_range(low, high, 7, "a.yaml", i))
+            .collect();
+        let b: Vec<Duration> = (0..8)
+            .map(|i| draw_in_range(low, high, 7, "b.yaml", i))
+            .collect();
+        assert_ne!(a, b);
+        // Degenerate and sub-millisecond ranges.
+        let five = Duration::from_secs(5);
+        assert_eq!(draw_in_range(five, five, 1, "a", 0), five);
+        let (l, h) = (Duration::from_micros(1100), Duration::from_micros(1900));
+        assert_eq!(draw_in_range(l, h, 1, "a", 0), l);
+        let (l, h) = (Duration::from_micros(900), Duration::from_micros(1100));
+        assert_eq!(draw_in_range(l, h, 1, "a", 0), Duration::from_millis(1));
+        // Both ends are reachable.
+        let (l, h) = (Duration::ZERO, Duration::from_millis(1));
+        let ends: std::collections::BTreeSet<Duration> =
+            (0..64).map(|s| draw_in_range(l, h, s, "a", 0)).collect();
+        assert_eq!(ends.len(), 2);
+        // Pinned values: the generator must not change between releases.
+        assert_eq!(
+            draw_in_range(Duration::ZERO, MAX_STEP, 42, "dada_happy_path.yaml", 0),
+            PINNED
+        );
     }
 
     #[test]

@@ -13,6 +13,8 @@ use crate::statuses::Status;
 pub struct Plan {
     /// The carrier table's version, carried into reports.
     pub carriers_version: String,
+    /// The seed every delay range of the run was drawn with (`--seed`, or a random one).
+    pub seed: u64,
     pub scenarios: Vec<ScenarioPlan>,
 }
 
@@ -39,6 +41,11 @@ pub struct StepPlan {
     pub status: Status,
     /// When to send, from the start of the run (the sum of `after:` so far), before `--speed`.
     pub at: Duration,
+    /// The delay after the previous step (after the start, for the first), before `--speed`:
+    /// as written, or drawn from `after_range`.
+    pub after: Duration,
+    /// `after: 20s..40s` as written (low, high), when the delay is a range; for display.
+    pub after_range: Option<(Duration, Duration)>,
     pub action_msg: String,
     pub expect: Expect,
     /// False when the scenario skipped the transition check for this step on purpose.

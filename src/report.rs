@@ -1,6 +1,10 @@
 //! What a person reads: one line per event as it happens, then a summary per scenario and for
 //! the run, and the exit code the run earned.
 
+pub mod events;
+pub mod json;
+pub mod junit;
+
 use std::io::Write;
 use std::time::Duration;
 
@@ -10,7 +14,7 @@ use crate::client::Answer;
 use crate::duration::format_duration;
 use crate::exit;
 use crate::plan::{Plan, ScenarioPlan};
-use crate::runner::{Event, Failure, NotSent, RunRecord, StepOutcome, StepRecord};
+use crate::runner::{Event, Failure, RunRecord, StepOutcome, StepRecord};
 use crate::statuses::Lang;
 
 /// Terminal styling, off when the output is not a terminal or `NO_COLOR` is set.
@@ -191,12 +195,7 @@ impl Console {
             let status = plan_step.status;
             let what = match &record.outcome {
                 StepOutcome::Failed(failure) => self.style.red(&describe_failure(failure)),
-                StepOutcome::NotSent(NotSent::EarlierStepFailed) => {
-                    self.style.yellow("not sent (an earlier step failed)")
-                }
-                StepOutcome::NotSent(NotSent::Interrupted) => {
-                    self.style.yellow("not sent (interrupted)")
-                }
+                StepOutcome::NotSent(why) => self.style.yellow(why.describe()),
                 StepOutcome::Passed(_) => continue,
             };
             out.push_str(&format!(
@@ -266,6 +265,11 @@ pub fn describe_failure(failure: &Failure) -> String {
             format!("{} (expected {expected}){hint}", describe_answer(answer))
         }
         Failure::Call(error) => error.to_string(),
+        Failure::OutcomeUnknown(detail) => format!("outcome unknown: {detail}"),
+        Failure::VerifyMismatch { expected, actual } => {
+            format!("accepted, but order/get shows the order at {actual}, not {expected}")
+        }
+        Failure::Token(error) => error.to_string(),
     }
 }
 
@@ -288,7 +292,7 @@ fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn worst_lateness(steps: &[StepRecord]) -> Option<(Duration, usize)> {
+pub(crate) fn worst_lateness(steps: &[StepRecord]) -> Option<(Duration, usize)> {
     steps
         .iter()
         .enumerate()
@@ -296,16 +300,30 @@ fn worst_lateness(steps: &[StepRecord]) -> Option<(Duration, usize)> {
         .max_by_key(|(l, _)| *l)
 }
 
+/// What the reports say about where the run went, besides the record itself.
+#[derive(Debug, Clone)]
+pub struct ReportContext {
+    pub endpoint: String,
+    pub local: bool,
+    pub timeouts: crate::client::Timeouts,
+    pub exit_code: u8,
+}
+
+/// Whole milliseconds, for reports.
+pub fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 #[derive(Debug, Default)]
-struct Counts {
-    steps: usize,
-    passed: usize,
-    failed: usize,
-    not_sent: usize,
+pub(crate) struct Counts {
+    pub(crate) steps: usize,
+    pub(crate) passed: usize,
+    pub(crate) failed: usize,
+    pub(crate) not_sent: usize,
 }
 
 impl Counts {
-    fn of(steps: &[StepRecord]) -> Counts {
+    pub(crate) fn of(steps: &[StepRecord]) -> Counts {
         let mut counts = Counts::default();
         for step in steps {
             counts.steps += 1;
@@ -318,7 +336,7 @@ impl Counts {
         counts
     }
 
-    fn add(&mut self, other: &Counts) {
+    pub(crate) fn add(&mut self, other: &Counts) {
         self.steps += other.steps;
         self.passed += other.passed;
         self.failed += other.failed;
@@ -339,7 +357,8 @@ mod tests {
             sent: None,
             lateness: None,
             latency: None,
-            action_time: None,
+            attempts: Vec::new(),
+            verified: None,
             outcome,
         }
     }
@@ -349,8 +368,10 @@ mod tests {
             started: Utc::now(),
             finished: Utc::now(),
             interrupted,
-            speed: 1.0,
+            credentials_refused: false,
+            options: crate::runner::RunOptions::default(),
             scenarios: vec![ScenarioRecord {
+                started: Utc::now(),
                 steps: outcomes.into_iter().map(step).collect(),
             }],
         }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::carriers::{Call, Carrier, Carriers};
 use crate::diag::{Diagnostic, did_you_mean};
-use crate::duration::parse_duration;
+use crate::duration::{Delay, draw_in_range, parse_delay};
 use crate::plan::{Expect, Plan, ScenarioPlan, StepPlan};
 use crate::secret::{Secret, redact};
 use crate::statuses::Status;
@@ -48,11 +48,14 @@ pub struct LoadContext {
     pub timestamp: i64,
     /// The environment, for `${VAR}`.
     pub env: BTreeMap<String, String>,
+    /// Delay ranges (`after: 20s..40s`) are drawn from this, the file name and the step
+    /// index: the same seed gives the same timeline.
+    pub seed: u64,
 }
 
 impl LoadContext {
-    /// A fresh run id from `now` and the process environment (variables that are not UTF-8
-    /// are left out).
+    /// A fresh run id and a [`random_seed`] from `now` and the process environment (variables
+    /// that are not UTF-8 are left out). Set `seed` afterwards to replay a run's delays.
     pub fn from_process_env(now: chrono::DateTime<chrono::Utc>) -> LoadContext {
         let suffix: String = uuid::Uuid::new_v4()
             .simple()
@@ -66,8 +69,14 @@ impl LoadContext {
             env: std::env::vars_os()
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
                 .collect(),
+            seed: random_seed(),
         }
     }
+}
+
+/// A fresh seed below one million, short enough to read off a report and type as `--seed`.
+pub fn random_seed() -> u64 {
+    uuid::Uuid::new_v4().as_u64_pair().0 % 1_000_000
 }
 
 impl fmt::Debug for LoadContext {
@@ -76,6 +85,7 @@ impl fmt::Debug for LoadContext {
         f.debug_struct("LoadContext")
             .field("run_id", &self.run_id)
             .field("timestamp", &self.timestamp)
+            .field("seed", &self.seed)
             .field("env", &format_args!("<{} variables>", self.env.len()))
             .finish()
     }
@@ -151,6 +161,7 @@ pub fn load_plan(
     if problems.is_empty() {
         Ok(Plan {
             carriers_version: carriers.version.clone(),
+            seed: ctx.seed,
             scenarios,
         })
     } else {
@@ -751,9 +762,20 @@ impl<'a> Checker<'a> {
 
         let after = match fields.given("after") {
             Some(value) => self.after(value, &place),
-            None => Some(Duration::ZERO),
+            None => Some(Delay::Fixed(Duration::ZERO)),
         };
-        if let Some(after) = after {
+        let after = after.map(|delay| match delay {
+            Delay::Fixed(d) => (d, None),
+            Delay::Range(low, high) => {
+                let name = Path::new(self.file)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_else(|| self.file.to_owned());
+                let drawn = draw_in_range(low, high, self.ctx.seed, &name, index);
+                (drawn, Some((low, high)))
+            }
+        });
+        if let Some((after, _)) = after {
             *at = at.saturating_add(after);
         }
 
@@ -812,11 +834,13 @@ impl<'a> Checker<'a> {
             }
         }
 
-        after?;
+        let (after, after_range) = after?;
         Some(StepPlan {
             index,
             status: status?,
             at: *at,
+            after,
+            after_range,
             action_msg: action_msg?,
             expect: expect?,
             checked,
@@ -854,20 +878,43 @@ impl<'a> Checker<'a> {
         None
     }
 
-    fn after(&mut self, value: &Node, place: &str) -> Option<Duration> {
+    fn after(&mut self, value: &Node, place: &str) -> Option<Delay> {
         let text = match &value.value {
             Value::Str(s) => s.clone(),
-            Value::Int(0) => return Some(Duration::ZERO),
+            Value::Int(0) => return Some(Delay::Fixed(Duration::ZERO)),
             Value::Int(_) | Value::Float(_) => value.as_text().unwrap_or_default(),
             _ => {
-                self.wrong_type(value, "after", place, "a duration such as 30s, 2m or 1m30s");
+                self.wrong_type(
+                    value,
+                    "after",
+                    place,
+                    "a duration such as 30s, 2m or 1m30s, or a range such as 20s..40s",
+                );
                 return None;
             }
         };
-        match parse_duration(&text) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                self.error(value, format!("`after`{place}: {e}"), None);
+        match parse_delay(&text) {
+            Ok(delay) => Some(delay),
+            Err(problems) => {
+                // Point at the bad end of a range when the value is written plainly on one
+                // line (quotes or escapes would shift the columns).
+                let plain = value.written == text && !text.contains('\n');
+                for problem in problems {
+                    let column = if plain {
+                        value
+                            .column
+                            .saturating_add(u64::try_from(problem.offset).unwrap_or(0))
+                    } else {
+                        value.column
+                    };
+                    let d = Diagnostic::new(
+                        self.file,
+                        value.line,
+                        column,
+                        format!("`after`{place}: {}", problem.message),
+                    );
+                    self.problems.push(d);
+                }
                 None
             }
         }
@@ -1138,6 +1185,7 @@ mod tests {
             run_id: "20261128-221530-ab12".to_owned(),
             timestamp: 1_795_904_130,
             env: BTreeMap::new(),
+            seed: 42,
         }
     }
 
@@ -1215,6 +1263,19 @@ mod tests {
             Err(p) => panic!("{p:?}"),
         };
         assert!(files.len() >= 6, "{files:?}");
+        for file in &files {
+            let text = match std::fs::read_to_string(file) {
+                Ok(t) => t,
+                Err(e) => panic!("{e}"),
+            };
+            assert!(
+                text.starts_with(
+                    "# yaml-language-server: $schema=../schema/scenario.schema.json\n"
+                ),
+                "{}: the first line names the schema",
+                file.display()
+            );
+        }
         let plan = match load_plan(&[dir], &carriers(), &ctx()) {
             Ok(plan) => plan,
             Err(problems) => {
@@ -1372,6 +1433,21 @@ mod tests {
             "{}",
             p[1]
         );
+    }
+
+    #[test]
+    fn fixture_bad_range() {
+        let p = problems("bad_range.yaml");
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert_eq!((p[0].line, p[0].column), (6, 17));
+        assert!(
+            p[0].message.contains("the high end of the range `20s..40`"),
+            "{}",
+            p[0]
+        );
+        assert_eq!((p[1].line, p[1].column), (8, 12));
+        assert!(p[1].message.contains("goes backwards"), "{}", p[1]);
+        assert!(p[1].message.contains("write `2m..5m`"), "{}", p[1]);
     }
 
     #[test]
@@ -1644,6 +1720,118 @@ mod tests {
             errs[3].contains("`after` in step 4 must be a duration"),
             "{errs:#?}"
         );
+    }
+
+    #[test]
+    fn delay_ranges_resolve_to_one_delay_each() {
+        let plan = ok(
+            "carrier: dada\nshop_order_id: x\nsteps:\n  - {status: 102, after: 0s..10s}\n  - {status: 201, after: 1m}\n  - {status: 202, after: \"20s .. 40s\"}\n",
+        );
+        let s = &plan.steps;
+        assert_eq!(
+            s[0].after_range,
+            Some((Duration::ZERO, Duration::from_secs(10)))
+        );
+        assert!(s[0].after <= Duration::from_secs(10));
+        assert_eq!(s[0].at, s[0].after);
+        assert_eq!(
+            (s[1].after, s[1].after_range),
+            (Duration::from_secs(60), None)
+        );
+        assert_eq!(s[1].at, s[0].at + Duration::from_secs(60));
+        assert_eq!(
+            s[2].after_range,
+            Some((Duration::from_secs(20), Duration::from_secs(40)))
+        );
+        assert!((Duration::from_secs(20)..=Duration::from_secs(40)).contains(&s[2].after));
+        assert_eq!(s[2].at, s[1].at + s[2].after);
+        // The draw is the documented one: seed, file name, step index.
+        assert_eq!(
+            s[2].after,
+            draw_in_range(
+                Duration::from_secs(20),
+                Duration::from_secs(40),
+                42,
+                "t.yaml",
+                2
+            )
+        );
+    }
+
+    #[test]
+    fn bad_ranges_point_at_the_bad_end() {
+        let errs = errors(
+            "carrier: dada\nshop_order_id: x\nsteps:\n  - {status: 102, after: 20s..40}\n  - {status: 201, after: 5m..2m}\n  - {status: 202, after: \"1s..\"}\n  - {status: 301, after: ..25h}\n  - {status: 302, after: 1s..25h}\n",
+        );
+        assert_eq!(errs.len(), 5, "{errs:#?}");
+        assert!(
+            errs[0].starts_with(
+                "t.yaml:4:31: error: `after` in step 1: the high end of the range `20s..40`: duration `40` has no unit"
+            ),
+            "{errs:#?}"
+        );
+        assert!(
+            errs[1].starts_with(
+                "t.yaml:5:26: error: `after` in step 2: the range `5m..2m` goes backwards"
+            ),
+            "{errs:#?}"
+        );
+        // Quoted: the column is the value's.
+        assert!(
+            errs[2].starts_with(
+                "t.yaml:6:26: error: `after` in step 3: the range `1s..` has no high end"
+            ),
+            "{errs:#?}"
+        );
+        assert!(errs[3].contains("t.yaml:7:26: error"), "{errs:#?}");
+        assert!(errs[3].contains("has no low end"), "{errs:#?}");
+        assert!(errs[4].contains("t.yaml:8:30: error"), "{errs:#?}");
+        assert!(errs[4].contains("absurd"), "{errs:#?}");
+    }
+
+    /// Writes `files` (name, text) into a fresh folder and loads them all with `seed`.
+    fn plan_of(files: &[(&str, &str)], seed: u64) -> Plan {
+        let dir = tempdir();
+        for (name, text) in files {
+            write(&dir.path().join(name), text);
+        }
+        let mut ctx = ctx();
+        ctx.seed = seed;
+        match load_plan(&[dir.path().to_path_buf()], &carriers(), &ctx) {
+            Ok(plan) => plan,
+            Err(p) => panic!("{p:#?}"),
+        }
+    }
+
+    fn offsets(plan: &Plan) -> Vec<Vec<Duration>> {
+        plan.scenarios
+            .iter()
+            .map(|s| s.steps.iter().map(|st| st.at).collect())
+            .collect()
+    }
+
+    #[test]
+    fn the_seed_fixes_the_timeline() {
+        let text = "carrier: dada\nshop_order_id: \"{{scenario}}-{{run_id}}\"\nsteps:\n  - {status: 102, after: 0s..30s}\n  - {status: 201, after: 2m..6m}\n  - {status: 202, after: 1m..5m}\n  - {status: 301, after: 10s..1m}\n  - {status: 302, after: 8m..15m}\n";
+        let files = [("a.yaml", text), ("b.yaml", text)];
+        let first = plan_of(&files, 7);
+        assert_eq!(first.seed, 7);
+        assert_eq!(offsets(&first), offsets(&plan_of(&files, 7)));
+        // Different scenarios draw differently.
+        assert_ne!(offsets(&first)[0], offsets(&first)[1]);
+        // Different seeds give (in general) different timelines.
+        let mut distinct = BTreeSet::new();
+        for seed in 0..20 {
+            let plan = plan_of(&files[..1], seed);
+            for step in &plan.scenarios[0].steps {
+                let Some((low, high)) = step.after_range else {
+                    panic!("no range")
+                };
+                assert!(low <= step.after && step.after <= high, "{step:?}");
+            }
+            distinct.insert(offsets(&plan));
+        }
+        assert!(distinct.len() >= 19, "{}", distinct.len());
     }
 
     // --- templates and variables ---

@@ -2,4 +2,5 @@
 
 mod common;
 mod emulator;
+mod nightly;
 mod run;

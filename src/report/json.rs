@@ -1,0 +1,148 @@
+//! `--report-json`: every scenario, order, step and attempt, with planned and actual times.
+//! The shape is described by `schema/report.schema.json`; `version` changes when it does.
+
+use serde_json::{Value, json};
+
+use crate::plan::{Plan, ScenarioPlan, StepPlan};
+use crate::runner::{Attempt, AttemptResult, RunRecord, StepOutcome, StepRecord};
+use crate::secret::REDACTED;
+
+use super::{Counts, ReportContext, describe_failure, millis, worst_lateness};
+
+/// The report format's version.
+pub const VERSION: u32 = 1;
+
+/// The whole report as JSON. Holds no secret: the token is `***` in every URL, and
+/// `delivery_sign` (derived from the appsecret) is `***` too.
+pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
+    let mut totals = Counts::default();
+    let scenarios: Vec<Value> = plan
+        .scenarios
+        .iter()
+        .zip(&record.scenarios)
+        .map(|(scenario, scenario_record)| {
+            let counts = Counts::of(&scenario_record.steps);
+            totals.add(&counts);
+            json!({
+                "name": scenario.name,
+                "file": scenario.file,
+                "carrier": scenario.carrier.id,
+                "carrier_version": scenario.carrier.version,
+                "delivery_id": scenario.carrier.delivery_id,
+                "call": scenario.carrier.call.name(),
+                "shopid": scenario.shopid,
+                "shop_order_id": scenario.shop_order_id,
+                "started": scenario_record.started.to_rfc3339(),
+                "outcome": if counts.failed == 0 && counts.not_sent == 0 { "passed" } else { "failed" },
+                "steps": scenario.steps.iter().zip(&scenario_record.steps)
+                    .map(|(step, step_record)| step_json(scenario, step, step_record))
+                    .collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let worst = record
+        .scenarios
+        .iter()
+        .filter_map(|s| worst_lateness(&s.steps).map(|(l, _)| l))
+        .max();
+    let options = &record.options;
+    json!({
+        "version": VERSION,
+        "tool": concat!("simulate ", env!("CARGO_PKG_VERSION")),
+        "started": record.started.to_rfc3339(),
+        "finished": record.finished.to_rfc3339(),
+        "endpoint": ctx.endpoint,
+        "local_emulator": ctx.local,
+        "carriers_version": plan.carriers_version,
+        "interrupted": record.interrupted,
+        "credentials_refused": record.credentials_refused,
+        "exit_code": ctx.exit_code,
+        "settings": {
+            "speed": options.speed,
+            "seed": options.seed,
+            "connect_timeout_ms": millis(ctx.timeouts.connect),
+            "timeout_ms": millis(ctx.timeouts.total),
+            "retries": options.retry.retries,
+            "retry_backoff_ms": millis(options.retry.base),
+            "retry_backoff_cap_ms": millis(options.retry.cap),
+            "retry_max_wait_ms": millis(options.retry.max_wait),
+            "quota_wait_ms": millis(options.retry.quota_wait),
+            "rate_per_second": options.rate,
+            "jobs": options.jobs,
+            "fail_fast": options.fail_fast,
+            "verify": options.verify,
+        },
+        "summary": {
+            "scenarios": plan.scenarios.len(),
+            "steps": totals.steps,
+            "passed": totals.passed,
+            "failed": totals.failed,
+            "not_sent": totals.not_sent,
+            "worst_lateness_ms": worst.map(millis),
+        },
+        "scenarios": scenarios,
+    })
+}
+
+fn step_json(scenario: &ScenarioPlan, step: &StepPlan, record: &StepRecord) -> Value {
+    let (outcome, failure, not_sent) = match &record.outcome {
+        StepOutcome::Passed(_) => ("passed", Value::Null, Value::Null),
+        StepOutcome::Failed(f) => (
+            "failed",
+            json!({ "kind": f.kind(), "message": describe_failure(f) }),
+            Value::Null,
+        ),
+        StepOutcome::NotSent(why) => ("not_sent", Value::Null, json!(why.describe())),
+    };
+    let answer = match &record.outcome {
+        StepOutcome::Passed(answer) => serde_json::to_value(answer).unwrap_or(Value::Null),
+        _ => match record.attempts.last().map(|a| &a.result) {
+            Some(AttemptResult::Answer(answer)) => {
+                serde_json::to_value(answer).unwrap_or(Value::Null)
+            }
+            _ => Value::Null,
+        },
+    };
+    json!({
+        "index": step.index + 1,
+        "line": step.line,
+        "status": step.status.code(),
+        "status_name": step.status.name(),
+        "label_en": step.status.label_en(),
+        "label_zh": step.status.label_zh(),
+        "expect": step.expect.to_string(),
+        "transition_checked": step.checked,
+        "planned_offset_ms": millis(step.at),
+        "planned_at": record.planned.to_rfc3339(),
+        "sent_at": record.sent.map(|t| t.to_rfc3339()),
+        "lateness_ms": record.lateness.map(millis),
+        "latency_ms": record.latency.map(millis),
+        "outcome": outcome,
+        "failure": failure,
+        "not_sent_reason": not_sent,
+        "verified_status": record.verified,
+        "request": record.attempts.last().map(|a| request_json(scenario, step, a)),
+        "answer": answer,
+        "attempts": record.attempts,
+    })
+}
+
+fn request_json(scenario: &ScenarioPlan, step: &StepPlan, attempt: &Attempt) -> Value {
+    let mut body = json!({
+        "shopid": scenario.shopid,
+        "shop_order_id": scenario.shop_order_id,
+        "action_time": attempt.action_time,
+        "order_status": step.status.code(),
+        "action_msg": step.action_msg,
+    });
+    if scenario.carrier.call == crate::carriers::Call::Realmock
+        && let Some(map) = body.as_object_mut()
+    {
+        map.insert("delivery_sign".to_owned(), json!(REDACTED));
+    }
+    json!({
+        "method": "POST",
+        "path": format!("{}?access_token={REDACTED}", scenario.carrier.call.path()),
+        "body": body,
+    })
+}
