@@ -426,6 +426,9 @@ async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
             .unwrap_or_default();
         written &= write_report(path, &(text + "\n"));
     }
+    if let Some(path) = &args.report_html {
+        written &= write_report(path, &report::html::report(&plan, &record, &ctx, console.lang));
+    }
     if let Some(path) = &args.report_junit {
         match report::junit::report(&plan, &record) {
             Ok(text) => written &= write_report(path, &text),

@@ -203,6 +203,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH", help_heading = "Reports")]
     pub report_json: Option<PathBuf>,
 
+    /// Write a self-contained HTML report with a timeline per order
+    #[arg(long, value_name = "PATH", help_heading = "Reports")]
+    pub report_html: Option<PathBuf>,
+
     /// Stream events to stdout as JSON lines (the human output moves to stderr)
     #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Reports")]
     pub events: Option<EventsFormat>,

@@ -2,6 +2,7 @@
 //! the run, and the exit code the run earned.
 
 pub mod events;
+pub mod html;
 pub mod json;
 pub mod junit;
 
