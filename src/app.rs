@@ -8,9 +8,15 @@ use tokio::sync::{mpsc, watch};
 
 use crate::carriers::Carriers;
 use crate::cli::{
-    CheckArgs, Cli, ColorChoice, Command, GlobalArgs, LangChoice, PushFormatChoice, RunArgs,
-    ServeArgs,
+    CheckArgs, Cli, ColorChoice, Command, GlobalArgs, GraphArgs, GraphFormatChoice, LangChoice,
+    NewArgs, PathChoice, PlanArgs, PushFormatChoice, RunArgs, ServeArgs,
 };
+use crate::describe::{self, GraphFormat};
+use crate::duration::format_duration;
+use crate::new::{self, PathKind};
+use crate::plan::Expect;
+use crate::statuses::Status;
+use crate::timeline::{self, TimelineOptions};
 use std::path::PathBuf;
 
 use crate::client::{Client, Timeouts};
@@ -18,6 +24,7 @@ use crate::diag::Diagnostic;
 use crate::emulator::{self, Emulator};
 use crate::exit;
 use crate::plan::Plan;
+use crate::report::live::Live;
 use crate::report::{self, Console, ReportContext, Style};
 use crate::retry::RetryPolicy;
 use crate::runner::{self, RunOptions};
@@ -86,6 +93,48 @@ async fn dispatch(cli: Cli) -> u8 {
         Some(Command::Run(args)) => run(&global, args).await,
         Some(Command::Check(args)) => check(&global, &args),
         Some(Command::Serve(args)) => serve(&global, args).await,
+        Some(Command::Plan(args)) => plan(&global, &args),
+        Some(Command::New(args)) => new_scenario(&global, &args),
+        Some(Command::Carriers) => match load_carriers(&global) {
+            Ok(carriers) => {
+                report::print(&describe::carriers_table(&carriers));
+                exit::OK
+            }
+            Err(code) => code,
+        },
+        Some(Command::Statuses(args)) => {
+            report::print(&describe::statuses_table(lang(args.lang)));
+            exit::OK
+        }
+        Some(Command::Graph(args)) => graph(&global, &args),
+        Some(Command::Schema) => match load_carriers(&global) {
+            Ok(carriers) => {
+                report::print(&describe::scenario_schema_text(&carriers));
+                exit::OK
+            }
+            Err(code) => code,
+        },
+        Some(Command::Completions(args)) => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "simulate", &mut out);
+            report::print(&String::from_utf8_lossy(&out));
+            exit::OK
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => {
+                    report::print(&String::from_utf8_lossy(&out));
+                    exit::OK
+                }
+                Err(error) => {
+                    eprintln!("error: cannot render the man page: {error}");
+                    exit::COULD_NOT_RUN
+                }
+            }
+        }
         None if cli.run.paths.is_empty() => {
             eprintln!(
                 "error: no scenario given\n\nUsage: simulate [OPTIONS] <PATH>...\n       simulate --help"
@@ -219,6 +268,148 @@ fn style(choice: ColorChoice) -> Style {
     Style { color }
 }
 
+fn lang(choice: LangChoice) -> Lang {
+    match choice {
+        LangChoice::En => Lang::En,
+        LangChoice::Zh => Lang::Zh,
+    }
+}
+
+fn retry_policy(args: &RunArgs) -> RetryPolicy {
+    RetryPolicy {
+        retries: args.retries,
+        base: args.retry_backoff,
+        max_wait: args.retry_max_wait,
+        quota_wait: args.quota_wait,
+        ..RetryPolicy::default()
+    }
+}
+
+fn plan(global: &GlobalArgs, args: &PlanArgs) -> u8 {
+    let run = &args.run;
+    let seed = run.seed.unwrap_or_else(scenario::random_seed);
+    let plan = match load_plan(global, &run.paths, run.shard, seed) {
+        Ok(plan) => plan,
+        Err(code) => return code,
+    };
+    let options = TimelineOptions {
+        now: chrono::Local::now(),
+        endpoint: if run.local {
+            "the local emulator (a loopback port chosen at start)".to_owned()
+        } else {
+            run.endpoint.clone()
+        },
+        speed: run.speed,
+        lang: lang(run.lang),
+        curl: args.curl,
+        timeouts: format!(
+            "connect {}, total {}",
+            format_duration(run.connect_timeout),
+            format_duration(run.timeout)
+        ),
+        retries: retry_policy(run).describe(),
+    };
+    report::print(&timeline::render(&plan, &options));
+    exit::OK
+}
+
+fn new_scenario(global: &GlobalArgs, args: &NewArgs) -> u8 {
+    let carriers = match load_carriers(global) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let path = match args.path {
+        PathChoice::Happy => PathKind::Happy,
+        PathChoice::Unreachable => PathKind::Unreachable,
+        PathChoice::Refused => PathKind::Refused,
+        PathChoice::Cancel => PathKind::Cancel,
+    };
+    let text = match new::new_scenario(&carriers, &args.carrier, path) {
+        Ok(text) => text,
+        Err(why) => {
+            eprintln!("error: {why}");
+            return exit::INVALID;
+        }
+    };
+    let Some(file) = &args.file else {
+        report::print(&text);
+        return exit::OK;
+    };
+    if file.exists() && !args.force {
+        eprintln!(
+            "error: {} exists; pass --force to overwrite it",
+            file.display()
+        );
+        return exit::INVALID;
+    }
+    match std::fs::write(file, text) {
+        Ok(()) => {
+            eprintln!(
+                "wrote {}; check it with: simulate check {}",
+                file.display(),
+                file.display()
+            );
+            exit::OK
+        }
+        Err(error) => {
+            eprintln!("error: cannot write {}: {error}", file.display());
+            exit::COULD_NOT_RUN
+        }
+    }
+}
+
+fn graph(global: &GlobalArgs, args: &GraphArgs) -> u8 {
+    let carriers = match load_carriers(global) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let format = match args.format {
+        GraphFormatChoice::Mermaid => GraphFormat::Mermaid,
+        GraphFormatChoice::Dot => GraphFormat::Dot,
+    };
+    let scenario = match &args.scenario {
+        Some(path) => match load_plan(global, std::slice::from_ref(path), None, 0) {
+            Ok(plan) => plan.scenarios.into_iter().next(),
+            Err(code) => return code,
+        },
+        None => None,
+    };
+    let carrier = match (&args.carrier, &scenario) {
+        (Some(name), _) => match carriers.find(name) {
+            Some(carrier) => carrier.clone(),
+            None => {
+                let hint = carriers
+                    .suggest(name)
+                    .map(|s| format!("did you mean `{s}`? "))
+                    .unwrap_or_default();
+                eprintln!(
+                    "error: unknown carrier `{name}`\n  help: {hint}{}",
+                    carriers.describe_known()
+                );
+                return exit::INVALID;
+            }
+        },
+        (None, Some(scenario)) => scenario.carrier.clone(),
+        (None, None) => {
+            eprintln!("error: give --carrier or a scenario");
+            return exit::INVALID;
+        }
+    };
+    // The path an order follows: from 101 through every step that moves it.
+    let path: Option<Vec<Status>> = scenario.map(|s| {
+        std::iter::once(Status::INITIAL)
+            .chain(
+                s.steps
+                    .iter()
+                    .filter(|st| st.expect == Expect::Ok)
+                    .map(|st| st.status),
+            )
+            .collect()
+    });
+    report::print(&describe::graph(&carrier, format, path.as_deref()));
+    exit::OK
+}
+
 /// Where the calls go and with which credentials.
 struct Target {
     endpoint: String,
@@ -323,10 +514,7 @@ async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
     let console = Console {
         style: style(global.color),
         quiet: global.quiet,
-        lang: match args.lang {
-            LangChoice::En => Lang::En,
-            LangChoice::Zh => Lang::Zh,
-        },
+        lang: lang(args.lang),
     };
     // With --events jsonl, stdout carries only JSON lines; people read stderr.
     let human = move |text: &str| {
@@ -363,25 +551,46 @@ async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
     });
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();
     let printer_plan = plan.clone();
+    // The live view needs a terminal and room; CI logs get plain timestamped lines.
+    let live_view = !jsonl
+        && !global.quiet
+        && std::io::stdout().is_terminal()
+        && plan.scenarios.len() <= report::live::MAX_ORDERS;
+    let speed = args.speed;
     let printer = tokio::spawn(async move {
-        while let Some(event) = events_rx.recv().await {
-            if jsonl && let Some(line) = report::events::line(&printer_plan, &event) {
-                report::print(&format!("{line}\n"));
+        let plan = printer_plan;
+        let mut live = live_view.then(|| Live::new(&plan, console.style, console.lang, speed));
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+        loop {
+            tokio::select! {
+                event = events_rx.recv() => {
+                    let Some(event) = event else { break };
+                    if jsonl && let Some(line) = report::events::line(&plan, &event) {
+                        report::print(&format!("{line}\n"));
+                    }
+                    match live.as_mut() {
+                        Some(live) => live.on_event(&plan, &event),
+                        None => {
+                            if let Some(line) = console.event_line(&plan, &event) {
+                                human(&format!("{line}\n"));
+                            }
+                        }
+                    }
+                }
+                _ = tick.tick(), if live.is_some() => {
+                    if let Some(live) = live.as_mut() {
+                        live.refresh(&plan);
+                    }
+                }
             }
-            if let Some(line) = console.event_line(&printer_plan, &event) {
-                human(&format!("{line}\n"));
-            }
+        }
+        if let Some(live) = live {
+            live.finish(&plan);
         }
     });
     let options = RunOptions {
         speed: args.speed,
-        retry: RetryPolicy {
-            retries: args.retries,
-            base: args.retry_backoff,
-            max_wait: args.retry_max_wait,
-            quota_wait: args.quota_wait,
-            ..RetryPolicy::default()
-        },
+        retry: retry_policy(&args),
         rate: args.rate,
         jobs: args.jobs.and_then(|j| usize::try_from(j).ok()),
         fail_fast: args.fail_fast,
@@ -427,7 +636,10 @@ async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
         written &= write_report(path, &(text + "\n"));
     }
     if let Some(path) = &args.report_html {
-        written &= write_report(path, &report::html::report(&plan, &record, &ctx, console.lang));
+        written &= write_report(
+            path,
+            &report::html::report(&plan, &record, &ctx, console.lang),
+        );
     }
     if let Some(path) = &args.report_junit {
         match report::junit::report(&plan, &record) {

@@ -52,8 +52,96 @@ pub enum Command {
     Run(RunArgs),
     /// Validate scenarios and send nothing
     Check(CheckArgs),
+    /// Print the timeline a run would follow, and send nothing
+    Plan(PlanArgs),
     /// Run the embedded WeChat emulator as an HTTP server
     Serve(ServeArgs),
+    /// Write a new, valid scenario for a named path of a carrier
+    New(NewArgs),
+    /// List the carriers, their statuses and allowed transitions
+    Carriers,
+    /// List every order status with its phase, names and labels
+    Statuses(StatusesArgs),
+    /// Draw a carrier's transition graph (Mermaid or DOT), highlighting a scenario's path
+    Graph(GraphArgs),
+    /// Print the JSON Schema for scenario files
+    Schema,
+    /// Print shell completions
+    Completions(CompletionsArgs),
+    /// Print the man page (roff)
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    /// Print each call as a runnable curl command (the token stays a placeholder)
+    #[arg(long)]
+    pub curl: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The carrier (id or alias)
+    #[arg(long)]
+    pub carrier: String,
+
+    /// Which path of the order's life
+    #[arg(long, value_enum, default_value_t = PathChoice::Happy)]
+    pub path: PathChoice,
+
+    /// Write here instead of to stdout (an existing file is kept unless --force)
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// Overwrite FILE if it exists
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PathChoice {
+    Happy,
+    Unreachable,
+    Refused,
+    Cancel,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusesArgs {
+    /// Language of the table
+    #[arg(long, value_enum, default_value_t = LangChoice::En)]
+    pub lang: LangChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// The carrier (id or alias); default: the scenario's
+    #[arg(long, required_unless_present = "scenario")]
+    pub carrier: Option<String>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = GraphFormatChoice::Mermaid)]
+    pub format: GraphFormatChoice,
+
+    /// A scenario whose path to highlight
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormatChoice {
+    Mermaid,
+    Dot,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ pub mod events;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod live;
 
 use std::io::Write;
 use std::time::Duration;

@@ -1,0 +1,215 @@
+//! The live view on a terminal: one line per order with its carrier, where it is, a bar for its
+//! progress, and a countdown to the next step. Off a terminal, `Console` prints plain lines.
+
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::time::Instant;
+
+use crate::duration::format_duration;
+use crate::plan::{Plan, ScenarioPlan};
+use crate::runner::{Event, StepOutcome, scaled};
+use crate::statuses::{Lang, Status};
+
+use super::{Style, describe_failure};
+
+/// More orders than this and the live view would not fit a screen: plain lines instead.
+pub const MAX_ORDERS: usize = 30;
+
+/// Where one order is, as the live view shows it.
+#[derive(Debug, Clone, Default)]
+pub struct OrderView {
+    /// The last status the platform accepted.
+    pub current: Option<Status>,
+    /// Steps with an outcome.
+    pub done: usize,
+    /// When the order's timeline started (for the countdown).
+    pub start: Option<Instant>,
+    /// The reason the order stopped, if it failed.
+    pub failed: Option<String>,
+    /// A request is out and not yet answered.
+    pub sending: bool,
+}
+
+pub struct Live {
+    /// Owns the shared draw target of the bars.
+    _multi: MultiProgress,
+    bars: Vec<ProgressBar>,
+    views: Vec<OrderView>,
+    style: Style,
+    lang: Lang,
+    speed: f64,
+}
+
+impl Live {
+    pub fn new(plan: &Plan, style: Style, lang: Lang, speed: f64) -> Live {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout_with_hz(8));
+        let template = if style.color {
+            "{prefix}  {bar:16.green/white} {pos}/{len}  {msg}"
+        } else {
+            "{prefix}  {bar:16} {pos}/{len}  {msg}"
+        };
+        let bar_style = ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("█▓░");
+        let width = plan.scenarios.iter().map(prefix_width).max().unwrap_or(0);
+        let bars = plan
+            .scenarios
+            .iter()
+            .map(|scenario| {
+                let bar = multi.add(ProgressBar::new(scenario.steps.len() as u64));
+                bar.set_style(bar_style.clone());
+                bar.set_prefix(pad(&prefix(scenario), width));
+                bar
+            })
+            .collect();
+        let mut live = Live {
+            _multi: multi,
+            bars,
+            views: vec![OrderView::default(); plan.scenarios.len()],
+            style,
+            lang,
+            speed,
+        };
+        live.refresh(plan);
+        live
+    }
+
+    pub fn on_event(&mut self, plan: &Plan, event: &Event) {
+        match event {
+            Event::RunStarted { .. } => {
+                let now = Instant::now();
+                for view in &mut self.views {
+                    view.start.get_or_insert(now);
+                }
+            }
+            Event::StepSending { scenario, step, .. } => {
+                if let (Some(view), Some(s)) =
+                    (self.views.get_mut(*scenario), plan.scenarios.get(*scenario))
+                {
+                    view.sending = true;
+                    // With --jobs an order starts late: re-anchor on its first send.
+                    if *step == 0
+                        && let Some(first) = s.steps.first()
+                    {
+                        view.start = Some(Instant::now() - scaled(first.at, self.speed));
+                    }
+                }
+            }
+            Event::StepFinished {
+                scenario,
+                step,
+                record,
+            } => {
+                let Some(view) = self.views.get_mut(*scenario) else {
+                    return;
+                };
+                let status = plan
+                    .scenarios
+                    .get(*scenario)
+                    .and_then(|s| s.steps.get(*step))
+                    .map(|s| s.status);
+                view.sending = false;
+                view.done += 1;
+                match &record.outcome {
+                    // Only a step that expected success moved the order.
+                    StepOutcome::Passed(_)
+                        if plan.scenarios[*scenario].steps[*step].expect
+                            == crate::plan::Expect::Ok =>
+                    {
+                        view.current = status;
+                    }
+                    StepOutcome::Failed(failure) if view.failed.is_none() => {
+                        view.failed = Some(describe_failure(failure));
+                    }
+                    _ => {}
+                }
+                if let Some(bar) = self.bars.get(*scenario) {
+                    bar.set_position(view.done as u64);
+                }
+            }
+            Event::StepAnswered { .. } | Event::RunFinished { .. } => {}
+        }
+        self.refresh(plan);
+    }
+
+    /// Redraws every message (the countdowns move with time).
+    pub fn refresh(&mut self, plan: &Plan) {
+        let now = Instant::now();
+        for ((bar, view), scenario) in self.bars.iter().zip(&self.views).zip(&plan.scenarios) {
+            bar.set_message(order_message(
+                scenario, view, now, self.speed, self.lang, self.style,
+            ));
+        }
+    }
+
+    /// Leaves the final lines on screen.
+    pub fn finish(self, plan: &Plan) {
+        let mut live = self;
+        live.refresh(plan);
+        for bar in &live.bars {
+            bar.abandon();
+        }
+    }
+}
+
+fn prefix(scenario: &ScenarioPlan) -> String {
+    format!("{} ({})", scenario.name, scenario.carrier.id)
+}
+
+fn prefix_width(scenario: &ScenarioPlan) -> usize {
+    prefix(scenario).chars().count()
+}
+
+fn pad(text: &str, width: usize) -> String {
+    format!("{text:width$}")
+}
+
+/// The text after an order's bar: where it is, then what comes next and when (or why it stopped).
+pub fn order_message(
+    scenario: &ScenarioPlan,
+    view: &OrderView,
+    now: Instant,
+    speed: f64,
+    lang: Lang,
+    style: Style,
+) -> String {
+    let here = match view.current {
+        Some(status) => format!("{} {}", status.code(), status.label(lang)),
+        None => format!("{} {}", Status::INITIAL.code(), Status::INITIAL.label(lang)),
+    };
+    if let Some(reason) = &view.failed {
+        return format!("{here}  {}", style.red(&format!("✗ {reason}")));
+    }
+    let Some(next) = scenario.steps.get(view.done) else {
+        return format!("{here}  {}", style.green("✓ done"));
+    };
+    if view.sending {
+        return format!(
+            "{here}  → sending {} {}…",
+            next.status.code(),
+            next.status.label(lang)
+        );
+    }
+    let wait = view
+        .start
+        .map(|start| (start + scaled(next.at, speed)).saturating_duration_since(now))
+        .unwrap_or_default();
+    format!(
+        "{here}  {}",
+        style.dim(&format!(
+            "next {} {} in {}",
+            next.status.code(),
+            next.status.label(lang),
+            format_duration(round_down_to_second(wait))
+        ))
+    )
+}
+
+fn round_down_to_second(d: Duration) -> Duration {
+    if d < Duration::from_secs(1) {
+        Duration::from_millis(u64::try_from(d.as_millis() / 100 * 100).unwrap_or(0))
+    } else {
+        Duration::from_secs(d.as_secs())
+    }
+}
