@@ -177,6 +177,17 @@ impl Emulator {
     }
 
     /// Stops accepting, lets open calls finish (up to 5 s), stops pushes, and waits.
+    /// Waits until every accepted status change has been pushed (or given up on), at most `limit`.
+    pub async fn drain_pushes(&self, limit: Duration) {
+        let Some(pusher) = &self.shared.pusher else {
+            return;
+        };
+        let deadline = tokio::time::Instant::now() + limit;
+        while pusher.pending() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     pub async fn shutdown(mut self) {
         self.stop_pushes.take();
         if let Some(stop) = self.stop_server.take() {

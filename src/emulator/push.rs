@@ -150,6 +150,8 @@ pub(crate) struct Pusher {
     timeout: Duration,
     attempts: u32,
     stop: watch::Receiver<bool>,
+    /// Events queued or being delivered, so a caller can wait for the pushes to drain.
+    pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Pusher {
@@ -169,7 +171,23 @@ impl Pusher {
             timeout,
             attempts: attempts.max(1),
             stop,
+            pending: std::sync::Arc::default(),
         })
+    }
+
+    /// Queues an event for an order's worker.
+    pub fn enqueue(&self, queue: &mpsc::UnboundedSender<Event>, event: Event) {
+        use std::sync::atomic::Ordering;
+        self.pending.fetch_add(1, Ordering::SeqCst);
+        // A closed queue means the emulator is stopping; the push is simply not sent.
+        if queue.send(event).is_err() {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Events not yet delivered or given up on.
+    pub fn pending(&self) -> usize {
+        self.pending.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Starts an order's push worker and returns its queue.
@@ -250,6 +268,8 @@ impl Pusher {
                     break;
                 }
             }
+            self.pending
+                .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
     }
 }

@@ -391,3 +391,39 @@ async fn local_runs_need_no_token_and_say_so() {
     assert!(run.stdout.contains("LOCAL EMULATOR"), "{}", run.stdout);
     run.assert_no_secrets(&[]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn local_runs_push_status_changes_to_the_callback() {
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let sink = received.clone();
+    let app = axum::Router::new().route(
+        "/push",
+        axum::routing::post(move |body: axum::Json<serde_json::Value>| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(body.0);
+                "success"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/push", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let run = Sim::new()
+        .args(["--local", "--speed", "100000", "--callback", &url])
+        .path(&scenario("sf_happy_path.yaml"))
+        .run()
+        .await;
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    let statuses: Vec<i64> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| e["order_status"].as_i64().unwrap())
+        .collect();
+    assert_eq!(statuses, [102, 202, 302]);
+    let first = received.lock().unwrap()[0].clone();
+    assert_eq!(first["Event"], "update_waybill_status");
+    assert_eq!(first["shopid"], "1534713176");
+}

@@ -434,8 +434,7 @@ fn apply(
         let queue = order
             .pushes
             .get_or_insert_with(|| pusher.spawn_queue(Arc::downgrade(book), key));
-        // A closed queue means the emulator is stopping; the push is simply not sent.
-        let _ = queue.send(event);
+        pusher.enqueue(queue, event);
     }
     Change {
         from: from.code(),
