@@ -138,19 +138,7 @@ impl Client {
         });
         let text = self.post(ORDER_GET, &body, token).await?;
         let answer = parse_answer(&text).map_err(CallError::Body)?;
-        let state = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| {
-                Some(OrderState {
-                    order_status: v.get("order_status")?.as_i64()?,
-                    waybill_id: v
-                        .get("waybill_id")
-                        .and_then(|w| w.as_str())
-                        .unwrap_or_default()
-                        .to_owned(),
-                })
-            });
-        Ok((answer, state))
+        Ok((answer, order_state(&text)))
     }
 
     /// `order/add`: creates an order; the answer carries its `waybill_id`.
@@ -161,17 +149,7 @@ impl Client {
     ) -> Result<(Answer, Option<OrderState>), CallError> {
         let text = self.post(ORDER_ADD, body, token).await?;
         let answer = parse_answer(&text).map_err(CallError::Body)?;
-        let state = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .map(|v| OrderState {
-                order_status: v.get("order_status").and_then(|s| s.as_i64()).unwrap_or(0),
-                waybill_id: v
-                    .get("waybill_id")
-                    .and_then(|w| w.as_str())
-                    .unwrap_or_default()
-                    .to_owned(),
-            });
-        Ok((answer, state))
+        Ok((answer, order_state(&text)))
     }
 
     async fn post(
@@ -218,6 +196,19 @@ impl Client {
             CallError::Other(detail)
         }
     }
+}
+
+/// The order's status and waybill in an answer, when it has a status.
+fn order_state(text: &str) -> Option<OrderState> {
+    let value = serde_json::from_str::<serde_json::Value>(text).ok()?;
+    Some(OrderState {
+        order_status: value.get("order_status")?.as_i64()?,
+        waybill_id: value
+            .get("waybill_id")
+            .and_then(|w| w.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+    })
 }
 
 const ORDER_GET: &str = "/cgi-bin/express/local/business/order/get";

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::carriers::Call;
-use crate::client::{Answer, CallError, Client, UpdateOrder};
+use crate::client::{Answer, CallError, Client, OrderState, UpdateOrder};
 use crate::plan::{Expect, Plan, ScenarioPlan, StepPlan};
 use crate::retry::{RetryPolicy, Transient, transient_answer, transient_error};
 use crate::sign::delivery_sign;
@@ -652,16 +652,13 @@ impl OrderJob {
         record
     }
 
-    /// After a timeout: did the update take? `Some` answer when `order/get` shows the order at
-    /// the step's status, `None` when it does not, `Err` when no one can tell.
-    async fn ask_after_timeout(
+    /// `order/get` for this order.
+    async fn order_get(
         &self,
-        step: &StepPlan,
         token: &crate::secret::Secret,
-    ) -> Result<Option<Answer>, String> {
+    ) -> Result<(Answer, Option<OrderState>), CallError> {
         let scenario = &self.scenario;
-        let asked = self
-            .shared
+        self.shared
             .client
             .order_get(
                 &scenario.shopid,
@@ -669,8 +666,17 @@ impl OrderJob {
                 &self.sign(),
                 token,
             )
-            .await;
-        match asked {
+            .await
+    }
+
+    /// After a timeout: did the update take? `Some` answer when `order/get` shows the order at
+    /// the step's status, `None` when it does not, `Err` when no one can tell.
+    async fn ask_after_timeout(
+        &self,
+        step: &StepPlan,
+        token: &crate::secret::Secret,
+    ) -> Result<Option<Answer>, String> {
+        match self.order_get(token).await {
             Ok((answer, Some(state))) if answer.is_success() => {
                 if state.order_status == i64::from(step.status.code()) {
                     Ok(Some(Answer {
@@ -694,7 +700,6 @@ impl OrderJob {
     }
 
     async fn verify(&self, step: &StepPlan, record: &mut StepRecord) {
-        let scenario = &self.scenario;
         let token = match self.shared.tokens.get().await {
             Ok(token) => token,
             Err(error) => {
@@ -702,17 +707,7 @@ impl OrderJob {
                 return;
             }
         };
-        let asked = self
-            .shared
-            .client
-            .order_get(
-                &scenario.shopid,
-                &scenario.shop_order_id,
-                &self.sign(),
-                &token,
-            )
-            .await;
-        record.outcome = match asked {
+        record.outcome = match self.order_get(&token).await {
             Ok((answer, Some(state))) if answer.is_success() => {
                 record.verified = Some(state.order_status);
                 if state.order_status == i64::from(step.status.code()) {

@@ -93,14 +93,6 @@ impl TokenSource {
     pub fn can_renew(&self) -> bool {
         matches!(self, TokenSource::Stable(_))
     }
-
-    /// Every secret this source holds, for redacting text that came from outside.
-    pub fn secrets(&self) -> Vec<Secret> {
-        match self {
-            TokenSource::Fixed(token) => vec![token.clone()],
-            TokenSource::Stable(stable) => vec![stable.app_secret.clone()],
-        }
-    }
 }
 
 impl StableToken {
