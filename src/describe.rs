@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Value, json};
 
 use crate::carriers::{Carrier, Carriers};
+use crate::scenario::order;
 use crate::statuses::{Lang, Outcome, Status};
 
 /// Where the generated scenario schema lives in the repository.
@@ -471,16 +472,29 @@ fn duration_part(unit: &str) -> String {
     format!("[0-9]+(?:\\.[0-9]+)?{unit}")
 }
 
-/// The durations `duration::parse_duration` reads: `0`, or components with units from largest
-/// to smallest, each at most once (the 24h limit is not expressed).
-fn duration_pattern() -> String {
+/// One duration as `duration::parse_duration` reads it, unanchored: `0`, or components with
+/// units from largest to smallest, each at most once (the 24h limit is not expressed), with
+/// spaces around.
+fn duration_core() -> String {
     let [h, m, s, ms] = ["h", "m", "s", "ms"].map(duration_part);
     let gap = "\\s*";
     let opt = |part: &str| format!("(?:{gap}{part})?");
     let from_h = format!("{h}{}{}{}", opt(&m), opt(&s), opt(&ms));
     let from_m = format!("{m}{}{}", opt(&s), opt(&ms));
     let from_s = format!("{s}{}", opt(&ms));
-    format!("^\\s*\\+?(?:0|{from_h}|{from_m}|{from_s}|{ms})\\s*$")
+    format!("\\s*\\+?(?:0|{from_h}|{from_m}|{from_s}|{ms})\\s*")
+}
+
+/// The durations `duration::parse_duration` reads.
+fn duration_pattern() -> String {
+    format!("^{}$", duration_core())
+}
+
+/// The ranges `duration::parse_delay` reads: two durations joined by `..` (that the low end
+/// is not above the high end is not expressed).
+fn range_pattern() -> String {
+    let core = duration_core();
+    format!("^{core}\\.\\.{core}$")
 }
 
 fn carrier_schema(carriers: &Carriers) -> Value {
@@ -559,13 +573,21 @@ fn duration_schema() -> Value {
     json!({
         "description": "How long to wait after the previous step (after the start, for the first \
                         step) before sending this one: a number with a unit, ms, s, m or h, units \
-                        from largest to smallest, e.g. 500ms, 30s, 2m, 1h, 1m30s, 1.5s; or 0. At \
-                        most 24h per step. Defaults to 0.",
+                        from largest to smallest, e.g. 500ms, 30s, 2m, 1h, 1m30s, 1.5s; or 0; or \
+                        a range such as 20s..40s, from which each run draws one delay (`--seed` \
+                        replays a run's draws). At most 24h per step. Defaults to 0.",
         "oneOf": [
             {
                 "type": "string",
                 "pattern": duration_pattern(),
                 "description": "A duration such as 500ms, 30s, 2m, 1h, 1m30s or 1.5s.",
+            },
+            {
+                "type": "string",
+                "pattern": range_pattern(),
+                "description": "A range such as 20s..40s or 0..2m: each run waits a delay drawn \
+                                between the two ends, both included; the low end must not be \
+                                above the high end.",
             },
             {
                 "type": "integer",
@@ -636,6 +658,102 @@ fn shop_schema() -> Value {
     })
 }
 
+/// The JSON Schema of one documented `order/add` field; `~` drops the default.
+fn order_field_schema(field: &order::Field) -> Value {
+    let mut schema = match field.kind {
+        order::Kind::Text => json!({ "type": ["string", "null"] }),
+        order::Kind::Number {
+            min,
+            max,
+            above_min,
+        } => {
+            let mut schema = json!({ "type": ["number", "null"] });
+            schema[if above_min {
+                "exclusiveMinimum"
+            } else {
+                "minimum"
+            }] = json!(min);
+            if max < 1e12 {
+                schema["maximum"] = json!(max);
+            }
+            schema
+        }
+        order::Kind::Integer { min, max } => {
+            let mut schema = json!({ "type": ["integer", "null"], "minimum": min });
+            if max != i64::MAX {
+                schema["maximum"] = json!(max);
+            }
+            schema
+        }
+        order::Kind::Object => json!({ "type": ["object", "null"] }),
+    };
+    schema["description"] = json!(field.description);
+    schema
+}
+
+/// `order:` — create the order through order/add first.
+fn order_schema() -> Value {
+    let mut properties = serde_json::Map::new();
+    properties.insert(
+        "openid".to_owned(),
+        json!({
+            "type": "string",
+            "minLength": 1,
+            "description": format!(
+                "The openid order/add is called for: a user of the Mini Program (in the sandbox an \
+                 admin, developer or operator). Defaults to the environment variable {}; write \
+                 ${{VAR}} to read another one.",
+                order::OPENID_VAR
+            ),
+        }),
+    );
+    for block in &order::BLOCKS {
+        let fields: serde_json::Map<String, Value> = block
+            .fields
+            .iter()
+            .map(|f| (f.name.to_owned(), order_field_schema(f)))
+            .collect();
+        let kind = if block.key == "sender" {
+            json!(["object", "null"])
+        } else {
+            json!("object")
+        };
+        properties.insert(
+            block.key.to_owned(),
+            json!({
+                "type": kind,
+                "additionalProperties": true,
+                "properties": fields,
+                "description": format!(
+                    "{} Keys given here replace the default's one by one; `~` drops one; keys \
+                     not listed are sent as written.",
+                    block.description
+                ),
+            }),
+        );
+    }
+    json!({
+        "description": "Create the order through order/add before the first step, under the \
+                        carrier's test account (realmock only moves orders that exist at the \
+                        carrier). `true` takes a plausible default order (sender, receiver, cargo, \
+                        order_info with order_time = the start of the run, shop); a mapping changes \
+                        some of it. ${VAR} expands in every text value.",
+        "oneOf": [
+            {
+                "type": "boolean",
+                "description": "true: create the order with every default; false: create none \
+                                (as without `order:`).",
+            },
+            {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": properties,
+                "description": "The openid, and the parts of the order/add body to change.",
+            },
+        ],
+    })
+}
+
 fn step_schema() -> Value {
     json!({
         "type": "object",
@@ -700,12 +818,28 @@ pub fn scenario_schema(carriers: &Carriers) -> Value {
                 "minLength": 1,
                 "description": "The order to move, as placed under the carrier's test account. \
                                 Templates: {{run_id}}, {{uuid}}, {{scenario}}, {{timestamp}} \
-                                (e.g. qa-{{run_id}}), so reruns do not reuse an order.",
+                                (e.g. qa-{{run_id}}), so reruns do not reuse an order; with \
+                                `repeat: N`, {{repeat}} is the order's number, 1 to N (without \
+                                it, -1 to -N is added at the end).",
             },
             "shop": {
                 "$ref": "#/$defs/shop",
                 "description": "The carrier account to use (shopid, appsecret); defaults to the \
                                 carrier's public test account.",
+            },
+            "order": {
+                "$ref": "#/$defs/order",
+                "description": "Create the order through order/add first: true for the \
+                                defaults, or a mapping of openid, sender, receiver, cargo, \
+                                order_info, shop to change some of them.",
+            },
+            "repeat": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": crate::scenario::MAX_REPEAT,
+                "description": "Play the steps for this many orders at once, each with its own \
+                                order id (see {{repeat}} in shop_order_id) and its own draws of \
+                                delay ranges; names get \" #1\" to \" #N\".",
             },
             "steps": {
                 "type": "array",
@@ -716,6 +850,7 @@ pub fn scenario_schema(carriers: &Carriers) -> Value {
         },
         "$defs": {
             "shop": shop_schema(),
+            "order": order_schema(),
             "step": step_schema(),
             "status": status_schema(),
             "duration": duration_schema(),
@@ -1010,6 +1145,23 @@ mod tests {
             schema["properties"]["carrier"]["enum"],
             json!(["dada", "sandbox", "sf", "sftc", "shunfeng", "test"])
         );
+        assert_eq!(
+            schema["properties"]["repeat"]["maximum"],
+            json!(crate::scenario::MAX_REPEAT)
+        );
+        let order = &schema["$defs"]["order"]["oneOf"][1]["properties"];
+        let keys: Vec<&str> = order
+            .as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        let mut expected = crate::scenario::order::ORDER_KEYS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+        assert!(
+            schema["properties"]["shop_order_id"]["description"]
+                .as_str()
+                .is_some_and(|d| d.contains("{{repeat}}"))
+        );
         let status = &schema["$defs"]["status"]["oneOf"];
         assert_eq!(status[0]["enum"].as_array().map(Vec::len), Some(16));
         assert_eq!(status[1]["enum"].as_array().map(Vec::len), Some(32));
@@ -1079,6 +1231,27 @@ steps:
     expect: { resultcode: 2003 }
 "#,
             "carrier: test\nshop_order_id: x\nshop: { shopid: test_shop_id }\nsteps: [{status: 103, after: 0s}]\n",
+            "carrier: dada\nshop_order_id: \"x-{{repeat}}\"\nrepeat: 1000\norder: true\nsteps: [{status: 102, after: 20s..40s}]\n",
+            "carrier: dada\nshop_order_id: x\norder: false\nrepeat: 1\nsteps: [{status: 102, after: 0..1m}]\n",
+            "carrier: dada\nshop_order_id: x\norder: {}\nsteps: [{status: 102}]\n",
+            r#"
+carrier: sf
+shop_order_id: qa-{{run_id}}
+order:
+  openid: ${WECHAT_OPENID}
+  sender: { name: 店, lng: 113.947521, lat: 22.539102, coordinate_type: 0, door: "3" }
+  receiver: { name: 张三, phone: "13800138000", address_detail: ~ }
+  cargo:
+    goods_value: 12.5
+    goods_weight: 1
+    goods_detail: { goods: [{ good_name: 书, good_count: 1 }] }
+    anything: [1, 2]
+  order_info: { order_type: 0, order_time: 1795904130, is_insured: 0, tips: 0 }
+  shop: { wxa_path: /p, goods_count: 2 }
+steps:
+  - { status: 102, after: 20s..40s }
+"#,
+            "carrier: dada\nshop_order_id: x\norder: {sender: ~}\nsteps: [{status: 102}]\n",
         ];
         for doc in docs {
             let doc = yaml(&doc.replace("SHUNFENG_PLACEHOLDER", "shunfeng"));
@@ -1091,7 +1264,7 @@ steps:
     fn inline_invalid_documents_are_rejected_where_they_are_wrong() {
         let validator = validator();
         let base = "carrier: dada\nshop_order_id: qa-1\n";
-        let cases: [(&str, String, &str); 20] = [
+        let cases: [(&str, String, &str); 34] = [
             (
                 "unknown top-level key",
                 format!("{base}speed: 2\nsteps: [{{status: 102}}]\n"),
@@ -1190,6 +1363,80 @@ steps:
                 format!("{base}steps: [{{status: 102, expect: {{errcode: \"x\"}}}}]\n"),
                 "/steps/0/expect",
             ),
+            (
+                "range without a unit",
+                format!("{base}steps: [{{status: 102, after: 20s..40}}]\n"),
+                "/steps/0/after",
+            ),
+            (
+                "range with three dots",
+                format!("{base}steps: [{{status: 102, after: 20s...40s}}]\n"),
+                "/steps/0/after",
+            ),
+            (
+                "repeat zero",
+                format!("{base}repeat: 0\nsteps: [{{status: 102}}]\n"),
+                "/repeat",
+            ),
+            (
+                "repeat too many",
+                format!("{base}repeat: 1001\nsteps: [{{status: 102}}]\n"),
+                "/repeat",
+            ),
+            (
+                "repeat as text",
+                format!("{base}repeat: \"3\"\nsteps: [{{status: 102}}]\n"),
+                "/repeat",
+            ),
+            (
+                "order as text",
+                format!("{base}order: later\nsteps: [{{status: 102}}]\n"),
+                "/order",
+            ),
+            (
+                "order as null",
+                format!("{base}order:\nsteps: [{{status: 102}}]\n"),
+                "/order",
+            ),
+            (
+                "unknown order key",
+                format!("{base}order: {{reciever: {{name: x}}}}\nsteps: [{{status: 102}}]\n"),
+                "/order",
+            ),
+            (
+                "coordinate as text",
+                format!(
+                    "{base}order: {{receiver: {{lng: \"113.9\"}}}}\nsteps: [{{status: 102}}]\n"
+                ),
+                "/order",
+            ),
+            (
+                "goods worth nothing",
+                format!("{base}order: {{cargo: {{goods_value: 0}}}}\nsteps: [{{status: 102}}]\n"),
+                "/order",
+            ),
+            (
+                "too heavy",
+                format!("{base}order: {{cargo: {{goods_weight: 51}}}}\nsteps: [{{status: 102}}]\n"),
+                "/order",
+            ),
+            (
+                "order type 2",
+                format!(
+                    "{base}order: {{order_info: {{order_type: 2}}}}\nsteps: [{{status: 102}}]\n"
+                ),
+                "/order",
+            ),
+            (
+                "receiver dropped",
+                format!("{base}order: {{receiver: ~}}\nsteps: [{{status: 102}}]\n"),
+                "/order",
+            ),
+            (
+                "empty openid",
+                format!("{base}order: {{openid: \"\"}}\nsteps: [{{status: 102}}]\n"),
+                "/order",
+            ),
         ];
         for (what, text, at) in cases {
             let doc = yaml(&text);
@@ -1245,11 +1492,39 @@ steps:
             "1ms5s",
             "1h1h",
             "1 s",
+            // Ranges.
+            "20s..40s",
+            "0..30s",
+            "0..0",
+            "1m..1m30s",
+            " 20s .. 40s ",
+            "20s ..40s",
+            "+1s..+2s",
+            "1.5s..2.5s",
+            "500ms..1s",
+            "1h..2h30m",
+            "0s..23h59m59.999s",
+            "20s..",
+            "..40s",
+            "..",
+            "20s..40",
+            "20..40s",
+            "20s...40s",
+            "20s. .40s",
+            "1s..2s..3s",
+            "-5s..5s",
+            "5s..-1s",
+            "soon..later",
+            "30s1m..2m",
+            "1s..3d",
+            "1 s..2s",
+            "0.0..1s",
+            "1s.. 2 s",
         ];
         for text in texts {
             let doc = json!({"carrier": "dada", "shop_order_id": "a", "steps": [{"status": 102, "after": text}]});
             let schema_ok = validator.is_valid(&doc);
-            let parser_ok = crate::duration::parse_duration(text).is_ok();
+            let parser_ok = crate::duration::parse_delay(text).is_ok();
             assert_eq!(
                 schema_ok, parser_ok,
                 "{text:?}: schema {schema_ok}, parser {parser_ok}"

@@ -31,6 +31,49 @@ pub struct ScenarioPlan {
     pub shopid: String,
     pub appsecret: Secret,
     pub steps: Vec<StepPlan>,
+    /// `order:`: create the order through `order/add` before the first step.
+    pub order: Option<OrderCreate>,
+    /// `repeat: N` makes N plans of one file: this is repetition k of n (1-based). None
+    /// without `repeat:`.
+    pub repetition: Option<(u32, u32)>,
+    /// The written `shop_order_id` uses none of `{{run_id}}`, `{{uuid}}`, `{{timestamp}}`, so
+    /// every run reuses the same order id (the platform refuses to move an order that has
+    /// ended, and order calls have daily limits): worth a warning.
+    pub fixed_order_id: bool,
+}
+
+/// The `order/add` call that creates a scenario's order at the carrier before its first step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderCreate {
+    /// The order/add body without `delivery_sign` (the runner signs it) and without `openid`
+    /// when not given: shopid, shop_order_id, delivery_id, shop_no (the carrier's test
+    /// account's, when the scenario uses that account), sender, receiver, cargo, order_info,
+    /// shop. Numbers are JSON numbers.
+    pub body: serde_json::Value,
+    /// `order.openid`, else the environment's WECHAT_OPENID; None when neither.
+    pub openid: Option<String>,
+    /// Where `order:` is written (1-based line), for messages.
+    pub line: u64,
+}
+
+impl OrderCreate {
+    /// The body to POST: [`OrderCreate::body`] with `delivery_sign`, and `openid` (this
+    /// order's, else `fallback_openid`, e.g. a placeholder for the local emulator; left out
+    /// when both are None).
+    pub fn signed_body(
+        &self,
+        delivery_sign: &str,
+        fallback_openid: Option<&str>,
+    ) -> serde_json::Value {
+        let mut body = self.body.clone();
+        if let serde_json::Value::Object(map) = &mut body {
+            if let Some(openid) = self.openid.as_deref().or(fallback_openid) {
+                map.insert("openid".to_owned(), openid.into());
+            }
+            map.insert("delivery_sign".to_owned(), delivery_sign.into());
+        }
+        body
+    }
 }
 
 /// One status change.

@@ -4,6 +4,10 @@
 //! so that one file with an unknown key, a bad status and a bad duration gets three messages,
 //! each with its line and column. Nothing partial comes out: either the whole plan or all the
 //! problems.
+//!
+//! `repeat: N` makes N plans of one file (each its own order id: `{{repeat}}`, else `-k` at
+//! the end, and its own draws of delay ranges, under `file.yaml#k`); `order:` is checked in
+//! [`order`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -14,17 +18,29 @@ use std::time::Duration;
 use crate::carriers::{Call, Carrier, Carriers};
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::duration::{Delay, draw_in_range, parse_delay};
-use crate::plan::{Expect, Plan, ScenarioPlan, StepPlan};
+use crate::plan::{Expect, OrderCreate, Plan, ScenarioPlan, StepPlan};
 use crate::secret::{Secret, redact};
 use crate::statuses::Status;
 use crate::yaml::{self, Node, Value};
+
+pub mod order;
 
 /// Scenario files larger than this are refused before parsing.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// The longest `shop_order_id` (after expansion), in bytes.
 pub const MAX_SHOP_ORDER_ID_BYTES: usize = 128;
+/// The most orders `repeat:` may make of one file.
+pub const MAX_REPEAT: u32 = 1000;
 
-const TOP_KEYS: [&str; 5] = ["name", "carrier", "shop_order_id", "shop", "steps"];
+const TOP_KEYS: [&str; 7] = [
+    "name",
+    "carrier",
+    "shop_order_id",
+    "shop",
+    "order",
+    "repeat",
+    "steps",
+];
 const SHOP_KEYS: [&str; 2] = ["shopid", "appsecret"];
 const STEP_KEYS: [&str; 5] = [
     "status",
@@ -35,7 +51,9 @@ const STEP_KEYS: [&str; 5] = [
 ];
 const EXPECT_KEYS: [&str; 2] = ["errcode", "resultcode"];
 const EXPECT_WORDS: [&str; 2] = ["ok", "rejected"];
-const TEMPLATES: [&str; 4] = ["run_id", "uuid", "scenario", "timestamp"];
+const TEMPLATES: [&str; 5] = ["run_id", "uuid", "scenario", "timestamp", "repeat"];
+/// Templates that change from run to run: an id without any of them is the same every run.
+const FRESH_TEMPLATES: [&str; 3] = ["run_id", "uuid", "timestamp"];
 const EXPECT_FORMS: &str =
     "expect: ok (the default), rejected (any non-zero resultcode), {errcode: N} or {resultcode: N}";
 
@@ -129,32 +147,43 @@ pub fn load_plan(
 ) -> Result<Plan, Vec<Diagnostic>> {
     let (files, mut problems) = gather(paths);
     let mut scenarios = Vec::new();
-    // (shopid, shop_order_id) → the file that uses it first.
+    // (shopid, shop_order_id) → the file (and repetition) that uses it first.
     let mut orders: BTreeMap<(String, String), String> = BTreeMap::new();
     for path in &files {
         let loaded = load_file(path, carriers, ctx);
         let mut file_problems = loaded.problems;
-        if let Some(key) = loaded.order {
+        // One message per file: a `repeat:` may collide a thousand times.
+        let mut collisions: Vec<(&OrderKey, String)> = Vec::new();
+        for key in &loaded.orders {
             let pair = (key.shopid.clone(), key.shop_order_id.clone());
-            if let Some(first) = orders.get(&pair) {
-                file_problems.push(
-                    Diagnostic::new(
-                        &key.file,
-                        key.line,
-                        key.column,
-                        format!(
-                            "shop_order_id `{}` of shop `{}` is also used by {first}: the two orders would collide",
-                            key.shop_order_id, key.shopid
-                        ),
-                    )
-                    .with_help("give each scenario its own order id, e.g. `shop_order_id: qa-{{scenario}}-{{run_id}}`"),
-                );
-            } else {
-                orders.insert(pair, key.file.clone());
+            match orders.get(&pair) {
+                Some(first) => collisions.push((key, first.clone())),
+                None => {
+                    orders.insert(pair, key.label());
+                }
             }
         }
+        if let Some((key, first)) = collisions.first() {
+            let more = match collisions.len() - 1 {
+                0 => String::new(),
+                1 => " (and 1 more order of this file)".to_owned(),
+                n => format!(" (and {n} more orders of this file)"),
+            };
+            file_problems.push(
+                Diagnostic::new(
+                    &key.file,
+                    key.line,
+                    key.column,
+                    format!(
+                        "shop_order_id `{}` of shop `{}` is also used by {first}: the two orders would collide{more}",
+                        key.shop_order_id, key.shopid
+                    ),
+                )
+                .with_help("give each scenario its own order id, e.g. `shop_order_id: qa-{{scenario}}-{{run_id}}`"),
+            );
+        }
         if file_problems.is_empty() {
-            scenarios.extend(loaded.plan);
+            scenarios.extend(loaded.plans);
         }
         problems.extend(file_problems);
     }
@@ -252,9 +281,21 @@ fn walk(
 
 /// What checking one file gave.
 struct Loaded {
-    plan: Option<ScenarioPlan>,
+    /// One plan, or one per repetition of `repeat:`; empty when there is a problem.
+    plans: Vec<ScenarioPlan>,
     problems: Vec<Diagnostic>,
-    order: Option<OrderKey>,
+    /// Every order the file would move, even when it has problems.
+    orders: Vec<OrderKey>,
+}
+
+impl Loaded {
+    fn failed(problem: Diagnostic) -> Loaded {
+        Loaded {
+            plans: Vec::new(),
+            problems: vec![problem],
+            orders: Vec::new(),
+        }
+    }
 }
 
 /// Where a scenario's order id is written, to report collisions between files.
@@ -264,15 +305,53 @@ struct OrderKey {
     column: u64,
     shopid: String,
     shop_order_id: String,
+    /// k of n, for `repeat:`.
+    repetition: Option<(u32, u32)>,
+}
+
+impl OrderKey {
+    /// The file, and the repetition when there are several.
+    fn label(&self) -> String {
+        match self.repetition {
+            Some((k, n)) => format!("{} (order {k} of {n})", self.file),
+            None => self.file.clone(),
+        }
+    }
+}
+
+/// A `shop_order_id` with `${VAR}` and the per-run templates expanded, and `{{repeat}}`
+/// still open.
+#[derive(Debug, Clone, PartialEq)]
+enum Piece {
+    Text(String),
+    Repeat,
+}
+
+/// The order id of repetition `k` (of `repeat:`, or None without): `{{repeat}}` becomes `k`;
+/// an id without `{{repeat}}` gets `-k` at the end.
+fn render_id(pieces: &[Piece], k: Option<u32>) -> String {
+    let mut out = String::new();
+    let mut repeated = false;
+    for piece in pieces {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Repeat => {
+                repeated = true;
+                if let Some(k) = k {
+                    out.push_str(&k.to_string());
+                }
+            }
+        }
+    }
+    if let (false, Some(k)) = (repeated, k) {
+        out.push_str(&format!("-{k}"));
+    }
+    out
 }
 
 fn load_file(path: &Path, carriers: &Carriers, ctx: &LoadContext) -> Loaded {
     let file = path.display().to_string();
-    let fail = |d: Diagnostic| Loaded {
-        plan: None,
-        problems: vec![d],
-        order: None,
-    };
+    let fail = Loaded::failed;
     if let Ok(meta) = std::fs::metadata(path)
         && meta.len() > MAX_FILE_BYTES
     {
@@ -307,24 +386,14 @@ fn check_text(
     ctx: &LoadContext,
 ) -> Loaded {
     if text.len() as u64 > MAX_FILE_BYTES {
-        return Loaded {
-            plan: None,
-            problems: vec![Diagnostic::whole_file(
-                file,
-                "the file is larger than 1 MiB, the limit for scenario files",
-            )],
-            order: None,
-        };
+        return Loaded::failed(Diagnostic::whole_file(
+            file,
+            "the file is larger than 1 MiB, the limit for scenario files",
+        ));
     }
     let root = match yaml::parse_tree(text, file) {
         Ok(root) => root,
-        Err(d) => {
-            return Loaded {
-                plan: None,
-                problems: vec![d],
-                order: None,
-            };
-        }
+        Err(d) => return Loaded::failed(d),
     };
     let mut checker = Checker {
         file,
@@ -334,8 +403,9 @@ fn check_text(
         problems: Vec::new(),
         secrets: Vec::new(),
         uuid: None,
+        templates_used: BTreeSet::new(),
     };
-    let (plan, order) = checker.scenario(&root);
+    let (plans, orders) = checker.scenario(&root);
     let secrets: Vec<Secret> = checker.secrets.iter().map(Secret::new).collect();
     let secret_refs: Vec<&Secret> = secrets.iter().collect();
     let mut problems: Vec<Diagnostic> = checker
@@ -350,9 +420,13 @@ fn check_text(
         .collect();
     problems.sort_by_key(|d| (d.line, d.column));
     Loaded {
-        plan: if problems.is_empty() { plan } else { None },
+        plans: if problems.is_empty() {
+            plans
+        } else {
+            Vec::new()
+        },
         problems,
-        order,
+        orders,
     }
 }
 
@@ -394,6 +468,8 @@ struct Checker<'a> {
     secrets: Vec<String>,
     /// `{{uuid}}`: one per scenario.
     uuid: Option<String>,
+    /// The templates met while expanding (only `shop_order_id` has any).
+    templates_used: BTreeSet<&'static str>,
 }
 
 /// Where a step leaves the order, for the transition checks.
@@ -476,16 +552,16 @@ impl<'a> Checker<'a> {
         Some(Fields { found, suggested })
     }
 
-    fn scenario(&mut self, root: &Node) -> (Option<ScenarioPlan>, Option<OrderKey>) {
+    fn scenario(&mut self, root: &Node) -> (Vec<ScenarioPlan>, Vec<OrderKey>) {
         if root.value == Value::Null {
             self.problems.push(
                 Diagnostic::whole_file(self.file, "the file is empty")
                     .with_help("a scenario needs at least `carrier`, `shop_order_id` and `steps`"),
             );
-            return (None, None);
+            return (Vec::new(), Vec::new());
         }
         let Some(fields) = self.fields(root, &TOP_KEYS, "", "", "a scenario") else {
-            return (None, None);
+            return (Vec::new(), Vec::new());
         };
         for required in ["carrier", "shop_order_id", "steps"] {
             if fields.missing(required) {
@@ -521,44 +597,137 @@ impl<'a> Checker<'a> {
 
         let carrier = fields.given("carrier").and_then(|node| self.carrier(node));
 
+        // None: written wrong (reported); Some(None): no `repeat:`.
+        let repeat = match fields.given("repeat") {
+            Some(node) => self.repeat(node).map(Some),
+            None => Some(None),
+        };
+
         let shop_order_id_node = fields.given("shop_order_id");
-        let shop_order_id = shop_order_id_node.and_then(|node| self.shop_order_id(node));
+        let shop_order_id =
+            shop_order_id_node.and_then(|node| self.shop_order_id(node, repeat.as_ref()));
+        let fixed_order_id = !FRESH_TEMPLATES
+            .iter()
+            .any(|t| self.templates_used.contains(t));
 
         let shop = self.shop(fields.get("shop"), carrier.as_deref());
+
+        // None: written wrong (reported); Some(None): no order to create.
+        let order = match (fields.key("order"), fields.get("order")) {
+            (Some(key), Some(node)) => self.order(
+                key,
+                node,
+                carrier.as_deref(),
+                shop.as_ref().map(|(shopid, _)| shopid.as_str()),
+            ),
+            _ => Some(None),
+        };
 
         let steps = fields
             .given("steps")
             .and_then(|node| self.steps(node, carrier.as_deref()));
 
-        let order = match (&shop, &shop_order_id, shop_order_id_node) {
-            (Some((shopid, _)), Some(id), Some(node)) => Some(OrderKey {
-                file: self.file.to_owned(),
-                line: node.line,
-                column: node.column,
-                shopid: shopid.clone(),
-                shop_order_id: id.clone(),
-            }),
-            _ => None,
+        // k of n for each order the file makes; one order without `repeat:`.
+        let repetitions: Vec<Option<(u32, u32)>> = match repeat {
+            Some(Some(n)) => (1..=n).map(|k| Some((k, n))).collect(),
+            _ => vec![None],
         };
-        let plan = match (name, carrier, shop_order_id, shop, steps) {
-            (
-                Some(name),
-                Some(carrier),
-                Some(shop_order_id),
-                Some((shopid, appsecret)),
-                Some(steps),
-            ) => Some(ScenarioPlan {
-                name,
-                file: self.file.to_owned(),
-                carrier,
-                shop_order_id,
-                shopid,
-                appsecret,
-                steps,
-            }),
-            _ => None,
+        let mut orders = Vec::new();
+        if let (Some((shopid, _)), Some(pieces), Some(node)) =
+            (&shop, &shop_order_id, shop_order_id_node)
+        {
+            for repetition in &repetitions {
+                orders.push(OrderKey {
+                    file: self.file.to_owned(),
+                    line: node.line,
+                    column: node.column,
+                    shopid: shopid.clone(),
+                    shop_order_id: render_id(pieces, repetition.map(|(k, _)| k)),
+                    repetition: *repetition,
+                });
+            }
+        }
+        let (
+            Some(name),
+            Some(carrier),
+            Some(pieces),
+            Some((shopid, appsecret)),
+            Some(order),
+            Some(steps),
+        ) = (name, carrier, shop_order_id, shop, order, steps)
+        else {
+            return (Vec::new(), orders);
         };
-        (plan, order)
+        let draw_name = self.draw_name();
+        let plans = repetitions
+            .into_iter()
+            .map(|repetition| {
+                let k = repetition.map(|(k, _)| k);
+                let shop_order_id = render_id(&pieces, k);
+                let order = order.as_ref().map(|template| {
+                    let mut body = template.body.clone();
+                    body.insert("shop_order_id".to_owned(), shop_order_id.clone().into());
+                    OrderCreate {
+                        body: serde_json::Value::Object(body),
+                        openid: template.openid.clone(),
+                        line: template.line,
+                    }
+                });
+                let (name, steps) = match k {
+                    Some(k) => (
+                        format!("{name} #{k}"),
+                        redraw(&steps, self.ctx.seed, &format!("{draw_name}#{k}")),
+                    ),
+                    None => (name.clone(), steps.clone()),
+                };
+                ScenarioPlan {
+                    name,
+                    file: self.file.to_owned(),
+                    carrier: carrier.clone(),
+                    shop_order_id,
+                    shopid: shopid.clone(),
+                    appsecret: appsecret.clone(),
+                    steps,
+                    order,
+                    repetition,
+                    fixed_order_id,
+                }
+            })
+            .collect();
+        (plans, orders)
+    }
+
+    /// The file name delay ranges are drawn with (see `duration::draw_in_range`).
+    fn draw_name(&self) -> String {
+        Path::new(self.file)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.file.to_owned())
+    }
+
+    /// `repeat: N`, 1 ≤ N ≤ [`MAX_REPEAT`].
+    fn repeat(&mut self, node: &Node) -> Option<u32> {
+        let expected = format!("a whole number from 1 to {MAX_REPEAT}");
+        match node.value {
+            Value::Int(n) => match u32::try_from(n) {
+                Ok(n) if (1..=MAX_REPEAT).contains(&n) => Some(n),
+                _ => {
+                    let found = node.describe();
+                    self.error(
+                        node,
+                        format!("`repeat` must be {expected}, found {found}"),
+                        Some(format!(
+                            "`repeat: N` plays the steps for N orders at once, each with its own order id; at most {MAX_REPEAT} (order calls have daily limits)"
+                        )),
+                    );
+                    None
+                }
+            },
+            _ => {
+                self.wrong_type(node, "repeat", "", &expected);
+                None
+            }
+        }
     }
 
     fn carrier(&mut self, node: &Node) -> Option<Arc<Carrier>> {
@@ -578,13 +747,24 @@ impl<'a> Checker<'a> {
         None
     }
 
-    fn shop_order_id(&mut self, node: &Node) -> Option<String> {
+    /// The order id as pieces (see [`render_id`]). `repeat` is `repeat:` as read: None when
+    /// written wrong (reported), `Some(None)` when absent.
+    fn shop_order_id(&mut self, node: &Node, repeat: Option<&Option<u32>>) -> Option<Vec<Piece>> {
         let Some(raw) = node.as_text() else {
             self.wrong_type(node, "shop_order_id", "", "text");
             return None;
         };
-        let id = self.expand(node, &raw, "shop_order_id", true, false)?;
-        if id.trim().is_empty() {
+        let pieces = self.expand_parts(node, &raw, "shop_order_id", true, false)?;
+        let has_repeat = pieces.contains(&Piece::Repeat);
+        if has_repeat && repeat == Some(&None) {
+            self.error(
+                node,
+                "`{{repeat}}` in `shop_order_id` needs `repeat: N`",
+                Some("`{{repeat}}` is the number (1 to N) of each order that `repeat: N` makes; add `repeat:`, or remove `{{repeat}}`".to_owned()),
+            );
+            return None;
+        }
+        if !has_repeat && render_id(&pieces, None).trim().is_empty() {
             self.error(
                 node,
                 "`shop_order_id` is empty",
@@ -592,18 +772,25 @@ impl<'a> Checker<'a> {
             );
             return None;
         }
-        if id.len() > MAX_SHOP_ORDER_ID_BYTES {
+        // The longest id is the last repetition's.
+        let last = repeat.copied().flatten();
+        let longest = render_id(&pieces, last);
+        if longest.len() > MAX_SHOP_ORDER_ID_BYTES {
+            let which = match last {
+                Some(n) => format!(" (for order {n} of `repeat`)"),
+                None => String::new(),
+            };
             self.error(
                 node,
                 format!(
-                    "`shop_order_id` is {} bytes after expansion; the limit is {MAX_SHOP_ORDER_ID_BYTES}",
-                    id.len()
+                    "`shop_order_id` is {} bytes after expansion{which}; the limit is {MAX_SHOP_ORDER_ID_BYTES}",
+                    longest.len()
                 ),
                 Some("use a shorter prefix; {{run_id}} is about 20 bytes, {{uuid}} 36".to_owned()),
             );
             return None;
         }
-        Some(id)
+        Some(pieces)
     }
 
     /// The shop to send as: `shop:` when given, else the carrier's test account.
@@ -617,7 +804,7 @@ impl<'a> Checker<'a> {
         let fields = self.fields(node, &SHOP_KEYS, " in `shop`", " in `shop`", "`shop`")?;
         let shopid = match fields.given("shopid") {
             Some(value) => match value.as_text() {
-                Some(raw) => match self.expand(value, &raw, "shopid", false, false) {
+                Some(raw) => match self.expand(value, &raw, "shopid", false) {
                     Some(id) if id.trim().is_empty() => {
                         self.error(value, "`shopid` in `shop` is empty", None);
                         None
@@ -645,7 +832,7 @@ impl<'a> Checker<'a> {
                 match value.as_text() {
                     Some(raw) => {
                         self.secrets.push(raw.clone());
-                        match self.expand(value, &raw, "appsecret", false, true) {
+                        match self.expand(value, &raw, "appsecret", true) {
                             Some(secret) if secret.is_empty() => {
                                 self.error(
                                     value,
@@ -767,11 +954,7 @@ impl<'a> Checker<'a> {
         let after = after.map(|delay| match delay {
             Delay::Fixed(d) => (d, None),
             Delay::Range(low, high) => {
-                let name = Path::new(self.file)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| self.file.to_owned());
-                let drawn = draw_in_range(low, high, self.ctx.seed, &name, index);
+                let drawn = draw_in_range(low, high, self.ctx.seed, &self.draw_name(), index);
                 (drawn, Some((low, high)))
             }
         });
@@ -781,7 +964,7 @@ impl<'a> Checker<'a> {
 
         let action_msg = match fields.given("action_msg") {
             Some(value) => match value.as_text() {
-                Some(raw) => self.expand(value, &raw, "action_msg", false, false),
+                Some(raw) => self.expand(value, &raw, "action_msg", false),
                 None => {
                     self.wrong_type(value, "action_msg", &place, "text");
                     None
@@ -1051,17 +1234,25 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Expands `${VAR}` (and, when `templates`, `{{run_id}}` and friends) in one value.
-    /// Every problem in it is reported; `None` if there was one. A `secret` value's expansion
-    /// is remembered for redaction, and never quoted.
-    fn expand(
+    /// Expands `${VAR}` in one value. Every problem in it is reported; `None` if there was
+    /// one. A `secret` value's expansion is remembered for redaction, and never quoted.
+    fn expand(&mut self, node: &Node, raw: &str, key: &str, secret: bool) -> Option<String> {
+        let pieces = self.expand_parts(node, raw, key, false, secret)?;
+        Some(render_id(&pieces, None))
+    }
+
+    /// Expands `${VAR}` (and, when `templates`, `{{run_id}}` and friends, leaving
+    /// `{{repeat}}` open) in one value. Every problem in it is reported; `None` if there was
+    /// one. A `secret` value's expansion is remembered for redaction, and never quoted.
+    fn expand_parts(
         &mut self,
         node: &Node,
         raw: &str,
         key: &str,
         templates: bool,
         secret: bool,
-    ) -> Option<String> {
+    ) -> Option<Vec<Piece>> {
+        let mut pieces = Vec::new();
         let mut out = String::new();
         let mut rest = raw;
         let mut ok = true;
@@ -1123,7 +1314,14 @@ impl<'a> Checker<'a> {
                     }
                 }
             } else {
+                if let Some(known) = TEMPLATES.iter().find(|t| **t == name) {
+                    self.templates_used.insert(known);
+                }
                 match name {
+                    "repeat" => {
+                        pieces.push(Piece::Text(std::mem::take(&mut out)));
+                        pieces.push(Piece::Repeat);
+                    }
                     "run_id" => out.push_str(&self.ctx.run_id),
                     "uuid" => {
                         let uuid = self
@@ -1150,8 +1348,27 @@ impl<'a> Checker<'a> {
             }
         }
         out.push_str(rest);
-        ok.then_some(out)
+        pieces.push(Piece::Text(out));
+        ok.then_some(pieces)
     }
+}
+
+/// `steps` with every ranged delay drawn again under `name` (one repetition of `repeat:`
+/// draws its own delays), and the send times that follow.
+fn redraw(steps: &[StepPlan], seed: u64, name: &str) -> Vec<StepPlan> {
+    let mut at = Duration::ZERO;
+    steps
+        .iter()
+        .map(|step| {
+            let mut step = step.clone();
+            if let Some((low, high)) = step.after_range {
+                step.after = draw_in_range(low, high, seed, name, step.index);
+            }
+            at = at.saturating_add(step.after);
+            step.at = at;
+            step
+        })
+        .collect()
 }
 
 fn template_list() -> String {
@@ -1223,16 +1440,24 @@ mod tests {
         p
     }
 
-    /// Checks one scenario text (as file `name.yaml`).
-    fn check_with(text: &str, ctx: &LoadContext) -> Result<ScenarioPlan, Vec<Diagnostic>> {
+    /// Checks one scenario text (as file `t.yaml`): every plan it makes.
+    fn check_all(text: &str, ctx: &LoadContext) -> Result<Vec<ScenarioPlan>, Vec<Diagnostic>> {
         let loaded = check_text(text, "t.yaml", "t", &carriers(), ctx);
-        match (loaded.plan, loaded.problems) {
-            (Some(plan), problems) if problems.is_empty() => Ok(plan),
-            (_, problems) => {
-                assert!(!problems.is_empty(), "no plan and no problem");
-                Err(problems)
-            }
+        if loaded.problems.is_empty() {
+            assert!(!loaded.plans.is_empty(), "no plan and no problem");
+            Ok(loaded.plans)
+        } else {
+            assert!(loaded.plans.is_empty(), "plans despite problems");
+            Err(loaded.problems)
         }
+    }
+
+    /// Checks one scenario text (as file `t.yaml`) without `repeat:`.
+    fn check_with(text: &str, ctx: &LoadContext) -> Result<ScenarioPlan, Vec<Diagnostic>> {
+        check_all(text, ctx).map(|mut plans| {
+            assert_eq!(plans.len(), 1);
+            plans.remove(0)
+        })
     }
 
     fn check(text: &str) -> Result<ScenarioPlan, Vec<Diagnostic>> {
@@ -1315,6 +1540,30 @@ mod tests {
         assert_eq!(ends("dada_recipient_unreachable.yaml"), Some(304));
         assert_eq!(ends("dada_recipient_refused.yaml"), Some(305));
         assert_eq!(ends("sandbox_merchant_cancel.yaml"), Some(103));
+        for s in &plan.scenarios {
+            assert!(!s.fixed_order_id, "{}", s.file);
+            assert_eq!(s.repetition, None, "{}", s.file);
+        }
+        let Some(created) = by_name("sf_order_created.yaml") else {
+            panic!("no sf_order_created")
+        };
+        let Some(order) = &created.order else {
+            panic!("sf_order_created creates no order")
+        };
+        assert_eq!(order.body["receiver"]["name"], "顺丰测试收件人");
+        assert_eq!(order.body["receiver"]["city"], "深圳市");
+        assert_eq!(order.body["delivery_id"], "SFTC");
+        assert_eq!(order.body["shop_order_id"], created.shop_order_id.as_str());
+        assert_eq!(order.body["order_info"]["order_time"], ctx().timestamp);
+        assert!(created.steps.iter().all(|s| s.after_range.is_some()));
+        assert_eq!(ends("sf_order_created.yaml"), Some(302));
+        let Some(refused) = by_name("dada_recipient_refused.yaml") else {
+            panic!("no dada_recipient_refused")
+        };
+        assert_eq!(
+            refused.steps[4].after_range,
+            Some((Duration::from_secs(600), Duration::from_secs(18 * 60)))
+        );
     }
 
     // --- fixtures: one class of invalid input each ---
@@ -1517,7 +1766,39 @@ mod tests {
             &[
                 "unknown template `{{runid}}` in `shop_order_id`",
                 "did you mean `{{run_id}}`?",
+                "templates: {{run_id}}, {{uuid}}, {{scenario}}, {{timestamp}}, {{repeat}}",
             ],
+        );
+    }
+
+    #[test]
+    fn fixture_bad_repeat() {
+        one(
+            "bad_repeat.yaml",
+            4,
+            9,
+            &["`repeat` must be a whole number from 1 to 1000, found the number `0`"],
+        );
+    }
+
+    #[test]
+    fn fixture_bad_order() {
+        let p = problems("bad_order.yaml");
+        let found: Vec<(u64, u64)> = p.iter().map(|d| (d.line, d.column)).collect();
+        assert_eq!(found, [(5, 3), (7, 10), (10, 18)], "{p:#?}");
+        assert!(p[0].message.contains("unknown key `reciever` in `order`"));
+        assert!(
+            p[0].help
+                .as_deref()
+                .is_some_and(|h| h.contains("did you mean `receiver`?"))
+        );
+        assert!(
+            p[1].message
+                .contains("`lng` in `order.sender` must be a number")
+        );
+        assert!(
+            p[2].message
+                .contains("`goods_value` in `order.cargo` must be a number above 0")
         );
     }
 
@@ -1832,6 +2113,205 @@ mod tests {
             distinct.insert(offsets(&plan));
         }
         assert!(distinct.len() >= 19, "{}", distinct.len());
+    }
+
+    // --- repeat ---
+
+    fn all(text: &str) -> Vec<ScenarioPlan> {
+        match check_all(text, &ctx()) {
+            Ok(plans) => plans,
+            Err(p) => panic!("{p:#?}"),
+        }
+    }
+
+    #[test]
+    fn repeat_makes_one_plan_per_order() {
+        let plans = all(
+            "name: Load\ncarrier: dada\nshop_order_id: qa-{{run_id}}\nrepeat: 3\norder: true\nsteps:\n  - {status: 102, after: 1s..9s}\n  - {status: 201, after: 1m}\n",
+        );
+        assert_eq!(plans.len(), 3);
+        for (i, plan) in plans.iter().enumerate() {
+            let k = i as u32 + 1;
+            assert_eq!(plan.name, format!("Load #{k}"));
+            assert_eq!(plan.repetition, Some((k, 3)));
+            assert_eq!(plan.shop_order_id, format!("qa-20261128-221530-ab12-{k}"));
+            assert!(!plan.fixed_order_id);
+            let Some(order) = &plan.order else {
+                panic!("no order")
+            };
+            assert_eq!(
+                order.body["shop_order_id"],
+                serde_json::json!(plan.shop_order_id)
+            );
+            // Each order draws its own delays, under `t.yaml#k`.
+            let s = &plan.steps;
+            assert_eq!(
+                s[0].after,
+                draw_in_range(
+                    Duration::from_secs(1),
+                    Duration::from_secs(9),
+                    42,
+                    &format!("t.yaml#{k}"),
+                    0
+                )
+            );
+            assert_eq!(s[1].at, s[0].after + Duration::from_secs(60));
+        }
+        let firsts: BTreeSet<Duration> = plans.iter().map(|p| p.steps[0].after).collect();
+        assert!(firsts.len() > 1, "{firsts:?}");
+        // The same seed gives the same delays.
+        let again = all(
+            "name: Load\ncarrier: dada\nshop_order_id: qa-{{run_id}}\nrepeat: 3\norder: true\nsteps:\n  - {status: 102, after: 1s..9s}\n  - {status: 201, after: 1m}\n",
+        );
+        let at = |plans: &[ScenarioPlan]| -> Vec<Duration> {
+            plans.iter().map(|p| p.steps[1].at).collect()
+        };
+        assert_eq!(at(&plans), at(&again));
+        // Without `repeat:`, nothing changes.
+        let one = ok("carrier: dada\nshop_order_id: x\nsteps: [{status: 102}]\n");
+        assert_eq!((one.name.as_str(), one.repetition), ("t", None));
+        assert!(one.order.is_none());
+    }
+
+    #[test]
+    fn the_repeat_template_places_the_number() {
+        let plans = all(
+            "carrier: sandbox\nshop_order_id: \"load-{{repeat}}-of-{{run_id}}\"\nrepeat: 12\nsteps: [{status: 102}]\n",
+        );
+        let ids: Vec<&str> = plans.iter().map(|p| p.shop_order_id.as_str()).collect();
+        assert_eq!(ids[0], "load-1-of-20261128-221530-ab12");
+        assert_eq!(ids[11], "load-12-of-20261128-221530-ab12");
+        assert_eq!(ids.iter().collect::<BTreeSet<_>>().len(), 12);
+        assert_eq!(plans[11].name, "t #12");
+        let plans = all(
+            "carrier: sandbox\nshop_order_id: \"{{repeat}}\"\nrepeat: 1\nsteps: [{status: 102}]\n",
+        );
+        assert_eq!(
+            (plans[0].shop_order_id.as_str(), plans[0].repetition),
+            ("1", Some((1, 1)))
+        );
+        assert!(plans[0].fixed_order_id);
+    }
+
+    #[test]
+    fn bad_repeats_are_located() {
+        for (value, found) in [
+            ("0", "the number `0`"),
+            ("1001", "the number `1001`"),
+            ("-2", "the number `-2`"),
+            ("2.5", "the number `2.5`"),
+            ("\"3\"", "the text `3`"),
+            ("[3]", "the list `[3]`"),
+        ] {
+            let errs = errors(&format!(
+                "carrier: dada\nshop_order_id: x\nrepeat: {value}\nsteps: [{{status: 102}}]\n"
+            ));
+            assert_eq!(errs.len(), 1, "{errs:#?}");
+            assert!(
+                errs[0].starts_with(&format!(
+                    "t.yaml:3:9: error: `repeat` must be a whole number from 1 to 1000, found {found}"
+                )),
+                "{errs:#?}"
+            );
+        }
+        // `repeat: ~` is no repeat.
+        assert_eq!(
+            ok("carrier: dada\nshop_order_id: x\nrepeat: ~\nsteps: [{status: 102}]\n").repetition,
+            None
+        );
+        let errs =
+            errors("carrier: dada\nshop_order_id: \"a{{repeat}}\"\nsteps: [{status: 102}]\n");
+        assert!(
+            errs[0].starts_with(
+                "t.yaml:2:16: error: `{{repeat}}` in `shop_order_id` needs `repeat: N`"
+            ),
+            "{errs:#?}"
+        );
+        // A bad `repeat:` is reported once, not again at `{{repeat}}`.
+        let errs = errors(
+            "carrier: dada\nshop_order_id: \"a{{repeat}}\"\nrepeat: 0\nsteps: [{status: 102}]\n",
+        );
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        // The longest id counts.
+        let id = "x".repeat(MAX_SHOP_ORDER_ID_BYTES - 3);
+        all(&format!(
+            "carrier: dada\nshop_order_id: {id}\nrepeat: 99\nsteps: [{{status: 102}}]\n"
+        ));
+        let errs = errors(&format!(
+            "carrier: dada\nshop_order_id: {id}\nrepeat: 100\nsteps: [{{status: 102}}]\n"
+        ));
+        assert!(
+            errs[0].contains(
+                "is 129 bytes after expansion (for order 100 of `repeat`); the limit is 128"
+            ),
+            "{errs:#?}"
+        );
+    }
+
+    #[test]
+    fn repeated_orders_collide_with_other_files() {
+        let dir = tempdir();
+        let d = dir.path();
+        write(
+            &d.join("a.yaml"),
+            "carrier: dada\nshop_order_id: batch\nrepeat: 5\nsteps: [{status: 102}]\n",
+        );
+        write(
+            &d.join("b.yaml"),
+            "carrier: dada\nshop_order_id: \"batch-{{repeat}}\"\nrepeat: 3\nsteps: [{status: 102}]\n",
+        );
+        write(
+            &d.join("c.yaml"),
+            "carrier: dada\nshop_order_id: batch-9\nsteps: [{status: 102}]\n",
+        );
+        let problems = match load_plan(&[d.to_path_buf()], &carriers(), &ctx()) {
+            Ok(p) => panic!("{p:?}"),
+            Err(p) => p,
+        };
+        assert_eq!(problems.len(), 1, "{problems:#?}");
+        let p = &problems[0];
+        assert!(p.file.ends_with("b.yaml"), "{p}");
+        assert_eq!((p.line, p.column), (2, 16));
+        assert!(
+            p.message
+                .contains("shop_order_id `batch-1` of shop `dadaaee18818d97e236` is also used by"),
+            "{p}"
+        );
+        assert!(p.message.contains("a.yaml (order 1 of 5)"), "{p}");
+        assert!(
+            p.message.ends_with("(and 2 more orders of this file)"),
+            "{p}"
+        );
+        // Apart, they load: 5 + 3 + 1 plans.
+        write(
+            &d.join("b.yaml"),
+            "carrier: dada\nshop_order_id: \"other-{{repeat}}\"\nrepeat: 3\nsteps: [{status: 102}]\n",
+        );
+        match load_plan(&[d.to_path_buf()], &carriers(), &ctx()) {
+            Ok(plan) => assert_eq!(plan.scenarios.len(), 9),
+            Err(p) => panic!("{p:#?}"),
+        }
+    }
+
+    #[test]
+    fn fixed_order_ids_are_flagged() {
+        let mut ctx = ctx();
+        ctx.env.insert("TPL".to_owned(), "{{run_id}}".to_owned());
+        for (id, fixed) in [
+            ("fixed-1", true),
+            ("\"{{scenario}}\"", true),
+            ("\"${TPL}\"", true),
+            ("qa-{{run_id}}", false),
+            ("\"{{uuid}}\"", false),
+            ("t-{{timestamp}}", false),
+            ("\"{{scenario}}-{{ run_id }}\"", false),
+        ] {
+            let text = format!("carrier: dada\nshop_order_id: {id}\nsteps: [{{status: 102}}]\n");
+            match check_with(&text, &ctx) {
+                Ok(plan) => assert_eq!(plan.fixed_order_id, fixed, "{id}"),
+                Err(p) => panic!("{id}: {p:#?}"),
+            }
+        }
     }
 
     // --- templates and variables ---

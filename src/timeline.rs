@@ -339,6 +339,9 @@ mod tests {
                     shopid: "dadaaee18818d97e236".to_owned(),
                     appsecret: Secret::new(SECRET),
                     steps: vec![step(0, Status::RiderAssigned, 0, 0, "骑手已接单"), second],
+                    order: None,
+                    repetition: None,
+                    fixed_order_id: false,
                 },
                 ScenarioPlan {
                     name: "Sandbox".to_owned(),
@@ -348,6 +351,9 @@ mod tests {
                     shopid: "test_shop_id".to_owned(),
                     appsecret: Secret::new("test_app_secrect"),
                     steps: vec![step(0, Status::MerchantCancelled, 90, 90, "")],
+                    order: None,
+                    repetition: None,
+                    fixed_order_id: false,
                 },
             ],
         }
