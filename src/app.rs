@@ -213,10 +213,22 @@ fn load_plan(
             scenarios: Vec::new(),
         });
     }
-    scenario::load_plan(&files, &carriers, &ctx).map_err(|problems| {
+    let plan = scenario::load_plan(&files, &carriers, &ctx).map_err(|problems| {
         print_problems(&problems, "in the scenarios");
         exit::INVALID
-    })
+    })?;
+    for scenario in plan
+        .scenarios
+        .iter()
+        .filter(|s| s.fixed_order_id && s.repetition.is_none_or(|(k, _)| k == 1))
+    {
+        eprintln!(
+            "warning: {}: shop_order_id `{}` is the same in every run; the platform refuses to move an order \
+             that has ended and limits order calls per day\n  help: add {{{{run_id}}}} to give each run its own",
+            scenario.file, scenario.shop_order_id
+        );
+    }
+    Ok(plan)
 }
 
 /// Share `index` (1-based) of `count` of the files: every count-th file by path.
@@ -410,6 +422,9 @@ fn graph(global: &GlobalArgs, args: &GraphArgs) -> u8 {
     exit::OK
 }
 
+/// The openid `order/add` carries against the local emulator when a scenario gives none.
+const LOCAL_OPENID: &str = "simulate-local-openid";
+
 /// Where the calls go and with which credentials.
 struct Target {
     endpoint: String,
@@ -489,6 +504,30 @@ async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
         connect: args.connect_timeout,
         total: args.timeout,
     };
+    // WeChat's order/add needs the openid of a user of the Mini Program; only the emulator
+    // does without one.
+    if !args.local {
+        let missing: Vec<String> = plan
+            .scenarios
+            .iter()
+            .filter_map(|s| {
+                let order = s.order.as_ref()?;
+                order
+                    .openid
+                    .is_none()
+                    .then(|| format!("{}:{}", s.file, order.line))
+            })
+            .collect();
+        if !missing.is_empty() {
+            eprintln!(
+                "error: {} creates its order with order/add, which needs an openid\n  help: set `openid:` in the \
+                 `order:` block or the environment variable WECHAT_OPENID (an admin, developer or operator of the \
+                 Mini Program); nothing was sent",
+                missing.join(", ")
+            );
+            return exit::INVALID;
+        }
+    }
     let Target {
         endpoint,
         tokens,
@@ -596,6 +635,8 @@ async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
         fail_fast: args.fail_fast,
         verify: args.verify,
         seed,
+        // The emulator takes any openid; WeChat needs a real one (checked before the run).
+        fallback_openid: args.local.then(|| LOCAL_OPENID.to_owned()),
     };
     let record = runner::run(
         &plan,

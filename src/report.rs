@@ -16,7 +16,7 @@ use crate::client::Answer;
 use crate::duration::format_duration;
 use crate::exit;
 use crate::plan::{Plan, ScenarioPlan};
-use crate::runner::{Event, Failure, RunRecord, StepOutcome, StepRecord};
+use crate::runner::{Event, Failure, RunRecord, ScenarioRecord, StepOutcome, StepRecord};
 use crate::statuses::Lang;
 
 /// Terminal styling, off when the output is not a terminal or `NO_COLOR` is set.
@@ -62,6 +62,23 @@ pub struct Console {
 impl Console {
     /// One line for an event, or none when it is not worth a line at this verbosity.
     pub fn event_line(&self, plan: &Plan, event: &Event) -> Option<String> {
+        if let Event::OrderCreated { scenario, record } = event {
+            let scenario_plan = plan.scenarios.get(*scenario)?;
+            let verdict = match (&record.failure, &record.waybill_id) {
+                (None, Some(waybill)) => self.style.green(&format!("✓ created, waybill {waybill}")),
+                (None, None) => self.style.green("✓ created"),
+                (Some(failure), _) => self.style.red(&format!("✗ {}", describe_failure(failure))),
+            };
+            if self.quiet && record.failure.is_none() {
+                return None;
+            }
+            return Some(format!(
+                "{}  {}  {}  order/add  {verdict}",
+                self.style.dim(&clock(record.sent)),
+                scenario_plan.name,
+                self.style.dim(&scenario_plan.shop_order_id),
+            ));
+        }
         let Event::StepFinished {
             scenario,
             step,
@@ -125,7 +142,7 @@ impl Console {
                 continue;
             }
             out.push_str(&self.scenario_summary(scenario, &counts, scenario_worst));
-            out.push_str(&self.failure_details(scenario, &scenario_record.steps));
+            out.push_str(&self.failure_details(scenario, scenario_record));
         }
         let verdict = if total.failed == 0 && total.not_sent == 0 {
             self.style.green("PASSED")
@@ -191,8 +208,19 @@ impl Console {
         )
     }
 
-    fn failure_details(&self, scenario: &ScenarioPlan, steps: &[StepRecord]) -> String {
+    fn failure_details(&self, scenario: &ScenarioPlan, record: &ScenarioRecord) -> String {
         let mut out = String::new();
+        if let (Some(create), Some(order)) = (&scenario.order, &record.order)
+            && let Some(failure) = &order.failure
+        {
+            out.push_str(&format!(
+                "    order ({}:{}) order/add: {}\n",
+                scenario.file,
+                create.line,
+                self.style.red(&describe_failure(failure))
+            ));
+        }
+        let steps = &record.steps;
         for (plan_step, record) in scenario.steps.iter().zip(steps) {
             let status = plan_step.status;
             let what = match &record.outcome {
@@ -218,15 +246,19 @@ pub fn exit_code(record: &RunRecord) -> u8 {
     if record.interrupted {
         return exit::INTERRUPTED;
     }
-    let failures: Vec<&Failure> = record
+    let orders = record
+        .scenarios
+        .iter()
+        .filter_map(|s| s.order.as_ref()?.failure.as_ref());
+    let steps = record
         .scenarios
         .iter()
         .flat_map(|s| &s.steps)
         .filter_map(|step| match &step.outcome {
             StepOutcome::Failed(failure) => Some(failure),
             _ => None,
-        })
-        .collect();
+        });
+    let failures: Vec<&Failure> = orders.chain(steps).collect();
     if failures.iter().any(|f| f.is_could_not_run()) {
         exit::COULD_NOT_RUN
     } else if failures.is_empty() {
@@ -351,7 +383,6 @@ mod tests {
     use super::*;
     use crate::client::CallError;
     use crate::plan::Expect;
-    use crate::runner::ScenarioRecord;
 
     fn step(outcome: StepOutcome) -> StepRecord {
         StepRecord {
@@ -374,6 +405,7 @@ mod tests {
             options: crate::runner::RunOptions::default(),
             scenarios: vec![ScenarioRecord {
                 started: Utc::now(),
+                order: None,
                 steps: outcomes.into_iter().map(step).collect(),
             }],
         }

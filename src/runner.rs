@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use crate::carriers::Call;
 use crate::client::{Answer, CallError, Client, OrderState, UpdateOrder};
-use crate::plan::{Expect, Plan, ScenarioPlan, StepPlan};
+use crate::plan::{Expect, OrderCreate, Plan, ScenarioPlan, StepPlan};
 use crate::retry::{RetryPolicy, Transient, transient_answer, transient_error};
 use crate::sign::delivery_sign;
 use crate::token::{TokenError, TokenSource};
@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub verify: bool,
     /// Seeds the retry jitter, so a run can be repeated.
     pub seed: u64,
+    /// The openid for `order/add` when a scenario gives none (the local emulator's placeholder).
+    pub fallback_openid: Option<String>,
 }
 
 impl Default for RunOptions {
@@ -48,6 +50,7 @@ impl Default for RunOptions {
             fail_fast: false,
             verify: false,
             seed: 0,
+            fallback_openid: None,
         }
     }
 }
@@ -107,6 +110,8 @@ pub enum NotSent {
     CredentialsRefused,
     /// `--fail-fast`: another scenario failed before this one started.
     FailFast,
+    /// The scenario's `order:` could not be created.
+    OrderNotCreated,
 }
 
 impl NotSent {
@@ -116,6 +121,7 @@ impl NotSent {
             NotSent::Interrupted => "not sent (interrupted)",
             NotSent::CredentialsRefused => "not sent (the credentials were refused)",
             NotSent::FailFast => "not sent (--fail-fast after another scenario failed)",
+            NotSent::OrderNotCreated => "not sent (the order could not be created)",
         }
     }
 }
@@ -136,6 +142,8 @@ pub enum Failure {
 
 /// `order/get` for an order the platform does not know.
 const ORDER_NOT_FOUND: i64 = 930563;
+/// `order/add` for an order that already exists.
+const ORDER_EXISTS: i64 = 930562;
 
 /// WeChat's answers for a token that is wrong, stale or expired.
 pub const CREDENTIAL_ERRCODES: [i64; 3] = [40001, 40014, 42001];
@@ -167,10 +175,22 @@ impl Failure {
     }
 }
 
+/// How the scenario's order was created through `order/add`, when it asked for that.
+#[derive(Debug, Clone)]
+pub struct OrderRecord {
+    pub sent: DateTime<Utc>,
+    pub attempts: usize,
+    /// The carrier's waybill, when the answer gave one.
+    pub waybill_id: Option<String>,
+    /// `None` when the order exists (created now, or already there: 930562).
+    pub failure: Option<Failure>,
+}
+
 /// The record of one scenario, step by step, in plan order.
 #[derive(Debug, Clone)]
 pub struct ScenarioRecord {
     pub started: DateTime<Utc>,
+    pub order: Option<OrderRecord>,
     pub steps: Vec<StepRecord>,
 }
 
@@ -191,6 +211,11 @@ pub struct RunRecord {
 pub enum Event {
     RunStarted {
         at: DateTime<Utc>,
+    },
+    /// The scenario's order was created (or could not be).
+    OrderCreated {
+        scenario: usize,
+        record: OrderRecord,
     },
     /// A request is about to leave.
     StepSending {
@@ -403,6 +428,7 @@ pub async fn run(
 fn not_started(scenario: &ScenarioPlan, started: DateTime<Utc>, why: NotSent) -> ScenarioRecord {
     ScenarioRecord {
         started,
+        order: None,
         steps: scenario
             .steps
             .iter()
@@ -445,6 +471,21 @@ impl OrderJob {
         };
         let mut steps = Vec::with_capacity(self.scenario.steps.len());
         let mut stopped: Option<NotSent> = None;
+        let order = match &self.scenario.order {
+            Some(create) => {
+                let record = self.create_order(create).await;
+                if record.failure.is_some() {
+                    shared.any_failed.store(true, Ordering::SeqCst);
+                    stopped = Some(NotSent::OrderNotCreated);
+                }
+                shared.emit(Event::OrderCreated {
+                    scenario: self.index,
+                    record: record.clone(),
+                });
+                Some(record)
+            }
+            None => None,
+        };
         for step in &self.scenario.steps {
             let offset = scaled(step.at, shared.options.speed);
             let planned =
@@ -468,7 +509,97 @@ impl OrderJob {
             });
             steps.push(record);
         }
-        ScenarioRecord { started, steps }
+        ScenarioRecord {
+            started,
+            order,
+            steps,
+        }
+    }
+
+    /// `order/add` for the scenario's order, retrying what is transient. An order that is
+    /// already there (930562) counts as created.
+    async fn create_order(&self, create: &OrderCreate) -> OrderRecord {
+        let shared = &self.shared;
+        let body = create.signed_body(&self.sign(), shared.options.fallback_openid.as_deref());
+        let mut record = OrderRecord {
+            sent: Utc::now(),
+            attempts: 0,
+            waybill_id: None,
+            failure: None,
+        };
+        let mut rng = StdRng::seed_from_u64(
+            shared.options.seed ^ ((self.index as u64) << 32) ^ u64::from(u32::MAX),
+        );
+        let (mut waited, mut retries, mut renewed) = (Duration::ZERO, 0u32, false);
+        loop {
+            if let Some(rate) = &shared.rate {
+                rate.acquire().await;
+            }
+            let token = match shared.tokens.get().await {
+                Ok(token) => token,
+                Err(error) => {
+                    shared.halt(Stop::CredentialsRefused);
+                    record.failure = Some(Failure::Token(error));
+                    return record;
+                }
+            };
+            record.attempts += 1;
+            let (failure, transient) = match shared.client.order_add(&body, &token).await {
+                Ok((answer, state)) if answer.is_success() || answer.errcode == ORDER_EXISTS => {
+                    record.waybill_id = state.map(|s| s.waybill_id).filter(|w| !w.is_empty());
+                    return record;
+                }
+                Ok((answer, _)) if CREDENTIAL_ERRCODES.contains(&answer.errcode) => {
+                    if !renewed && let Some(Ok(_)) = shared.tokens.renew(&token).await {
+                        renewed = true;
+                        continue;
+                    }
+                    shared.halt(Stop::CredentialsRefused);
+                    (
+                        Failure::Unexpected {
+                            answer,
+                            expected: Expect::Ok,
+                        },
+                        None,
+                    )
+                }
+                Ok((answer, _)) => {
+                    let transient = transient_answer(&answer);
+                    (
+                        Failure::Unexpected {
+                            answer,
+                            expected: Expect::Ok,
+                        },
+                        transient,
+                    )
+                }
+                // Did it take? An order that exists now was created by that call.
+                Err(CallError::Timeout(limit)) => match self.order_get(&token).await {
+                    Ok((answer, Some(state))) if answer.is_success() => {
+                        record.waybill_id = Some(state.waybill_id).filter(|w| !w.is_empty());
+                        return record;
+                    }
+                    _ => (
+                        Failure::Call(CallError::Timeout(limit)),
+                        Some(Transient::NotSent),
+                    ),
+                },
+                Err(error) => {
+                    let transient = transient_error(&error);
+                    (Failure::Call(error), transient)
+                }
+            };
+            retries += 1;
+            let delay = transient
+                .and_then(|why| shared.options.retry.delay(retries, why, waited, &mut rng));
+            match delay {
+                Some(delay) if shared.wait_until(Instant::now() + delay).await => waited += delay,
+                _ => {
+                    record.failure = Some(failure);
+                    return record;
+                }
+            }
+        }
     }
 
     fn sign(&self) -> String {

@@ -17,6 +17,21 @@ pub fn line(plan: &Plan, event: &Event) -> Option<String> {
             "steps": plan.scenarios.iter().map(|s| s.steps.len()).sum::<usize>(),
             "carriers_version": plan.carriers_version,
         }),
+        Event::OrderCreated { scenario, record } => {
+            let s = plan.scenarios.get(*scenario)?;
+            json!({
+                "event": "order_created",
+                "scenario": s.name,
+                "file": s.file,
+                "carrier": s.carrier.id,
+                "shop_order_id": s.shop_order_id,
+                "at": record.sent.to_rfc3339(),
+                "attempts": record.attempts,
+                "waybill_id": record.waybill_id,
+                "outcome": if record.failure.is_none() { "created" } else { "failed" },
+                "detail": record.failure.as_ref().map(describe_failure),
+            })
+        }
         Event::StepSending {
             scenario,
             step,

@@ -34,6 +34,13 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
                 "shop_order_id": scenario.shop_order_id,
                 "started": scenario_record.started.to_rfc3339(),
                 "outcome": if counts.failed == 0 && counts.not_sent == 0 { "passed" } else { "failed" },
+                "order": scenario_record.order.as_ref().map(|order| json!({
+                    "sent_at": order.sent.to_rfc3339(),
+                    "attempts": order.attempts,
+                    "waybill_id": order.waybill_id,
+                    "outcome": if order.failure.is_none() { "created" } else { "failed" },
+                    "failure": order.failure.as_ref().map(|f| json!({ "kind": f.kind(), "message": describe_failure(f) })),
+                })),
                 "steps": scenario.steps.iter().zip(&scenario_record.steps)
                     .map(|(step, step_record)| step_json(scenario, step, step_record))
                     .collect::<Vec<_>>(),

@@ -29,6 +29,33 @@ pub fn report(plan: &Plan, record: &RunRecord) -> Result<String, String> {
             Property::new("seed", record.options.seed.to_string()),
         ]);
         let mut suite_time = Duration::ZERO;
+        if let Some(order) = &scenario_record.order {
+            let status = match &order.failure {
+                None => TestCaseStatus::success(),
+                Some(failure) => {
+                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+                    status
+                        .set_message(describe_failure(failure))
+                        .set_type(failure.kind());
+                    status
+                }
+            };
+            let mut case = TestCase::new(
+                format!(
+                    "{} / {} / create order",
+                    scenario.name, scenario.shop_order_id
+                ),
+                status,
+            );
+            case.set_classname(format!("simulate.{}", scenario.carrier.id));
+            case.set_timestamp(order.sent.fixed_offset());
+            case.set_system_out(format!(
+                "attempts={}\nwaybill_id={}",
+                order.attempts,
+                order.waybill_id.as_deref().unwrap_or("")
+            ));
+            suite.add_test_case(case);
+        }
         for (step, step_record) in scenario.steps.iter().zip(&scenario_record.steps) {
             let n = step.index + 1;
             let name = format!(

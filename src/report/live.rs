@@ -128,6 +128,13 @@ impl Live {
                     bar.set_position(view.done as u64);
                 }
             }
+            Event::OrderCreated { scenario, record } => {
+                if let (Some(view), Some(failure)) =
+                    (self.views.get_mut(*scenario), &record.failure)
+                {
+                    view.failed = Some(format!("order/add: {}", describe_failure(failure)));
+                }
+            }
             Event::StepAnswered { .. } | Event::RunFinished { .. } => {}
         }
         self.refresh(plan);

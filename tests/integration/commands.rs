@@ -26,7 +26,10 @@ fn snapshot(name: &str, actual: &str) {
 /// Replaces what changes from run to run (clock times, ports, run ids, lateness) by placeholders.
 fn normalize(text: &str) -> String {
     let rules: [(&str, &str); 9] = [
-        (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{2}:\d{2}", "DATE"),
+        (
+            r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{2}:\d{2}",
+            "DATE",
+        ),
         (r"\b\d{2}:\d{2}:\d{2}(\.\d+)?\b", "HH:MM:SS"),
         (r"\d{8}-\d{6}-[0-9a-f]{4}", "RUNID"),
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
@@ -38,7 +41,10 @@ fn normalize(text: &str) -> String {
     ];
     let mut out = text.to_owned();
     for (pattern, with) in rules {
-        out = regex::Regex::new(pattern).unwrap().replace_all(&out, with).into_owned();
+        out = regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&out, with)
+            .into_owned();
     }
     out
 }
@@ -61,8 +67,14 @@ async fn statuses_and_carriers_tables() {
 async fn graphs_in_both_formats_with_a_highlighted_path() {
     for (name, args) in [
         ("graph_dada.mmd", vec!["graph", "--carrier", "dada"]),
-        ("graph_sftc.dot", vec!["graph", "--carrier", "sf", "--format", "dot"]),
-        ("graph_dada_refused.mmd", vec!["graph", "scenarios/dada_recipient_refused.yaml"]),
+        (
+            "graph_sftc.dot",
+            vec!["graph", "--carrier", "sf", "--format", "dot"],
+        ),
+        (
+            "graph_dada_refused.mmd",
+            vec!["graph", "scenarios/dada_recipient_refused.yaml"],
+        ),
     ] {
         let run = Sim::new().args(args).run().await;
         assert_eq!(run.code, 0, "{}", run.all_output());
@@ -88,15 +100,44 @@ async fn plan_prints_the_timeline_and_sends_nothing() {
         .run()
         .await;
     assert_eq!(run.code, 0, "{}", run.all_output());
-    snapshot("plan.txt", &normalize(&run.stdout.replace(&dir.path().display().to_string(), "DIR")));
-    let curl = Sim::new().args(["plan", "--curl", "--seed", "5", "--endpoint", &platform.url()]).path(&path).run().await;
+    snapshot(
+        "plan.txt",
+        &normalize(&run.stdout.replace(&dir.path().display().to_string(), "DIR")),
+    );
+    let curl = Sim::new()
+        .args([
+            "plan",
+            "--curl",
+            "--seed",
+            "5",
+            "--endpoint",
+            &platform.url(),
+        ])
+        .path(&path)
+        .run()
+        .await;
     assert_eq!(curl.code, 0, "{}", curl.all_output());
-    assert!(curl.stdout.contains("access_token=$WECHAT_ACCESS_TOKEN"), "{}", curl.stdout);
-    snapshot("plan_curl.txt", &normalize(&curl.stdout.replace(&dir.path().display().to_string(), "DIR")));
+    assert!(
+        curl.stdout.contains("access_token=$WECHAT_ACCESS_TOKEN"),
+        "{}",
+        curl.stdout
+    );
+    snapshot(
+        "plan_curl.txt",
+        &normalize(
+            &curl
+                .stdout
+                .replace(&dir.path().display().to_string(), "DIR"),
+        ),
+    );
     run.assert_no_secrets(&[]);
     curl.assert_no_secrets(&[]);
     // The same seed gives the same timeline.
-    let again = Sim::new().args(["plan", "--seed", "5", "--endpoint", &platform.url()]).path(&path).run().await;
+    let again = Sim::new()
+        .args(["plan", "--seed", "5", "--endpoint", &platform.url()])
+        .path(&path)
+        .run()
+        .await;
     assert_eq!(normalize(&again.stdout), normalize(&run.stdout));
     assert_eq!(platform.calls_received().await, 0);
 }
@@ -104,18 +145,42 @@ async fn plan_prints_the_timeline_and_sends_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 async fn new_writes_valid_scenarios() {
     let dir = tempfile::tempdir().unwrap();
-    for (carrier, path) in [("dada", "happy"), ("dada", "unreachable"), ("dada", "refused"), ("sandbox", "cancel"), ("sf", "happy")] {
+    for (carrier, path) in [
+        ("dada", "happy"),
+        ("dada", "unreachable"),
+        ("dada", "refused"),
+        ("sandbox", "cancel"),
+        ("sf", "happy"),
+    ] {
         let file = dir.path().join(format!("{carrier}_{path}.yaml"));
-        let run = Sim::new().args(["new", "--carrier", carrier, "--path", path]).path(&file).run().await;
+        let run = Sim::new()
+            .args(["new", "--carrier", carrier, "--path", path])
+            .path(&file)
+            .run()
+            .await;
         assert_eq!(run.code, 0, "{}", run.all_output());
         let check = Sim::new().arg("check").path(&file).run().await;
         assert_eq!(check.code, 0, "{carrier} {path}: {}", check.all_output());
     }
-    snapshot("new_dada_happy.yaml", &std::fs::read_to_string(dir.path().join("dada_happy.yaml")).unwrap());
-    let run = Sim::new().args(["new", "--carrier", "sf", "--path", "cancel"]).run().await;
+    snapshot(
+        "new_dada_happy.yaml",
+        &std::fs::read_to_string(dir.path().join("dada_happy.yaml")).unwrap(),
+    );
+    let run = Sim::new()
+        .args(["new", "--carrier", "sf", "--path", "cancel"])
+        .run()
+        .await;
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("happy"), "names the paths SF can play: {}", run.stderr);
-    let again = Sim::new().args(["new", "--carrier", "dada"]).path(&dir.path().join("dada_happy.yaml")).run().await;
+    assert!(
+        run.stderr.contains("happy"),
+        "names the paths SF can play: {}",
+        run.stderr
+    );
+    let again = Sim::new()
+        .args(["new", "--carrier", "dada"])
+        .path(&dir.path().join("dada_happy.yaml"))
+        .run()
+        .await;
     assert_eq!(again.code, 2, "an existing file is kept");
 }
 
@@ -142,11 +207,18 @@ async fn help_completions_and_man_page() {
         let run = Sim::new().args(["completions", shell]).run().await;
         assert_eq!(run.code, 0, "{}", run.all_output());
         assert!(run.stdout.contains("simulate"), "{shell}");
-        assert!(run.stdout.contains("report-junit"), "{shell}: completes the options");
+        assert!(
+            run.stdout.contains("report-junit"),
+            "{shell}: completes the options"
+        );
     }
     let man = Sim::new().arg("man").run().await;
     assert_eq!(man.code, 0);
-    assert!(man.stdout.starts_with(".ie") || man.stdout.contains(".TH simulate"), "{}", man.stdout);
+    assert!(
+        man.stdout.starts_with(".ie") || man.stdout.contains(".TH simulate"),
+        "{}",
+        man.stdout
+    );
     assert!(man.stdout.contains(".SH"), "roff sections");
 }
 

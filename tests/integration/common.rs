@@ -63,6 +63,7 @@ impl Platform {
         Sim::new()
             .args(["--endpoint", &self.url()])
             .env("WECHAT_ACCESS_TOKEN", self.token.expose())
+            .env("WECHAT_OPENID", "o-simulate-test-openid")
     }
 
     /// Every order the emulator knows, as its inspection endpoint reports them.
@@ -132,6 +133,9 @@ impl Sim {
             .env_remove("WECHAT_ACCESS_TOKEN")
             .env_remove("SIMULATE_ENDPOINT")
             .env_remove("RUST_LOG")
+            .env_remove("WECHAT_OPENID")
+            .env_remove("WECHAT_APPID")
+            .env_remove("WECHAT_APP_SECRET")
             .env("NO_COLOR", "1")
             .current_dir(repo())
             .stdin(Stdio::null());

@@ -594,3 +594,115 @@ async fn verify_checks_every_accepted_step_with_order_get() {
         .collect();
     assert_eq!(verified, [102, 201, 202, 301, 302]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_block_creates_the_order_first() {
+    // No auto-create: the order must come from order/add.
+    let platform = Platform::with(Config::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("o.json");
+    let junit = dir.path().join("o.xml");
+    let run = platform
+        .simulate()
+        .args(["--speed", "100000", "--report-json"])
+        .path(&report)
+        .arg("--report-junit")
+        .path(&junit)
+        .path(&scenario("sf_order_created.yaml"))
+        .run()
+        .await;
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    assert!(
+        run.stdout.contains("order/add  ✓ created, waybill"),
+        "{}",
+        run.stdout
+    );
+    let report = read_json(&report);
+    validate_report(&report);
+    let order = &report["scenarios"][0]["order"];
+    assert_eq!(order["outcome"], "created");
+    assert!(order["waybill_id"].as_str().is_some_and(|w| !w.is_empty()));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("create order"), "{xml}");
+
+    // Without auto-create and without an order block, realmock finds no order: 930563.
+    let run = platform
+        .simulate()
+        .args(["--speed", "100000"])
+        .path(&scenario("sf_happy_path.yaml"))
+        .run()
+        .await;
+    assert_eq!(run.code, 1, "{}", run.all_output());
+    assert!(run.stdout.contains("930563"), "{}", run.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn order_creation_needs_an_openid_except_locally() {
+    let platform = Platform::with(Config::default()).await;
+    let run = Sim::new()
+        .args([
+            "--endpoint",
+            &platform.url(),
+            "--access-token",
+            platform.token.expose(),
+        ])
+        .path(&scenario("sf_order_created.yaml"))
+        .run()
+        .await;
+    assert_eq!(run.code, 2, "{}", run.all_output());
+    assert!(run.stderr.contains("WECHAT_OPENID"), "{}", run.stderr);
+    assert_eq!(platform.calls_received().await, 0);
+
+    let run = Sim::new()
+        .args(["--local", "--speed", "100000"])
+        .path(&scenario("sf_order_created.yaml"))
+        .run()
+        .await;
+    assert_eq!(run.code, 0, "{}", run.all_output());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn repeat_runs_one_path_for_many_orders_and_fixed_ids_are_warned_about() {
+    let platform = Platform::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(
+        &dir,
+        "rep.yaml",
+        "name: Many\ncarrier: sandbox\nshop_order_id: rep-{{run_id}}-{{repeat}}\nrepeat: 5\nsteps:\n  - status: 102\n  - status: 103\n",
+    );
+    let report = dir.path().join("rep.json");
+    let run = platform
+        .simulate()
+        .arg("--report-json")
+        .path(&report)
+        .path(&path)
+        .run()
+        .await;
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    let report = read_json(&report);
+    let names: Vec<&str> = report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Many #1", "Many #2", "Many #3", "Many #4", "Many #5"]
+    );
+    assert_eq!(platform.calls_received().await, 10);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+
+    let fixed = write_scenario(
+        &dir,
+        "fixed.yaml",
+        "carrier: sandbox\nshop_order_id: always-the-same\nsteps:\n  - status: 102\n",
+    );
+    let run = Sim::new().arg("check").path(&fixed).run().await;
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    assert!(
+        run.stderr.contains("warning") && run.stderr.contains("{{run_id}}"),
+        "{}",
+        run.stderr
+    );
+}
