@@ -1,0 +1,298 @@
+//! From a parsed command line to an exit code: files → validated plan → timed execution → report.
+
+mod commands;
+mod run;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+use crate::carriers::Carriers;
+use crate::cli::{Cli, ColorChoice, Command, GlobalArgs, LangChoice, RunArgs};
+use crate::describe;
+use crate::diag::Diagnostic;
+use crate::exit;
+use crate::plan::Plan;
+use crate::report::{self, Style};
+use crate::retry::RetryPolicy;
+use crate::scenario::{self, LoadContext};
+use crate::statuses::Lang;
+
+pub fn main() -> u8 {
+    let cli = match parse_args(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap prints help and version to stdout with success, usage errors to stderr.
+            let _ = error.print();
+            return if error.use_stderr() {
+                exit::INVALID
+            } else {
+                exit::OK
+            };
+        }
+    };
+    init_tracing(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return exit::COULD_NOT_RUN;
+        }
+    };
+    runtime.block_on(dispatch(cli))
+}
+
+/// Parses the command line. `simulate --speed 10 run x.yaml` is read as `simulate run --speed
+/// 10 x.yaml`: options may come before the subcommand's name.
+pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
+    let cli = Cli::try_parse_from(&args)?;
+    let named = |word: &std::path::Path| {
+        ["run", "check", "serve"]
+            .iter()
+            .any(|c| word == std::path::Path::new(c))
+    };
+    match cli.run.paths.first() {
+        Some(first) if cli.command.is_none() && named(first) => {
+            let mut reordered = args;
+            if let Some(at) = reordered
+                .iter()
+                .skip(1)
+                .position(|a| std::path::Path::new(a) == first)
+            {
+                let word = reordered.remove(at + 1);
+                reordered.insert(1, word);
+            }
+            Cli::try_parse_from(reordered)
+        }
+        _ => Ok(cli),
+    }
+}
+
+async fn dispatch(cli: Cli) -> u8 {
+    let global = cli.global;
+    match cli.command {
+        Some(Command::Run(args)) => run::run(&global, args).await,
+        Some(Command::Check(args)) => commands::check(&global, &args),
+        Some(Command::Serve(args)) => commands::serve(&global, args).await,
+        Some(Command::Plan(args)) => commands::plan(&global, &args),
+        Some(Command::New(args)) => commands::new_scenario(&global, &args),
+        Some(Command::Carriers) => match load_carriers(&global) {
+            Ok(carriers) => {
+                report::print(&describe::carriers_table(&carriers));
+                exit::OK
+            }
+            Err(code) => code,
+        },
+        Some(Command::Statuses(args)) => {
+            report::print(&describe::statuses_table(lang(args.lang)));
+            exit::OK
+        }
+        Some(Command::Graph(args)) => commands::graph(&global, &args),
+        Some(Command::Schema) => match load_carriers(&global) {
+            Ok(carriers) => {
+                report::print(&describe::scenario_schema_text(&carriers));
+                exit::OK
+            }
+            Err(code) => code,
+        },
+        Some(Command::Completions(args)) => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            clap_complete::generate(args.shell, &mut Cli::command(), "simulate", &mut out);
+            report::print(&String::from_utf8_lossy(&out));
+            exit::OK
+        }
+        Some(Command::Man) => {
+            use clap::CommandFactory;
+            let mut out = Vec::new();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => {
+                    report::print(&String::from_utf8_lossy(&out));
+                    exit::OK
+                }
+                Err(error) => {
+                    eprintln!("error: cannot render the man page: {error}");
+                    exit::COULD_NOT_RUN
+                }
+            }
+        }
+        None if cli.run.paths.is_empty() => {
+            eprintln!(
+                "error: no scenario given\n\nUsage: simulate [OPTIONS] <PATH>...\n       simulate --help"
+            );
+            exit::INVALID
+        }
+        None => run::run(&global, cli.run).await,
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "warn,simulate=debug",
+        _ => "warn,simulate=trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn load_carriers(global: &GlobalArgs) -> Result<Carriers, u8> {
+    Carriers::load(global.carriers.as_deref()).map_err(|problems| {
+        print_problems(&problems, "in the carrier file");
+        exit::INVALID
+    })
+}
+
+fn print_problems(problems: &[Diagnostic], context: &str) {
+    let mut text = String::new();
+    for problem in problems {
+        text.push_str(&problem.to_string());
+        text.push('\n');
+    }
+    let files: std::collections::BTreeSet<&str> =
+        problems.iter().map(|p| p.file.as_str()).collect();
+    text.push_str(&format!(
+        "{} problem{} {context} ({} file{}); nothing was sent\n",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" },
+        files.len(),
+        if files.len() == 1 { "" } else { "s" },
+    ));
+    eprint!("{text}");
+}
+
+fn load_plan(
+    global: &GlobalArgs,
+    paths: &[PathBuf],
+    shard: Option<(usize, usize)>,
+    seed: u64,
+) -> Result<Plan, u8> {
+    let carriers = load_carriers(global)?;
+    let mut ctx = LoadContext::from_process_env(chrono::Utc::now());
+    ctx.seed = seed;
+    let files = match shard {
+        None => paths.to_vec(),
+        Some((index, count)) => match scenario::collect_files(paths) {
+            Ok(files) => shard_files(files, index, count),
+            Err(problems) => {
+                print_problems(&problems, "in the scenarios");
+                return Err(exit::INVALID);
+            }
+        },
+    };
+    if files.is_empty() {
+        // A shard may be empty when there are fewer files than shards.
+        eprintln!("simulate: no scenario in this shard; nothing to do");
+        return Ok(Plan {
+            carriers_version: carriers.version.clone(),
+            seed,
+            scenarios: Vec::new(),
+        });
+    }
+    let plan = scenario::load_plan(&files, &carriers, &ctx).map_err(|problems| {
+        print_problems(&problems, "in the scenarios");
+        exit::INVALID
+    })?;
+    for scenario in plan
+        .scenarios
+        .iter()
+        .filter(|s| s.fixed_order_id && s.repetition.is_none_or(|(k, _)| k == 1))
+    {
+        eprintln!(
+            "warning: {}: shop_order_id `{}` is the same in every run; the platform refuses to move an order \
+             that has ended and limits order calls per day\n  help: add {{{{run_id}}}} to give each run its own",
+            scenario.file, scenario.shop_order_id
+        );
+    }
+    Ok(plan)
+}
+
+/// Share `index` (1-based) of `count` of the files: every count-th file by path.
+pub fn shard_files(mut files: Vec<PathBuf>, index: usize, count: usize) -> Vec<PathBuf> {
+    files.sort();
+    files
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % count == index - 1)
+        .map(|(_, f)| f)
+        .collect()
+}
+
+fn style(choice: ColorChoice) -> Style {
+    let color = match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    };
+    Style { color }
+}
+
+fn lang(choice: LangChoice) -> Lang {
+    match choice {
+        LangChoice::En => Lang::En,
+        LangChoice::Zh => Lang::Zh,
+    }
+}
+
+fn retry_policy(args: &RunArgs) -> RetryPolicy {
+    RetryPolicy {
+        retries: args.retries,
+        base: args.retry_backoff,
+        max_wait: args.retry_max_wait,
+        quota_wait: args.quota_wait,
+        ..RetryPolicy::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        match parse_args(args.iter().map(std::ffi::OsString::from).collect()) {
+            Ok(cli) => cli,
+            Err(error) => panic!("{args:?}: {error}"),
+        }
+    }
+
+    #[test]
+    fn options_may_come_before_the_subcommand() {
+        let cli = parse(&["simulate", "--speed", "10", "run", "a.yaml"]);
+        let Some(Command::Run(run)) = cli.command else {
+            panic!("not run")
+        };
+        assert_eq!(run.speed, 10.0);
+        assert_eq!(run.paths, [std::path::PathBuf::from("a.yaml")]);
+        let cli = parse(&["simulate", "-q", "check", "a.yaml"]);
+        assert!(matches!(cli.command, Some(Command::Check(_))));
+        assert!(cli.global.quiet);
+        let cli = parse(&["simulate", "a.yaml", "b.yaml"]);
+        assert!(cli.command.is_none());
+        assert_eq!(cli.run.paths.len(), 2);
+    }
+
+    #[test]
+    fn shards_split_files_by_path_without_overlap() {
+        let files: Vec<PathBuf> = ["d.yaml", "a.yaml", "c.yaml", "b.yaml", "e.yaml"]
+            .iter()
+            .map(PathBuf::from)
+            .collect();
+        let shards: Vec<Vec<PathBuf>> = (1..=2).map(|i| shard_files(files.clone(), i, 2)).collect();
+        assert_eq!(shards[0], ["a.yaml", "c.yaml", "e.yaml"].map(PathBuf::from));
+        assert_eq!(shards[1], ["b.yaml", "d.yaml"].map(PathBuf::from));
+        assert_eq!(shard_files(files.clone(), 1, 1).len(), 5);
+        assert!(shard_files(files, 7, 7).is_empty());
+    }
+}
