@@ -329,13 +329,7 @@ fn write_reports(
         written &= write_report(path, &report::html::report(plan, record, ctx, lang));
     }
     if let Some(path) = &args.report_junit {
-        match report::junit::report(plan, record) {
-            Ok(text) => written &= write_report(path, &text),
-            Err(error) => {
-                eprintln!("error: cannot build the JUnit report: {error}");
-                written = false;
-            }
-        }
+        written &= write_report(path, &report::junit::report(plan, record));
     }
     written
 }

@@ -1,128 +1,280 @@
 //! `--report-junit`: one testsuite per scenario, one testcase per step, for CI test reporters.
 //!
-//! Jenkins' schema allows no properties on a testcase, so per-step times go into the suite's
-//! properties (`step.N.…`) and the testcase's system-out.
+//! Written by hand to the element and attribute sets of the JUnit schema Jenkins uses (the
+//! strictest of Jenkins, GitLab and GitHub's reporters): `testsuites` takes only name, time,
+//! tests, failures and errors; a `testcase` takes no timestamp and no properties, so per-step
+//! times go into the suite's properties (`step.N.…`) and the testcase's system-out.
 
+use std::fmt::Write;
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use chrono::{DateTime, Utc};
 
-use crate::plan::Plan;
-use crate::runner::{Failure, RunRecord, StepOutcome};
+use crate::plan::{Plan, ScenarioPlan};
+use crate::runner::{Failure, RunRecord, ScenarioRecord, StepOutcome};
 
 use super::{describe_failure, millis};
 
 /// The JUnit XML text of a run.
-pub fn report(plan: &Plan, record: &RunRecord) -> Result<String, String> {
-    let mut report = Report::new("simulate");
-    report.set_timestamp(record.started.fixed_offset());
-    report.set_time(elapsed(record.started, record.finished));
-    for (scenario, scenario_record) in plan.scenarios.iter().zip(&record.scenarios) {
-        let mut suite = TestSuite::new(&scenario.name);
-        suite.set_timestamp(scenario_record.started.fixed_offset());
-        suite.add_properties([
-            Property::new("file", &scenario.file),
-            Property::new("carrier", &scenario.carrier.id),
-            Property::new("carrier_version", &scenario.carrier.version),
-            Property::new("carriers_table_version", &plan.carriers_version),
-            Property::new("shop_order_id", &scenario.shop_order_id),
-            Property::new("seed", record.options.seed.to_string()),
-        ]);
-        let mut suite_time = Duration::ZERO;
-        if let Some(order) = &scenario_record.order {
-            let status = match &order.failure {
-                None => TestCaseStatus::success(),
-                Some(failure) => {
-                    let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
-                    status
-                        .set_message(describe_failure(failure))
-                        .set_type(failure.kind());
-                    status
-                }
-            };
-            let mut case = TestCase::new(
-                format!(
-                    "{} / {} / create order",
-                    scenario.name, scenario.shop_order_id
-                ),
-                status,
+pub fn report(plan: &Plan, record: &RunRecord) -> String {
+    let suites: Vec<Suite> = plan
+        .scenarios
+        .iter()
+        .zip(&record.scenarios)
+        .map(|(scenario, scenario_record)| suite(plan, record, scenario, scenario_record))
+        .collect();
+    let total = |f: fn(&Suite) -> usize| suites.iter().map(f).sum::<usize>();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"simulate\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{}\">",
+        total(|s| s.cases.len()),
+        total(|s| s.count(Kind::Failure)),
+        total(|s| s.count(Kind::Error)),
+        seconds(elapsed(record.started, record.finished)),
+    );
+    for suite in &suites {
+        suite.write(&mut out);
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Passed,
+    Failure,
+    Error,
+    Skipped,
+}
+
+struct Case {
+    name: String,
+    classname: String,
+    time: Duration,
+    kind: Kind,
+    /// Failure, error or skip message, and its type.
+    message: Option<(String, &'static str)>,
+    system_out: String,
+}
+
+struct Suite {
+    name: String,
+    timestamp: DateTime<Utc>,
+    properties: Vec<(String, String)>,
+    cases: Vec<Case>,
+}
+
+impl Suite {
+    fn count(&self, kind: Kind) -> usize {
+        self.cases.iter().filter(|c| c.kind == kind).count()
+    }
+
+    fn write(&self, out: &mut String) {
+        let time: Duration = self.cases.iter().map(|c| c.time).sum();
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" timestamp=\"{}\" time=\"{}\">",
+            escape(&self.name),
+            self.cases.len(),
+            self.count(Kind::Failure),
+            self.count(Kind::Error),
+            self.count(Kind::Skipped),
+            self.timestamp.to_rfc3339(),
+            seconds(time),
+        );
+        out.push_str("    <properties>\n");
+        for (name, value) in &self.properties {
+            let _ = writeln!(
+                out,
+                "      <property name=\"{}\" value=\"{}\"/>",
+                escape(name),
+                escape(value)
             );
-            case.set_classname(format!("simulate.{}", scenario.carrier.id));
-            case.set_timestamp(order.sent.fixed_offset());
-            case.set_system_out(format!(
+        }
+        out.push_str("    </properties>\n");
+        for case in &self.cases {
+            let _ = writeln!(
+                out,
+                "    <testcase name=\"{}\" classname=\"{}\" time=\"{}\">",
+                escape(&case.name),
+                escape(&case.classname),
+                seconds(case.time)
+            );
+            let element = match case.kind {
+                Kind::Passed => None,
+                Kind::Failure => Some("failure"),
+                Kind::Error => Some("error"),
+                Kind::Skipped => Some("skipped"),
+            };
+            if let (Some(element), Some((message, kind))) = (element, &case.message) {
+                let _ = writeln!(
+                    out,
+                    "      <{element} message=\"{}\" type=\"{kind}\">{}</{element}>",
+                    escape(message),
+                    escape(message)
+                );
+            }
+            let _ = writeln!(
+                out,
+                "      <system-out>{}</system-out>",
+                escape_text(&case.system_out)
+            );
+            out.push_str("    </testcase>\n");
+        }
+        out.push_str("  </testsuite>\n");
+    }
+}
+
+fn suite(
+    plan: &Plan,
+    record: &RunRecord,
+    scenario: &ScenarioPlan,
+    scenario_record: &ScenarioRecord,
+) -> Suite {
+    let mut properties = vec![
+        ("file".to_owned(), scenario.file.clone()),
+        ("carrier".to_owned(), scenario.carrier.id.clone()),
+        (
+            "carrier_version".to_owned(),
+            scenario.carrier.version.clone(),
+        ),
+        (
+            "carriers_table_version".to_owned(),
+            plan.carriers_version.clone(),
+        ),
+        ("shop_order_id".to_owned(), scenario.shop_order_id.clone()),
+        ("seed".to_owned(), record.options.seed.to_string()),
+    ];
+    let classname = format!("simulate.{}", scenario.carrier.id);
+    let mut cases = Vec::new();
+    if let Some(order) = &scenario_record.order {
+        let (kind, message) = match &order.failure {
+            None => (Kind::Passed, None),
+            Some(failure) => (
+                Kind::Error,
+                Some((describe_failure(failure), failure.kind())),
+            ),
+        };
+        cases.push(Case {
+            name: format!(
+                "{} / {} / create order",
+                scenario.name, scenario.shop_order_id
+            ),
+            classname: classname.clone(),
+            time: Duration::ZERO,
+            kind,
+            message,
+            system_out: format!(
                 "attempts={}\nwaybill_id={}",
                 order.attempts,
                 order.waybill_id.as_deref().unwrap_or("")
-            ));
-            suite.add_test_case(case);
+            ),
+        });
+    }
+    for (step, step_record) in scenario.steps.iter().zip(&scenario_record.steps) {
+        let n = step.index + 1;
+        let (kind, message) = match &step_record.outcome {
+            StepOutcome::Passed(_) => (Kind::Passed, None),
+            StepOutcome::Failed(failure) => {
+                let kind = match failure {
+                    Failure::Unexpected { .. } | Failure::VerifyMismatch { .. } => Kind::Failure,
+                    _ => Kind::Error,
+                };
+                (kind, Some((describe_failure(failure), failure.kind())))
+            }
+            StepOutcome::NotSent(why) => {
+                (Kind::Skipped, Some((why.describe().to_owned(), "not_sent")))
+            }
+        };
+        let mut system_out = format!("planned_at={}", step_record.planned.to_rfc3339());
+        properties.push((
+            format!("step.{n}.planned_at"),
+            step_record.planned.to_rfc3339(),
+        ));
+        if let Some(sent) = step_record.sent {
+            let _ = write!(system_out, "\nsent_at={}", sent.to_rfc3339());
+            properties.push((format!("step.{n}.sent_at"), sent.to_rfc3339()));
         }
-        for (step, step_record) in scenario.steps.iter().zip(&scenario_record.steps) {
-            let n = step.index + 1;
-            let name = format!(
+        if let Some(late) = step_record.lateness {
+            let _ = write!(system_out, "\nlateness_ms={}", millis(late));
+            properties.push((format!("step.{n}.lateness_ms"), millis(late).to_string()));
+        }
+        let _ = write!(system_out, "\nattempts={}", step_record.attempts.len());
+        cases.push(Case {
+            name: format!(
                 "{} / {} / step {n} {} {}",
                 scenario.name,
                 scenario.shop_order_id,
                 step.status.code(),
                 step.status.name()
-            );
-            let status = match &step_record.outcome {
-                StepOutcome::Passed(_) => TestCaseStatus::success(),
-                StepOutcome::Failed(failure) => {
-                    let kind = match failure {
-                        Failure::Unexpected { .. } | Failure::VerifyMismatch { .. } => {
-                            NonSuccessKind::Failure
-                        }
-                        _ => NonSuccessKind::Error,
-                    };
-                    let mut status = TestCaseStatus::non_success(kind);
-                    status
-                        .set_message(describe_failure(failure))
-                        .set_type(failure.kind());
-                    status
-                }
-                StepOutcome::NotSent(why) => {
-                    let mut status = TestCaseStatus::skipped();
-                    status.set_message(why.describe());
-                    status
-                }
-            };
-            let mut case = TestCase::new(name, status);
-            case.set_classname(format!("simulate.{}", scenario.carrier.id));
-            if let Some(sent) = step_record.sent {
-                case.set_timestamp(sent.fixed_offset());
-            }
-            let time = step_record.latency.unwrap_or_default();
-            suite_time += time;
-            case.set_time(time);
-            let mut out = format!("planned_at={}", step_record.planned.to_rfc3339());
-            suite.add_property(Property::new(
-                format!("step.{n}.planned_at"),
-                step_record.planned.to_rfc3339(),
-            ));
-            if let Some(sent) = step_record.sent {
-                out.push_str(&format!("\nsent_at={}", sent.to_rfc3339()));
-                suite.add_property(Property::new(
-                    format!("step.{n}.sent_at"),
-                    sent.to_rfc3339(),
-                ));
-            }
-            if let Some(late) = step_record.lateness {
-                out.push_str(&format!("\nlateness_ms={}", millis(late)));
-                suite.add_property(Property::new(
-                    format!("step.{n}.lateness_ms"),
-                    millis(late).to_string(),
-                ));
-            }
-            out.push_str(&format!("\nattempts={}", step_record.attempts.len()));
-            case.set_system_out(out);
-            suite.add_test_case(case);
-        }
-        suite.set_time(suite_time);
-        report.add_test_suite(suite);
+            ),
+            classname: classname.clone(),
+            time: step_record.latency.unwrap_or_default(),
+            kind,
+            message,
+            system_out,
+        });
     }
-    report.to_string().map_err(|e| e.to_string())
+    Suite {
+        name: scenario.name.clone(),
+        timestamp: scenario_record.started,
+        properties,
+        cases,
+    }
 }
 
-fn elapsed(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>) -> Duration {
+/// Element content: as [`escape`], but line breaks stay line breaks.
+fn escape_text(text: &str) -> String {
+    text.split('\n').map(escape).collect::<Vec<_>>().join("\n")
+}
+
+/// Text for an attribute: the five XML escapes, line breaks as `&#10;`, and characters XML 1.0
+/// cannot carry at all (most control characters) replaced.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\t' | '\r' => out.push(' '),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64())
+}
+
+fn elapsed(from: DateTime<Utc>, to: DateTime<Utc>) -> Duration {
     (to - from).to_std().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_what_xml_cannot_carry() {
+        assert_eq!(
+            escape(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&apos;"
+        );
+        assert_eq!(escape("签名错误\u{1}"), "签名错误\u{FFFD}");
+        assert_eq!(escape("a\nb"), "a&#10;b");
+        assert_eq!(escape_text("a<\nb"), "a&lt;\nb");
+    }
+
+    #[test]
+    fn times_are_seconds_with_three_decimals() {
+        assert_eq!(seconds(Duration::from_millis(1234)), "1.234");
+        assert_eq!(seconds(Duration::ZERO), "0.000");
+    }
 }
