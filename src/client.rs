@@ -113,7 +113,16 @@ impl Client {
         body: &UpdateOrder,
         token: &Secret,
     ) -> Result<Answer, CallError> {
-        tracing::debug!(call = call.name(), body = ?body, "sending");
+        // The signature is derived from the appsecret: logs show that one was sent, not its value.
+        tracing::debug!(
+            call = call.name(),
+            shopid = %body.shopid,
+            shop_order_id = %body.shop_order_id,
+            order_status = body.order_status,
+            action_time = body.action_time,
+            signed = body.delivery_sign.is_some(),
+            "sending"
+        );
         let text = self.post(call.path(), body, token).await?;
         parse_answer(&text).map_err(|detail| {
             CallError::Body(format!(

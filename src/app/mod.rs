@@ -32,7 +32,7 @@ pub fn main() -> u8 {
             };
         }
     };
-    init_tracing(cli.global.verbose);
+    init_tracing(cli.global.verbose, cli.global.color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -130,7 +130,7 @@ async fn dispatch(cli: Cli) -> u8 {
     }
 }
 
-fn init_tracing(verbose: u8) {
+fn init_tracing(verbose: u8, color: ColorChoice) {
     use tracing_subscriber::EnvFilter;
     let default = match verbose {
         0 => "warn",
@@ -141,6 +141,7 @@ fn init_tracing(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colors_on(color, &std::io::stderr()))
         .with_target(false)
         .try_init();
 }
@@ -228,15 +229,20 @@ pub fn shard_files(mut files: Vec<PathBuf>, index: usize, count: usize) -> Vec<P
 }
 
 fn style(choice: ColorChoice) -> Style {
-    let color = match choice {
+    Style {
+        color: colors_on(choice, &std::io::stdout()),
+    }
+}
+
+/// `--color`, else colours only on a terminal and without `NO_COLOR`.
+fn colors_on(choice: ColorChoice, stream: &impl IsTerminal) -> bool {
+    match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && stream.is_terminal()
         }
-    };
-    Style { color }
+    }
 }
 
 fn lang(choice: LangChoice) -> Lang {
