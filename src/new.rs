@@ -490,26 +490,11 @@ fn yaml_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{LoadContext, load_plan};
-
-    fn carriers() -> Carriers {
-        match Carriers::builtin() {
-            Ok(c) => c,
-            Err(p) => panic!("{p:?}"),
-        }
-    }
+    use crate::scenario::load_plan;
+    use crate::scenario::testing::{carriers, ctx};
 
     fn codes(statuses: &[Status]) -> Vec<u16> {
         statuses.iter().map(|s| s.code()).collect()
-    }
-
-    fn ctx() -> LoadContext {
-        LoadContext {
-            run_id: "20261128-221530-ab12".to_owned(),
-            timestamp: 1_795_904_130,
-            env: Default::default(),
-            seed: 1,
-        }
     }
 
     #[test]

@@ -1,0 +1,122 @@
+//! The JSON Schema of one step: its status, what it expects back, and the keys around them
+//! (durations are in `duration`).
+
+use serde_json::{Value, json};
+
+use crate::statuses::{Outcome, Status};
+
+pub(super) fn status_schema() -> Value {
+    let codes: Vec<u16> = Status::all().map(Status::code).collect();
+    let names: Vec<String> = Status::all()
+        .map(|s| s.name().to_owned())
+        .chain(Status::all().map(|s| s.code().to_string()))
+        .collect();
+    let table: Vec<String> = Status::all()
+        .map(|s| {
+            let end = match s.terminal() {
+                Some(Outcome::Success) => ", ends the order: success",
+                Some(Outcome::Failure) => ", ends the order: failure",
+                None => "",
+            };
+            format!("{s}: {} ({}{end})", s.label_en(), s.label_zh())
+        })
+        .collect();
+    json!({
+        "description": format!(
+            "The order_status to send: a code (102) or a name (rider_assigned); simulate reads \
+             names in any case, the schema lists them in lower case. It must be supported by the carrier and allowed after the previous step (the order \
+             starts at 101). {}.",
+            table.join("; ")
+        ),
+        "oneOf": [
+            {
+                "type": "integer",
+                "enum": codes,
+                "description": "A status code.",
+            },
+            {
+                "type": "string",
+                "enum": names,
+                "description": "A status name, or a status code written as text.",
+            },
+        ],
+    })
+}
+
+pub(super) fn expect_schema() -> Value {
+    json!({
+        "description": "What the answer must be for the step to pass. Defaults to ok.",
+        "oneOf": [
+            {
+                "type": "string",
+                "enum": ["ok", "rejected"],
+                "description": "ok: errcode absent or 0 and resultcode 0. rejected: errcode 0 and \
+                                any non-zero resultcode (the carrier said no).",
+            },
+            {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["errcode"],
+                "properties": {
+                    "errcode": {
+                        "type": "integer",
+                        "description": "This exact platform errcode, e.g. 930557.",
+                    },
+                },
+                "description": "The platform answers with this exact errcode.",
+            },
+            {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["resultcode"],
+                "properties": {
+                    "resultcode": {
+                        "type": "integer",
+                        "description": "This exact carrier resultcode (with errcode 0).",
+                    },
+                },
+                "description": "errcode 0 and this exact carrier resultcode.",
+            },
+        ],
+    })
+}
+
+pub(super) fn step_schema() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["status"],
+        "description": "One status change, sent at its time.",
+        "properties": {
+            "status": {
+                "$ref": "#/$defs/status",
+                "description": "The order_status to send: a code (102) or a name (rider_assigned).",
+            },
+            "after": {
+                "$ref": "#/$defs/duration",
+                "description": "How long to wait after the previous step, e.g. 30s or 1m30s; \
+                                defaults to 0.",
+            },
+            "action_msg": {
+                "type": "string",
+                "description": "The action_msg sent with the update, e.g. 骑手已接单.",
+            },
+            "skip_transition_check": {
+                "type": "boolean",
+                "description": "Send this step even if the carrier does not allow it after the \
+                                previous one (to test how the platform refuses it). When true, \
+                                `expect` is required.",
+            },
+            "expect": {
+                "$ref": "#/$defs/expect",
+                "description": "What the answer must be: ok (the default), rejected, \
+                                {errcode: N} or {resultcode: N}.",
+            },
+        },
+        "if": {
+            "properties": { "skip_transition_check": { "const": true } },
+            "required": ["skip_transition_check"],
+        },
+        "then": { "required": ["expect"] },
+    })
+}

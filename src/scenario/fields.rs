@@ -1,0 +1,149 @@
+//! The keys of one mapping: known ones found, unknown and duplicate ones reported (with a
+//! suggestion), and the wording of problems with a value's type.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Checker;
+use crate::diag::{Diagnostic, did_you_mean};
+use crate::yaml::{Node, Value};
+
+/// The keys of one mapping that the checks know, each with its key and value nodes.
+pub(super) struct Fields<'n> {
+    pub(super) found: BTreeMap<&'static str, (&'n Node, &'n Node)>,
+    /// Known keys that an unknown key was probably meant to be (`stauts` → `status`): not
+    /// reported again as missing.
+    suggested: BTreeSet<&'static str>,
+}
+
+impl<'n> Fields<'n> {
+    pub(super) fn get(&self, key: &str) -> Option<&'n Node> {
+        self.found.get(key).map(|(_, value)| *value)
+    }
+
+    /// The value, unless absent or written as nothing (`key:` / `key: ~`).
+    pub(super) fn given(&self, key: &str) -> Option<&'n Node> {
+        self.get(key).filter(|v| v.value != Value::Null)
+    }
+
+    pub(super) fn key(&self, key: &str) -> Option<&'n Node> {
+        self.found.get(key).map(|(k, _)| *k)
+    }
+
+    /// Whether a missing `key` is worth reporting (no misspelt key stands in for it).
+    pub(super) fn missing(&self, key: &str) -> bool {
+        self.given(key).is_none() && !self.suggested.contains(key)
+    }
+}
+
+impl Checker<'_> {
+    pub(super) fn error(&mut self, at: &Node, message: impl Into<String>, help: Option<String>) {
+        let d = Diagnostic::new(self.file, at.line, at.column, message);
+        self.problems.push(match help {
+            Some(help) => d.with_help(help),
+            None => d,
+        });
+    }
+
+    /// "`key`{place} must be {expected}, found …".
+    pub(super) fn wrong_type(&mut self, value: &Node, key: &str, place: &str, expected: &str) {
+        let found = value.describe();
+        self.error(
+            value,
+            format!("`{key}`{place} must be {expected}, found {found}"),
+            None,
+        );
+    }
+
+    /// Reads a mapping's keys, reporting unknown and duplicate keys; `None` when `node` is
+    /// not a mapping (reported as `what` must be a mapping).
+    pub(super) fn fields<'n>(
+        &mut self,
+        node: &'n Node,
+        allowed: &[&'static str],
+        place: &str,
+        within: &str,
+        what: &str,
+    ) -> Option<Fields<'n>> {
+        let Value::Map(entries) = &node.value else {
+            let found = node.describe();
+            self.error(
+                node,
+                format!("{what} must be a mapping, found {found}"),
+                None,
+            );
+            return None;
+        };
+        let mut found: BTreeMap<&'static str, (&'n Node, &'n Node)> = BTreeMap::new();
+        let mut suggested = BTreeSet::new();
+        for (key, value) in entries {
+            let name = key.as_text().unwrap_or_else(|| key.shown());
+            match allowed.iter().find(|a| **a == name) {
+                Some(known) => {
+                    if let Some((first, _)) = found.get(known) {
+                        let first_line = first.line;
+                        self.error(
+                            key,
+                            format!(
+                                "duplicate key `{name}`{place} (first written at line {first_line})"
+                            ),
+                            Some("each key may appear once; remove one of them".to_owned()),
+                        );
+                    } else {
+                        found.insert(known, (key, value));
+                    }
+                }
+                None => {
+                    let list = allowed.join(", ");
+                    let help = match did_you_mean(&name, allowed.iter().copied()) {
+                        Some(s) => {
+                            suggested.insert(s);
+                            format!("did you mean `{s}`? allowed keys{within}: {list}")
+                        }
+                        None => format!("allowed keys{within}: {list}"),
+                    };
+                    self.error(key, format!("unknown key `{name}`{place}"), Some(help));
+                }
+            }
+        }
+        Some(Fields { found, suggested })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::testing::one;
+
+    #[test]
+    fn fixture_unknown_key() {
+        one(
+            "unknown_key.yaml",
+            7,
+            5,
+            &[
+                "unknown key `stauts` in step 2",
+                "did you mean `status`?",
+                "allowed keys in a step: status, after",
+            ],
+        );
+    }
+
+    #[test]
+    fn fixture_wrong_type() {
+        one(
+            "wrong_type.yaml",
+            4,
+            8,
+            &["`steps` must be a list of steps, found the number `5`"],
+        );
+    }
+
+    #[test]
+    fn fixture_duplicate_key() {
+        one(
+            "duplicate_key.yaml",
+            4,
+            1,
+            &["duplicate key `carrier` (first written at line 2)"],
+        );
+    }
+}

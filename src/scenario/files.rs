@@ -1,0 +1,179 @@
+//! Which files a run reads: the paths given, folders walked for `*.yaml` / `*.yml`, each file
+//! read as UTF-8 text.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::diag::Diagnostic;
+
+/// Reads a file the user named, as UTF-8 text, or says why it cannot.
+pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diagnostic::whole_file(&name, format!("cannot read the file: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        Diagnostic::whole_file(
+            &name,
+            format!(
+                "the file is not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+        .with_help("save the scenario as UTF-8")
+    })
+}
+
+/// The scenario files named by `paths`: files as given; folders → every `*.yaml` / `*.yml`
+/// inside, recursively, sorted by path. Order is kept and no file comes twice. A missing path
+/// or a folder without scenarios is an error.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+    let (files, problems) = gather(paths);
+    if problems.is_empty() {
+        Ok(files)
+    } else {
+        Err(problems)
+    }
+}
+
+/// The files of `paths` (see [`collect_files`]) and the problems met finding them.
+pub(super) fn gather(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut add = |file: PathBuf, files: &mut Vec<PathBuf>| {
+        let identity = std::fs::canonicalize(&file).unwrap_or_else(|_| file.clone());
+        if seen.insert(identity) {
+            files.push(file);
+        }
+    };
+    for path in paths {
+        let name = path.display().to_string();
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                problems.push(Diagnostic::whole_file(name, "no such file or folder"));
+            }
+            Err(e) => problems.push(Diagnostic::whole_file(name, format!("cannot read: {e}"))),
+            Ok(meta) if meta.is_dir() => {
+                let mut found = Vec::new();
+                let mut visited = BTreeSet::new();
+                let before = problems.len();
+                walk(path, &mut found, &mut problems, &mut visited, 0);
+                found.sort();
+                if found.is_empty() && problems.len() == before {
+                    problems.push(
+                        Diagnostic::whole_file(
+                            name,
+                            "no scenario files (*.yaml or *.yml) in this folder",
+                        )
+                        .with_help("name a scenario file, or a folder that holds some"),
+                    );
+                }
+                for file in found {
+                    add(file, &mut files);
+                }
+            }
+            Ok(_) => add(path.clone(), &mut files),
+        }
+    }
+    (files, problems)
+}
+
+fn walk(
+    dir: &Path,
+    found: &mut Vec<PathBuf>,
+    problems: &mut Vec<Diagnostic>,
+    visited: &mut BTreeSet<PathBuf>,
+    depth: usize,
+) {
+    // Symbolic links may loop; each real folder is read once, and not too deep.
+    let identity = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if depth > 32 || !visited.insert(identity) {
+        return;
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            problems.push(Diagnostic::whole_file(
+                dir.display().to_string(),
+                format!("cannot read the folder: {e}"),
+            ));
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            walk(&path, found, problems, visited, depth + 1);
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+        {
+            found.push(path);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::load_plan;
+    use crate::scenario::testing::{VALID, carriers, ctx, one, tempdir, write};
+
+    #[test]
+    fn fixture_not_utf8() {
+        one("not_utf8.yaml", 0, 0, &["not UTF-8"]);
+    }
+
+    #[test]
+    fn collects_files_and_folders_in_a_stable_order_without_duplicates() {
+        let dir = tempdir();
+        let d = dir.path();
+        write(&d.join("b.yaml"), VALID);
+        write(&d.join("a.yml"), VALID);
+        write(&d.join("sub/c.YAML"), VALID);
+        write(&d.join("notes.txt"), "not a scenario");
+        write(&d.join("empty/readme.md"), "");
+        let given = vec![d.join("b.yaml"), d.to_path_buf(), d.join("./b.yaml")];
+        let files = match collect_files(&given) {
+            Ok(f) => f,
+            Err(p) => panic!("{p:?}"),
+        };
+        assert_eq!(
+            files,
+            [d.join("b.yaml"), d.join("a.yml"), d.join("sub/c.YAML")]
+        );
+        let problems = match collect_files(&[d.join("missing.yaml"), d.join("empty")]) {
+            Ok(f) => panic!("{f:?}"),
+            Err(p) => p,
+        };
+        assert_eq!(problems.len(), 2);
+        assert!(
+            problems[0]
+                .to_string()
+                .ends_with("missing.yaml: error: no such file or folder")
+        );
+        assert!(
+            problems[1]
+                .message
+                .contains("no scenario files (*.yaml or *.yml) in this folder")
+        );
+        // load_plan reports those and the problems of the files it did find.
+        write(
+            &d.join("bad.yaml"),
+            "carrier: nope\nshop_order_id: x\nsteps: [{status: 102}]\n",
+        );
+        let problems = match load_plan(
+            &[d.join("missing.yaml"), d.join("bad.yaml")],
+            &carriers(),
+            &ctx(),
+        ) {
+            Ok(p) => panic!("{p:?}"),
+            Err(p) => p,
+        };
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+    }
+}

@@ -1,0 +1,283 @@
+//! Which order a scenario moves: the carrier account it sends as (`shop:`) and the order id
+//! (`shop_order_id`).
+
+use super::templates::{Piece, render_id};
+use super::{Checker, MAX_SHOP_ORDER_ID_BYTES};
+use crate::carriers::{Call, Carrier};
+use crate::secret::Secret;
+use crate::yaml::{Node, Value};
+
+const SHOP_KEYS: [&str; 2] = ["shopid", "appsecret"];
+
+impl Checker<'_> {
+    /// The order id as pieces (see [`render_id`]). `repeat` is `repeat:` as read: None when
+    /// written wrong (reported), `Some(None)` when absent.
+    pub(super) fn shop_order_id(
+        &mut self,
+        node: &Node,
+        repeat: Option<&Option<u32>>,
+    ) -> Option<Vec<Piece>> {
+        let Some(raw) = node.as_text() else {
+            self.wrong_type(node, "shop_order_id", "", "text");
+            return None;
+        };
+        let pieces = self.expand_parts(node, &raw, "shop_order_id", true, false)?;
+        let has_repeat = pieces.contains(&Piece::Repeat);
+        if has_repeat && repeat == Some(&None) {
+            self.error(
+                node,
+                "`{{repeat}}` in `shop_order_id` needs `repeat: N`",
+                Some("`{{repeat}}` is the number (1 to N) of each order that `repeat: N` makes; add `repeat:`, or remove `{{repeat}}`".to_owned()),
+            );
+            return None;
+        }
+        if !has_repeat && render_id(&pieces, None).trim().is_empty() {
+            self.error(
+                node,
+                "`shop_order_id` is empty",
+                Some("e.g. `shop_order_id: qa-{{run_id}}`".to_owned()),
+            );
+            return None;
+        }
+        // The longest id is the last repetition's.
+        let last = repeat.copied().flatten();
+        let longest = render_id(&pieces, last);
+        if longest.len() > MAX_SHOP_ORDER_ID_BYTES {
+            let which = match last {
+                Some(n) => format!(" (for order {n} of `repeat`)"),
+                None => String::new(),
+            };
+            self.error(
+                node,
+                format!(
+                    "`shop_order_id` is {} bytes after expansion{which}; the limit is {MAX_SHOP_ORDER_ID_BYTES}",
+                    longest.len()
+                ),
+                Some("use a shorter prefix; {{run_id}} is about 20 bytes, {{uuid}} 36".to_owned()),
+            );
+            return None;
+        }
+        Some(pieces)
+    }
+
+    /// The shop to send as: `shop:` when given, else the carrier's test account.
+    pub(super) fn shop(
+        &mut self,
+        node: Option<&Node>,
+        carrier: Option<&Carrier>,
+    ) -> Option<(String, Secret)> {
+        let node = match node {
+            Some(node) if node.value != Value::Null => node,
+            _ => {
+                return carrier.map(|c| (c.account.shopid.clone(), c.account.appsecret.clone()));
+            }
+        };
+        let fields = self.fields(node, &SHOP_KEYS, " in `shop`", " in `shop`", "`shop`")?;
+        let shopid = match fields.given("shopid") {
+            Some(value) => match value.as_text() {
+                Some(raw) => match self.expand(value, &raw, "shopid", false) {
+                    Some(id) if id.trim().is_empty() => {
+                        self.error(value, "`shopid` in `shop` is empty", None);
+                        None
+                    }
+                    other => other,
+                },
+                None => {
+                    self.wrong_type(value, "shopid", " in `shop`", "text");
+                    None
+                }
+            },
+            None if !fields.missing("shopid") => None,
+            None => {
+                let at = fields.key("shopid").unwrap_or(node);
+                self.error(
+                    at,
+                    "`shop` has no `shopid`",
+                    Some("give the carrier-side shop id (appkey), or remove `shop:` to use the carrier's test account".to_owned()),
+                );
+                None
+            }
+        };
+        let appsecret = match fields.given("appsecret") {
+            Some(value) => {
+                match value.as_text() {
+                    Some(raw) => {
+                        self.secrets.push(raw.clone());
+                        match self.expand(value, &raw, "appsecret", true) {
+                            Some(secret) if secret.is_empty() => {
+                                self.error(
+                                    value,
+                                    "`appsecret` in `shop` is empty",
+                                    Some(
+                                        "check that the variable it reads is set to the secret"
+                                            .to_owned(),
+                                    ),
+                                );
+                                None
+                            }
+                            Some(secret) => Some(Secret::new(secret)),
+                            None => None,
+                        }
+                    }
+                    None => {
+                        // Never quote what was written there: it may be the secret.
+                        self.error(
+                        value,
+                        "`appsecret` in `shop` must be text (the value is not shown)",
+                        Some("e.g. `appsecret: ${DADA_APPSECRET}` to read it from the environment".to_owned()),
+                    );
+                        None
+                    }
+                }
+            }
+            None if !fields.missing("appsecret") => None,
+            None => match carrier {
+                Some(c) if c.call == Call::Realmock => {
+                    let at = fields.key("appsecret").unwrap_or(node);
+                    self.error(
+                        at,
+                        format!(
+                            "`shop` has no `appsecret`; {} updates are signed with the shop's appsecret",
+                            c.id
+                        ),
+                        Some("add e.g. `appsecret: ${SHOP_APPSECRET}` (read from the environment), or remove `shop:` to use the carrier's test account".to_owned()),
+                    );
+                    None
+                }
+                Some(c) => Some(c.account.appsecret.clone()),
+                // The carrier is unknown, already reported.
+                None => None,
+            },
+        };
+        Some((shopid?, appsecret?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::scenario::MAX_SHOP_ORDER_ID_BYTES;
+    use crate::scenario::testing::{check_with, ctx, errors, ok};
+
+    #[test]
+    fn shop_order_ids_must_be_short_and_not_empty() {
+        let long = "x".repeat(MAX_SHOP_ORDER_ID_BYTES);
+        ok(&format!(
+            "carrier: dada\nshop_order_id: {long}\nsteps: [{{status: 102}}]\n"
+        ));
+        let errs = errors(&format!(
+            "carrier: dada\nshop_order_id: {long}{{{{run_id}}}}\nsteps: [{{status: 102}}]\n"
+        ));
+        assert!(
+            errs[0].contains("bytes after expansion; the limit is 128"),
+            "{errs:#?}"
+        );
+        let errs = errors("carrier: dada\nshop_order_id: \"\"\nsteps: [{status: 102}]\n");
+        assert!(errs[0].contains("`shop_order_id` is empty"), "{errs:#?}");
+        let errs = errors("carrier: dada\nshop_order_id: \"a{{run_id\"\nsteps: [{status: 102}]\n");
+        assert!(
+            errs[0].contains("unclosed `{{` in `shop_order_id`"),
+            "{errs:#?}"
+        );
+    }
+
+    #[test]
+    fn fixed_order_ids_are_flagged() {
+        let mut ctx = ctx();
+        ctx.env.insert("TPL".to_owned(), "{{run_id}}".to_owned());
+        for (id, fixed) in [
+            ("fixed-1", true),
+            ("\"{{scenario}}\"", true),
+            ("\"${TPL}\"", true),
+            ("qa-{{run_id}}", false),
+            ("\"{{uuid}}\"", false),
+            ("t-{{timestamp}}", false),
+            ("\"{{scenario}}-{{ run_id }}\"", false),
+        ] {
+            let text = format!("carrier: dada\nshop_order_id: {id}\nsteps: [{{status: 102}}]\n");
+            match check_with(&text, &ctx) {
+                Ok(plan) => assert_eq!(plan.fixed_order_id, fixed, "{id}"),
+                Err(p) => panic!("{id}: {p:#?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn shop_needs_a_shopid_and_for_realmock_an_appsecret() {
+        let plan = ok(
+            "carrier: sandbox\nshop_order_id: x\nshop: {shopid: 12345}\nsteps: [{status: 102}]\n",
+        );
+        assert_eq!(plan.shopid, "12345");
+        assert_eq!(plan.appsecret, plan.carrier.account.appsecret);
+        let plan = ok(
+            "carrier: dada\nshop_order_id: x\nshop: {shopid: \"007\", appsecret: abc}\nsteps: [{status: 102}]\n",
+        );
+        assert_eq!(
+            (plan.shopid.as_str(), plan.appsecret.expose()),
+            ("007", "abc")
+        );
+        let errs =
+            errors("carrier: dada\nshop_order_id: x\nshop: {shopid: s}\nsteps: [{status: 102}]\n");
+        assert!(
+            errs[0]
+                .contains("t.yaml:3:7: error: `shop` has no `appsecret`; dada updates are signed"),
+            "{errs:#?}"
+        );
+        let errs = errors(
+            "carrier: dada\nshop_order_id: x\nshop: {appsecret: abcdef, shop_no: 1}\nsteps: [{status: 102}]\n",
+        );
+        assert!(
+            errs.iter().any(|e| e.contains("`shop` has no `shopid`")),
+            "{errs:#?}"
+        );
+        assert!(
+            errs.iter()
+                .any(|e| e.contains("unknown key `shop_no` in `shop`")),
+            "{errs:#?}"
+        );
+        let errs = errors("carrier: dada\nshop_order_id: x\nshop: dada\nsteps: [{status: 102}]\n");
+        assert!(
+            errs[0].contains("`shop` must be a mapping, found the text `dada`"),
+            "{errs:#?}"
+        );
+    }
+
+    #[test]
+    fn the_secret_never_appears_in_a_message() {
+        let secret = "TOPSECRET-0123456789";
+        let texts = [
+            format!(
+                "carrier: dada\nshop_order_id: {secret}\nshop:\n  shopid: s\n  appsecret: {secret}\nsteps: [{{status: 999}}]\n"
+            ),
+            format!(
+                "carrier: dada\nshop_order_id: x\nshop:\n  shopid: s\n  appsecret: [{secret}]\nsteps: []\n"
+            ),
+            format!(
+                "carrier: dada\nshop_order_id: x\nshop:\n  shopid: s\n  appsecret: \"{secret}${{UNSET_VAR}}\"\nsteps: [{{status: 999}}]\n"
+            ),
+            format!(
+                "carrier: dada\nshop_order_id: x\nshop:\n  shopid: s\n  appsecret: {{{secret}: 1}}\nsteps: []\n"
+            ),
+        ];
+        for text in &texts {
+            let errs = errors(text);
+            for e in &errs {
+                assert!(!e.contains(secret), "{e}");
+            }
+        }
+        let mut ctx = ctx();
+        ctx.env.insert("S".to_owned(), secret.to_owned());
+        let problems = match check_with(
+            &format!(
+                "carrier: dada\nshop_order_id: {secret}${{S}}-{{{{nope}}}}\nshop: {{shopid: s, appsecret: \"${{S}}\"}}\nsteps: [{{status: 102}}]\n"
+            ),
+            &ctx,
+        ) {
+            Ok(_) => panic!("accepted"),
+            Err(p) => p,
+        };
+        for p in &problems {
+            assert!(!p.to_string().contains(secret), "{p}");
+        }
+        assert!(!format!("{ctx:?}").contains(secret));
+    }
+}
