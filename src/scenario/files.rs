@@ -46,7 +46,8 @@ pub(super) fn gather(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
             files.push(file);
         }
     };
-    for path in paths {
+    let expanded = expand_globs(paths, &mut problems);
+    for path in &expanded {
         let name = path.display().to_string();
         match std::fs::metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -76,6 +77,39 @@ pub(super) fn gather(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
         }
     }
     (files, problems)
+}
+
+/// Paths as given, with quoted glob patterns (`'scenarios/dada_*.yaml'`) expanded in path
+/// order; a path that exists as written is never read as a pattern.
+fn expand_globs(paths: &[PathBuf], problems: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        let text = path.to_string_lossy();
+        if path.exists() || !text.contains(['*', '?', '[']) {
+            out.push(path.clone());
+            continue;
+        }
+        match glob::glob(&text) {
+            Err(e) => problems.push(
+                Diagnostic::whole_file(
+                    text.as_ref(),
+                    format!("not a valid glob pattern: {}", e.msg),
+                )
+                .with_help("use *, ? and [abc], e.g. 'scenarios/dada_*.yaml'"),
+            ),
+            Ok(matches) => {
+                let before = out.len();
+                out.extend(matches.flatten());
+                if out.len() == before {
+                    problems.push(Diagnostic::whole_file(
+                        text.as_ref(),
+                        "no file or folder matches this pattern",
+                    ));
+                }
+            }
+        }
+    }
+    out
 }
 
 fn walk(
@@ -126,6 +160,42 @@ mod tests {
     #[test]
     fn fixture_not_utf8() {
         one("not_utf8.yaml", 0, 0, &["not UTF-8"]);
+    }
+
+    #[test]
+    fn quoted_globs_expand_in_path_order() {
+        let dir = tempdir();
+        let d = dir.path();
+        write(&d.join("dada_b.yaml"), VALID);
+        write(&d.join("dada_a.yaml"), VALID);
+        write(&d.join("sf.yaml"), VALID);
+        write(&d.join("nested/dada_c.yaml"), VALID);
+        let pattern = d.join("dada_*.yaml");
+        let files = match collect_files(&[pattern, d.join("nest*")]) {
+            Ok(f) => f,
+            Err(p) => panic!("{p:?}"),
+        };
+        assert_eq!(
+            files,
+            [
+                d.join("dada_a.yaml"),
+                d.join("dada_b.yaml"),
+                d.join("nested/dada_c.yaml")
+            ]
+        );
+        let problems = match collect_files(&[d.join("zz_*.yaml"), d.join("[oops")]) {
+            Ok(f) => panic!("{f:?}"),
+            Err(p) => p,
+        };
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].message.contains("no file or folder matches"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].message.contains("not a valid glob pattern"),
+            "{problems:?}"
+        );
     }
 
     #[test]
