@@ -3,5 +3,6 @@
 mod commands;
 mod common;
 mod emulator;
+mod html;
 mod nightly;
 mod run;
