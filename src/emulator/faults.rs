@@ -2,7 +2,7 @@
 //!
 //! Syntax (`--faults`): comma-separated `NAME:RATE` items, rates in `[0, 1]` or as `N%`, plus an
 //! optional `slow_delay=DURATION`. Names: `-1` (also `errcode=-1`), `45011`, `930556` (also
-//! `errcode=45011`, ...), `http500`, `http503`, `slow`, `drop`. `none` or an empty text means no
+//! `errcode=45011`, ...), `http500`, `http503`, `slow`, `drop`, `garbled`. `none` or an empty text means no
 //! faults. Example: `errcode=-1:0.1,45011:5%,http503:0.1,slow:0.2,drop:0.05,slow_delay=2s`.
 //!
 //! One number is drawn per business call, in arrival order, from a generator seeded with
@@ -34,6 +34,8 @@ pub struct Faults {
     pub slow: f64,
     /// The connection is closed without an answer (the call has no effect).
     pub drop: f64,
+    /// HTTP 200 with a body that is not JSON, as a proxy's page would be (no effect).
+    pub garbled: f64,
     pub slow_delay: Duration,
 }
 
@@ -47,6 +49,7 @@ impl Default for Faults {
             http503: 0.0,
             slow: 0.0,
             drop: 0.0,
+            garbled: 0.0,
             slow_delay: Duration::from_secs(2),
         }
     }
@@ -59,6 +62,7 @@ pub(crate) enum Fault {
     Http(u16),
     Slow(Duration),
     Drop,
+    Garbled,
 }
 
 impl fmt::Display for Fault {
@@ -68,6 +72,7 @@ impl fmt::Display for Fault {
             Fault::Http(status) => write!(f, "http {status}"),
             Fault::Slow(delay) => write!(f, "slow {} ms", delay.as_millis()),
             Fault::Drop => f.write_str("dropped connection"),
+            Fault::Garbled => f.write_str("garbled answer"),
         }
     }
 }
@@ -80,7 +85,7 @@ impl Faults {
 
     // The fixed order in which rates are laid out on [0, 1); changing it changes which fault a
     // seed produces, so it is part of the reproducibility promise.
-    fn table(&self) -> [(f64, Fault); 7] {
+    fn table(&self) -> [(f64, Fault); 8] {
         [
             (self.system_error, Fault::Errcode(-1)),
             (self.minute_quota, Fault::Errcode(45_011)),
@@ -89,6 +94,7 @@ impl Faults {
             (self.http503, Fault::Http(503)),
             (self.drop, Fault::Drop),
             (self.slow, Fault::Slow(self.slow_delay)),
+            (self.garbled, Fault::Garbled),
         ]
     }
 
@@ -118,6 +124,7 @@ impl fmt::Display for Faults {
             "http503",
             "drop",
             "slow",
+            "garbled",
         ];
         let mut items: Vec<String> = self
             .table()
@@ -167,10 +174,11 @@ pub fn parse_faults(text: &str) -> Result<Faults, String> {
             "http503" | "503" => &mut faults.http503,
             "slow" => &mut faults.slow,
             "drop" => &mut faults.drop,
+            "garbled" => &mut faults.garbled,
             _ => {
                 return Err(format!(
                     "unknown fault `{name}`; known: -1, 45011, 930556 (optionally as errcode=N), \
-                     http500, http503, slow, drop, and slow_delay=DURATION"
+                     http500, http503, slow, drop, garbled, and slow_delay=DURATION"
                 ));
             }
         };

@@ -327,7 +327,15 @@ async fn http_errors_and_timeouts_fail_the_step() {
     let run = platform
         .simulate()
         .path(&scenario("sf_happy_path.yaml"))
-        .args(["--speed", "100000"])
+        // 5xx is retried: a short backoff keeps the test quick.
+        .args([
+            "--speed",
+            "100000",
+            "--retries",
+            "2",
+            "--retry-backoff",
+            "20ms",
+        ])
         .run()
         .await;
     assert_eq!(run.code, 1, "{}", run.all_output());
@@ -348,6 +356,27 @@ async fn http_errors_and_timeouts_fail_the_step() {
     assert_eq!(run.code, 1, "{}", run.all_output());
     assert!(
         run.stdout.contains("no answer within 300ms"),
+        "{}",
+        run.stdout
+    );
+
+    // A 200 whose body is not the platform's JSON (a proxy's page): the step fails, unreadable.
+    let platform = Platform::with(Config {
+        auto_create: true,
+        faults: parse_faults("garbled:1").unwrap(),
+        ..Config::default()
+    })
+    .await;
+    let run = platform
+        .simulate()
+        .args(["--speed", "100000"])
+        .path(&scenario("sf_happy_path.yaml"))
+        .run()
+        .await;
+    assert_eq!(run.code, 1, "{}", run.all_output());
+    assert!(run.stdout.contains("unreadable answer"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("not sent (an earlier step failed)"),
         "{}",
         run.stdout
     );

@@ -181,6 +181,8 @@ pub(crate) fn handle(
     let mut reply = match fault {
         Some(Fault::Errcode(code)) => Reply::error(code, fault_message(code)),
         Some(Fault::Http(status)) => injected_http(status),
+        // A 200 without a body of ours: the plain status text, not JSON.
+        Some(Fault::Garbled) => injected_http(200),
         Some(Fault::Drop) => Reply {
             drop_connection: true,
             ..injected_http(0)
