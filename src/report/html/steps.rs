@@ -1,0 +1,242 @@
+//! An order's table of steps: per step its status, when it was due and sent, how late, each
+//! attempt, and the outcome with the platform's answer.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::client::Answer;
+use crate::plan::{Expect, StepPlan};
+use crate::report::describe_failure;
+use crate::runner::{AttemptResult, CREDENTIAL_ERRCODES, Failure, StepOutcome, StepRecord};
+use crate::statuses::Lang;
+
+use super::text::{clock, duration, elapsed, escape, lang_tag, other_lang, short};
+use super::{Kind, Order};
+
+/// A dash for what is not there: no send, no attempt, no lateness.
+const NOTHING: &str = "<span class=\"muted\">—</span>";
+
+pub(super) fn table(order: &Order<'_>, lang: Lang) -> String {
+    let other = other_lang(lang);
+    let start = order.record.started;
+    let mut out = String::from(
+        "<div class=\"scroll\"><table class=\"steps\"><thead><tr><th class=\"num\">#</th><th>Status</th><th>Planned</th>\
+         <th>Sent</th><th class=\"num\">Late</th><th>Attempts</th><th>Outcome</th></tr></thead>\n<tbody>\n",
+    );
+    for (index, (step, record)) in order.plan.steps.iter().zip(&order.record.steps).enumerate() {
+        let kind = Kind::of(&record.outcome);
+        out.push_str(&format!(
+            "<tr class=\"{}\" id=\"{}-step-{}\">",
+            kind.class(),
+            order.anchor(),
+            index + 1
+        ));
+        out.push_str(&format!(
+            "<td class=\"num\"><b>{}</b><div class=\"muted small\" title=\"{}:{}\">line {}</div></td>",
+            index + 1,
+            order.outside(&order.plan.file),
+            step.line,
+            step.line
+        ));
+        out.push_str(&status_cell(order, step, lang, other));
+        // At another --speed, the time as the scenario writes it.
+        let scenario_time = if order.speed == 1.0 {
+            String::new()
+        } else {
+            format!(
+                "<div class=\"muted small\" title=\"the scenario's own time, before --speed\">\
+                 scenario +{}</div>",
+                duration(step.at)
+            )
+        };
+        out.push_str(&time_cell(start, record.planned, &scenario_time));
+        out.push_str(&match record.sent {
+            Some(sent) => time_cell(start, sent, ""),
+            None => format!("<td>{NOTHING}</td>"),
+        });
+        out.push_str(&format!(
+            "<td class=\"num\">{}</td>",
+            lateness(record.lateness)
+        ));
+        out.push_str(&attempts_cell(order, record));
+        out.push_str(&outcome_cell(order, record, kind, step.expect));
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n");
+    out
+}
+
+/// `time` from the scenario's start, with the clock time under it and then `extra_html`.
+fn time_cell(start: DateTime<Utc>, time: DateTime<Utc>, extra_html: &str) -> String {
+    format!(
+        "<td class=\"time\"><span class=\"offset\">+{}</span><div class=\"muted small\">{}</div>{extra_html}</td>",
+        elapsed(start, time),
+        clock(time)
+    )
+}
+
+fn status_cell(order: &Order<'_>, step: &StepPlan, lang: Lang, other: Lang) -> String {
+    let status = step.status;
+    let mut cell = format!(
+        "<td class=\"status\"><span class=\"scode\">{}</span> <span class=\"slabel\" lang=\"{}\" \
+         title=\"{}\">{}</span><div><code class=\"sname\">{}</code> <span class=\"muted small\" lang=\"{}\">{}</span></div>",
+        status.code(),
+        lang_tag(lang),
+        escape(status.label(other)),
+        escape(status.label(lang)),
+        status.name(),
+        lang_tag(other),
+        escape(status.label(other))
+    );
+    if !step.action_msg.is_empty() {
+        cell.push_str(&format!(
+            "<div class=\"msg\">“{}”</div>",
+            order.outside(&step.action_msg)
+        ));
+    }
+    if step.expect != Expect::Ok {
+        cell.push_str(&format!(
+            "<span class=\"tag\">expects {}</span>",
+            escape(&step.expect.to_string())
+        ));
+    }
+    if !step.checked {
+        cell.push_str("<span class=\"tag\">transition check skipped</span>");
+    }
+    cell.push_str("</td>");
+    cell
+}
+
+fn attempts_cell(order: &Order<'_>, record: &StepRecord) -> String {
+    match record.attempts.as_slice() {
+        [] => format!("<td>{NOTHING}</td>"),
+        [only] => format!(
+            "<td>1<div class=\"muted small\">answered in {}</div></td>",
+            short(only.latency)
+        ),
+        attempts => {
+            let mut cell = format!("<td>{}<ol class=\"attempts\">", attempts.len());
+            for attempt in attempts {
+                let result = match &attempt.result {
+                    AttemptResult::Answer(answer) => answer_text(answer),
+                    AttemptResult::Error(error) => error.clone(),
+                };
+                cell.push_str(&format!(
+                    "<li>{}{} · {} · {}</li>",
+                    clock(attempt.sent),
+                    if attempt.waited.is_zero() {
+                        String::new()
+                    } else {
+                        format!(" after {} backoff", duration(attempt.waited))
+                    },
+                    duration(attempt.latency),
+                    order.outside(&result)
+                ));
+            }
+            cell.push_str("</ol></td>");
+            cell
+        }
+    }
+}
+
+fn outcome_cell(order: &Order<'_>, record: &StepRecord, kind: Kind, expect: Expect) -> String {
+    let mut cell = format!("<td class=\"outcome\">{}", kind.pill());
+    match &record.outcome {
+        StepOutcome::Passed(answer) => {
+            if expect != Expect::Ok {
+                cell.push_str(&format!(
+                    "<div class=\"muted small\">as expected: {}</div>",
+                    escape(&expect.to_string())
+                ));
+            }
+            cell.push_str(&answer_html(order, answer, false));
+        }
+        StepOutcome::Failed(Failure::Unexpected { answer, expected }) => {
+            // The answer itself follows in full; the reason says what was wrong with it.
+            let got = if answer.errcode != 0 {
+                format!("errcode {}", answer.errcode)
+            } else {
+                format!("resultcode {}", answer.resultcode)
+            };
+            let hint = if CREDENTIAL_ERRCODES.contains(&answer.errcode) {
+                " — the access token was refused; check --access-token / WECHAT_ACCESS_TOKEN"
+            } else {
+                ""
+            };
+            cell.push_str(&format!(
+                "<div class=\"reason\">expected {}, got {got}{hint}</div>",
+                escape(&expected.to_string())
+            ));
+            cell.push_str(&answer_html(order, answer, true));
+        }
+        StepOutcome::Failed(failure) => {
+            cell.push_str(&format!(
+                "<div class=\"reason\">{}</div>",
+                order.outside(&describe_failure(failure))
+            ));
+            if let Some(AttemptResult::Answer(answer)) = record.attempts.last().map(|a| &a.result) {
+                cell.push_str(&answer_html(order, answer, true));
+            }
+        }
+        StepOutcome::NotSent(why) => {
+            cell.push_str(&format!("<div class=\"muted\">{}</div>", why.describe()));
+        }
+    }
+    if let Some(verified) = record.verified {
+        cell.push_str(&format!(
+            "<div class=\"muted small\">order/get: status {verified}</div>"
+        ));
+    }
+    cell.push_str("</td>");
+    cell
+}
+
+/// The platform's answer; `failed` marks the non-zero codes that failed the step.
+fn answer_html(order: &Order<'_>, answer: &Answer, failed: bool) -> String {
+    let message = |text: &str| {
+        if text.trim().is_empty() {
+            String::new()
+        } else {
+            format!(" <q>{}</q>", order.outside(text.trim()))
+        }
+    };
+    let class = |code: i64| if failed && code != 0 { "bad" } else { "" };
+    format!(
+        "<div class=\"answer\"><span class=\"{}\">errcode <b>{}</b>{}</span> · \
+         <span class=\"{}\">resultcode <b>{}</b>{}</span></div>",
+        class(answer.errcode),
+        answer.errcode,
+        message(&answer.errmsg),
+        class(answer.resultcode),
+        answer.resultcode,
+        message(&answer.resultmsg)
+    )
+}
+
+/// The platform's answer as plain text (unescaped).
+pub(super) fn answer_text(answer: &Answer) -> String {
+    let mut text = format!("errcode {}", answer.errcode);
+    if !answer.errmsg.trim().is_empty() {
+        text.push_str(&format!(" {}", answer.errmsg.trim()));
+    }
+    text.push_str(&format!(", resultcode {}", answer.resultcode));
+    if !answer.resultmsg.trim().is_empty() {
+        text.push_str(&format!(" {}", answer.resultmsg.trim()));
+    }
+    text
+}
+
+/// How late a step was sent; a second or more stands out.
+fn lateness(late: Option<Duration>) -> String {
+    match late {
+        None => NOTHING.to_owned(),
+        Some(l) if l < Duration::from_millis(1) => {
+            "<span class=\"muted\">on time</span>".to_owned()
+        }
+        Some(l) if l >= Duration::from_secs(1) => {
+            format!("<span class=\"late\">+{}</span>", duration(l))
+        }
+        Some(l) => format!("+{}", duration(l)),
+    }
+}
