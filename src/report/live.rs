@@ -220,3 +220,96 @@ fn round_down_to_second(d: Duration) -> Duration {
         Duration::from_secs(d.as_secs())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::testing::ok;
+
+    const PLAIN: Style = Style { color: false };
+
+    fn scenario() -> ScenarioPlan {
+        ok(
+            "carrier: dada\nshop_order_id: live-{{run_id}}\nsteps:\n  - status: 102\n  - status: 201\n    after: 30s\n  - status: 202\n    after: 1m\n",
+        )
+    }
+
+    #[test]
+    fn a_waiting_order_counts_down_to_its_next_step() {
+        let s = scenario();
+        let now = Instant::now();
+        let view = OrderView {
+            current: Some(Status::RiderAssigned),
+            done: 1,
+            start: Some(now - Duration::from_millis(10_400)),
+            ..OrderView::default()
+        };
+        assert_eq!(
+            order_message(&s, &view, now, 1.0, Lang::En, PLAIN),
+            "102 rider assigned  next 201 rider at the store in 19s"
+        );
+        // At speed 10 the 30 s wait is 3 s; labels follow --lang.
+        let fast = OrderView {
+            start: Some(now),
+            ..view.clone()
+        };
+        assert_eq!(
+            order_message(&s, &fast, now, 10.0, Lang::Zh, PLAIN),
+            "102 分配骑手成功  next 201 骑手到店开始取货 in 3s"
+        );
+    }
+
+    #[test]
+    fn sending_failed_and_finished_orders_say_so() {
+        let s = scenario();
+        let now = Instant::now();
+        let sending = OrderView {
+            current: Some(Status::RiderAssigned),
+            done: 1,
+            start: Some(now),
+            sending: true,
+            ..OrderView::default()
+        };
+        assert_eq!(
+            order_message(&s, &sending, now, 1.0, Lang::En, PLAIN),
+            "102 rider assigned  → sending 201 rider at the store…"
+        );
+        let failed = OrderView {
+            failed: Some("resultcode 2003 签名错误".into()),
+            sending: false,
+            ..sending.clone()
+        };
+        assert_eq!(
+            order_message(&s, &failed, now, 1.0, Lang::En, PLAIN),
+            "102 rider assigned  ✗ resultcode 2003 签名错误"
+        );
+        let red = order_message(&s, &failed, now, 1.0, Lang::En, Style { color: true });
+        assert!(red.contains("\x1b[31m✗"), "failures are red: {red:?}");
+        let done = OrderView {
+            current: Some(Status::PickedUp),
+            done: 3,
+            ..OrderView::default()
+        };
+        assert_eq!(
+            order_message(&s, &done, now, 1.0, Lang::En, PLAIN),
+            "202 picked up  ✓ done"
+        );
+        let fresh = OrderView::default();
+        assert!(
+            order_message(&s, &fresh, now, 1.0, Lang::En, PLAIN)
+                .starts_with("101 waiting for a rider")
+        );
+    }
+
+    #[test]
+    fn short_waits_show_tenths_long_ones_whole_seconds() {
+        assert_eq!(
+            round_down_to_second(Duration::from_millis(950)),
+            Duration::from_millis(900)
+        );
+        assert_eq!(
+            round_down_to_second(Duration::from_millis(61_700)),
+            Duration::from_secs(61)
+        );
+    }
+}
