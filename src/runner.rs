@@ -788,6 +788,10 @@ impl OrderJob {
         &self,
         token: &crate::secret::Secret,
     ) -> Result<(Answer, Option<OrderState>), CallError> {
+        // Questions count against --rate like every other call.
+        if let Some(rate) = &self.shared.rate {
+            rate.acquire().await;
+        }
         let scenario = &self.scenario;
         self.shared
             .client

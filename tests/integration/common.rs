@@ -191,3 +191,11 @@ pub fn write_scenario(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBu
     std::fs::write(&path, text).expect("write scenario");
     path
 }
+
+/// Writes `count` copies of a scenario, named `PREFIX0000.yaml`…, into a temporary folder (use
+/// `{{scenario}}` in its order id to keep them apart).
+pub fn write_scenarios(dir: &tempfile::TempDir, prefix: &str, count: usize, text: &str) {
+    for i in 0..count {
+        write_scenario(dir, &format!("{prefix}{i:04}.yaml"), text);
+    }
+}

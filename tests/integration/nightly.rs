@@ -293,13 +293,12 @@ async fn the_minute_quota_waits_then_retries() {
 async fn the_rate_caps_calls_per_second() {
     let platform = Platform::start().await;
     let dir = tempfile::tempdir().unwrap();
-    for i in 0..3 {
-        write_scenario(
-            &dir,
-            &format!("r{i}.yaml"),
-            "carrier: dada\nshop_order_id: rate-{{scenario}}-{{run_id}}\nsteps:\n  - status: 102\n  - status: 201\n  - status: 202\n",
-        );
-    }
+    write_scenarios(
+        &dir,
+        "r",
+        3,
+        "carrier: dada\nshop_order_id: rate-{{scenario}}-{{run_id}}\nsteps:\n  - status: 102\n  - status: 201\n  - status: 202\n",
+    );
     // 9 calls at 5/s: slots at 0, 0.2 … 1.6 s.
     let run = platform
         .simulate()
@@ -319,13 +318,12 @@ async fn the_rate_caps_calls_per_second() {
 async fn jobs_cap_scenarios_in_flight_and_fail_fast_stops_scheduling() {
     let platform = Platform::start().await;
     let dir = tempfile::tempdir().unwrap();
-    for i in 0..3 {
-        write_scenario(
-            &dir,
-            &format!("j{i}.yaml"),
-            "carrier: sf\nshop_order_id: jobs-{{scenario}}-{{run_id}}\nsteps:\n  - status: 102\n  - status: 202\n    after: 500ms\n",
-        );
-    }
+    write_scenarios(
+        &dir,
+        "j",
+        3,
+        "carrier: sf\nshop_order_id: jobs-{{scenario}}-{{run_id}}\nsteps:\n  - status: 102\n  - status: 202\n    after: 500ms\n",
+    );
     let run = platform
         .simulate()
         .args(["--jobs", "1"])
@@ -532,13 +530,12 @@ async fn an_interrupt_stops_new_calls_writes_reports_and_exits_130() {
 async fn a_thousand_orders_are_all_accounted_for() {
     let platform = Platform::start().await;
     let dir = tempfile::tempdir().unwrap();
-    for i in 0..1000 {
-        write_scenario(
-            &dir,
-            &format!("o{i:04}.yaml"),
-            "carrier: sandbox\nshop_order_id: k-{{scenario}}-{{run_id}}\nsteps:\n  - status: 102\n  - status: merchant_cancelled\n    after: 100ms\n",
-        );
-    }
+    write_scenarios(
+        &dir,
+        "o",
+        1000,
+        "carrier: sandbox\nshop_order_id: k-{{scenario}}-{{run_id}}\nsteps:\n  - status: 102\n  - status: merchant_cancelled\n    after: 100ms\n",
+    );
     let report = dir.path().join("big.json");
     let run = platform
         .simulate()

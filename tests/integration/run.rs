@@ -119,13 +119,12 @@ async fn steps_go_out_at_their_time_and_never_overlap() {
 async fn scenarios_run_concurrently() {
     let platform = Platform::start().await;
     let dir = tempfile::tempdir().unwrap();
-    for i in 0..4 {
-        write_scenario(
-            &dir,
-            &format!("s{i}.yaml"),
-            "carrier: sf\nshop_order_id: c-{{run_id}}-{{scenario}}\nsteps:\n  - status: 102\n  - status: 202\n    after: 1s\n",
-        );
-    }
+    write_scenarios(
+        &dir,
+        "s",
+        4,
+        "carrier: sf\nshop_order_id: c-{{run_id}}-{{scenario}}\nsteps:\n  - status: 102\n  - status: 202\n    after: 1s\n",
+    );
     let run = platform.simulate().path(dir.path()).run().await;
     assert_eq!(run.code, 0, "{}", run.all_output());
     // Four orders of 1 s each, together: well under 4 s.
