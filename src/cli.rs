@@ -186,7 +186,8 @@ pub struct RunArgs {
     #[arg(
         long,
         env = "SIMULATE_ENDPOINT",
-        default_value = "https://api.weixin.qq.com"
+        default_value = "https://api.weixin.qq.com",
+        value_parser = parse_endpoint
     )]
     pub endpoint: String,
 
@@ -213,11 +214,11 @@ pub struct RunArgs {
     pub speed: f64,
 
     /// Give up connecting after this long
-    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "5s", value_parser = parse_timeout, value_name = "DURATION")]
     pub connect_timeout: Duration,
 
     /// Give up on a call (connect, send, answer) after this long
-    #[arg(long, default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, default_value = "15s", value_parser = parse_timeout, value_name = "DURATION")]
     pub timeout: Duration,
 
     /// Language of status labels in the output
@@ -354,12 +355,39 @@ pub enum PushFormatChoice {
     Xml,
 }
 
+/// A base URL the calls can go to: http or https, with a host, no query.
+fn parse_endpoint(text: &str) -> Result<String, String> {
+    let help =
+        "give the platform's base URL, e.g. https://api.weixin.qq.com or http://127.0.0.1:8080";
+    let url = reqwest::Url::parse(text.trim())
+        .map_err(|e| format!("`{text}` is not a URL ({e}); {help}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "`{text}` is not an http or https URL with a host; {help}"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("`{text}` has a query or fragment; {help}"));
+    }
+    Ok(text.trim().trim_end_matches('/').to_owned())
+}
+
+/// A timeout: a duration above zero (a zero timeout would fail every call).
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        d if d.is_zero() => Err(format!(
+            "`{text}`: a timeout must be above zero, e.g. 500ms or 15s"
+        )),
+        d => Ok(d),
+    }
+}
+
 fn parse_rate(text: &str) -> Result<f64, String> {
     let number = text.trim().trim_end_matches("/s");
     match number.parse::<f64>() {
-        Ok(rate) if rate.is_finite() && rate > 0.0 && rate <= 100_000.0 => Ok(rate),
+        Ok(rate) if rate.is_finite() && (0.001..=100_000.0).contains(&rate) => Ok(rate),
         _ => Err(format!(
-            "`{text}` is not a rate; use calls per second, e.g. 5/s or 0.5/s"
+            "`{text}` is not a rate; use calls per second from 0.001 to 100000, e.g. 5/s or 0.5/s"
         )),
     }
 }
@@ -384,11 +412,11 @@ fn parse_speed(text: &str) -> Result<f64, String> {
         .trim_end_matches('x')
         .parse()
         .map_err(|_| format!("`{text}` is not a number; use e.g. 2, 10 or 0.5"))?;
-    if speed.is_finite() && speed > 0.0 && speed <= 1_000_000.0 {
+    if speed.is_finite() && (0.001..=1_000_000.0).contains(&speed) {
         Ok(speed)
     } else {
         Err(format!(
-            "`{text}` is out of range; the speed must be above 0 and at most 1000000"
+            "`{text}` is out of range; the speed must be from 0.001 to 1000000"
         ))
     }
 }
@@ -425,6 +453,27 @@ mod tests {
     }
 
     #[test]
+    fn endpoints_and_timeouts() {
+        assert_eq!(
+            parse_endpoint("http://127.0.0.1:8080/"),
+            Ok("http://127.0.0.1:8080".to_owned())
+        );
+        assert!(parse_endpoint("https://api.weixin.qq.com").is_ok());
+        for bad in [
+            "not a url",
+            "",
+            "ftp://x",
+            "http://x?access_token=1",
+            "localhost:8080",
+        ] {
+            assert!(parse_endpoint(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_timeout("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_timeout("0s").is_err());
+        assert!(parse_timeout("0").is_err());
+    }
+
+    #[test]
     fn speeds_are_positive_numbers() {
         assert_eq!(parse_speed("60"), Ok(60.0));
         assert_eq!(parse_speed("2x"), Ok(2.0));
@@ -432,5 +481,6 @@ mod tests {
         assert!(parse_speed("-1").is_err());
         assert!(parse_speed("fast").is_err());
         assert!(parse_speed("inf").is_err());
+        assert!(parse_speed("1e-300").is_err());
     }
 }

@@ -31,6 +31,14 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// The same answer with these secrets blanked out of its messages: a carrier may echo
+    /// what it was sent.
+    pub fn redacted(mut self, secrets: &[&Secret]) -> Answer {
+        self.errmsg = secret::redact(&self.errmsg, secrets);
+        self.resultmsg = secret::redact(&self.resultmsg, secrets);
+        self
+    }
+
     /// `errcode` absent or 0 and `resultcode` 0.
     pub fn is_success(&self) -> bool {
         self.errcode == 0 && self.resultcode == 0
@@ -48,6 +56,8 @@ pub enum CallError {
     Http { status: u16, excerpt: String },
     #[error("unreadable answer: {0}")]
     Body(String),
+    #[error("the connection closed before an answer: {0}")]
+    Dropped(String),
     #[error("request failed: {0}")]
     Other(String),
 }
@@ -177,15 +187,39 @@ impl Client {
             .await
             .map_err(|e| self.classify(e, token))?;
         let status = response.status();
-        let text = response.text().await.map_err(|e| self.classify(e, token))?;
-        tracing::debug!(path, http_status = status.as_u16(), body = %secret::redact(&text, &[token]), "answer");
+        // Whatever comes back is outside text: bounded, and never carrying our token on.
+        let text = secret::redact(&self.read_capped(response, token).await?, &[token]);
+        tracing::debug!(path, http_status = status.as_u16(), body = %excerpt(&text), "answer");
         if !status.is_success() {
             return Err(CallError::Http {
                 status: status.as_u16(),
-                excerpt: excerpt(&secret::redact(&text, &[token])),
+                excerpt: excerpt(&text),
             });
         }
         Ok(text)
+    }
+
+    /// The answer's body, or an error when it is larger than any answer of the platform's.
+    async fn read_capped(
+        &self,
+        mut response: reqwest::Response,
+        token: &Secret,
+    ) -> Result<String, CallError> {
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.classify(e, token))?
+        {
+            if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(CallError::Body(format!(
+                    "the answer is larger than {} KiB, which no answer of the platform's is",
+                    MAX_ANSWER_BYTES / 1024
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// Turns a reqwest error into ours, without the URL (it carries the access token).
@@ -193,6 +227,7 @@ impl Client {
         // A connect error (refused, reset, connect timeout) means nothing reached the platform.
         let is_connect = error.is_connect();
         let is_timeout = error.is_timeout();
+        let after_connect = error.is_request() || error.is_body();
         let detail = secret::redact(&error_chain(&error.without_url()), &[token]);
         if is_connect {
             CallError::Connect {
@@ -201,6 +236,9 @@ impl Client {
             }
         } else if is_timeout || error_chain_mentions_timeout(&detail) {
             CallError::Timeout(self.timeouts.total)
+        } else if after_connect {
+            // Connected, then the connection broke: the request may have reached the platform.
+            CallError::Dropped(detail)
         } else {
             CallError::Other(detail)
         }
@@ -219,6 +257,12 @@ fn order_state(text: &str) -> Option<OrderState> {
             .to_owned(),
     })
 }
+
+/// No answer of the platform's comes near this; a larger one is refused, not read into memory.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Messages from outside are cut to this many characters.
+const MAX_MESSAGE_CHARS: usize = 500;
 
 const ORDER_GET: &str = "/cgi-bin/express/local/business/order/get";
 const ORDER_ADD: &str = "/cgi-bin/express/local/business/order/add";
@@ -245,10 +289,17 @@ pub fn parse_answer(text: &str) -> Result<Answer, String> {
     };
     Ok(Answer {
         errcode,
-        errmsg: raw.errmsg.unwrap_or_default(),
+        errmsg: cut(&raw.errmsg.unwrap_or_default()),
         resultcode,
-        resultmsg: raw.resultmsg.unwrap_or_default(),
+        resultmsg: cut(&raw.resultmsg.unwrap_or_default()),
     })
+}
+
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -308,6 +359,19 @@ mod tests {
             Ok(true)
         );
         assert!(parse_answer(r#"{"hello":1}"#).is_err());
+        let long = format!(r#"{{"resultcode":5,"resultmsg":"{}"}}"#, "x".repeat(10_000));
+        assert_eq!(
+            parse_answer(&long).map(|a| a.resultmsg.chars().count()),
+            Ok(501)
+        );
+        let echoed = Answer {
+            resultmsg: "bad sign for secret-123456".into(),
+            ..Answer::default()
+        };
+        assert_eq!(
+            echoed.redacted(&[&Secret::new("secret-123456")]).resultmsg,
+            "bad sign for ***"
+        );
         assert!(parse_answer("<html>").is_err());
     }
 

@@ -304,6 +304,7 @@ pub fn describe_failure(failure: &Failure) -> String {
             format!("accepted, but order/get shows the order at {actual}, not {expected}")
         }
         Failure::Token(error) => error.to_string(),
+        Failure::Internal(detail) => detail.clone(),
     }
 }
 

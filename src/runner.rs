@@ -138,6 +138,8 @@ pub enum Failure {
     VerifyMismatch { expected: u16, actual: i64 },
     /// No access token could be had.
     Token(TokenError),
+    /// A bug of ours stopped the order's task; what it had done is lost.
+    Internal(String),
 }
 
 /// `order/get` for an order the platform does not know.
@@ -168,6 +170,8 @@ impl Failure {
             Failure::Call(CallError::Http { .. }) => "http_error",
             Failure::Call(CallError::Body(_)) => "unreadable_answer",
             Failure::Call(CallError::Other(_)) => "request_failed",
+            Failure::Call(CallError::Dropped(_)) => "connection_dropped",
+            Failure::Internal(_) => "internal",
             Failure::OutcomeUnknown(_) => "outcome_unknown",
             Failure::VerifyMismatch { .. } => "verify_mismatch",
             Failure::Token(_) => "credentials",
@@ -287,6 +291,18 @@ impl Shared {
         });
     }
 
+    /// Waits for a `--rate` slot; false when the run stopped first (then nothing may be sent).
+    async fn paced(&self) -> bool {
+        let Some(rate) = &self.rate else {
+            return self.stopped().is_none();
+        };
+        let mut stop = self.stop.subscribe();
+        tokio::select! {
+            () = rate.acquire() => self.stopped().is_none(),
+            _ = stop.wait_for(|s| *s != Stop::Running) => false,
+        }
+    }
+
     /// Sleeps until `deadline`; false when the run stopped first.
     async fn wait_until(&self, deadline: Instant) -> bool {
         let mut stop = self.stop.subscribe();
@@ -401,7 +417,8 @@ pub async fn run(
     while let Some(joined) = tasks.join_next().await {
         match joined {
             Ok((index, record)) => records[index] = Some(record),
-            // A panicking order task is a bug of ours; the other orders still finish.
+            // A panicking order task is a bug of ours; the other orders still finish, and the
+            // lost one counts as failed (below), never as passed.
             Err(error) => tracing::error!(%error, "an order task ended abnormally"),
         }
     }
@@ -418,11 +435,21 @@ pub async fn run(
         scenarios: records
             .into_iter()
             .zip(&plan.scenarios)
-            .map(|(record, scenario)| {
-                record.unwrap_or_else(|| not_started(scenario, started, NotSent::Interrupted))
-            })
+            .map(|(record, scenario)| record.unwrap_or_else(|| lost(scenario, started)))
             .collect(),
     }
+}
+
+/// The record of an order whose task died: its first step failed, the rest were not sent.
+fn lost(scenario: &ScenarioPlan, started: DateTime<Utc>) -> ScenarioRecord {
+    let mut record = not_started(scenario, started, NotSent::EarlierStepFailed);
+    if let Some(first) = record.steps.first_mut() {
+        first.outcome = StepOutcome::Failed(Failure::Internal(
+            "the order's task stopped unexpectedly (a bug in simulate); what it sent is not known"
+                .to_owned(),
+        ));
+    }
+    record
 }
 
 fn not_started(scenario: &ScenarioPlan, started: DateTime<Utc>, why: NotSent) -> ScenarioRecord {
@@ -451,7 +478,14 @@ fn not_sent(planned: DateTime<Utc>, why: NotSent) -> StepRecord {
 
 /// Divides a plan offset by the speed; `speed` is validated to be finite and positive.
 pub fn scaled(offset: Duration, speed: f64) -> Duration {
-    offset.div_f64(speed)
+    Duration::try_from_secs_f64(offset.as_secs_f64() / speed).unwrap_or(Duration::MAX)
+}
+
+/// `start + offset`, or a moment too far away to matter when that overflows.
+fn deadline(start: Instant, offset: Duration) -> Instant {
+    start
+        .checked_add(offset)
+        .unwrap_or_else(|| start + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 struct OrderJob {
@@ -488,9 +522,11 @@ impl OrderJob {
         };
         for step in &self.scenario.steps {
             let offset = scaled(step.at, shared.options.speed);
-            let planned =
-                started + chrono::Duration::from_std(offset).unwrap_or(chrono::TimeDelta::MAX);
-            let deadline = start + offset;
+            let planned = chrono::Duration::from_std(offset)
+                .ok()
+                .and_then(|d| started.checked_add_signed(d))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC);
+            let deadline = deadline(start, offset);
             if stopped.is_none() && !shared.wait_until(deadline).await {
                 stopped = shared.stopped();
             }
@@ -532,8 +568,9 @@ impl OrderJob {
         );
         let (mut waited, mut retries, mut renewed) = (Duration::ZERO, 0u32, false);
         loop {
-            if let Some(rate) = &shared.rate {
-                rate.acquire().await;
+            if !shared.paced().await {
+                record.failure = Some(Failure::Call(interrupted()));
+                return record;
             }
             let token = match shared.tokens.get().await {
                 Ok(token) => token,
@@ -544,7 +581,10 @@ impl OrderJob {
                 }
             };
             record.attempts += 1;
-            let (failure, transient) = match shared.client.order_add(&body, &token).await {
+            let added = shared.client.order_add(&body, &token).await;
+            let added =
+                added.map(|(answer, state)| (answer.redacted(&[&self.scenario.appsecret]), state));
+            let (failure, transient) = match added {
                 Ok((answer, state)) if answer.is_success() || answer.errcode == ORDER_EXISTS => {
                     record.waybill_id = state.map(|s| s.waybill_id).filter(|w| !w.is_empty());
                     return record;
@@ -574,16 +614,15 @@ impl OrderJob {
                     )
                 }
                 // Did it take? An order that exists now was created by that call.
-                Err(CallError::Timeout(limit)) => match self.order_get(&token).await {
-                    Ok((answer, Some(state))) if answer.is_success() => {
-                        record.waybill_id = Some(state.waybill_id).filter(|w| !w.is_empty());
-                        return record;
+                Err(error @ (CallError::Timeout(_) | CallError::Dropped(_))) => {
+                    match self.order_get(&token).await {
+                        Ok((answer, Some(state))) if answer.is_success() => {
+                            record.waybill_id = Some(state.waybill_id).filter(|w| !w.is_empty());
+                            return record;
+                        }
+                        _ => (Failure::Call(error), Some(Transient::NotSent)),
                     }
-                    _ => (
-                        Failure::Call(CallError::Timeout(limit)),
-                        Some(Transient::NotSent),
-                    ),
-                },
+                }
                 Err(error) => {
                     let transient = transient_error(&error);
                     (Failure::Call(error), transient)
@@ -632,9 +671,13 @@ impl OrderJob {
         let mut retries = 0u32;
         let mut renewed = false;
         let mut unknown = false;
+        let mut last_failure: Option<Failure> = None;
         let outcome = loop {
-            if let Some(rate) = &shared.rate {
-                rate.acquire().await;
+            if !shared.paced().await {
+                break match last_failure.take() {
+                    Some(failure) => StepOutcome::Failed(failure),
+                    None => StepOutcome::NotSent(NotSent::Interrupted),
+                };
             }
             let token = match shared.tokens.get().await {
                 Ok(token) => token,
@@ -693,7 +736,8 @@ impl OrderJob {
             let result = shared
                 .client
                 .update_order(scenario.carrier.call, &body, &token)
-                .await;
+                .await
+                .map(|answer| answer.redacted(&[&scenario.appsecret]));
             let attempt = Attempt {
                 sent,
                 action_time: body.action_time,
@@ -740,13 +784,22 @@ impl OrderJob {
                         transient,
                     )
                 }
+                // Retried only after order/get shows it did not take (at the top of the loop).
                 Err(CallError::Timeout(limit)) => {
-                    // Retried only after order/get shows it did not take (at the top of the loop).
                     unknown = true;
                     (
                         Failure::OutcomeUnknown(format!(
                             "no answer within {}; the update may or may not have taken effect",
                             crate::duration::format_duration(limit)
+                        )),
+                        Some(Transient::NotSent),
+                    )
+                }
+                Err(CallError::Dropped(detail)) => {
+                    unknown = true;
+                    (
+                        Failure::OutcomeUnknown(format!(
+                            "the connection closed before an answer ({detail}); the update may or may not have taken effect"
                         )),
                         Some(Transient::NotSent),
                     )
@@ -771,6 +824,7 @@ impl OrderJob {
             if !shared.wait_until(Instant::now() + delay).await {
                 break StepOutcome::Failed(failure);
             }
+            last_failure = Some(failure);
         };
         record.outcome = outcome;
         if shared.options.verify
@@ -788,9 +842,9 @@ impl OrderJob {
         &self,
         token: &crate::secret::Secret,
     ) -> Result<(Answer, Option<OrderState>), CallError> {
-        // Questions count against --rate like every other call.
-        if let Some(rate) = &self.shared.rate {
-            rate.acquire().await;
+        // Questions count against --rate like every other call, and stop with the run.
+        if !self.shared.paced().await {
+            return Err(interrupted());
         }
         let scenario = &self.scenario;
         self.shared
@@ -802,6 +856,7 @@ impl OrderJob {
                 token,
             )
             .await
+            .map(|(answer, state)| (answer.redacted(&[&scenario.appsecret]), state))
     }
 
     /// After a timeout: did the update take? `Some` answer when `order/get` shows the order at
@@ -860,6 +915,11 @@ impl OrderJob {
             Err(error) => StepOutcome::Failed(Failure::Call(error)),
         };
     }
+}
+
+/// Why a call did not go out after Ctrl-C.
+fn interrupted() -> CallError {
+    CallError::Other("interrupted before the call went out".to_owned())
 }
 
 fn ser_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

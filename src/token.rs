@@ -138,7 +138,8 @@ impl StableToken {
             .map_err(|_| unreachable(format!("HTTP {status}, an answer that is not a token")))?;
         match (answer.errcode.unwrap_or(0), answer.access_token) {
             (0, Some(token)) if !token.is_empty() => {
-                let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(7200));
+                // The platform promises at most 7200 s; anything past a day is not believed.
+                let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(7200).min(86_400));
                 tracing::debug!(expires_in = lifetime.as_secs(), "fetched an access token");
                 Ok(Cached {
                     token: Secret::new(token),

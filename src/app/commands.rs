@@ -54,7 +54,8 @@ pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> u8 {
     let options = TimelineOptions {
         now: chrono::Local::now(),
         endpoint: if run.local {
-            "the local emulator (a loopback port chosen at start)".to_owned()
+            // --local picks a free port at start; `simulate serve` listens here by default.
+            "http://127.0.0.1:8080".to_owned()
         } else {
             run.endpoint.clone()
         },

@@ -50,10 +50,12 @@ pub fn main() -> u8 {
 /// 10 x.yaml`: options may come before the subcommand's name.
 pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
     let cli = Cli::try_parse_from(&args)?;
+    // Every subcommand, so that global options may come first: `simulate -v statuses`.
     let named = |word: &std::path::Path| {
-        ["run", "check", "serve"]
-            .iter()
-            .any(|c| word == std::path::Path::new(c))
+        use clap::CommandFactory;
+        Cli::command()
+            .get_subcommands()
+            .any(|c| word == std::path::Path::new(c.get_name()))
     };
     match cli.run.paths.first() {
         Some(first) if cli.command.is_none() && named(first) => {
@@ -284,6 +286,11 @@ mod tests {
         let cli = parse(&["simulate", "-q", "check", "a.yaml"]);
         assert!(matches!(cli.command, Some(Command::Check(_))));
         assert!(cli.global.quiet);
+        let cli = parse(&["simulate", "-v", "--carriers", "c.yaml", "statuses"]);
+        assert!(matches!(cli.command, Some(Command::Statuses(_))));
+        assert_eq!(cli.global.verbose, 1);
+        let cli = parse(&["simulate", "--color", "never", "carriers"]);
+        assert!(matches!(cli.command, Some(Command::Carriers)));
         let cli = parse(&["simulate", "a.yaml", "b.yaml"]);
         assert!(cli.command.is_none());
         assert_eq!(cli.run.paths.len(), 2);

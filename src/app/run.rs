@@ -196,7 +196,9 @@ pub(super) async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
     if let Some(emulator) = local {
         // Pushes to --callback go out after the answers: let them arrive (WeChat's rule:
         // 3 attempts of 5 s at most) before the emulator stops.
-        emulator.drain_pushes(Duration::from_secs(16)).await;
+        if !record.interrupted {
+            emulator.drain_pushes(Duration::from_secs(16)).await;
+        }
         emulator.shutdown().await;
     }
     let code = report::exit_code(&record);

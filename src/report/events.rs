@@ -55,7 +55,8 @@ pub fn line(plan: &Plan, event: &Event) -> Option<String> {
                 &mut v,
                 json!({
                     "event": "step_answered",
-                    "at": attempt.sent.to_rfc3339(),
+                    "at": (attempt.sent + attempt.latency).to_rfc3339(),
+                    "sent_at": attempt.sent.to_rfc3339(),
                     "latency_ms": millis(attempt.latency),
                     "result": attempt.result,
                 }),

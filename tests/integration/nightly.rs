@@ -746,3 +746,104 @@ async fn repeat_runs_one_path_for_many_orders_and_fixed_ids_are_warned_about() {
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupt_also_stops_calls_waiting_for_a_rate_slot() {
+    let platform = Platform::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(
+        &dir,
+        "rate.yaml",
+        "carrier: sandbox\nshop_order_id: ri-{{run_id}}\nsteps:\n  - status: 102\n  - status: 201\n  - status: 202\n",
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args([
+            "--endpoint",
+            &platform.url(),
+            "--access-token",
+            platform.token.expose(),
+            "--rate",
+            "0.2/s",
+        ])
+        .arg(&path)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if platform.calls_received().await >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let interrupted = std::time::Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(130));
+    // The next slot was 5 s away: the run stops at once and sends nothing more.
+    assert!(
+        interrupted.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        interrupted.elapsed()
+    );
+    assert_eq!(platform.calls_received().await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_dropped_after_sending_is_checked_not_resent_blindly() {
+    // Every call is dropped, order/get included: nobody can tell whether the update took.
+    let platform = Platform::with(Config {
+        auto_create: true,
+        faults: parse_faults("drop:1").unwrap(),
+        ..Config::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("d.json");
+    let path = write_scenario(
+        &dir,
+        "one.yaml",
+        "carrier: sandbox\nshop_order_id: d-{{run_id}}\nsteps:\n  - status: 102\n",
+    );
+    let run = platform
+        .simulate()
+        .args(["--retries", "1", "--retry-backoff", "20ms", "--report-json"])
+        .path(&report)
+        .path(&path)
+        .run()
+        .await;
+    assert_eq!(run.code, 1, "{}", run.all_output());
+    let report = read_json(&report);
+    validate_report(&report);
+    let step = &steps(&report)[0];
+    assert_eq!(step["failure"]["kind"], "outcome_unknown", "{step}");
+    assert_eq!(
+        step["attempts"].as_array().unwrap().len(),
+        1,
+        "not sent again without an answer from order/get"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_endpoint_is_a_usage_error() {
+    for endpoint in [
+        "not a url",
+        "ftp://127.0.0.1",
+        "http://127.0.0.1:1?access_token=x",
+    ] {
+        let run = Sim::new()
+            .args(["--endpoint", endpoint, "--access-token", "tok-1234"])
+            .path(&scenario("sf_happy_path.yaml"))
+            .run()
+            .await;
+        assert_eq!(run.code, 2, "{endpoint}: {}", run.all_output());
+        assert!(run.stderr.contains("--endpoint"), "{}", run.stderr);
+    }
+}
