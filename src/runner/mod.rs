@@ -1,0 +1,258 @@
+//! Timed execution of a plan: every scenario at once (or `--jobs` at a time), the steps of one
+//! order strictly in turn, each at a deadline computed from one start instant.
+
+mod order;
+mod record;
+mod shared;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::client::Client;
+use crate::plan::{Plan, ScenarioPlan};
+use crate::retry::RetryPolicy;
+use crate::token::TokenSource;
+
+use order::OrderJob;
+pub use record::*;
+use shared::{RateLimiter, Shared, Stop};
+
+/// How a run is paced and how hard it tries.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Every delay is divided by this (2.0 runs twice as fast).
+    pub speed: f64,
+    pub retry: RetryPolicy,
+    /// At most this many calls per second across the run.
+    pub rate: Option<f64>,
+    /// At most this many scenarios in flight.
+    pub jobs: Option<usize>,
+    /// After the first failure, start no new scenario.
+    pub fail_fast: bool,
+    /// After each accepted step, ask `order/get` whether the order really got there.
+    pub verify: bool,
+    /// Seeds the retry jitter, so a run can be repeated.
+    pub seed: u64,
+    /// The openid for `order/add` when a scenario gives none (the local emulator's placeholder).
+    pub fallback_openid: Option<String>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            speed: 1.0,
+            retry: RetryPolicy::default(),
+            rate: None,
+            jobs: None,
+            fail_fast: false,
+            verify: false,
+            seed: 0,
+            fallback_openid: None,
+        }
+    }
+}
+
+/// Runs every scenario of the plan to its end (or until `cancel` turns true) and records it.
+pub async fn run(
+    plan: &Plan,
+    client: &Client,
+    tokens: Arc<TokenSource>,
+    options: RunOptions,
+    events: mpsc::UnboundedSender<Event>,
+    mut cancel: watch::Receiver<bool>,
+) -> RunRecord {
+    let (stop, _) = watch::channel(Stop::Running);
+    let started = Utc::now();
+    let shared = Arc::new(Shared {
+        client: client.clone(),
+        tokens,
+        rate: options.rate.map(RateLimiter::new),
+        permits: options.jobs.map(|n| Arc::new(Semaphore::new(n.max(1)))),
+        options: options.clone(),
+        any_failed: AtomicBool::new(false),
+        stop,
+        events,
+        start: Instant::now(),
+        started,
+    });
+    let watcher = {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            if cancel.wait_for(|c| *c).await.is_ok() {
+                shared.halt(Stop::Interrupted);
+            }
+        })
+    };
+    shared.emit(Event::RunStarted { at: started });
+    let mut tasks = JoinSet::new();
+    let mut records: Vec<Option<ScenarioRecord>> = vec![None; plan.scenarios.len()];
+    for (index, scenario) in plan.scenarios.iter().enumerate() {
+        // With --jobs, scenarios take their turns in plan (path) order.
+        let permit = match &shared.permits {
+            Some(permits) => {
+                let mut stop = shared.stop.subscribe();
+                tokio::select! {
+                    permit = permits.clone().acquire_owned() => permit.ok(),
+                    _ = stop.wait_for(|s| *s != Stop::Running) => None,
+                }
+            }
+            None => None,
+        };
+        let early_stop = shared.stopped().or_else(|| {
+            (shared.options.fail_fast && shared.any_failed.load(Ordering::SeqCst))
+                .then_some(NotSent::FailFast)
+        });
+        if let Some(why) = early_stop {
+            let record = not_started(scenario, Utc::now(), why);
+            for (step, step_record) in record.steps.iter().enumerate() {
+                shared.emit(Event::StepFinished {
+                    scenario: index,
+                    step,
+                    record: step_record.clone(),
+                });
+            }
+            records[index] = Some(record);
+            continue;
+        }
+        let job = OrderJob {
+            index,
+            scenario: scenario.clone(),
+            shared: shared.clone(),
+        };
+        tasks.spawn(async move {
+            let record = job.run(permit.is_some()).await;
+            drop(permit);
+            (index, record)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, record)) => records[index] = Some(record),
+            // A panicking order task is a bug of ours; the other orders still finish, and the
+            // lost one counts as failed (below), never as passed.
+            Err(error) => tracing::error!(%error, "an order task ended abnormally"),
+        }
+    }
+    watcher.abort();
+    let finished = Utc::now();
+    shared.emit(Event::RunFinished { at: finished });
+    let stop = *shared.stop.borrow();
+    RunRecord {
+        started,
+        finished,
+        interrupted: stop == Stop::Interrupted,
+        credentials_refused: stop == Stop::CredentialsRefused,
+        options,
+        scenarios: records
+            .into_iter()
+            .zip(&plan.scenarios)
+            .map(|(record, scenario)| record.unwrap_or_else(|| lost(scenario, started)))
+            .collect(),
+    }
+}
+
+/// The record of an order whose task died: its first step failed, the rest were not sent.
+fn lost(scenario: &ScenarioPlan, started: DateTime<Utc>) -> ScenarioRecord {
+    let mut record = not_started(scenario, started, NotSent::EarlierStepFailed);
+    if let Some(first) = record.steps.first_mut() {
+        first.outcome = StepOutcome::Failed(Failure::Internal(
+            "the order's task stopped unexpectedly (a bug in simulate); what it sent is not known"
+                .to_owned(),
+        ));
+    }
+    record
+}
+
+fn not_started(scenario: &ScenarioPlan, started: DateTime<Utc>, why: NotSent) -> ScenarioRecord {
+    ScenarioRecord {
+        started,
+        order: None,
+        steps: scenario
+            .steps
+            .iter()
+            .map(|_| not_sent(started, why))
+            .collect(),
+    }
+}
+
+fn not_sent(planned: DateTime<Utc>, why: NotSent) -> StepRecord {
+    StepRecord {
+        planned,
+        sent: None,
+        lateness: None,
+        latency: None,
+        attempts: Vec::new(),
+        verified: None,
+        outcome: StepOutcome::NotSent(why),
+    }
+}
+
+/// Divides a plan offset by the speed; `speed` is validated to be finite and positive.
+pub fn scaled(offset: Duration, speed: f64) -> Duration {
+    Duration::try_from_secs_f64(offset.as_secs_f64() / speed).unwrap_or(Duration::MAX)
+}
+
+/// `start + offset`, or a moment too far away to matter when that overflows.
+fn deadline(start: Instant, offset: Duration) -> Instant {
+    start
+        .checked_add(offset)
+        .unwrap_or_else(|| start + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{Answer, CallError};
+    use crate::plan::Expect;
+
+    #[test]
+    fn speed_divides_offsets() {
+        assert_eq!(
+            scaled(Duration::from_secs(60), 60.0),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            scaled(Duration::from_millis(300), 1.0),
+            Duration::from_millis(300)
+        );
+        assert_eq!(scaled(Duration::from_secs(1), 0.5), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn credential_errors_and_unreachable_endpoints_mean_could_not_run() {
+        let answer = |errcode| Failure::Unexpected {
+            answer: Answer {
+                errcode,
+                ..Answer::default()
+            },
+            expected: Expect::Ok,
+        };
+        assert!(answer(42001).is_could_not_run());
+        assert!(answer(40001).is_could_not_run());
+        assert!(!answer(930565).is_could_not_run());
+        let connect = Failure::Call(CallError::Connect {
+            endpoint: "http://127.0.0.1:9".into(),
+            detail: "refused".into(),
+        });
+        assert!(connect.is_could_not_run());
+        assert!(!Failure::Call(CallError::Timeout(Duration::from_secs(1))).is_could_not_run());
+        assert!(!Failure::OutcomeUnknown("?".into()).is_could_not_run());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_rate_limiter_spaces_calls() {
+        let limiter = RateLimiter::new(10.0);
+        let start = Instant::now();
+        for _ in 0..5 {
+            limiter.acquire().await;
+        }
+        // Slots at 0, 100, 200, 300, 400 ms.
+        assert_eq!(start.elapsed(), Duration::from_millis(400));
+    }
+}

@@ -1,0 +1,202 @@
+//! What a run records: attempts, step outcomes and failures, per-scenario and per-run
+//! records, and the events sent as things happen.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::client::{Answer, CallError};
+use crate::plan::Expect;
+use crate::token::TokenError;
+
+use super::RunOptions;
+
+/// One try at sending a step.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attempt {
+    pub sent: DateTime<Utc>,
+    /// The `action_time` sent (Unix seconds).
+    pub action_time: i64,
+    #[serde(serialize_with = "ser_millis")]
+    pub latency: Duration,
+    /// The backoff waited before this attempt.
+    #[serde(serialize_with = "ser_millis")]
+    pub waited: Duration,
+    pub result: AttemptResult,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptResult {
+    Answer(Answer),
+    Error(String),
+}
+
+/// What happened to one step.
+#[derive(Debug, Clone)]
+pub struct StepRecord {
+    /// When the step was due (scenario start + offset / speed).
+    pub planned: DateTime<Utc>,
+    /// When its first request left, if one did.
+    pub sent: Option<DateTime<Utc>>,
+    /// How long after its deadline the first request left.
+    pub lateness: Option<Duration>,
+    /// From sending the first request to having the outcome.
+    pub latency: Option<Duration>,
+    pub attempts: Vec<Attempt>,
+    /// With `--verify`: the status `order/get` reported after the step.
+    pub verified: Option<i64>,
+    pub outcome: StepOutcome,
+}
+
+#[derive(Debug, Clone)]
+pub enum StepOutcome {
+    /// The answer met the step's expectation.
+    Passed(Answer),
+    Failed(Failure),
+    NotSent(NotSent),
+}
+
+/// Why a step was never sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotSent {
+    EarlierStepFailed,
+    Interrupted,
+    /// The platform refused the credentials; the run stopped.
+    CredentialsRefused,
+    /// `--fail-fast`: another scenario failed before this one started.
+    FailFast,
+    /// The scenario's `order:` could not be created.
+    OrderNotCreated,
+}
+
+impl NotSent {
+    pub fn describe(self) -> &'static str {
+        match self {
+            NotSent::EarlierStepFailed => "not sent (an earlier step failed)",
+            NotSent::Interrupted => "not sent (interrupted)",
+            NotSent::CredentialsRefused => "not sent (the credentials were refused)",
+            NotSent::FailFast => "not sent (--fail-fast after another scenario failed)",
+            NotSent::OrderNotCreated => "not sent (the order could not be created)",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Failure {
+    /// The platform answered, but not as the step expected.
+    Unexpected { answer: Answer, expected: Expect },
+    /// No usable answer.
+    Call(CallError),
+    /// The request may have reached the platform, and nobody can say whether it took effect.
+    OutcomeUnknown(String),
+    /// `--verify`: the platform accepted the step, but the order is elsewhere.
+    VerifyMismatch { expected: u16, actual: i64 },
+    /// No access token could be had.
+    Token(TokenError),
+    /// A bug of ours stopped the order's task; what it had done is lost.
+    Internal(String),
+}
+
+/// WeChat's answers for a token that is wrong, stale or expired.
+pub const CREDENTIAL_ERRCODES: [i64; 3] = [40001, 40014, 42001];
+
+impl Failure {
+    /// Failures that mean the run could not work at all (exit 3), rather than a step that
+    /// did not meet its expectation (exit 1).
+    pub fn is_could_not_run(&self) -> bool {
+        match self {
+            Failure::Call(CallError::Connect { .. }) | Failure::Token(_) => true,
+            Failure::Unexpected { answer, .. } => CREDENTIAL_ERRCODES.contains(&answer.errcode),
+            _ => false,
+        }
+    }
+
+    /// Short machine-readable kind, for reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Failure::Unexpected { .. } => "unexpected_answer",
+            Failure::Call(CallError::Connect { .. }) => "unreachable",
+            Failure::Call(CallError::Timeout(_)) => "timeout",
+            Failure::Call(CallError::Http { .. }) => "http_error",
+            Failure::Call(CallError::Body(_)) => "unreadable_answer",
+            Failure::Call(CallError::Other(_)) => "request_failed",
+            Failure::Call(CallError::Dropped(_)) => "connection_dropped",
+            Failure::Internal(_) => "internal",
+            Failure::OutcomeUnknown(_) => "outcome_unknown",
+            Failure::VerifyMismatch { .. } => "verify_mismatch",
+            Failure::Token(_) => "credentials",
+        }
+    }
+}
+
+/// How the scenario's order was created through `order/add`, when it asked for that.
+#[derive(Debug, Clone)]
+pub struct OrderRecord {
+    pub sent: DateTime<Utc>,
+    pub attempts: usize,
+    /// The carrier's waybill, when the answer gave one.
+    pub waybill_id: Option<String>,
+    /// `None` when the order exists (created now, or already there: 930562).
+    pub failure: Option<Failure>,
+}
+
+/// The record of one scenario, step by step, in plan order.
+#[derive(Debug, Clone)]
+pub struct ScenarioRecord {
+    pub started: DateTime<Utc>,
+    pub order: Option<OrderRecord>,
+    pub steps: Vec<StepRecord>,
+}
+
+/// Everything that happened in a run; `scenarios[i]` belongs to `plan.scenarios[i]`.
+#[derive(Debug, Clone)]
+pub struct RunRecord {
+    pub started: DateTime<Utc>,
+    pub finished: DateTime<Utc>,
+    pub interrupted: bool,
+    /// The platform refused the credentials and the run stopped.
+    pub credentials_refused: bool,
+    pub options: RunOptions,
+    pub scenarios: Vec<ScenarioRecord>,
+}
+
+/// Progress, sent as it happens.
+#[derive(Debug, Clone)]
+pub enum Event {
+    RunStarted {
+        at: DateTime<Utc>,
+    },
+    /// The scenario's order was created (or could not be).
+    OrderCreated {
+        scenario: usize,
+        record: OrderRecord,
+    },
+    /// A request is about to leave.
+    StepSending {
+        scenario: usize,
+        step: usize,
+        attempt: usize,
+        at: DateTime<Utc>,
+    },
+    /// An attempt came back (or failed to).
+    StepAnswered {
+        scenario: usize,
+        step: usize,
+        attempt: Attempt,
+    },
+    /// A step has its outcome (for a `NotSent` step: the moment it was given up).
+    StepFinished {
+        scenario: usize,
+        step: usize,
+        record: StepRecord,
+    },
+    RunFinished {
+        at: DateTime<Utc>,
+    },
+}
+
+fn ser_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
