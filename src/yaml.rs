@@ -101,6 +101,19 @@ impl Node {
         }
     }
 
+    /// "a list", "a number", …: what was found, without quoting it, for values that may
+    /// hold a secret.
+    pub fn kind(&self) -> &'static str {
+        match &self.value {
+            Value::Null => "nothing (null)",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) | Value::Float(_) => "a number",
+            Value::Str(_) => "text",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
     /// The value in short YAML flow style, as a message would quote it.
     pub fn shown(&self) -> String {
         let mut out = String::new();
@@ -442,6 +455,23 @@ mod tests {
         assert_eq!((step[0].1.line, step[0].1.column), (5, 14));
         assert_eq!(steps[0].shown(), "{status: 102}");
         assert_eq!((e[4].0.line, e[4].0.column), (6, 1));
+    }
+
+    #[test]
+    fn kinds_name_the_shape_without_the_value() {
+        let root = tree("a: [s3cr3t]\nb: {k: s3cr3t}\nc: s3cr3t\nd: 12345\ne: true\nf: ~\n");
+        let kinds: Vec<&str> = entries(&root).iter().map(|(_, v)| v.kind()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "a list",
+                "a mapping",
+                "text",
+                "a number",
+                "a boolean",
+                "nothing (null)"
+            ]
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::Checker;
+use super::secrets::is_plain;
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::yaml::{Node, Value};
 
@@ -54,6 +55,19 @@ impl Checker<'_> {
         );
     }
 
+    /// "`key`{place} must be {expected}, found a list (…)": for a value that may hold a
+    /// secret, named by its shape only.
+    pub(super) fn wrong_shape(&mut self, value: &Node, key: &str, place: &str, expected: &str) {
+        let found = value.kind();
+        self.error(
+            value,
+            format!(
+                "`{key}`{place} must be {expected}, found {found} (not shown: it may hold a secret)"
+            ),
+            None,
+        );
+    }
+
     /// Reads a mapping's keys, reporting unknown and duplicate keys; `None` when `node` is
     /// not a mapping (reported as `what` must be a mapping).
     pub(super) fn fields<'n>(
@@ -64,8 +78,37 @@ impl Checker<'_> {
         within: &str,
         what: &str,
     ) -> Option<Fields<'n>> {
+        self.read_fields(node, allowed, place, within, what, false)
+    }
+
+    /// [`Self::fields`] of a mapping that holds a secret (`shop:`): unknown keys and values
+    /// are described, never quoted, since `appsecret:abc` (no space) is one key holding the
+    /// secret. A plain typo (`appsecert`) still gets its "did you mean".
+    pub(super) fn secret_fields<'n>(
+        &mut self,
+        node: &'n Node,
+        allowed: &[&'static str],
+        place: &str,
+        what: &str,
+    ) -> Option<Fields<'n>> {
+        self.read_fields(node, allowed, place, place, what, true)
+    }
+
+    fn read_fields<'n>(
+        &mut self,
+        node: &'n Node,
+        allowed: &[&'static str],
+        place: &str,
+        within: &str,
+        what: &str,
+        secret: bool,
+    ) -> Option<Fields<'n>> {
         let Value::Map(entries) = &node.value else {
-            let found = node.describe();
+            let found = if secret {
+                format!("{} (not shown: it may hold a secret)", node.kind())
+            } else {
+                node.describe()
+            };
             self.error(
                 node,
                 format!("{what} must be a mapping, found {found}"),
@@ -92,6 +135,27 @@ impl Checker<'_> {
                         found.insert(known, (key, value));
                     }
                 }
+                None if secret => {
+                    let list = allowed.join(", ");
+                    let help = match secret_key_typo(key, allowed) {
+                        Some(KeyTypo::Spelling(s)) => {
+                            suggested.insert(s);
+                            format!("did you mean `{s}`? allowed keys{within}: {list}")
+                        }
+                        Some(KeyTypo::RunTogether(s)) => {
+                            suggested.insert(s);
+                            format!(
+                                "it looks like `{s}` run together with its value: write `{s}: …` (a space after the colon); allowed keys{within}: {list}"
+                            )
+                        }
+                        None => format!("allowed keys{within}: {list}"),
+                    };
+                    self.error(
+                        key,
+                        format!("unknown key{place} (not shown: it may hold a secret)"),
+                        Some(help),
+                    );
+                }
                 None => {
                     let list = allowed.join(", ");
                     let help = match did_you_mean(&name, allowed.iter().copied()) {
@@ -107,6 +171,26 @@ impl Checker<'_> {
         }
         Some(Fields { found, suggested })
     }
+}
+
+/// What an unknown key of a mapping that holds a secret was probably meant to be.
+enum KeyTypo {
+    /// A plain name close to an allowed key: `appsecert`.
+    Spelling(&'static str),
+    /// An allowed key (or one close to it) with its value run on: `appsecret:abc`.
+    RunTogether(&'static str),
+}
+
+fn secret_key_typo(key: &Node, allowed: &[&'static str]) -> Option<KeyTypo> {
+    let name = key.as_text()?;
+    if is_plain(&name) {
+        return did_you_mean(&name, allowed.iter().copied()).map(KeyTypo::Spelling);
+    }
+    let head = name.split([':', '=', ' ', '\t']).next()?.trim();
+    if !is_plain(head) {
+        return None;
+    }
+    did_you_mean(head, allowed.iter().copied()).map(KeyTypo::RunTogether)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::carriers::Carriers;
 use crate::diag::Diagnostic;
 use crate::plan::{Plan, ScenarioPlan};
-use crate::secret::{Secret, redact};
+use crate::secret::Secret;
 use crate::yaml;
 
 mod collisions;
@@ -26,6 +26,7 @@ mod expect;
 mod fields;
 mod files;
 pub mod order;
+mod secrets;
 mod shop;
 mod steps;
 mod templates;
@@ -195,20 +196,23 @@ fn check_text(
         carriers,
         ctx,
         problems: Vec::new(),
-        secrets: Vec::new(),
+        // Before any check: whatever shape `shop:` has, what it holds is masked.
+        secrets: secrets::collect(&root, &ctx.env),
         uuid: None,
         templates_used: BTreeSet::new(),
     };
     let (plans, orders) = checker.scenario(&root);
-    let secrets: Vec<Secret> = checker.secrets.iter().map(Secret::new).collect();
-    let secret_refs: Vec<&Secret> = secrets.iter().collect();
+    let secrets: Vec<Secret> = secrets::tidy(checker.secrets)
+        .into_iter()
+        .map(Secret::new)
+        .collect();
     let mut problems: Vec<Diagnostic> = checker
         .problems
         .into_iter()
         .map(|mut d| {
             // Our messages never quote a secret; this is the last line of defence.
-            d.message = redact(&d.message, &secret_refs);
-            d.help = d.help.map(|h| redact(&h, &secret_refs));
+            d.message = secrets::mask(&d.message, &secrets);
+            d.help = d.help.map(|h| secrets::mask(&h, &secrets));
             d
         })
         .collect();
@@ -231,7 +235,8 @@ struct Checker<'a> {
     carriers: &'a Carriers,
     ctx: &'a LoadContext,
     problems: Vec<Diagnostic>,
-    /// Secret values met in this file, redacted from every message as a last line of defence.
+    /// Texts of this file that may be secrets (see [`secrets`]), and the values of the
+    /// variables `appsecret` reads: redacted from every message as a last line of defence.
     secrets: Vec<String>,
     /// `{{uuid}}`: one per scenario.
     uuid: Option<String>,

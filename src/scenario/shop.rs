@@ -7,7 +7,8 @@ use crate::carriers::{Call, Carrier};
 use crate::secret::Secret;
 use crate::yaml::{Node, Value};
 
-const SHOP_KEYS: [&str; 2] = ["shopid", "appsecret"];
+/// The keys `shop:` allows.
+pub(super) const SHOP_KEYS: [&str; 2] = ["shopid", "appsecret"];
 
 impl Checker<'_> {
     /// The order id as pieces (see [`render_id`]). `repeat` is `repeat:` as read: None when
@@ -61,6 +62,10 @@ impl Checker<'_> {
     }
 
     /// The shop to send as: `shop:` when given, else the carrier's test account.
+    ///
+    /// `shop:` holds the appsecret, so no message here quotes what is written under it (a
+    /// key, a value, the shape it was written in): messages name keys and shapes only. What
+    /// is there is also masked in every message of the file ([`super::secrets`]).
     pub(super) fn shop(
         &mut self,
         node: Option<&Node>,
@@ -72,7 +77,16 @@ impl Checker<'_> {
                 return carrier.map(|c| (c.account.shopid.clone(), c.account.appsecret.clone()));
             }
         };
-        let fields = self.fields(node, &SHOP_KEYS, " in `shop`", " in `shop`", "`shop`")?;
+        if !matches!(node.value, Value::Map(_)) {
+            let found = node.kind();
+            self.error(
+                node,
+                format!("`shop` must be a mapping, found {found} (not shown: it may hold a secret)"),
+                Some("write its keys under `shop:` without `- `, e.g. `shop: {shopid: my-shop, appsecret: ${SHOP_APPSECRET}}`".to_owned()),
+            );
+            return None;
+        }
+        let fields = self.secret_fields(node, &SHOP_KEYS, " in `shop`", "`shop`")?;
         let shopid = match fields.given("shopid") {
             Some(value) => match value.as_text() {
                 Some(raw) => match self.expand(value, &raw, "shopid", false) {
@@ -83,7 +97,7 @@ impl Checker<'_> {
                     other => other,
                 },
                 None => {
-                    self.wrong_type(value, "shopid", " in `shop`", "text");
+                    self.wrong_shape(value, "shopid", " in `shop`", "text");
                     None
                 }
             },
@@ -155,8 +169,8 @@ impl Checker<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::scenario::MAX_SHOP_ORDER_ID_BYTES;
-    use crate::scenario::testing::{check_with, ctx, errors, ok};
+    use crate::scenario::testing::{carriers, check_with, ctx, errors, ok, one, tempdir, write};
+    use crate::scenario::{LoadContext, MAX_SHOP_ORDER_ID_BYTES, load_plan};
 
     #[test]
     fn shop_order_ids_must_be_short_and_not_empty() {
@@ -231,12 +245,13 @@ mod tests {
         );
         assert!(
             errs.iter()
-                .any(|e| e.contains("unknown key `shop_no` in `shop`")),
+                .any(|e| e.contains("unknown key in `shop` (not shown: it may hold a secret)")),
             "{errs:#?}"
         );
         let errs = errors("carrier: dada\nshop_order_id: x\nshop: dada\nsteps: [{status: 102}]\n");
         assert!(
-            errs[0].contains("`shop` must be a mapping, found the text `dada`"),
+            errs[0]
+                .contains("`shop` must be a mapping, found text (not shown: it may hold a secret)"),
             "{errs:#?}"
         );
     }
@@ -279,5 +294,208 @@ mod tests {
             assert!(!p.to_string().contains(secret), "{p}");
         }
         assert!(!format!("{ctx:?}").contains(secret));
+    }
+
+    const LEAK: &str = "LeakyValue12345";
+
+    /// The problems of `text` (which must fail) as printed, none of them quoting [`LEAK`].
+    fn hidden(text: &str, ctx: &LoadContext) -> Vec<String> {
+        let errs: Vec<String> = match check_with(text, ctx) {
+            Ok(plan) => panic!("accepted: {plan:?}\n{text}"),
+            Err(p) => p.iter().map(ToString::to_string).collect(),
+        };
+        for e in &errs {
+            assert!(!e.contains(LEAK), "the secret is quoted:\n{e}\nin:\n{text}");
+            assert!(!e.contains("Leaky"), "part of the secret is quoted:\n{e}");
+        }
+        errs
+    }
+
+    fn shop_scenario(shop: &str) -> String {
+        format!("carrier: dada\nshop_order_id: x\nshop:{shop}\nsteps: [{{status: 102}}]\n")
+    }
+
+    #[test]
+    fn fixture_shop_key_run_together() {
+        let p = one(
+            "shop_key_run_together.yaml",
+            5,
+            20,
+            &[
+                "unknown key in `shop` (not shown: it may hold a secret)",
+                "it looks like `appsecret` run together with its value: write `appsecret: …`",
+            ],
+        );
+        assert!(!p.to_string().contains(LEAK), "{p}");
+    }
+
+    #[test]
+    fn nothing_under_shop_is_quoted_whatever_its_shape() {
+        // The reviewer's cases: a key that swallowed its value, and `shop:` as a list.
+        let errs = hidden(
+            &shop_scenario(&format!(" {{shopid: s1, appsecret:{LEAK}}}")),
+            &ctx(),
+        );
+        assert_eq!(
+            errs.len(),
+            1,
+            "a run-together appsecret is not missing: {errs:#?}"
+        );
+        assert!(
+            errs[0].starts_with(
+                "t.yaml:3:20: error: unknown key in `shop` (not shown: it may hold a secret)"
+            ),
+            "{errs:#?}"
+        );
+        let errs = hidden(
+            &shop_scenario(&format!("\n  - shopid: s1\n    appsecret: {LEAK}")),
+            &ctx(),
+        );
+        assert_eq!(
+            errs,
+            [
+                "t.yaml:4:3: error: `shop` must be a mapping, found a list (not shown: it may hold a secret)\n  help: write its keys under `shop:` without `- `, e.g. `shop: {shopid: my-shop, appsecret: ${SHOP_APPSECRET}}`"
+            ]
+        );
+        // The appsecret as a number, as a nested mapping, as a list; `shop:` as text.
+        for shop in [
+            " [98765432101234567]".to_owned(),
+            format!("\n  shopid: s1\n  appsecret:\n    {LEAK}: [1, {{a: {LEAK}}}]"),
+            format!(" {{shopid: s1, appsecret: [{LEAK}, x]}}"),
+            format!(" {LEAK}"),
+            format!(" \"appsecret: {LEAK}\""),
+            format!(" {{shopid: [{LEAK}], appsecret: {LEAK}}}"),
+            format!(" {{shopid: s1, appsecret: {LEAK}, {{{LEAK}: 1}}: 2, [{LEAK}]: 3}}"),
+            format!(" {{shopid: s1, appsecret = {LEAK}: 1}}"),
+        ] {
+            let errs = hidden(&shop_scenario(&shop), &ctx());
+            assert!(
+                errs.iter().any(|e| e.contains("not shown")),
+                "{shop}: {errs:#?}"
+            );
+        }
+        for text in [
+            "carrier: dada\nshop_order_id: x\nshop: [98765432101234567]\nsteps: [{status: 102}]\n",
+            // A number is a fine appsecret; written again where a check quotes it, it is masked.
+            "carrier: dada\nshop_order_id: x\nshop: {shopid: s1, appsecret: 98765432101234567}\nsteps: [{status: 98765432101234567}]\n",
+        ] {
+            let errs = hidden(text, &ctx());
+            assert!(
+                errs.iter().all(|e| !e.contains("98765432101234567")),
+                "{errs:#?}"
+            );
+        }
+        // A plain typo keeps its "did you mean", and is not reported again as missing.
+        let errs = hidden(
+            &shop_scenario(&format!(" {{shopid: s1, appsecert: {LEAK}}}")),
+            &ctx(),
+        );
+        assert_eq!(
+            errs,
+            [
+                "t.yaml:3:20: error: unknown key in `shop` (not shown: it may hold a secret)\n  help: did you mean `appsecret`? allowed keys in `shop`: shopid, appsecret"
+            ]
+        );
+        // The secret written elsewhere in the file is masked too.
+        let errs = hidden(
+            &format!(
+                "carrier: dada\nshop_order_id: x\nshop:\n  - appsecret: {LEAK}\nsteps: [{{status: {LEAK}}}]\n"
+            ),
+            &ctx(),
+        );
+        assert!(errs[1].contains("unknown status `***`"), "{errs:#?}");
+        // Even where a long value is cut short with `…` in the middle of the secret.
+        let errs = hidden(
+            &format!(
+                "carrier: dada\nshop_order_id: x\nshop:\n  - appsecret: {LEAK}\nsteps: [{{status: 102, action_msg: [{}, {LEAK}]}}]\n",
+                "x".repeat(50)
+            ),
+            &ctx(),
+        );
+        assert!(errs[1].ends_with(", ***…`"), "{errs:#?}");
+    }
+
+    #[test]
+    fn secrets_read_from_the_environment_are_never_quoted() {
+        let mut ctx = ctx();
+        let long = format!("{LEAK}-{}", "x".repeat(MAX_SHOP_ORDER_ID_BYTES));
+        ctx.env.insert("SHOP_SECRET".to_owned(), long.clone());
+        // The variable's value breaks the order id's length, and is written as a status too.
+        let errs = hidden(
+            &format!(
+                "carrier: dada\nshop_order_id: ${{SHOP_SECRET}}\nshop:\n  - shopid: s1\n    appsecret: ${{SHOP_SECRET}}\nsteps: [{{status: {long}}}]\n"
+            ),
+            &ctx,
+        );
+        assert!(errs[0].contains("bytes after expansion"), "{errs:#?}");
+        assert!(errs[2].contains("unknown status `***`"), "{errs:#?}");
+        // A mapping `shop:` with a value from the environment, and a problem elsewhere.
+        let errs = hidden(
+            &format!(
+                "carrier: dada\nshop_order_id: x\nshop: {{shopid: s1, appsecret: \"${{SHOP_SECRET}}\"}}\nsteps: [{{status: {long}}}]\n"
+            ),
+            &ctx,
+        );
+        assert_eq!(errs.len(), 1, "{errs:#?}");
+        // A secret written where the variable's name belongs.
+        for appsecret in [format!("\"${{{LEAK}}}\""), format!("\"${{{LEAK} 1}}\"")] {
+            let errs = hidden(
+                &shop_scenario(&format!(" {{shopid: s1, appsecret: {appsecret}}}")),
+                &ctx,
+            );
+            assert!(errs[0].contains("not shown"), "{errs:#?}");
+        }
+        // A variable in capitals is named, as before.
+        let errs = hidden(
+            &shop_scenario(" {shopid: s1, appsecret: \"${NOT_SET_HERE}\"}"),
+            &ctx,
+        );
+        assert!(
+            errs[0]
+                .contains("environment variable `NOT_SET_HERE` is not set (used in `appsecret`)"),
+            "{errs:#?}"
+        );
+    }
+
+    #[test]
+    fn a_secret_in_order_is_masked() {
+        let errs = hidden(
+            &format!(
+                "carrier: dada\nshop_order_id: x\norder:\n  shop: {{appsecret: {{[{LEAK}]: 1}}, app_secret: {{{LEAK}: 1, {LEAK}: 2}}}}\nsteps: [{{status: 102}}]\n"
+            ),
+            &ctx(),
+        );
+        assert!(
+            errs[0].contains(
+                "keys in `appsecret` in `order.shop` must be text, found the list `[***]`"
+            ),
+            "{errs:#?}"
+        );
+        assert!(errs[1].contains("duplicate key `***`"), "{errs:#?}");
+    }
+
+    #[test]
+    fn load_plan_prints_no_secret() {
+        let dir = tempdir();
+        let path = dir.path().join("leaky.yaml");
+        let mut problems = Vec::new();
+        for shop in [
+            format!(" {{shopid: s1, appsecret:{LEAK}}}"),
+            format!("\n  - shopid: s1\n    appsecret: {LEAK}"),
+        ] {
+            write(&path, &shop_scenario(&shop));
+            match load_plan(std::slice::from_ref(&path), &carriers(), &ctx()) {
+                Ok(plan) => panic!("loaded: {plan:?}"),
+                Err(p) => problems.extend(p),
+            }
+        }
+        assert_eq!(problems.len(), 2, "{problems:#?}");
+        for p in &problems {
+            let text = p.to_string();
+            assert!(text.contains("leaky.yaml:"), "{text}");
+            assert!(text.contains("not shown: it may hold a secret"), "{text}");
+            assert!(!text.contains(LEAK), "{text}");
+            assert!(!format!("{p:?}").contains(LEAK), "{p:?}");
+        }
     }
 }

@@ -97,6 +97,16 @@ impl Checker<'_> {
             let name = open[..end].trim();
             rest = &open[end + close.len()..];
             if is_var {
+                if !is_var_name(name) && secret {
+                    // What is between `${` and `}` may be the secret itself.
+                    self.error(
+                        node,
+                        format!("a `${{…}}` in `{key}` is not a variable name (not shown: it may hold a secret)"),
+                        Some("a name is letters, digits and `_`, not starting with a digit, e.g. `${DADA_APPSECRET}`".to_owned()),
+                    );
+                    ok = false;
+                    continue;
+                }
                 if !is_var_name(name) {
                     self.error(
                         node,
@@ -112,6 +122,15 @@ impl Checker<'_> {
                             self.secrets.push(value.clone());
                         }
                         out.push_str(value);
+                    }
+                    None if secret && !is_conventional_var_name(name) => {
+                        // `${d80400f9…}`: a secret written where a name belongs.
+                        self.error(
+                            node,
+                            format!("an environment variable named in `{key}` is not set (the name is not shown: it is not in capitals, so it may be the secret itself)"),
+                            Some("write `${NAME}` with the name of a variable that holds the secret, e.g. `${DADA_APPSECRET}`".to_owned()),
+                        );
+                        ok = false;
                     }
                     None => {
                         self.error(
@@ -170,6 +189,12 @@ fn template_list() -> String {
         .map(|t| format!("{{{{{t}}}}}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A name as environment variables are usually written: capitals, digits and `_`.
+fn is_conventional_var_name(name: &str) -> bool {
+    name.chars()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn is_var_name(name: &str) -> bool {
