@@ -1,9 +1,14 @@
 //! Injected faults: the flakiness of the real test environments, on purpose and reproducibly.
 //!
 //! Syntax (`--faults`): comma-separated `NAME:RATE` items, rates in `[0, 1]` or as `N%`, plus an
-//! optional `slow_delay=DURATION`. Names: `-1` (also `errcode=-1`), `45011`, `930556` (also
-//! `errcode=45011`, ...), `http500`, `http503`, `slow`, `drop`, `garbled`. `none` or an empty text means no
-//! faults. Example: `errcode=-1:0.1,45011:5%,http503:0.1,slow:0.2,drop:0.05,slow_delay=2s`.
+//! optional `slow_delay=DURATION` (or `slow_delay:DURATION`; `500ms`, `2s`, `1m30s`, `1h`, at
+//! most 24h; default 2s). Names: `-1` (also `errcode=-1`), `45011`, `930556` (also
+//! `errcode=45011`, ...), `http500`, `http503`, `slow`, `drop`, `garbled`. `none` or an empty
+//! text means no faults. Example: `errcode=-1:0.1,45011:5%,http503:0.1,slow:0.2,drop:0.05,slow_delay=2s`.
+//!
+//! A `slow` call takes effect like any other (it is applied, logged and kept in the order's
+//! history at once); only its answer comes `slow_delay` late, so a client that times out has
+//! changed the order without knowing it. The other faults have no effect on the orders.
 //!
 //! One number is drawn per business call, in arrival order, from a generator seeded with
 //! `Config::seed`, and the rates are laid end to end in the order above, so each call gets at
@@ -30,12 +35,16 @@ pub struct Faults {
     pub http500: f64,
     /// HTTP 503 with no JSON (seen from SF's test environment).
     pub http503: f64,
-    /// The answer comes after `slow_delay` (then the call is processed normally).
+    /// The call is processed normally and at once (it takes effect, is logged and is kept in
+    /// the order history), but the answer is held back for `slow_delay`: a client that gives
+    /// up before then never sees it.
     pub slow: f64,
     /// The connection is closed without an answer (the call has no effect).
     pub drop: f64,
     /// HTTP 200 with a body that is not JSON, as a proxy's page would be (no effect).
     pub garbled: f64,
+    /// How late a `slow` answer is (`slow_delay=DURATION`, in the syntax of
+    /// [`crate::duration::parse_duration`]; default 2s).
     pub slow_delay: Duration,
 }
 
@@ -56,6 +65,9 @@ impl Default for Faults {
 }
 
 /// One fault, as drawn for a call.
+///
+/// `Slow` is the only one that lets the call take effect: it is processed as usual, and only
+/// its answer waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Fault {
     Errcode(i64),
@@ -134,7 +146,10 @@ impl fmt::Display for Faults {
             .map(|((rate, _), name)| format!("{name}:{rate}"))
             .collect();
         if self.slow > 0.0 {
-            items.push(format!("slow_delay={}ms", self.slow_delay.as_millis()));
+            items.push(format!(
+                "slow_delay={}",
+                crate::duration::format_duration(self.slow_delay)
+            ));
         }
         f.write_str(&items.join(","))
     }
@@ -152,7 +167,7 @@ pub fn parse_faults(text: &str) -> Result<Faults, String> {
             .strip_prefix("slow_delay=")
             .or_else(|| item.strip_prefix("slow_delay:"))
         {
-            faults.slow_delay = parse_duration(value)?;
+            faults.slow_delay = parse_slow_delay(value)?;
             continue;
         }
         let Some((name, rate)) = item.rsplit_once(':') else {
@@ -209,27 +224,16 @@ fn parse_rate(text: &str) -> Result<f64, String> {
     Ok(rate)
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
+/// `slow_delay`'s value, in the project's duration syntax (`500ms`, `2s`, `1m30s`, `1h`, at
+/// most 24h).
+fn parse_slow_delay(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let (number, unit_ms) = if let Some(n) = text.strip_suffix("ms") {
-        (n, 1.0)
-    } else if let Some(n) = text.strip_suffix('s') {
-        (n, 1000.0)
-    } else if let Some(n) = text.strip_suffix('m') {
-        (n, 60_000.0)
-    } else {
+    if text.starts_with('-') {
         return Err(format!(
-            "slow_delay `{text}` needs a unit: ms, s or m (e.g. 500ms, 2s)"
+            "slow_delay `{text}` is negative: write how long the answer is held back, e.g. 2s"
         ));
-    };
-    match number.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 && v * unit_ms < 3_600_000.0 => {
-            Ok(Duration::from_secs_f64(v * unit_ms / 1000.0))
-        }
-        _ => Err(format!(
-            "slow_delay `{text}` is not a duration under an hour"
-        )),
     }
+    crate::duration::parse_duration(text).map_err(|e| format!("slow_delay: {e}"))
 }
 
 /// The seeded draw, one per business call.
@@ -311,6 +315,54 @@ mod tests {
             panic!()
         };
         assert!(message.contains("http503"), "{message}");
+    }
+
+    #[test]
+    fn slow_delay_uses_the_project_duration_syntax() {
+        let delay = |text: &str| parse_faults(text).map(|f| f.slow_delay);
+        assert_eq!(delay("slow_delay=500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(delay("slow_delay:2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(delay("slow_delay=1m30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(
+            delay("slow:0.1, slow_delay= 1h"),
+            Ok(Duration::from_secs(3600))
+        );
+        assert_eq!(delay("slow_delay=1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(delay("slow_delay=0"), Ok(Duration::ZERO));
+
+        let message = |text: &str| match parse_faults(text) {
+            Ok(faults) => panic!("{text} gave {faults:?}"),
+            Err(message) => message,
+        };
+        let m = message("slow_delay=2");
+        assert!(
+            m.starts_with("slow_delay: ") && m.contains("no unit"),
+            "{m}"
+        );
+        assert!(m.contains("`2s`"), "{m}");
+        let m = message("slow_delay=999999h");
+        assert!(m.contains("24h"), "{m}");
+        assert!(!m.contains("needs a unit"), "{m}");
+        let m = message("slow_delay=-1s");
+        assert!(m.contains("negative"), "{m}");
+        let m = message("slow_delay=2 fortnights");
+        assert!(m.starts_with("slow_delay: "), "{m}");
+        assert!(message("slow_delay=").contains("empty"));
+    }
+
+    #[test]
+    fn slow_delays_print_back_as_they_parse() {
+        for text in [
+            "slow:0.5,slow_delay=1m30s",
+            "slow:1,slow_delay=1.5ms",
+            "slow:1,slow_delay=24h",
+        ] {
+            let Ok(faults) = parse_faults(text) else {
+                panic!("{text}")
+            };
+            assert_eq!(faults.to_string(), text);
+            assert_eq!(parse_faults(&faults.to_string()), Ok(faults));
+        }
     }
 
     #[test]

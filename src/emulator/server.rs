@@ -106,6 +106,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             shared.clone(),
             access_log,
         ))
+        .layer(axum::middleware::from_fn(late_answer))
         .with_state(shared)
 }
 
@@ -119,15 +120,35 @@ async fn business(
     // Drawn first, before anything about the call is looked at, so the fault sequence depends
     // only on the order of arrival.
     let fault = shared.dice.roll();
-    if let Some(Fault::Slow(delay)) = fault {
-        tokio::time::sleep(delay).await;
-    }
     let token = query_param(query.as_deref(), "access_token");
+    // The call takes effect and is kept in the history now, before any delay: a client that
+    // gives up on a slow answer (and so drops this future) has still been heard.
     let reply = api::handle(&shared, api, token.as_deref(), &body, fault);
     if reply.drop_connection {
         conn.cut();
     }
-    reply.into_response()
+    let mut response = reply.into_response();
+    if let Some(Fault::Slow(delay)) = fault {
+        // Only the answer is late: `late_answer` waits, after the access log has its line.
+        response.extensions_mut().insert(LateAnswer(delay));
+    }
+    response
+}
+
+/// How long a `slow` answer is held back, set by [`business`] and waited out by
+/// [`late_answer`].
+#[derive(Debug, Clone, Copy)]
+struct LateAnswer(Duration);
+
+/// The outermost layer: holds back an answer marked [`LateAnswer`]. Everything about the call
+/// (its effect, its history entry, its log line) is done by then, so a client that gives up
+/// and makes hyper drop this future loses nothing but the answer.
+async fn late_answer(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if let Some(LateAnswer(delay)) = response.extensions().get::<LateAnswer>().copied() {
+        tokio::time::sleep(delay).await;
+    }
+    response
 }
 
 fn token_reply(result: Result<Issued, super::tokens::Refusal>) -> Reply {
@@ -215,7 +236,12 @@ async fn not_found(request: Request) -> Reply {
     .with_status(StatusCode::NOT_FOUND)
 }
 
-/// One stderr line per call: time, method, path with credentials redacted, verdict, duration.
+/// One stderr line per call: time, method, path with credentials redacted, verdict, and how
+/// long the call took to handle.
+///
+/// Written as soon as the call has been handled, before a `slow` answer is held back (see
+/// [`late_answer`]), so a client that hangs up on a slow answer does not lose the line; the
+/// delay shows in the verdict's `fault="slow N ms"`, not in the duration.
 async fn access_log(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     if !shared.log {
         return next.run(request).await;

@@ -1198,6 +1198,78 @@ async fn dropped_connections_and_slow_answers_are_what_the_client_sees() -> Test
     Ok(())
 }
 
+/// Sends a signed realmock update with a client that gives up after `timeout`; the error.
+async fn realmock_giving_up(
+    base: &str,
+    token: &str,
+    body: Value,
+    timeout: Duration,
+) -> TestResult<reqwest::Error> {
+    let impatient = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(timeout)
+        .build()?;
+    let result = impatient
+        .post(format!(
+            "{base}{BIZ}/realmock_update_order?access_token={token}"
+        ))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await;
+    match result {
+        Ok(response) => Err(format!("expected a timeout, got {}", response.status()).into()),
+        Err(error) => Ok(error),
+    }
+}
+
+#[tokio::test]
+async fn a_slow_call_takes_effect_even_when_the_client_gives_up() -> TestResult {
+    let env = Env::start(Config {
+        auto_create: true,
+        faults: parse_faults("slow:1,slow_delay=800ms")?,
+        ..Config::default()
+    })
+    .await?;
+    let sent = Instant::now();
+    let error = realmock_giving_up(
+        &env.emu.base_url(),
+        &env.token,
+        update_body(DADA, "SLOW-1", 102),
+        Duration::from_millis(200),
+    )
+    .await?;
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(sent.elapsed() < Duration::from_millis(800));
+
+    // Right away, well before the answer would have come: the call is in the history and the
+    // order is at its new status.
+    let view = env.order(DADA, "SLOW-1").await?;
+    assert!(
+        sent.elapsed() < Duration::from_millis(800),
+        "the inspection waited for the slow answer"
+    );
+    assert_eq!(view["status"]["code"], 102, "{view}");
+    let calls: Vec<Value> = history(&view)
+        .into_iter()
+        .filter(|e| e["kind"] == "call")
+        .collect();
+    assert_eq!(calls.len(), 1, "{view}");
+    assert_eq!(calls[0]["api"], "realmock_update_order", "{view}");
+    assert_eq!(
+        calls[0]["status_change"],
+        json!({"from": 101, "to": 102}),
+        "{view}"
+    );
+    assert_eq!(msg(&calls[0]["verdict"], "fault"), "slow 800 ms", "{view}");
+
+    // Once the delay is over nothing more happens: still one call, still at 102.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let later = env.order(DADA, "SLOW-1").await?;
+    assert_eq!(later, view);
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Signing vectors
 
@@ -1260,60 +1332,103 @@ async fn every_reference_signing_vector_is_accepted() -> TestResult {
 // ---------------------------------------------------------------------------------------------
 // `simulate serve`
 
+/// A `simulate serve` child process, announced and ready.
+struct Served {
+    child: std::process::Child,
+    base: String,
+    stderr: std::process::ChildStderr,
+}
+
+impl Served {
+    async fn start(extra: &[&str]) -> TestResult<Served> {
+        use std::io::{BufRead, BufReader};
+        use std::process::{Command, Stdio};
+
+        let mut child = Command::new(env!("CARGO_BIN_EXE_simulate"))
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let stderr = child.stderr.take().ok_or("no stderr")?;
+        let announced = tokio::time::timeout(
+            Duration::from_secs(15),
+            tokio::task::spawn_blocking(move || {
+                let mut lines = Vec::new();
+                for line in BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    let done = line == "ready";
+                    lines.push(line);
+                    if done {
+                        break;
+                    }
+                }
+                lines
+            }),
+        )
+        .await;
+        let lines = match announced {
+            Ok(Ok(lines)) => lines,
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("simulate serve did not say ready".into());
+            }
+        };
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let base = lines[0]
+            .strip_prefix("simulate emulator listening on ")
+            .ok_or_else(|| format!("{lines:?}"))?
+            .to_owned();
+        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+        Ok(Served {
+            child,
+            base,
+            stderr,
+        })
+    }
+
+    async fn token(&self) -> TestResult<String> {
+        let http = reqwest::Client::builder().no_proxy().build()?;
+        let issued: Value = http
+            .get(format!(
+                "{}/cgi-bin/token?grant_type={GRANT}&appid={APPID}&secret={APP_SECRET}",
+                self.base
+            ))
+            .send()
+            .await?
+            .json()
+            .await?;
+        Ok(msg(&issued, "access_token"))
+    }
+
+    /// Stops it with SIGTERM; everything it wrote to stderr.
+    async fn stop(mut self) -> TestResult<String> {
+        use std::io::Read;
+        use std::process::Command;
+
+        let stopped = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        assert!(stopped.success());
+        let mut child = self.child;
+        let exit = tokio::task::spawn_blocking(move || child.wait()).await??;
+        assert!(exit.success(), "{exit:?}");
+        let mut log = String::new();
+        self.stderr.read_to_string(&mut log)?;
+        Ok(log)
+    }
+}
+
 #[tokio::test]
 async fn serve_announces_itself_logs_redacted_calls_and_stops_on_sigterm() -> TestResult {
-    use std::io::{BufRead, BufReader, Read};
-    use std::process::{Command, Stdio};
-
-    let mut child = Command::new(env!("CARGO_BIN_EXE_simulate"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let stdout = child.stdout.take().ok_or("no stdout")?;
-    let mut stderr = child.stderr.take().ok_or("no stderr")?;
-    let announced = tokio::time::timeout(
-        Duration::from_secs(15),
-        tokio::task::spawn_blocking(move || {
-            let mut lines = Vec::new();
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let done = line == "ready";
-                lines.push(line);
-                if done {
-                    break;
-                }
-            }
-            lines
-        }),
-    )
-    .await;
-    let lines = match announced {
-        Ok(Ok(lines)) => lines,
-        _ => {
-            let _ = child.kill();
-            return Err("simulate serve did not say ready".into());
-        }
-    };
-    assert_eq!(lines.len(), 2, "{lines:?}");
-    let base = lines[0]
-        .strip_prefix("simulate emulator listening on ")
-        .ok_or_else(|| format!("{lines:?}"))?
-        .to_owned();
-    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
-
+    let served = Served::start(&[]).await?;
+    let base = served.base.clone();
+    let token = served.token().await?;
     let http = reqwest::Client::builder().no_proxy().build()?;
-    let issued: Value = http
-        .get(format!(
-            "{base}/cgi-bin/token?grant_type={GRANT}&appid={APPID}&secret={APP_SECRET}"
-        ))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = msg(&issued, "access_token");
     let answer: Value = http
         .post(format!(
             "{base}{BIZ}/realmock_update_order?access_token={token}"
@@ -1325,14 +1440,7 @@ async fn serve_announces_itself_logs_redacted_calls_and_stops_on_sigterm() -> Te
         .await?;
     assert_eq!(code(&answer, "errcode"), 930563, "{answer}");
 
-    let stopped = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()?;
-    assert!(stopped.success());
-    let exit = tokio::task::spawn_blocking(move || child.wait()).await??;
-    assert!(exit.success(), "{exit:?}");
-    let mut log = String::new();
-    stderr.read_to_string(&mut log)?;
+    let log = served.stop().await?;
     assert!(
         log.contains(
             "GET /cgi-bin/token?grant_type=client_credential&appid=wxsimulate0000dev&secret=***"
@@ -1346,5 +1454,33 @@ async fn serve_announces_itself_logs_redacted_calls_and_stops_on_sigterm() -> Te
     assert!(!log.contains(&token), "the log shows no token: {log}");
     assert!(!log.contains(APP_SECRET), "the log shows no secret: {log}");
     assert!(!log.contains(DADA_SECRET));
+    Ok(())
+}
+
+#[tokio::test]
+async fn serve_logs_a_slow_call_whose_client_gave_up() -> TestResult {
+    let served = Served::start(&["--auto-create", "--faults", "slow:1,slow_delay=800ms"]).await?;
+    let base = served.base.clone();
+    let token = served.token().await?;
+    let error = realmock_giving_up(
+        &base,
+        &token,
+        update_body(DADA, "SERVE-SLOW", 102),
+        Duration::from_millis(200),
+    )
+    .await?;
+    assert!(error.is_timeout(), "{error:?}");
+    // Stopped before the answer would have come: the line is written when the call is handled,
+    // not when its late answer goes out.
+    let log = served.stop().await?;
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("/realmock_update_order"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{log}");
+    assert!(
+        lines[0].contains("http=200 errcode=0 resultcode=0 fault=\"slow 800 ms\""),
+        "{log}"
+    );
     Ok(())
 }

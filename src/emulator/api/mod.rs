@@ -156,8 +156,8 @@ struct Ctx<'a> {
     effects: Effects,
 }
 
-/// Answers one business call. `fault` is what the dice gave for it (a slow fault has already
-/// been waited out by the caller).
+/// Answers one business call. `fault` is what the dice gave for it (a slow call is processed
+/// here like any other; the caller holds back its answer afterwards).
 pub(crate) fn handle(
     shared: &Shared,
     api: Api,
