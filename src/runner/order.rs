@@ -193,15 +193,8 @@ impl OrderJob {
         let shared = &self.shared;
         let scenario = &self.scenario;
         let first = Instant::now();
-        let mut record = StepRecord {
-            planned,
-            sent: None,
-            lateness: None,
-            latency: None,
-            attempts: Vec::new(),
-            verified: None,
-            outcome: StepOutcome::NotSent(NotSent::Interrupted),
-        };
+        // Until it has an outcome, a step counts as not sent.
+        let mut record = not_sent(planned, NotSent::Interrupted);
         // Per-step seed: the same run seed gives the same jitter, whatever the interleaving.
         let mut rng = StdRng::seed_from_u64(
             shared.options.seed ^ ((self.index as u64) << 32) ^ step.index as u64,

@@ -96,6 +96,45 @@ fn assert_jenkins_schema(xml: &str) {
     assert!(seen > 3, "no elements found in {xml}");
 }
 
+/// Runs `simulate` against the platform, sends it SIGINT once the platform has its first
+/// call, and returns its exit status and when the signal went.
+async fn interrupt_after_first_call(
+    platform: &Platform,
+    args: &[&std::ffi::OsStr],
+) -> (std::process::ExitStatus, std::time::Instant) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args([
+            "--endpoint",
+            &platform.url(),
+            "--access-token",
+            platform.token.expose(),
+        ])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if platform.calls_received().await >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Let the first answer arrive before the signal.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let interrupted = std::time::Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    (status, interrupted)
+}
+
 fn steps(report: &serde_json::Value) -> Vec<serde_json::Value> {
     report["scenarios"]
         .as_array()
@@ -486,37 +525,15 @@ async fn an_interrupt_stops_new_calls_writes_reports_and_exits_130() {
         "carrier: dada\nshop_order_id: int-{{run_id}}\nsteps:\n  - status: 102\n  - status: 201\n    after: 30s\n  - status: 202\n",
     );
     let report = dir.path().join("int.json");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
-        .args([
-            "--endpoint",
-            &platform.url(),
-            "--access-token",
-            platform.token.expose(),
-            "--report-json",
-        ])
-        .arg(&report)
-        .arg(&path)
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait for the first step to be accepted, then interrupt.
-    for _ in 0..100 {
-        if platform.calls_received().await >= 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
+    let (status, _) = interrupt_after_first_call(
+        &platform,
+        &[
+            "--report-json".as_ref(),
+            report.as_os_str(),
+            path.as_os_str(),
+        ],
+    )
+    .await;
     assert_eq!(status.code(), Some(130));
     let report = read_json(&report);
     validate_report(&report);
@@ -756,36 +773,11 @@ async fn an_interrupt_also_stops_calls_waiting_for_a_rate_slot() {
         "rate.yaml",
         "carrier: sandbox\nshop_order_id: ri-{{run_id}}\nsteps:\n  - status: 102\n  - status: 201\n  - status: 202\n",
     );
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
-        .args([
-            "--endpoint",
-            &platform.url(),
-            "--access-token",
-            platform.token.expose(),
-            "--rate",
-            "0.2/s",
-        ])
-        .arg(&path)
-        .env("NO_COLOR", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    for _ in 0..100 {
-        if platform.calls_received().await >= 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let interrupted = std::time::Instant::now();
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
+    let (status, interrupted) = interrupt_after_first_call(
+        &platform,
+        &["--rate".as_ref(), "0.2/s".as_ref(), path.as_os_str()],
+    )
+    .await;
     assert_eq!(status.code(), Some(130));
     // The next slot was 5 s away: the run stops at once and sends nothing more.
     assert!(
