@@ -57,6 +57,8 @@ pub struct Console {
     /// Only failures and the overall line.
     pub quiet: bool,
     pub lang: Lang,
+    /// The run went to the embedded emulator: the verdict says so, so no one mistakes it.
+    pub local: bool,
 }
 
 impl Console {
@@ -160,7 +162,7 @@ impl Console {
             None => String::new(),
         };
         out.push_str(&format!(
-            "{verdict}: {} scenario{}, {} step{}: {} passed, {} failed, {} not sent{worst_text}{}\n",
+            "{verdict}: {} scenario{}, {} step{}: {} passed, {} failed, {} not sent{worst_text}{}{}\n",
             plan.scenarios.len(),
             plural(plan.scenarios.len()),
             total.steps,
@@ -168,7 +170,8 @@ impl Console {
             total.passed,
             total.failed,
             total.not_sent,
-            if record.interrupted { " (interrupted)" } else { "" }
+            if record.interrupted { " (interrupted)" } else { "" },
+            if self.local { " — against the local emulator, not WeChat" } else { "" }
         ));
         out
     }

@@ -1,23 +1,75 @@
 //! Where the access token comes from: given once, or fetched from `/cgi-bin/stable_token` with
 //! the app's credentials, shared by every scenario of a run and renewed before it expires.
+//!
+//! A fetch retries what is transient (connection errors, timeouts, HTTP 5xx, errcode -1 and
+//! 45011) with the run's [`RetryPolicy`]; only the platform's verdict on the credentials
+//! ([`REFUSAL_ERRCODES`]) is a refusal, never retried. Anything else is "unavailable".
 
 use std::time::Duration;
 
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use crate::retry::{MINUTE_QUOTA, RetryPolicy, Transient};
 use crate::secret::{self, Secret};
+
+/// The token endpoint's verdicts on the credentials themselves (reference, section 4):
+/// bad AppSecret, wrong grant_type, bad appid, invalid AppSecret, frozen AppSecret, appid
+/// missing, secret missing, daily quota spent. Another try gives the same answer.
+pub const REFUSAL_ERRCODES: [i64; 8] = [40001, 40002, 40013, 40125, 40243, 41002, 41004, 45009];
+/// The token endpoint's "busy, try later": system error, and the minute quota.
+const BUSY_ERRCODES: [i64; 2] = [-1, MINUTE_QUOTA];
 
 /// Why no token could be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
-    #[error(
-        "the token endpoint refused the app credentials: errcode {errcode} {errmsg}; check --appid / WECHAT_APPID and --app-secret / WECHAT_APP_SECRET"
-    )]
+    /// The platform's verdict on the app credentials: fix them, another try will not help.
+    #[error("{}", refusal_message(*.errcode, .errmsg))]
     Refused { errcode: i64, errmsg: String },
-    #[error("cannot fetch an access token from {endpoint}: {detail}")]
-    Unreachable { endpoint: String, detail: String },
+    /// No verdict: the endpoint could not be reached or gave no token, even after the retries.
+    #[error(
+        "the token endpoint {endpoint}/cgi-bin/stable_token is unavailable: {detail}; this says nothing about the app credentials, try again later"
+    )]
+    Unavailable { endpoint: String, detail: String },
+}
+
+impl TokenError {
+    /// Whether the credentials were refused (which ends the run), rather than no answer.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, TokenError::Refused { .. })
+    }
+}
+
+/// What to say for a refusal: which credential to check, by the code's meaning.
+fn refusal_message(errcode: i64, errmsg: &str) -> String {
+    const SECRET: &str = "--app-secret / WECHAT_APP_SECRET";
+    const APPID: &str = "--appid / WECHAT_APPID";
+    let said = format!("errcode {errcode} {errmsg}");
+    let said = said.trim_end();
+    match errcode {
+        40001 | 40125 => format!(
+            "the token endpoint refused the app credentials: {said}; check {SECRET} (the AppSecret of the app named by {APPID})"
+        ),
+        40243 => format!(
+            "the token endpoint refused the app credentials: {said}; the AppSecret is frozen: unfreeze or reset it in the WeChat console, then update {SECRET}"
+        ),
+        41004 => format!(
+            "the token endpoint refused the app credentials: {said}; the AppSecret was missing: check {SECRET}"
+        ),
+        40013 | 41002 => {
+            format!("the token endpoint refused the app credentials: {said}; check {APPID}")
+        }
+        40002 => format!(
+            "the token endpoint refused the request: {said}; simulate sends grant_type client_credential, so an endpoint that is not WeChat's (check --endpoint) answered"
+        ),
+        45009 => format!(
+            "the token endpoint refused a token: {said}; the app's daily quota of access tokens is spent: wait for it to reset or clear it (clear_quota), then run again"
+        ),
+        _ => format!("the token endpoint refused the request: {said}; check {APPID} and {SECRET}"),
+    }
 }
 
 /// A token, and how it was obtained.
@@ -25,7 +77,7 @@ pub enum TokenSource {
     /// `--access-token`: used as is; a refused one cannot be renewed.
     Fixed(Secret),
     /// `--appid` / `--app-secret`: fetched in normal mode (never force-refreshed on our own).
-    Stable(StableToken),
+    Stable(Box<StableToken>),
 }
 
 pub struct StableToken {
@@ -33,6 +85,8 @@ pub struct StableToken {
     endpoint: String,
     appid: String,
     app_secret: Secret,
+    timeout: Duration,
+    retry: RetryPolicy,
     current: Mutex<Option<Cached>>,
 }
 
@@ -50,27 +104,62 @@ struct TokenAnswer {
     errmsg: Option<String>,
 }
 
+/// What one answer (or its absence) of the token endpoint says.
+#[derive(Debug, PartialEq)]
+enum Reply {
+    Token {
+        token: String,
+        lifetime: Duration,
+    },
+    Refused {
+        errcode: i64,
+        errmsg: String,
+    },
+    /// Worth another try.
+    Busy {
+        why: Transient,
+        detail: String,
+    },
+    /// No token, and another try would not help.
+    Failed(String),
+}
+
 impl TokenSource {
+    /// Fetches with [`RetryPolicy::default`]; [`TokenSource::with_retry`] sets the run's policy.
     pub fn stable(
         endpoint: &str,
         appid: String,
         app_secret: Secret,
         timeout: Duration,
     ) -> Result<TokenSource, TokenError> {
+        let endpoint = endpoint.trim_end_matches('/').to_owned();
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .build()
-            .map_err(|e| TokenError::Unreachable {
-                endpoint: endpoint.to_owned(),
-                detail: e.to_string(),
+            .map_err(|e| TokenError::Unavailable {
+                endpoint: endpoint.clone(),
+                detail: secret::redact(&e.to_string(), &[&app_secret]),
             })?;
-        Ok(TokenSource::Stable(StableToken {
+        Ok(TokenSource::Stable(Box::new(StableToken {
             http,
-            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            endpoint,
             appid,
             app_secret,
+            timeout,
+            retry: RetryPolicy::default(),
             current: Mutex::new(None),
-        }))
+        })))
+    }
+
+    /// How a fetch retries what is transient (a fixed token is never fetched).
+    pub fn with_retry(self, policy: RetryPolicy) -> TokenSource {
+        match self {
+            TokenSource::Stable(mut stable) => {
+                stable.retry = policy;
+                TokenSource::Stable(stable)
+            }
+            fixed @ TokenSource::Fixed(_) => fixed,
+        }
     }
 
     /// The token to use now (fetching or renewing it when due).
@@ -97,7 +186,8 @@ impl TokenSource {
 
 impl StableToken {
     async fn get(&self, rejected: Option<&Secret>) -> Result<Secret, TokenError> {
-        // One fetch at a time: every scenario waits for the same answer instead of racing.
+        // One fetch at a time: every scenario waits for the same answer (retries included)
+        // instead of racing, so a busy endpoint is not hit once per order.
         let mut current = self.current.lock().await;
         if let Some(cached) = current.as_ref() {
             let refused = rejected.is_some_and(|r| *r == cached.token);
@@ -110,7 +200,51 @@ impl StableToken {
         Ok(fetched.token)
     }
 
+    /// Fetches a token, retrying what is transient within the policy's bounds.
     async fn fetch(&self) -> Result<Cached, TokenError> {
+        // Jitter only; nothing here needs to be repeatable with --seed.
+        let mut rng = StdRng::seed_from_u64(uuid::Uuid::new_v4().as_u64_pair().0);
+        let (mut attempts, mut waited) = (0u32, Duration::ZERO);
+        loop {
+            attempts += 1;
+            let (why, detail) = match self.attempt().await {
+                Reply::Token { token, lifetime } => {
+                    tracing::debug!(expires_in = lifetime.as_secs(), "fetched an access token");
+                    return Ok(Cached {
+                        token: Secret::new(token),
+                        renew_at: Instant::now() + lifetime.saturating_sub(renew_margin(lifetime)),
+                    });
+                }
+                Reply::Refused { errcode, errmsg } => {
+                    return Err(TokenError::Refused {
+                        errcode,
+                        errmsg: self.redact(&errmsg),
+                    });
+                }
+                Reply::Busy { why, detail } => (Some(why), detail),
+                Reply::Failed(detail) => (None, detail),
+            };
+            let detail = self.redact(&detail);
+            let delay = why.and_then(|why| self.retry.delay(attempts, why, waited, &mut rng));
+            let Some(delay) = delay else {
+                let detail = if attempts > 1 {
+                    format!("{detail} (after {attempts} attempts)")
+                } else {
+                    detail
+                };
+                return Err(TokenError::Unavailable {
+                    endpoint: self.endpoint.clone(),
+                    detail,
+                });
+            };
+            tracing::warn!(attempt = attempts, ?delay, %detail, "no access token yet; trying again");
+            tokio::time::sleep(delay).await;
+            waited += delay;
+        }
+    }
+
+    /// One call to `/cgi-bin/stable_token`.
+    async fn attempt(&self) -> Reply {
         let url = format!("{}/cgi-bin/stable_token", self.endpoint);
         let body = serde_json::json!({
             "grant_type": "client_credential",
@@ -118,39 +252,77 @@ impl StableToken {
             "secret": self.app_secret.expose(),
             "force_refresh": false,
         });
-        let unreachable = |detail: String| TokenError::Unreachable {
-            endpoint: self.endpoint.clone(),
-            detail: secret::redact(&detail, &[&self.app_secret]),
+        // Asking for a stable token in normal mode changes nothing: any failure may be retried.
+        let failed = |e: reqwest::Error| Reply::Busy {
+            why: Transient::NotSent,
+            detail: describe(e, self.timeout),
         };
-        let response = self
-            .http
-            .post(&url)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| unreachable(e.without_url().to_string()))?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| unreachable(e.without_url().to_string()))?;
-        let answer: TokenAnswer = serde_json::from_str(&text)
-            .map_err(|_| unreachable(format!("HTTP {status}, an answer that is not a token")))?;
-        match (answer.errcode.unwrap_or(0), answer.access_token) {
-            (0, Some(token)) if !token.is_empty() => {
-                // The platform promises at most 7200 s; anything past a day is not believed.
-                let lifetime = Duration::from_secs(answer.expires_in.unwrap_or(7200).min(86_400));
-                tracing::debug!(expires_in = lifetime.as_secs(), "fetched an access token");
-                Ok(Cached {
-                    token: Secret::new(token),
-                    renew_at: Instant::now() + lifetime.saturating_sub(renew_margin(lifetime)),
-                })
-            }
-            (errcode, _) => Err(TokenError::Refused {
-                errcode,
-                errmsg: secret::redact(&answer.errmsg.unwrap_or_default(), &[&self.app_secret]),
-            }),
+        let response = match self.http.post(&url).json(&body).send().await {
+            Ok(response) => response,
+            Err(e) => return failed(e),
+        };
+        let status = response.status().as_u16();
+        match response.text().await {
+            Ok(text) => classify(status, &text),
+            Err(e) => failed(e),
         }
+    }
+
+    fn redact(&self, text: &str) -> String {
+        secret::redact(text, &[&self.app_secret])
+    }
+}
+
+/// What an answer of the token endpoint means.
+fn classify(status: u16, text: &str) -> Reply {
+    if status >= 500 {
+        return Reply::Busy {
+            why: Transient::ServerError,
+            detail: format!("HTTP {status}"),
+        };
+    }
+    let Ok(answer) = serde_json::from_str::<TokenAnswer>(text) else {
+        return Reply::Failed(format!("HTTP {status}, an answer that is not a token"));
+    };
+    let errmsg = answer.errmsg.unwrap_or_default();
+    match answer.errcode.unwrap_or(0) {
+        0 => match answer.access_token.filter(|t| !t.is_empty()) {
+            Some(token) => Reply::Token {
+                token,
+                // The platform promises at most 7200 s; anything past a day is not believed.
+                lifetime: Duration::from_secs(answer.expires_in.unwrap_or(7200).min(86_400)),
+            },
+            None => Reply::Failed(format!("HTTP {status}, an answer without an access_token")),
+        },
+        errcode if REFUSAL_ERRCODES.contains(&errcode) => Reply::Refused { errcode, errmsg },
+        errcode if BUSY_ERRCODES.contains(&errcode) => Reply::Busy {
+            why: Transient::Busy(errcode),
+            detail: format!("errcode {errcode} {errmsg}").trim_end().to_owned(),
+        },
+        errcode => Reply::Failed(format!("errcode {errcode} {errmsg}").trim_end().to_owned()),
+    }
+}
+
+/// A failed call in a few words, without its URL: "no answer within 10s", "error sending
+/// request: Connection refused (os error 111)".
+fn describe(error: reqwest::Error, timeout: Duration) -> String {
+    if error.is_timeout() {
+        return format!(
+            "no answer within {}",
+            crate::duration::format_duration(timeout)
+        );
+    }
+    let error = error.without_url();
+    // The innermost cause says what happened; the outer ones only that a request failed.
+    let mut cause: Option<&dyn std::error::Error> = None;
+    let mut next = std::error::Error::source(&error);
+    while let Some(source) = next {
+        cause = Some(source);
+        next = source.source();
+    }
+    match cause {
+        Some(cause) => format!("{error}: {cause}"),
+        None => error.to_string(),
     }
 }
 
@@ -161,6 +333,9 @@ fn renew_margin(lifetime: Duration) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
     use super::*;
 
     #[test]
@@ -178,9 +353,250 @@ mod tests {
 
     #[tokio::test]
     async fn a_fixed_token_cannot_be_renewed() {
-        let source = TokenSource::Fixed(Secret::new("abc"));
+        let source = TokenSource::Fixed(Secret::new("abc")).with_retry(RetryPolicy::default());
         assert_eq!(source.get().await, Ok(Secret::new("abc")));
         assert!(source.renew(&Secret::new("abc")).await.is_none());
         assert!(!source.can_renew());
+    }
+
+    fn errcode(code: i64) -> String {
+        format!(r#"{{"errcode":{code},"errmsg":"msg {code}"}}"#)
+    }
+
+    #[test]
+    fn only_a_verdict_on_the_credentials_is_a_refusal() {
+        for code in REFUSAL_ERRCODES {
+            assert_eq!(
+                classify(200, &errcode(code)),
+                Reply::Refused {
+                    errcode: code,
+                    errmsg: format!("msg {code}")
+                },
+                "{code}"
+            );
+        }
+        assert_eq!(
+            classify(200, &errcode(-1)),
+            Reply::Busy {
+                why: Transient::Busy(-1),
+                detail: "errcode -1 msg -1".to_owned()
+            }
+        );
+        assert!(matches!(
+            classify(200, &errcode(45011)),
+            Reply::Busy {
+                why: Transient::Busy(45011),
+                ..
+            }
+        ));
+        // A 5xx is busy whatever its body says.
+        for (status, body) in [(500, "oops"), (502, ""), (503, &errcode(40001))] {
+            assert!(
+                matches!(
+                    classify(status, body),
+                    Reply::Busy {
+                        why: Transient::ServerError,
+                        ..
+                    }
+                ),
+                "{status} {body}"
+            );
+        }
+        // No token, no verdict, and no point in asking again.
+        assert_eq!(
+            classify(404, "<html>not found</html>"),
+            Reply::Failed("HTTP 404, an answer that is not a token".to_owned())
+        );
+        assert_eq!(
+            classify(200, &errcode(40164)),
+            Reply::Failed("errcode 40164 msg 40164".to_owned())
+        );
+        assert!(matches!(
+            classify(200, r#"{"errcode":0,"access_token":""}"#),
+            Reply::Failed(_)
+        ));
+        assert_eq!(
+            classify(200, r#"{"access_token":"T","expires_in":7200}"#),
+            Reply::Token {
+                token: "T".to_owned(),
+                lifetime: Duration::from_secs(7200)
+            }
+        );
+        assert_eq!(
+            classify(
+                200,
+                r#"{"errcode":0,"access_token":"T","expires_in":9999999}"#
+            ),
+            Reply::Token {
+                token: "T".to_owned(),
+                lifetime: Duration::from_secs(86_400)
+            }
+        );
+    }
+
+    #[test]
+    fn messages_name_the_credential_or_say_the_endpoint_is_unavailable() {
+        let refused = |errcode| {
+            TokenError::Refused {
+                errcode,
+                errmsg: "m".to_owned(),
+            }
+            .to_string()
+        };
+        for code in [40001, 40125, 40243, 41004] {
+            assert!(refused(code).contains("--app-secret"), "{}", refused(code));
+        }
+        for code in [40013, 41002] {
+            let text = refused(code);
+            assert!(
+                text.contains("--appid") && !text.contains("--app-secret"),
+                "{text}"
+            );
+        }
+        assert!(refused(45009).contains("quota"), "{}", refused(45009));
+        assert!(refused(40001).contains("errcode 40001 m"));
+        let unavailable = TokenError::Unavailable {
+            endpoint: "http://x".to_owned(),
+            detail: "errcode -1 system error (after 4 attempts)".to_owned(),
+        };
+        let text = unavailable.to_string();
+        assert!(
+            text.starts_with(
+                "the token endpoint http://x/cgi-bin/stable_token is unavailable: errcode -1"
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("refused"), "{text}");
+        assert!(
+            !unavailable.is_refusal()
+                && TokenError::Refused {
+                    errcode: 40001,
+                    errmsg: String::new()
+                }
+                .is_refusal()
+        );
+    }
+
+    /// A token endpoint on loopback that gives the `n`th call (0-based) `answer(n)`.
+    async fn endpoint(answer: fn(usize) -> (u16, String)) -> (String, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        let app = axum::Router::new().route(
+            "/cgi-bin/stable_token",
+            axum::routing::post(move || {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                let (status, body) = answer(n);
+                async move {
+                    (
+                        axum::http::StatusCode::from_u16(status).unwrap_or_default(),
+                        body,
+                    )
+                }
+            }),
+        );
+        let (listener, url) = loopback().await;
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (url, calls)
+    }
+
+    async fn loopback() -> (tokio::net::TcpListener, String) {
+        let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+            Ok(listener) => listener,
+            Err(error) => panic!("cannot listen on loopback: {error}"),
+        };
+        let url = match listener.local_addr() {
+            Ok(addr) => format!("http://{addr}"),
+            Err(error) => panic!("{error}"),
+        };
+        (listener, url)
+    }
+
+    async fn no_token(source: TokenSource) -> TokenError {
+        match source.get().await {
+            Ok(_) => panic!("a token came"),
+            Err(error) => error,
+        }
+    }
+
+    fn source(url: &str, retries: u32) -> TokenSource {
+        let policy = RetryPolicy {
+            retries,
+            base: Duration::from_millis(2),
+            ..RetryPolicy::default()
+        };
+        match TokenSource::stable(
+            url,
+            "wxapp".to_owned(),
+            Secret::new("s3cr3t-value"),
+            Duration::from_secs(2),
+        ) {
+            Ok(source) => source.with_retry(policy),
+            Err(error) => panic!("{error}"),
+        }
+    }
+
+    const TOKEN: &str = r#"{"access_token":"T1","expires_in":7200}"#;
+
+    #[tokio::test]
+    async fn a_busy_endpoint_is_asked_again() {
+        let (url, calls) = endpoint(|n| match n {
+            0 => (200, errcode(-1)),
+            1 => (503, String::new()),
+            _ => (200, TOKEN.to_owned()),
+        })
+        .await;
+        assert_eq!(source(&url, 3).get().await, Ok(Secret::new("T1")));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_busy_endpoint_is_unavailable_once_the_retries_are_spent() {
+        let (url, calls) = endpoint(|_| (200, errcode(-1))).await;
+        let error = no_token(source(&url, 2)).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            error,
+            TokenError::Unavailable {
+                endpoint: url,
+                detail: "errcode -1 msg -1 (after 3 attempts)".to_owned()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_never_retried_and_never_shows_the_secret() {
+        let (url, calls) = endpoint(|_| {
+            (
+                200,
+                r#"{"errcode":40001,"errmsg":"invalid appsecret s3cr3t-value"}"#.to_owned(),
+            )
+        })
+        .await;
+        let error = no_token(source(&url, 3)).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(error.is_refusal());
+        let text = error.to_string();
+        assert!(!text.contains("s3cr3t-value"), "{text}");
+        assert!(text.contains("--app-secret"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn an_answer_that_is_not_a_token_is_not_retried() {
+        let (url, calls) = endpoint(|_| (404, "no such page".to_owned())).await;
+        let error = no_token(source(&url, 3)).await;
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        assert!(!error.is_refusal(), "{error}");
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_that_cannot_be_reached_is_unavailable() {
+        // A port nobody listens on any more.
+        let (listener, url) = loopback().await;
+        drop(listener);
+        let error = no_token(source(&url, 1)).await;
+        let TokenError::Unavailable { detail, .. } = &error else {
+            panic!("{error}")
+        };
+        assert!(detail.ends_with("(after 2 attempts)"), "{detail}");
     }
 }

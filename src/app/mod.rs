@@ -49,28 +49,33 @@ pub fn main() -> u8 {
 /// Parses the command line. `simulate --speed 10 run x.yaml` is read as `simulate run --speed
 /// 10 x.yaml`: options may come before the subcommand's name.
 pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
-    let cli = Cli::try_parse_from(&args)?;
-    // Every subcommand, so that global options may come first: `simulate -v statuses`.
-    let named = |word: &std::path::Path| {
-        use clap::CommandFactory;
-        Cli::command()
-            .get_subcommands()
-            .any(|c| word == std::path::Path::new(c.get_name()))
+    use clap::CommandFactory;
+    let first_try = Cli::try_parse_from(&args);
+    if let Ok(cli) = &first_try
+        && cli.command.is_some()
+    {
+        return first_try;
+    }
+    // Global options may come before the subcommand (`simulate -v statuses`, `simulate
+    // --carriers c.yaml serve --addr …`): move the first word that names a subcommand to the
+    // front and try again; if that does not parse either, the first answer stands.
+    let names: Vec<String> = Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    let Some(at) = args
+        .iter()
+        .skip(1)
+        .position(|a| names.iter().any(|n| a == n.as_str()))
+    else {
+        return first_try;
     };
-    match cli.run.paths.first() {
-        Some(first) if cli.command.is_none() && named(first) => {
-            let mut reordered = args;
-            if let Some(at) = reordered
-                .iter()
-                .skip(1)
-                .position(|a| std::path::Path::new(a) == first)
-            {
-                let word = reordered.remove(at + 1);
-                reordered.insert(1, word);
-            }
-            Cli::try_parse_from(reordered)
-        }
-        _ => Ok(cli),
+    let mut reordered = args.clone();
+    let word = reordered.remove(at + 1);
+    reordered.insert(1, word);
+    match Cli::try_parse_from(reordered) {
+        Ok(cli) => Ok(cli),
+        Err(_) => first_try,
     }
 }
 
@@ -179,6 +184,12 @@ fn load_plan(
     shard: Option<(usize, usize)>,
     seed: u64,
 ) -> Result<Plan, u8> {
+    if paths.is_empty() {
+        eprintln!(
+            "error: no scenario given\n  help: name scenario files or folders, e.g. simulate run scenarios/"
+        );
+        return Err(exit::INVALID);
+    }
     let carriers = load_carriers(global)?;
     let mut ctx = LoadContext::from_process_env(chrono::Utc::now());
     ctx.seed = seed;
@@ -291,6 +302,17 @@ mod tests {
         assert_eq!(cli.global.verbose, 1);
         let cli = parse(&["simulate", "--color", "never", "carriers"]);
         assert!(matches!(cli.command, Some(Command::Carriers)));
+        let cli = parse(&[
+            "simulate",
+            "--carriers",
+            "c.yaml",
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+        ]);
+        assert!(matches!(cli.command, Some(Command::Serve(_))));
+        let cli = parse(&["simulate", "-q", "graph", "--carrier", "dada"]);
+        assert!(matches!(cli.command, Some(Command::Graph(_))));
         let cli = parse(&["simulate", "a.yaml", "b.yaml"]);
         assert!(cli.command.is_none());
         assert_eq!(cli.run.paths.len(), 2);

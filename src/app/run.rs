@@ -130,8 +130,10 @@ pub(super) async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
             style: style(global.color),
             quiet: global.quiet,
             lang: lang(args.lang),
+            local: args.local,
         },
         jsonl: args.events.is_some(),
+        endpoint: endpoint.clone(),
     };
     if !global.quiet {
         let target = if local.is_some() {
@@ -155,7 +157,7 @@ pub(super) async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
         && plan.scenarios.len() <= report::live::MAX_ORDERS;
     let printer = tokio::spawn(print_events(
         plan.clone(),
-        output,
+        output.clone(),
         live_view,
         args.speed,
         events_rx,
@@ -257,10 +259,12 @@ fn header(plan: &Plan, target: &str, seed: u64, speed: f64) -> String {
 }
 
 /// Where people read the run: stdout, or stderr when stdout carries JSON lines.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Output {
     console: Console,
     jsonl: bool,
+    /// Where the calls go, for the events.
+    endpoint: String,
 }
 
 impl Output {
@@ -288,7 +292,9 @@ async fn print_events(
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { break };
-                if output.jsonl && let Some(line) = report::events::line(&plan, &event) {
+                if output.jsonl
+                    && let Some(line) = report::events::line(&plan, &event, &output.endpoint, console.local)
+                {
                     report::print(&format!("{line}\n"));
                 }
                 match live.as_mut() {
@@ -331,7 +337,7 @@ fn write_reports(
         written &= write_report(path, &report::html::report(plan, record, ctx, lang));
     }
     if let Some(path) = &args.report_junit {
-        written &= write_report(path, &report::junit::report(plan, record));
+        written &= write_report(path, &report::junit::report(plan, record, ctx));
     }
     written
 }

@@ -8,11 +8,15 @@ use crate::runner::{Event, StepOutcome};
 use super::{describe_failure, millis};
 
 /// One JSON line for an event (no secrets: events carry no token, secret or signature).
-pub fn line(plan: &Plan, event: &Event) -> Option<String> {
+/// `endpoint` is where the calls go; `local` when that is the embedded emulator.
+pub fn line(plan: &Plan, event: &Event, endpoint: &str, local: bool) -> Option<String> {
     let value = match event {
         Event::RunStarted { at } => json!({
             "event": "run_started",
             "at": at.to_rfc3339(),
+            "endpoint": endpoint,
+            "local_emulator": local,
+            "seed": plan.seed,
             "scenarios": plan.scenarios.len(),
             "steps": plan.scenarios.iter().map(|s| s.steps.len()).sum::<usize>(),
             "carriers_version": plan.carriers_version,

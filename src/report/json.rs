@@ -40,6 +40,12 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
                     "waybill_id": order.waybill_id,
                     "outcome": if order.failure.is_none() { "created" } else { "failed" },
                     "failure": order.failure.as_ref().map(|f| json!({ "kind": f.kind(), "message": describe_failure(f) })),
+                    "request": {
+                        "method": "POST",
+                        "path": format!("/cgi-bin/express/local/business/order/add?access_token={REDACTED}"),
+                        "body": order.request,
+                    },
+                    "answer": order.answer,
                 })),
                 "steps": scenario.steps.iter().zip(&scenario_record.steps)
                     .map(|(step, step_record)| step_json(scenario, step, step_record))

@@ -13,15 +13,15 @@ use chrono::{DateTime, Utc};
 use crate::plan::{Plan, ScenarioPlan};
 use crate::runner::{Failure, RunRecord, ScenarioRecord, StepOutcome};
 
-use super::{describe_failure, millis};
+use super::{ReportContext, describe_failure, millis};
 
 /// The JUnit XML text of a run.
-pub fn report(plan: &Plan, record: &RunRecord) -> String {
+pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> String {
     let suites: Vec<Suite> = plan
         .scenarios
         .iter()
         .zip(&record.scenarios)
-        .map(|(scenario, scenario_record)| suite(plan, record, scenario, scenario_record))
+        .map(|(scenario, scenario_record)| suite(plan, record, ctx, scenario, scenario_record))
         .collect();
     let total = |f: fn(&Suite) -> usize| suites.iter().map(f).sum::<usize>();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -33,8 +33,8 @@ pub fn report(plan: &Plan, record: &RunRecord) -> String {
         total(|s| s.count(Kind::Error)),
         seconds(elapsed(record.started, record.finished)),
     );
-    for suite in &suites {
-        suite.write(&mut out);
+    for (id, suite) in suites.iter().enumerate() {
+        suite.write(id, &mut out);
     }
     out.push_str("</testsuites>\n");
     out
@@ -60,6 +60,9 @@ struct Case {
 
 struct Suite {
     name: String,
+    package: String,
+    /// Where the calls went (the endpoint's host), as CI reporters show the host of a suite.
+    hostname: String,
     timestamp: DateTime<Utc>,
     properties: Vec<(String, String)>,
     cases: Vec<Case>,
@@ -70,18 +73,21 @@ impl Suite {
         self.cases.iter().filter(|c| c.kind == kind).count()
     }
 
-    fn write(&self, out: &mut String) {
+    fn write(&self, id: usize, out: &mut String) {
         let time: Duration = self.cases.iter().map(|c| c.time).sum();
+        // Schemas want the timestamp as xs:dateTime without a zone or fractions (it is UTC).
         let _ = writeln!(
             out,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" timestamp=\"{}\" time=\"{}\">",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" timestamp=\"{}\" time=\"{}\" id=\"{id}\" package=\"{}\" hostname=\"{}\">",
             escape(&self.name),
             self.cases.len(),
             self.count(Kind::Failure),
             self.count(Kind::Error),
             self.count(Kind::Skipped),
-            self.timestamp.to_rfc3339(),
+            self.timestamp.format("%Y-%m-%dT%H:%M:%S"),
             seconds(time),
+            escape(&self.package),
+            escape(&self.hostname),
         );
         out.push_str("    <properties>\n");
         for (name, value) in &self.properties {
@@ -129,10 +135,13 @@ impl Suite {
 fn suite(
     plan: &Plan,
     record: &RunRecord,
+    ctx: &ReportContext,
     scenario: &ScenarioPlan,
     scenario_record: &ScenarioRecord,
 ) -> Suite {
     let mut properties = vec![
+        ("endpoint".to_owned(), ctx.endpoint.clone()),
+        ("local_emulator".to_owned(), ctx.local.to_string()),
         ("file".to_owned(), scenario.file.clone()),
         ("carrier".to_owned(), scenario.carrier.id.clone()),
         (
@@ -218,6 +227,11 @@ fn suite(
     }
     Suite {
         name: scenario.name.clone(),
+        package: classname.clone(),
+        hostname: reqwest::Url::parse(&ctx.endpoint)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "localhost".to_owned()),
         timestamp: scenario_record.started,
         properties,
         cases,

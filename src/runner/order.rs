@@ -101,6 +101,12 @@ impl OrderJob {
             attempts: 0,
             waybill_id: None,
             failure: None,
+            // As sent, but for the signature: reports show the request, never a credential.
+            request: create.signed_body(
+                crate::secret::REDACTED,
+                shared.options.fallback_openid.as_deref(),
+            ),
+            answer: None,
         };
         let mut rng = StdRng::seed_from_u64(
             shared.options.seed ^ ((self.index as u64) << 32) ^ u64::from(u32::MAX),
@@ -114,7 +120,10 @@ impl OrderJob {
             let token = match shared.tokens.get().await {
                 Ok(token) => token,
                 Err(error) => {
-                    shared.halt(Stop::CredentialsRefused);
+                    // A busy or unreachable token endpoint fails this order, not the run.
+                    if error.is_refusal() {
+                        shared.halt(Stop::CredentialsRefused);
+                    }
                     record.failure = Some(Failure::Token(error));
                     return record;
                 }
@@ -123,6 +132,9 @@ impl OrderJob {
             let added = shared.client.order_add(&body, &token).await;
             let added =
                 added.map(|(answer, state)| (answer.redacted(&[&self.scenario.appsecret]), state));
+            if let Ok((answer, _)) = &added {
+                record.answer = Some(answer.clone());
+            }
             let (failure, transient) = match added {
                 Ok((answer, state)) if answer.is_success() || answer.errcode == ORDER_EXISTS => {
                     record.waybill_id = state.map(|s| s.waybill_id).filter(|w| !w.is_empty());
@@ -214,7 +226,10 @@ impl OrderJob {
             let token = match shared.tokens.get().await {
                 Ok(token) => token,
                 Err(error) => {
-                    shared.halt(Stop::CredentialsRefused);
+                    // A busy or unreachable token endpoint fails this step, not the run.
+                    if error.is_refusal() {
+                        shared.halt(Stop::CredentialsRefused);
+                    }
                     break StepOutcome::Failed(Failure::Token(error));
                 }
             };

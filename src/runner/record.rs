@@ -140,6 +140,10 @@ pub struct OrderRecord {
     pub waybill_id: Option<String>,
     /// `None` when the order exists (created now, or already there: 930562).
     pub failure: Option<Failure>,
+    /// The body sent to `order/add`, its `delivery_sign` shown as `***`.
+    pub request: serde_json::Value,
+    /// The last answer `order/add` gave, if any.
+    pub answer: Option<Answer>,
 }
 
 /// The record of one scenario, step by step, in plan order.

@@ -2,6 +2,7 @@
 
 mod commands;
 mod common;
+mod credentials;
 mod emulator;
 mod html;
 mod nightly;

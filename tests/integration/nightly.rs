@@ -65,6 +65,16 @@ fn assert_jenkins_schema(xml: &str) {
         ("system-out", &[]),
         ("system-err", &[]),
     ];
+    let timestamp = regex::Regex::new(r#"timestamp="([^"]*)""#).unwrap();
+    let xsd_datetime =
+        regex::Regex::new(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$").unwrap();
+    for found in timestamp.captures_iter(xml) {
+        assert!(
+            xsd_datetime.is_match(&found[1]),
+            "timestamp `{}` is not the schema's dateTime",
+            &found[1]
+        );
+    }
     let tag = regex::Regex::new(r#"<([a-z-]+)((?:\s+[a-z_]+="[^"]*")*)\s*/?>"#).unwrap();
     let attribute = regex::Regex::new(r#"([a-z_]+)=""#).unwrap();
     let mut seen = 0;
@@ -461,7 +471,11 @@ async fn reports_load_and_carry_no_secret() {
     );
 
     let xml = std::fs::read_to_string(&junit).unwrap();
-    let parsed = quick_junit::Report::deserialize_from_str(&xml).expect("JUnit XML parses");
+    // quick-junit wants a time zone in `timestamp`, which the JUnit XSD's pattern forbids
+    // (the times are UTC); it parses the rest as any CI reporter would.
+    let zoneless = regex::Regex::new(r#" timestamp="[^"]*""#).unwrap();
+    let parsed = quick_junit::Report::deserialize_from_str(&zoneless.replace_all(&xml, ""))
+        .expect("JUnit XML parses");
     assert_eq!(parsed.test_suites.len(), 2);
     assert_eq!(parsed.tests, 7);
     assert_eq!(parsed.failures + parsed.errors, 1);
@@ -473,6 +487,13 @@ async fn reports_load_and_carry_no_secret() {
         .count();
     assert_eq!(skipped, 1);
     assert_jenkins_schema(&xml);
+    assert!(
+        xml.contains(&format!(
+            r#"<property name="endpoint" value="{}"/>"#,
+            platform.url()
+        )),
+        "{xml}"
+    );
     for text in [xml.as_str(), &report.to_string()] {
         for secret in SECRETS
             .iter()
@@ -503,6 +524,8 @@ async fn events_stream_as_json_lines() {
         .map(|e| e["event"].as_str().unwrap())
         .collect();
     assert_eq!(kinds.first(), Some(&"run_started"));
+    assert_eq!(events[0]["endpoint"], platform.url());
+    assert_eq!(events[0]["local_emulator"], false);
     assert_eq!(kinds.last(), Some(&"run_finished"));
     assert_eq!(kinds.iter().filter(|k| **k == "step_sent").count(), 3);
     assert_eq!(kinds.iter().filter(|k| **k == "step_answered").count(), 3);
@@ -678,6 +701,9 @@ async fn an_order_block_creates_the_order_first() {
     validate_report(&report);
     let order = &report["scenarios"][0]["order"];
     assert_eq!(order["outcome"], "created");
+    assert_eq!(order["request"]["body"]["delivery_sign"], "***");
+    assert_eq!(order["request"]["body"]["delivery_id"], "SFTC");
+    assert_eq!(order["answer"]["errcode"], 0);
     assert!(order["waybill_id"].as_str().is_some_and(|w| !w.is_empty()));
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(xml.contains("create order"), "{xml}");

@@ -418,6 +418,20 @@ async fn local_runs_need_no_token_and_say_so() {
     assert_eq!(run.code, 0, "{}", run.all_output());
     assert!(run.stdout.contains("LOCAL EMULATOR"), "{}", run.stdout);
     run.assert_no_secrets(&[]);
+    // Even the quietest output says where it ran.
+    let quiet = Sim::new()
+        .args(["--local", "-q", "--speed", "100000"])
+        .path(&scenario("dada_happy_path.yaml"))
+        .run()
+        .await;
+    assert_eq!(quiet.code, 0, "{}", quiet.all_output());
+    assert!(
+        quiet
+            .stdout
+            .contains("against the local emulator, not WeChat"),
+        "{}",
+        quiet.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

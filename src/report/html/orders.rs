@@ -182,6 +182,8 @@ mod tests {
                 },
                 expected: Expect::Ok,
             }),
+            request: serde_json::Value::Null,
+            answer: None,
         });
         let html = report(&plan, &record, &ctx, Lang::En);
         assert!(html.contains("not created"));
@@ -191,6 +193,8 @@ mod tests {
             attempts: 1,
             waybill_id: Some("WB-1".into()),
             failure: None,
+            request: serde_json::Value::Null,
+            answer: None,
         });
         let html = report(&plan, &record, &ctx, Lang::En);
         assert!(html.contains("waybill <code>WB-1</code>"));
