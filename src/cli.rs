@@ -359,15 +359,28 @@ pub enum PushFormatChoice {
 fn parse_endpoint(text: &str) -> Result<String, String> {
     let help =
         "give the platform's base URL, e.g. https://api.weixin.qq.com or http://127.0.0.1:8080";
-    let url = reqwest::Url::parse(text.trim())
-        .map_err(|e| format!("`{text}` is not a URL ({e}); {help}"))?;
+    let url = reqwest::Url::parse(text.trim()).map_err(|e| format!("not a URL ({e}); {help}"))?;
+    // Errors name the URL without its query and credentials: either may carry a secret.
+    let shown = format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or(""),
+        url.path()
+    );
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(format!(
-            "`{text}` is not an http or https URL with a host; {help}"
+            "`{shown}` is not an http or https URL with a host; {help}"
         ));
     }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("`{text}` has a query or fragment; {help}"));
+    if url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(format!(
+            "`{shown}` carries a query, fragment or credentials (not shown); the token goes in \
+             --access-token; {help}"
+        ));
     }
     Ok(text.trim().trim_end_matches('/').to_owned())
 }

@@ -6,7 +6,7 @@ pub const OK: u8 = 0;
 pub const STEP_FAILED: u8 = 1;
 /// Invalid input or usage; nothing was sent.
 pub const INVALID: u8 = 2;
-/// Could not run: endpoint unreachable, no or rejected credentials.
+/// Could not run: endpoint unreachable, no or rejected credentials; or a report not written.
 pub const COULD_NOT_RUN: u8 = 3;
 /// Interrupted by Ctrl-C or SIGTERM.
 pub const INTERRUPTED: u8 = 130;
@@ -16,5 +16,5 @@ pub const HELP: &str = "Exit codes:
   0    every step met its expectation
   1    a step failed (unexpected answer, HTTP error, unreadable answer, timeout)
   2    invalid input or usage; nothing was sent
-  3    could not run (endpoint unreachable, no or rejected credentials)
+  3    could not run (endpoint unreachable, no or rejected credentials), or a report could not be written
   130  interrupted (Ctrl-C or SIGTERM)";

@@ -166,6 +166,19 @@ mod tests {
         };
         assert_eq!(transient_answer(&busy(-1)), Some(Transient::Busy(-1)));
         assert_eq!(transient_answer(&busy(45011)), Some(Transient::Busy(45011)));
+        assert_eq!(
+            transient_answer(&busy(930555)),
+            Some(Transient::Busy(930555))
+        );
+        assert_eq!(
+            transient_answer(&busy(930556)),
+            Some(Transient::Busy(930556))
+        );
+        assert_eq!(
+            transient_answer(&busy(40014)),
+            None,
+            "a token error is renewed, not retried"
+        );
         assert_eq!(transient_answer(&busy(930565)), None);
         let rejected = Answer {
             resultcode: 2003,

@@ -238,3 +238,83 @@ fn normalizing_removes_what_changes_between_runs() {
         "HH:MM:SS  Dada  qa-RUNID  ✓ ok seed N at http://127.0.0.1:PORT; worst lateness N"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_carriers_file_extends_the_table_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let carriers = write_scenario(
+        &dir,
+        "carriers.yaml",
+        "version: team-1\ncarriers:\n  - id: mtps\n    aliases: [meituan]\n    delivery_id: MTPS\n    name: { en: Meituan, zh: 美团配送 }\n    call: realmock\n    version: mtps-1\n    account: { shopid: mtps-test-shop, appsecret: mtps-secret-value-1, shop_no: m1 }\n    statuses: [102, 202, 302]\n",
+    );
+    let scenario_path = write_scenario(
+        &dir,
+        "meituan.yaml",
+        "carrier: meituan\nshop_order_id: mt-{{run_id}}\nsteps:\n  - status: 102\n  - status: 202\n  - status: 302\n",
+    );
+    // Without the file the carrier is unknown; with it, check, carriers, the emulator and a
+    // local run all know it.
+    let run = Sim::new().arg("check").path(&scenario_path).run().await;
+    assert_eq!(run.code, 2, "{}", run.all_output());
+    let run = Sim::new()
+        .arg("--carriers")
+        .path(&carriers)
+        .arg("check")
+        .path(&scenario_path)
+        .run()
+        .await;
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    assert!(
+        run.stdout.contains("carrier table team-1"),
+        "{}",
+        run.stdout
+    );
+    let run = Sim::new()
+        .arg("--carriers")
+        .path(&carriers)
+        .arg("carriers")
+        .run()
+        .await;
+    assert!(
+        run.stdout.contains("mtps") && run.stdout.contains("dada"),
+        "{}",
+        run.stdout
+    );
+    let run = Sim::new()
+        .args(["--local", "--speed", "100000", "--carriers"])
+        .path(&carriers)
+        .path(&scenario_path)
+        .run()
+        .await;
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    run.assert_no_secrets(&["mtps-secret-value-1"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn colours_follow_color_and_no_color() {
+    let path = scenario("sf_happy_path.yaml");
+    // The tests run without a terminal: auto means no colour; always forces it.
+    let plain = Sim::new()
+        .args(["--local", "--speed", "100000"])
+        .path(&path)
+        .run()
+        .await;
+    assert!(!plain.stdout.contains('\u{1b}'), "{}", plain.stdout);
+    let coloured = Sim::new()
+        .args(["--local", "--speed", "100000", "--color", "always"])
+        .path(&path)
+        .run()
+        .await;
+    assert!(
+        coloured.stdout.contains("\u{1b}[32m"),
+        "{}",
+        coloured.stdout
+    );
+    let never = Sim::new()
+        .env("NO_COLOR", "")
+        .args(["--local", "--speed", "100000", "--color", "never"])
+        .path(&path)
+        .run()
+        .await;
+    assert!(!never.stdout.contains('\u{1b}'), "{}", never.stdout);
+}

@@ -112,6 +112,15 @@ async fn interrupt_after_first_call(
     platform: &Platform,
     args: &[&std::ffi::OsStr],
 ) -> (std::process::ExitStatus, std::time::Instant) {
+    signal_after_first_call(platform, args, "-INT").await
+}
+
+/// As [`interrupt_after_first_call`], with the given `kill` signal (`-INT`, `-TERM`).
+async fn signal_after_first_call(
+    platform: &Platform,
+    args: &[&std::ffi::OsStr],
+    signal: &str,
+) -> (std::process::ExitStatus, std::time::Instant) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
         .args([
             "--endpoint",
@@ -135,7 +144,7 @@ async fn interrupt_after_first_call(
     tokio::time::sleep(Duration::from_millis(200)).await;
     let interrupted = std::time::Instant::now();
     let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
@@ -864,4 +873,31 @@ async fn a_bad_endpoint_is_a_usage_error() {
         assert_eq!(run.code, 2, "{endpoint}: {}", run.all_output());
         assert!(run.stderr.contains("--endpoint"), "{}", run.stderr);
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_a_run_like_ctrl_c() {
+    let platform = Platform::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_scenario(
+        &dir,
+        "long.yaml",
+        "carrier: sandbox\nshop_order_id: term-{{run_id}}\nsteps:\n  - status: 102\n  - status: 103\n    after: 30s\n",
+    );
+    let report = dir.path().join("term.json");
+    let (status, _) = signal_after_first_call(
+        &platform,
+        &[
+            "--report-json".as_ref(),
+            report.as_os_str(),
+            path.as_os_str(),
+        ],
+        "-TERM",
+    )
+    .await;
+    assert_eq!(status.code(), Some(130));
+    let report = read_json(&report);
+    validate_report(&report);
+    assert_eq!(report["interrupted"], true);
+    assert_eq!(report["summary"]["not_sent"], 1);
 }

@@ -79,8 +79,51 @@ async fn steps_go_out_at_their_time_and_never_overlap() {
         "timed.yaml",
         "carrier: dada\nshop_order_id: timed-{{run_id}}\nsteps:\n  - status: 102\n  - status: 201\n    after: 600ms\n  - status: 202\n    after: 600ms\n  - status: 301\n    after: 600ms\n",
     );
-    let run = platform.simulate().path(&path).run().await;
+    let report = dir.path().join("timed.json");
+    let run = platform
+        .simulate()
+        .arg("--report-json")
+        .path(&report)
+        .path(&path)
+        .run()
+        .await;
     assert_eq!(run.code, 0, "{}", run.all_output());
+    // Each step left at its deadline from the one start instant: planned offsets 0, 600,
+    // 1200, 1800 ms; lateness small (generous for a loaded 2-core machine), no drift.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let steps = report["scenarios"][0]["steps"].as_array().unwrap().clone();
+    let offsets: Vec<i64> = steps
+        .iter()
+        .map(|s| s["planned_offset_ms"].as_i64().unwrap())
+        .collect();
+    assert_eq!(offsets, [0, 600, 1200, 1800]);
+    let sent: Vec<chrono::DateTime<chrono::FixedOffset>> = steps
+        .iter()
+        .map(|s| chrono::DateTime::parse_from_rfc3339(s["sent_at"].as_str().unwrap()).unwrap())
+        .collect();
+    for (i, step) in steps.iter().enumerate() {
+        let late = step["lateness_ms"].as_i64().unwrap();
+        assert!(late < 400, "step {} was {late} ms late", i + 1);
+        let since_first = (sent[i] - sent[0]).num_milliseconds();
+        assert!(
+            (offsets[i] - 50..offsets[i] + 450).contains(&since_first),
+            "step {}: {since_first} ms",
+            i + 1
+        );
+    }
+    // Strictly one after another: each answer came before the next request left.
+    for pair in steps.windows(2) {
+        let answered = chrono::DateTime::parse_from_rfc3339(pair[0]["sent_at"].as_str().unwrap())
+            .unwrap()
+            + chrono::Duration::milliseconds(pair[0]["latency_ms"].as_i64().unwrap());
+        let next =
+            chrono::DateTime::parse_from_rfc3339(pair[1]["sent_at"].as_str().unwrap()).unwrap();
+        assert!(
+            answered <= next + chrono::Duration::milliseconds(1),
+            "steps overlap"
+        );
+    }
     // 1.8 s of plan; generous upper bound for a loaded 2-core machine.
     assert!(
         run.took >= Duration::from_millis(1800),
