@@ -237,7 +237,7 @@ impl StableToken {
                     detail,
                 });
             };
-            tracing::warn!(attempt = attempts, ?delay, %detail, "no access token yet; trying again");
+            tracing::debug!(attempt = attempts, ?delay, %detail, "no access token yet; trying again");
             tokio::time::sleep(delay).await;
             waited += delay;
         }
