@@ -65,7 +65,8 @@ async fn target(global: &GlobalArgs, args: &RunArgs) -> Result<Target, u8> {
         (Some(token), _, _) => TokenSource::Fixed(Secret::new(token)),
         (None, Some(appid), Some(secret)) => {
             match TokenSource::stable(&args.endpoint, appid, Secret::new(secret), args.timeout) {
-                Ok(source) => source,
+                // A busy token endpoint is retried like any call, with the run's policy.
+                Ok(source) => source.with_retry(retry_policy(args)),
                 Err(error) => {
                     eprintln!("error: {error}");
                     return Err(exit::COULD_NOT_RUN);

@@ -141,9 +141,19 @@ impl OrderJob {
                     return record;
                 }
                 Ok((answer, _)) if CREDENTIAL_ERRCODES.contains(&answer.errcode) => {
-                    if !renewed && let Some(Ok(_)) = shared.tokens.renew(&token).await {
-                        renewed = true;
-                        continue;
+                    if !renewed {
+                        match shared.tokens.renew(&token).await {
+                            Some(Ok(_)) => {
+                                renewed = true;
+                                continue;
+                            }
+                            // No new token now, but nothing says the credentials are wrong.
+                            Some(Err(error)) if !error.is_refusal() => {
+                                record.failure = Some(Failure::Token(error));
+                                return record;
+                            }
+                            _ => {}
+                        }
                     }
                     shared.halt(Stop::CredentialsRefused);
                     (
@@ -311,9 +321,18 @@ impl OrderJob {
                     break StepOutcome::Passed(answer);
                 }
                 Ok(answer) if CREDENTIAL_ERRCODES.contains(&answer.errcode) => {
-                    if !renewed && let Some(Ok(_)) = shared.tokens.renew(&token).await {
-                        renewed = true;
-                        continue;
+                    if !renewed {
+                        match shared.tokens.renew(&token).await {
+                            Some(Ok(_)) => {
+                                renewed = true;
+                                continue;
+                            }
+                            // No new token now, but nothing says the credentials are wrong.
+                            Some(Err(error)) if !error.is_refusal() => {
+                                break StepOutcome::Failed(Failure::Token(error));
+                            }
+                            _ => {}
+                        }
                     }
                     shared.halt(Stop::CredentialsRefused);
                     break StepOutcome::Failed(Failure::Unexpected {

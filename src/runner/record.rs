@@ -126,7 +126,8 @@ impl Failure {
             Failure::Internal(_) => "internal",
             Failure::OutcomeUnknown(_) => "outcome_unknown",
             Failure::VerifyMismatch { .. } => "verify_mismatch",
-            Failure::Token(_) => "credentials",
+            Failure::Token(error) if error.is_refusal() => "credentials",
+            Failure::Token(_) => "token_unavailable",
         }
     }
 }
