@@ -141,21 +141,14 @@ impl OrderJob {
                     return record;
                 }
                 Ok((answer, _)) if CREDENTIAL_ERRCODES.contains(&answer.errcode) => {
-                    if !renewed {
-                        match shared.tokens.renew(&token).await {
-                            Some(Ok(_)) => {
-                                renewed = true;
-                                continue;
-                            }
-                            // No new token now, but nothing says the credentials are wrong.
-                            Some(Err(error)) if !error.is_refusal() => {
-                                record.failure = Some(Failure::Token(error));
-                                return record;
-                            }
-                            _ => {}
+                    match self.renew_token(&token, &mut renewed).await {
+                        Renewal::Renewed => continue,
+                        Renewal::Unavailable(error) => {
+                            record.failure = Some(Failure::Token(error));
+                            return record;
                         }
+                        Renewal::Refused => {}
                     }
-                    shared.halt(Stop::CredentialsRefused);
                     (
                         Failure::Unexpected {
                             answer,
@@ -321,20 +314,13 @@ impl OrderJob {
                     break StepOutcome::Passed(answer);
                 }
                 Ok(answer) if CREDENTIAL_ERRCODES.contains(&answer.errcode) => {
-                    if !renewed {
-                        match shared.tokens.renew(&token).await {
-                            Some(Ok(_)) => {
-                                renewed = true;
-                                continue;
-                            }
-                            // No new token now, but nothing says the credentials are wrong.
-                            Some(Err(error)) if !error.is_refusal() => {
-                                break StepOutcome::Failed(Failure::Token(error));
-                            }
-                            _ => {}
+                    match self.renew_token(&token, &mut renewed).await {
+                        Renewal::Renewed => continue,
+                        Renewal::Unavailable(error) => {
+                            break StepOutcome::Failed(Failure::Token(error));
                         }
+                        Renewal::Refused => {}
                     }
-                    shared.halt(Stop::CredentialsRefused);
                     break StepOutcome::Failed(Failure::Unexpected {
                         answer,
                         expected: step.expect,
@@ -401,6 +387,24 @@ impl OrderJob {
         }
         record.latency = Some(first.elapsed());
         record
+    }
+
+    /// The platform refused `token`: fetch a new one, once per call. When that is not
+    /// possible because the credentials are refused, the whole run stops here.
+    async fn renew_token(&self, token: &crate::secret::Secret, renewed: &mut bool) -> Renewal {
+        if !*renewed {
+            match self.shared.tokens.renew(token).await {
+                Some(Ok(_)) => {
+                    *renewed = true;
+                    return Renewal::Renewed;
+                }
+                // No new token now, but nothing says the credentials are wrong.
+                Some(Err(error)) if !error.is_refusal() => return Renewal::Unavailable(error),
+                _ => {}
+            }
+        }
+        self.shared.halt(Stop::CredentialsRefused);
+        Renewal::Refused
     }
 
     /// `order/get` for this order.
@@ -481,6 +485,16 @@ impl OrderJob {
             Err(error) => StepOutcome::Failed(Failure::Call(error)),
         };
     }
+}
+
+/// What renewing a refused token came to.
+enum Renewal {
+    /// A new token: send the call again.
+    Renewed,
+    /// The token endpoint could not answer; the credentials may still be fine.
+    Unavailable(crate::token::TokenError),
+    /// The credentials are refused; the run has been stopped.
+    Refused,
 }
 
 /// Why a call did not go out after Ctrl-C.
