@@ -1,25 +1,14 @@
 //! `simulate`: plays a delivery order through its life on WeChat's immediate-delivery platform.
 //!
-//! Data flows one way: files → validated plan → timed execution → report.
+//! Data flows one way: files → validated plan → timed execution → report. The layers point down
+//! only: base ← model ← wechat ← {scenario, run, emulator} ← {report, describe} ← app.
 
 pub mod app;
-pub mod carriers;
-pub mod cli;
-pub mod client;
+pub mod base;
 pub mod describe;
-pub mod diag;
-pub mod duration;
 pub mod emulator;
-pub mod exit;
-pub mod new;
-pub mod plan;
+pub mod model;
 pub mod report;
-pub mod retry;
-pub mod runner;
+pub mod run;
 pub mod scenario;
-pub mod secret;
-pub mod sign;
-pub mod statuses;
-pub mod timeline;
-pub mod token;
-pub mod yaml;
+pub mod wechat;

@@ -3,20 +3,20 @@
 use std::sync::Arc;
 
 use super::{lang, load_carriers, load_plan, retry_policy};
-use crate::cli::{
+use crate::app::cli::{
     CheckArgs, GlobalArgs, GraphArgs, GraphFormatChoice, NewArgs, PathChoice, PlanArgs,
     PushFormatChoice, ServeArgs,
 };
+use crate::base::duration::format_duration;
+use crate::base::exit;
+use crate::describe::new::{self, PathKind};
 use crate::describe::{self, GraphFormat};
-use crate::duration::format_duration;
 use crate::emulator;
-use crate::exit;
-use crate::new::{self, PathKind};
-use crate::plan::Expect;
+use crate::model::plan::Expect;
+use crate::model::statuses::Status;
 use crate::report;
+use crate::report::plan::{self as timeline, TimelineOptions};
 use crate::scenario;
-use crate::statuses::Status;
-use crate::timeline::{self, TimelineOptions};
 
 pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> u8 {
     match load_plan(global, &args.paths, None, 0) {

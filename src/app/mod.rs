@@ -1,5 +1,6 @@
 //! From a parsed command line to an exit code: files → validated plan → timed execution → report.
 
+pub mod cli;
 mod commands;
 mod run;
 
@@ -8,16 +9,16 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::carriers::Carriers;
-use crate::cli::{Cli, ColorChoice, Command, GlobalArgs, LangChoice, RunArgs};
+use crate::app::cli::{Cli, ColorChoice, Command, GlobalArgs, LangChoice, RunArgs};
+use crate::base::diag::Diagnostic;
+use crate::base::exit;
 use crate::describe;
-use crate::diag::Diagnostic;
-use crate::exit;
-use crate::plan::Plan;
+use crate::model::carriers::Carriers;
+use crate::model::plan::Plan;
+use crate::model::statuses::Lang;
 use crate::report::{self, Style};
-use crate::retry::RetryPolicy;
+use crate::run::retry::RetryPolicy;
 use crate::scenario::{self, LoadContext};
-use crate::statuses::Lang;
 
 pub fn main() -> u8 {
     let cli = match parse_args(std::env::args_os().collect()) {

@@ -7,18 +7,18 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::{lang, load_carriers, load_plan, retry_policy, style};
-use crate::cli::{GlobalArgs, RunArgs};
-use crate::client::{Client, Timeouts};
+use crate::app::cli::{GlobalArgs, RunArgs};
+use crate::base::exit;
+use crate::base::secret::Secret;
 use crate::emulator::{self, Emulator};
-use crate::exit;
-use crate::plan::Plan;
+use crate::model::plan::Plan;
+use crate::model::statuses::Lang;
 use crate::report::live::Live;
 use crate::report::{self, Console, ReportContext};
-use crate::runner::{self, RunOptions, RunRecord};
+use crate::run::client::{Client, Timeouts};
+use crate::run::token::TokenSource;
+use crate::run::{self as runner, RunOptions, RunRecord};
 use crate::scenario;
-use crate::secret::Secret;
-use crate::statuses::Lang;
-use crate::token::TokenSource;
 
 const LOCAL_OPENID: &str = "simulate-local-openid";
 

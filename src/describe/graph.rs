@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::carriers::Carrier;
-use crate::statuses::{Outcome, Status};
+use crate::model::carriers::Carrier;
+use crate::model::statuses::{Outcome, Status};
 
 /// The text format of a transition graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -286,7 +286,7 @@ fn dot(carrier: &Carrier, drawing: &Drawing) -> String {
 mod tests {
     use super::*;
     use crate::describe::tests::builtin;
-    use crate::statuses::Status::*;
+    use crate::model::statuses::Status::*;
 
     fn carrier(name: &str) -> Carrier {
         match builtin().find(name) {

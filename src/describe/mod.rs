@@ -4,6 +4,7 @@
 //! Every function here is pure and returns text or a JSON value; the CLI decides where it goes.
 
 mod graph;
+pub mod new;
 mod schema;
 mod tables;
 
@@ -24,7 +25,7 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::carriers::Carriers;
+    use crate::model::carriers::Carriers;
 
     pub(super) fn builtin() -> Carriers {
         match Carriers::builtin() {

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::carriers::Carriers;
-use crate::statuses::{Lang, Outcome, Status};
+use crate::model::carriers::Carriers;
+use crate::model::statuses::{Lang, Outcome, Status};
 
 /// Columns a character takes on a terminal: 2 for CJK and full-width forms, 1 otherwise.
 fn char_width(c: char) -> usize {

@@ -44,7 +44,7 @@ pub struct Faults {
     /// HTTP 200 with a body that is not JSON, as a proxy's page would be (no effect).
     pub garbled: f64,
     /// How late a `slow` answer is (`slow_delay=DURATION`, in the syntax of
-    /// [`crate::duration::parse_duration`]; default 2s).
+    /// [`crate::base::duration::parse_duration`]; default 2s).
     pub slow_delay: Duration,
 }
 
@@ -148,7 +148,7 @@ impl fmt::Display for Faults {
         if self.slow > 0.0 {
             items.push(format!(
                 "slow_delay={}",
-                crate::duration::format_duration(self.slow_delay)
+                crate::base::duration::format_duration(self.slow_delay)
             ));
         }
         f.write_str(&items.join(","))
@@ -233,7 +233,7 @@ fn parse_slow_delay(text: &str) -> Result<Duration, String> {
             "slow_delay `{text}` is negative: write how long the answer is held back, e.g. 2s"
         ));
     }
-    crate::duration::parse_duration(text).map_err(|e| format!("slow_delay: {e}"))
+    crate::base::duration::parse_duration(text).map_err(|e| format!("slow_delay: {e}"))
 }
 
 /// The seeded draw, one per business call.

@@ -26,8 +26,8 @@ use tokio::task::JoinHandle;
 pub use faults::{Faults, parse_faults};
 pub use push::PushFormat;
 
-use crate::carriers::Carriers;
-use crate::secret::Secret;
+use crate::base::secret::Secret;
+use crate::model::carriers::Carriers;
 
 /// The documented development app, configured when no `--app` is given.
 pub const DEV_APPID: &str = "wxsimulate0000dev";

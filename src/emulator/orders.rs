@@ -9,8 +9,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::push::Event;
 use super::wire::{Verdict, now_rfc3339};
-use crate::carriers::Carrier;
-use crate::statuses::{Outcome, Status};
+use crate::model::carriers::Carrier;
+use crate::model::statuses::{Outcome, Status};
 
 /// `(shopid, shop_order_id)`: how the platform names an order.
 pub(crate) type Key = (String, String);
@@ -278,7 +278,7 @@ impl Book {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::carriers::Carriers;
+    use crate::model::carriers::Carriers;
 
     fn dada() -> Arc<Carrier> {
         let Ok(carriers) = Carriers::builtin() else {

@@ -20,8 +20,8 @@ use super::orders::Book;
 use super::push::Pusher;
 use super::tokens::{Issued, Tokens};
 use super::wire::{Reply, Verdict, now_rfc3339, query_param, redact_query};
-use crate::carriers::Carriers;
-use crate::secret::Secret;
+use crate::base::secret::Secret;
+use crate::model::carriers::Carriers;
 
 /// State shared by every handler and push worker.
 pub(crate) struct Shared {

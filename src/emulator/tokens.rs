@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::secret::Secret;
+use crate::base::secret::Secret;
 
 /// How long a superseded classic token still works.
 const CLASSIC_OVERLAP: Duration = Duration::from_secs(300);

@@ -252,23 +252,23 @@ fn is_secret_key(key: &str) -> bool {
 /// The request body as kept in the history: fields named like credentials are blanked and any
 /// string holding a known secret is redacted. `delivery_sign` stays: it is a derived value the
 /// caller needs to see to debug a signature mismatch.
-pub(crate) fn redact_body(body: &[u8], secrets: &[&crate::secret::Secret]) -> Value {
+pub(crate) fn redact_body(body: &[u8], secrets: &[&crate::base::secret::Secret]) -> Value {
     match serde_json::from_slice::<Value>(body) {
         Ok(value) => redact_value(value, secrets),
-        Err(_) => Value::String(crate::secret::redact(
+        Err(_) => Value::String(crate::base::secret::redact(
             &String::from_utf8_lossy(body),
             secrets,
         )),
     }
 }
 
-fn redact_value(value: Value, secrets: &[&crate::secret::Secret]) -> Value {
+fn redact_value(value: Value, secrets: &[&crate::base::secret::Secret]) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.into_iter()
                 .map(|(k, v)| {
                     if is_secret_key(&k) {
-                        (k, Value::String(crate::secret::REDACTED.into()))
+                        (k, Value::String(crate::base::secret::REDACTED.into()))
                     } else {
                         (k, redact_value(v, secrets))
                     }
@@ -281,7 +281,7 @@ fn redact_value(value: Value, secrets: &[&crate::secret::Secret]) -> Value {
                 .map(|v| redact_value(v, secrets))
                 .collect(),
         ),
-        Value::String(s) => Value::String(crate::secret::redact(&s, secrets)),
+        Value::String(s) => Value::String(crate::base::secret::redact(&s, secrets)),
         other => other,
     }
 }
@@ -291,7 +291,9 @@ pub(crate) fn redact_query(query: &str) -> String {
     query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((key, _)) if is_secret_key(key) => format!("{key}={}", crate::secret::REDACTED),
+            Some((key, _)) if is_secret_key(key) => {
+                format!("{key}={}", crate::base::secret::REDACTED)
+            }
             _ => pair.to_owned(),
         })
         .collect::<Vec<_>>()
@@ -345,7 +347,7 @@ pub(crate) fn now_unix() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::secret::Secret;
+    use crate::base::secret::Secret;
 
     #[test]
     fn rid_has_the_platform_shape() {

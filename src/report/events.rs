@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::plan::Plan;
-use crate::runner::{Event, StepOutcome};
+use crate::model::plan::Plan;
+use crate::run::{Event, StepOutcome};
 
 use super::{describe_failure, millis};
 

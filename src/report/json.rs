@@ -3,9 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::plan::{Plan, ScenarioPlan, StepPlan};
-use crate::runner::{Attempt, AttemptResult, RunRecord, StepOutcome, StepRecord};
-use crate::secret::REDACTED;
+use crate::base::secret::REDACTED;
+use crate::model::plan::{Plan, ScenarioPlan, StepPlan};
+use crate::run::{Attempt, AttemptResult, RunRecord, StepOutcome, StepRecord};
 
 use super::{Counts, ReportContext, describe_failure, millis, worst_lateness};
 
@@ -148,7 +148,7 @@ fn request_json(scenario: &ScenarioPlan, step: &StepPlan, attempt: &Attempt) -> 
         "order_status": step.status.code(),
         "action_msg": step.action_msg,
     });
-    if scenario.carrier.call == crate::carriers::Call::Realmock
+    if scenario.carrier.call == crate::model::carriers::Call::Realmock
         && let Some(map) = body.as_object_mut()
     {
         map.insert("delivery_sign".to_owned(), json!(REDACTED));

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::plan::{Plan, ScenarioPlan};
-use crate::runner::{Failure, RunRecord, ScenarioRecord, StepOutcome};
+use crate::model::plan::{Plan, ScenarioPlan};
+use crate::run::{Failure, RunRecord, ScenarioRecord, StepOutcome};
 
 use super::{ReportContext, describe_failure, millis};
 

@@ -6,10 +6,10 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::time::Instant;
 
-use crate::duration::format_duration;
-use crate::plan::{Plan, ScenarioPlan};
-use crate::runner::{Event, StepOutcome, scaled};
-use crate::statuses::{Lang, Status};
+use crate::base::duration::format_duration;
+use crate::model::plan::{Plan, ScenarioPlan};
+use crate::model::statuses::{Lang, Status};
+use crate::run::{Event, StepOutcome, scaled};
 
 use super::{Style, describe_failure};
 
@@ -115,7 +115,7 @@ impl Live {
                     // Only a step that expected success moved the order.
                     StepOutcome::Passed(_)
                         if plan.scenarios[*scenario].steps[*step].expect
-                            == crate::plan::Expect::Ok =>
+                            == crate::model::plan::Expect::Ok =>
                     {
                         view.current = status;
                     }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::diag::Diagnostic;
+use crate::base::diag::Diagnostic;
 
 /// Where a scenario's order id is written, to report collisions between files.
 pub(super) struct OrderKey {
@@ -69,7 +69,7 @@ impl Claimed {
 mod tests {
     use std::path::Path;
 
-    use crate::diag::Diagnostic;
+    use crate::base::diag::Diagnostic;
     use crate::scenario::load_plan;
     use crate::scenario::testing::{VALID, carriers, ctx, tempdir, write};
 

@@ -5,10 +5,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::Checker;
-use crate::diag::Diagnostic;
-use crate::duration::{Delay, draw_in_range, parse_delay};
-use crate::plan::StepPlan;
-use crate::yaml::{Node, Value};
+use crate::base::diag::Diagnostic;
+use crate::base::duration::{Delay, draw_in_range, parse_delay};
+use crate::base::yaml::{Node, Value};
+use crate::model::plan::StepPlan;
 
 impl Checker<'_> {
     pub(super) fn after(&mut self, value: &Node, place: &str) -> Option<Delay> {
@@ -85,8 +85,8 @@ mod tests {
     use std::collections::BTreeSet;
     use std::time::Duration;
 
-    use crate::duration::draw_in_range;
-    use crate::plan::Plan;
+    use crate::base::duration::draw_in_range;
+    use crate::model::plan::Plan;
     use crate::scenario::load_plan;
     use crate::scenario::testing::{carriers, ctx, errors, ok, one, problems, tempdir, write};
 

@@ -7,10 +7,10 @@ use super::collisions::OrderKey;
 use super::delays::redraw;
 use super::templates::{FRESH_TEMPLATES, render_id};
 use super::{Checker, MAX_REPEAT};
-use crate::carriers::Carrier;
-use crate::diag::Diagnostic;
-use crate::plan::{OrderCreate, ScenarioPlan};
-use crate::yaml::{Node, Value};
+use crate::base::diag::Diagnostic;
+use crate::base::yaml::{Node, Value};
+use crate::model::carriers::Carrier;
+use crate::model::plan::{OrderCreate, ScenarioPlan};
 
 const TOP_KEYS: [&str; 7] = [
     "name",
@@ -216,8 +216,8 @@ mod tests {
     use std::collections::BTreeSet;
     use std::time::Duration;
 
-    use crate::duration::draw_in_range;
-    use crate::plan::ScenarioPlan;
+    use crate::base::duration::draw_in_range;
+    use crate::model::plan::ScenarioPlan;
     use crate::scenario::MAX_SHOP_ORDER_ID_BYTES;
     use crate::scenario::testing::{all, errors, ok, one};
 

@@ -1,9 +1,9 @@
 //! `expect:` — what answer a step must get: ok, rejected, or an exact errcode or resultcode.
 
 use super::Checker;
-use crate::diag::did_you_mean;
-use crate::plan::Expect;
-use crate::yaml::{Node, Value};
+use crate::base::diag::did_you_mean;
+use crate::base::yaml::{Node, Value};
+use crate::model::plan::Expect;
 
 const EXPECT_KEYS: [&str; 2] = ["errcode", "resultcode"];
 const EXPECT_WORDS: [&str; 2] = ["ok", "rejected"];
@@ -94,7 +94,7 @@ impl Checker<'_> {
 
 #[cfg(test)]
 mod tests {
-    use crate::plan::Expect;
+    use crate::model::plan::Expect;
     use crate::scenario::testing::{errors, ok, one};
 
     #[test]

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Checker;
 use super::secrets::is_plain;
-use crate::diag::{Diagnostic, did_you_mean};
-use crate::yaml::{Node, Value};
+use crate::base::diag::{Diagnostic, did_you_mean};
+use crate::base::yaml::{Node, Value};
 
 /// The keys of one mapping that the checks know, each with its key and value nodes.
 pub(super) struct Fields<'n> {

@@ -13,11 +13,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::carriers::Carriers;
-use crate::diag::Diagnostic;
-use crate::plan::{Plan, ScenarioPlan};
-use crate::secret::Secret;
-use crate::yaml;
+use crate::base::diag::Diagnostic;
+use crate::base::secret::Secret;
+use crate::base::yaml;
+use crate::model::carriers::Carriers;
+use crate::model::plan::{Plan, ScenarioPlan};
 
 mod collisions;
 mod delays;
@@ -33,8 +33,9 @@ mod templates;
 #[cfg(test)]
 pub(crate) mod testing;
 
+pub use crate::base::files::read_text;
 use collisions::{Claimed, OrderKey};
-pub use files::{collect_files, read_text};
+pub use files::collect_files;
 
 /// Scenario files larger than this are refused before parsing.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
@@ -250,9 +251,9 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::plan::Expect;
+    use crate::model::plan::Expect;
+    use crate::model::statuses::Status::*;
     use crate::scenario::testing::{carriers, check, ctx, ok, one, problems, root, tempdir, write};
-    use crate::statuses::Status::*;
 
     #[test]
     fn every_sample_scenario_loads() {

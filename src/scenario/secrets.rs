@@ -11,8 +11,8 @@
 use std::collections::BTreeMap;
 
 use super::shop::SHOP_KEYS;
-use crate::secret::{REDACTED, Secret, redact};
-use crate::yaml::{Node, Value};
+use crate::base::secret::{REDACTED, Secret, redact};
+use crate::base::yaml::{Node, Value};
 
 /// Whether a mapping key names a secret (`appsecret`, `AppSecret`, `app_secret:…`).
 pub(super) fn names_secret(key: &str) -> bool {
@@ -189,7 +189,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::yaml::parse_tree;
+    use crate::base::yaml::parse_tree;
 
     fn secrets_of(text: &str, env: &[(&str, &str)]) -> Vec<String> {
         let root = match parse_tree(text, "t.yaml") {

@@ -3,9 +3,9 @@
 
 use super::templates::{Piece, render_id};
 use super::{Checker, MAX_SHOP_ORDER_ID_BYTES};
-use crate::carriers::{Call, Carrier};
-use crate::secret::Secret;
-use crate::yaml::{Node, Value};
+use crate::base::secret::Secret;
+use crate::base::yaml::{Node, Value};
+use crate::model::carriers::{Call, Carrier};
 
 /// The keys `shop:` allows.
 pub(super) const SHOP_KEYS: [&str; 2] = ["shopid", "appsecret"];

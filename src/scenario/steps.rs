@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use super::Checker;
 use super::expect::EXPECT_FORMS;
-use crate::carriers::Carrier;
-use crate::diag::did_you_mean;
-use crate::duration::{Delay, draw_in_range};
-use crate::plan::{Expect, StepPlan};
-use crate::statuses::Status;
-use crate::yaml::{Node, Value};
+use crate::base::diag::did_you_mean;
+use crate::base::duration::{Delay, draw_in_range};
+use crate::base::yaml::{Node, Value};
+use crate::model::carriers::Carrier;
+use crate::model::plan::{Expect, StepPlan};
+use crate::model::statuses::Status;
 
 const STEP_KEYS: [&str; 5] = [
     "status",
@@ -268,9 +268,9 @@ impl Checker<'_> {
 mod tests {
     use std::time::Duration;
 
-    use crate::plan::Expect;
+    use crate::model::plan::Expect;
+    use crate::model::statuses::Status::*;
     use crate::scenario::testing::{errors, ok, one};
-    use crate::statuses::Status::*;
 
     #[test]
     fn fixture_unknown_status() {

@@ -1,8 +1,8 @@
 //! `${VAR}` (the environment) and `{{run_id}}`-style templates in the values of a scenario.
 
 use super::Checker;
-use crate::diag::did_you_mean;
-use crate::yaml::Node;
+use crate::base::diag::did_you_mean;
+use crate::base::yaml::Node;
 
 pub(super) const TEMPLATES: [&str; 5] = ["run_id", "uuid", "scenario", "timestamp", "repeat"];
 /// Templates that change from run to run: an id without any of them is the same every run.

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{LoadContext, check_text, load_plan};
-use crate::carriers::Carriers;
-use crate::diag::Diagnostic;
-use crate::plan::{OrderCreate, ScenarioPlan};
+use crate::base::diag::Diagnostic;
+use crate::model::carriers::Carriers;
+use crate::model::plan::{OrderCreate, ScenarioPlan};
 
 /// The built-in carrier table.
 pub(crate) fn carriers() -> Carriers {

@@ -7,9 +7,9 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use simulate::carriers::Carriers;
+use simulate::base::secret::Secret;
 use simulate::emulator::{Config, Emulator};
-use simulate::secret::Secret;
+use simulate::model::carriers::Carriers;
 
 /// The public test secrets; no output of ours may contain them.
 pub const SECRETS: [&str; 3] = [

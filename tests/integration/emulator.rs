@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use simulate::carriers::Carriers;
+use simulate::base::secret::Secret;
 use simulate::emulator::{Config, Emulator, PushFormat, parse_faults};
-use simulate::secret::Secret;
-use simulate::sign::delivery_sign;
+use simulate::model::carriers::Carriers;
+use simulate::wechat::sign::delivery_sign;
 
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 

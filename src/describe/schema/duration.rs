@@ -143,7 +143,7 @@ mod tests {
         for text in texts {
             let doc = json!({"carrier": "dada", "shop_order_id": "a", "steps": [{"status": 102, "after": text}]});
             let schema_ok = validator.is_valid(&doc);
-            let parser_ok = crate::duration::parse_delay(text).is_ok();
+            let parser_ok = crate::base::duration::parse_delay(text).is_ok();
             assert_eq!(
                 schema_ok, parser_ok,
                 "{text:?}: schema {schema_ok}, parser {parser_ok}"

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::SCHEMA_ID;
 use super::tables::codes;
-use crate::carriers::Carriers;
+use crate::model::carriers::Carriers;
 
 mod duration;
 mod order;

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::statuses::{Outcome, Status};
+use crate::model::statuses::{Outcome, Status};
 
 pub(super) fn status_schema() -> Value {
     let codes: Vec<u16> = Status::all().map(Status::code).collect();

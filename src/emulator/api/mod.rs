@@ -32,10 +32,10 @@ use super::push::{Agent, Event, FROM_USER_NAME};
 use super::server::Shared;
 use super::tokens::Check;
 use super::wire::{ArgsError, Fields, Reply, Verdict, now_rfc3339, now_unix, redact_body};
-use crate::carriers::{Call, Carrier};
-use crate::secret::Secret;
-use crate::sign;
-use crate::statuses::Status;
+use crate::base::secret::Secret;
+use crate::model::carriers::{Call, Carrier};
+use crate::model::statuses::Status;
+use crate::wechat::sign;
 
 /// One business API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -468,8 +468,8 @@ fn shop_get(ctx: &Ctx<'_>) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::carriers::Carriers;
-    use crate::sign::tests::VECTORS;
+    use crate::model::carriers::Carriers;
+    use crate::wechat::sign::tests::VECTORS;
 
     fn carriers() -> Carriers {
         match Carriers::builtin() {

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use super::{Api, Ctx, apply, args, bound_carrier, check_sign, ended, find, sign_field};
 use crate::emulator::orders::{NewOrder, Point};
 use crate::emulator::wire::{Fields, Reply, now_unix};
-use crate::statuses::Status;
+use crate::model::statuses::Status;
 
 fn point(object: Option<&Map<String, Value>>) -> Option<Point> {
     let object = object?;

@@ -3,10 +3,10 @@
 use serde_json::Map;
 
 use super::{Api, Ctx, apply, args, check_sign, ended, find, known_shopids, not_found, sign_field};
-use crate::carriers::Call;
 use crate::emulator::orders::NewOrder;
 use crate::emulator::wire::{Fields, Reply, now_unix};
-use crate::statuses::Status;
+use crate::model::carriers::Call;
+use crate::model::statuses::Status;
 
 /// Refuses an `action_time` that is not the current time in Unix seconds.
 fn check_action_time(action_time: i64, max_skew: std::time::Duration) -> Result<(), Reply> {

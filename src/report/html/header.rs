@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use crate::plan::Plan;
+use crate::model::plan::Plan;
 use crate::report::{Counts, ReportContext, worst_lateness};
-use crate::runner::RunRecord;
+use crate::run::RunRecord;
 
 use super::text::{
     clock, definitions, duration, elapsed, escape, plural, public_endpoint, short, stamp,

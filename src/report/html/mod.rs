@@ -21,11 +21,11 @@ mod timeline;
 #[cfg(test)]
 mod testing;
 
-use crate::plan::{Plan, ScenarioPlan};
+use crate::base::secret::redact;
+use crate::model::plan::{Plan, ScenarioPlan};
+use crate::model::statuses::Lang;
 use crate::report::{Counts, ReportContext};
-use crate::runner::{RunRecord, ScenarioRecord, StepOutcome};
-use crate::secret::redact;
-use crate::statuses::Lang;
+use crate::run::{RunRecord, ScenarioRecord, StepOutcome};
 
 use text::{stamp, stamp_minutes};
 
@@ -177,7 +177,7 @@ impl Kind {
 mod tests {
     use super::testing::{SECRET, fixture};
     use super::*;
-    use crate::statuses::Status;
+    use crate::model::statuses::Status;
 
     #[test]
     fn shows_every_step_the_failure_and_the_verdict() {

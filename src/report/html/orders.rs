@@ -1,8 +1,8 @@
 //! The orders: a list of them when there is more than one, and a section for each with its
 //! facts, its timeline and its table of steps.
 
+use crate::model::statuses::Lang;
 use crate::report::{Counts, describe_failure, worst_lateness};
-use crate::statuses::Lang;
 
 use super::text::{clock, definitions, elapsed, escape, pill, plural, short, stamp};
 use super::{Kind, Order, steps, timeline};
@@ -158,19 +158,19 @@ mod tests {
     use super::super::report;
     use super::super::testing::fixture;
     use super::*;
-    use crate::client::Answer;
-    use crate::plan::Expect;
-    use crate::runner::Failure;
+    use crate::model::plan::Expect;
+    use crate::run::Failure;
+    use crate::run::client::Answer;
 
     #[test]
     fn an_order_that_could_not_be_created_says_why() {
         let (mut plan, mut record, ctx) = fixture();
-        plan.scenarios[0].order = Some(crate::plan::OrderCreate {
+        plan.scenarios[0].order = Some(crate::model::plan::OrderCreate {
             body: serde_json::json!({}),
             openid: None,
             line: 5,
         });
-        record.scenarios[0].order = Some(crate::runner::OrderRecord {
+        record.scenarios[0].order = Some(crate::run::OrderRecord {
             sent: record.started,
             attempts: 2,
             waybill_id: None,
@@ -188,7 +188,7 @@ mod tests {
         let html = report(&plan, &record, &ctx, Lang::En);
         assert!(html.contains("not created"));
         assert!(html.contains("errcode 930566 &lt;bad&gt; shop"));
-        record.scenarios[0].order = Some(crate::runner::OrderRecord {
+        record.scenarios[0].order = Some(crate::run::OrderRecord {
             sent: record.started,
             attempts: 1,
             waybill_id: Some("WB-1".into()),

@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::client::Answer;
-use crate::plan::{Expect, StepPlan};
+use crate::model::plan::{Expect, StepPlan};
+use crate::model::statuses::Lang;
 use crate::report::describe_failure;
-use crate::runner::{AttemptResult, CREDENTIAL_ERRCODES, Failure, StepOutcome, StepRecord};
-use crate::statuses::Lang;
+use crate::run::client::Answer;
+use crate::run::{AttemptResult, CREDENTIAL_ERRCODES, Failure, StepOutcome, StepRecord};
 
 use super::text::{clock, duration, elapsed, escape, lang_tag, other_lang, short};
 use super::{Kind, Order};

@@ -7,16 +7,16 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::carriers::Carriers;
-use crate::client::{Answer, Timeouts};
-use crate::plan::{Expect, Plan, ScenarioPlan, StepPlan};
+use crate::base::secret::Secret;
+use crate::model::carriers::Carriers;
+use crate::model::plan::{Expect, Plan, ScenarioPlan, StepPlan};
+use crate::model::statuses::Status;
 use crate::report::ReportContext;
-use crate::runner::{
+use crate::run::client::{Answer, Timeouts};
+use crate::run::{
     Attempt, AttemptResult, Failure, NotSent, RunOptions, RunRecord, ScenarioRecord, StepOutcome,
     StepRecord,
 };
-use crate::secret::Secret;
-use crate::statuses::Status;
 
 pub(super) const SECRET: &str = "s3cr3t-appsecret-value";
 

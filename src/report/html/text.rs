@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::duration::format_duration;
+use crate::base::duration::format_duration;
+use crate::model::statuses::Lang;
 use crate::report::round_ms;
-use crate::statuses::Lang;
 
 /// Escapes text for HTML element content and for quoted attribute values.
 pub fn escape(text: &str) -> String {

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use crate::duration::format_duration;
-use crate::plan::StepPlan;
+use crate::base::duration::format_duration;
+use crate::model::plan::StepPlan;
+use crate::model::statuses::Lang;
 use crate::report::describe_failure;
-use crate::runner::{StepOutcome, StepRecord};
-use crate::statuses::Lang;
+use crate::run::{StepOutcome, StepRecord};
 
 use super::measure::{text_width, truncate};
 use super::steps::answer_text;

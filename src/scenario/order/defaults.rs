@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::carriers::Carrier;
+use crate::model::carriers::Carrier;
 
 /// A plausible store and customer for test orders.
 struct Place {
@@ -124,10 +124,10 @@ mod tests {
 
     use serde_json::{Value as Json, json};
 
-    use crate::plan::ScenarioPlan;
+    use crate::model::plan::ScenarioPlan;
     use crate::scenario::load_plan;
     use crate::scenario::testing::{carriers, ctx, order_of, plans_or_messages};
-    use crate::sign::delivery_sign;
+    use crate::wechat::sign::delivery_sign;
 
     /// Decimals of a JSON number as serialized.
     fn decimals(value: &Json) -> usize {
@@ -301,7 +301,7 @@ mod tests {
                 "action_time": chrono::Utc::now().timestamp(),
                 "action_msg": "",
             });
-            if plan.carrier.call == crate::carriers::Call::Realmock {
+            if plan.carrier.call == crate::model::carriers::Call::Realmock {
                 update["delivery_sign"] = json!(sign);
             }
             let answer = post(plan.carrier.call.path().to_owned(), update).await;

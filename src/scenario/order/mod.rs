@@ -10,8 +10,8 @@
 use serde_json::{Map, Value as Json};
 
 use super::Checker;
-use crate::carriers::Carrier;
-use crate::yaml::{Node, Value};
+use crate::base::yaml::{Node, Value};
+use crate::model::carriers::Carrier;
 
 mod blocks;
 mod defaults;

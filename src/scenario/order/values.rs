@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Number, Value as Json};
 
 use super::blocks::{BIG, Block, Field, Kind};
-use crate::diag::did_you_mean;
+use crate::base::diag::did_you_mean;
+use crate::base::yaml::{Node, Value};
 use crate::scenario::Checker;
-use crate::yaml::{Node, Value};
 
 impl Checker<'_> {
     /// Applies one sub-object's entries over its defaults in `target`; false after a problem.

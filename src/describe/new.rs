@@ -9,10 +9,10 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::carriers::{Carrier, Carriers};
-use crate::duration::format_duration;
-use crate::statuses::Status;
-use crate::statuses::Status::*;
+use crate::base::duration::format_duration;
+use crate::model::carriers::{Carrier, Carriers};
+use crate::model::statuses::Status;
+use crate::model::statuses::Status::*;
 
 /// The first line of every generated scenario: editor completion and checks from the JSON
 /// Schema. The path is relative, so it resolves when the file sits in `scenarios/` of the
@@ -645,7 +645,8 @@ mod tests {
                     Ok(t) => t,
                     Err(e) => panic!("{e}"),
                 };
-                let doc = match crate::yaml::from_str::<serde_json::Value>(&text, "new.yaml") {
+                let doc = match crate::base::yaml::from_str::<serde_json::Value>(&text, "new.yaml")
+                {
                     Ok(d) => d,
                     Err(e) => panic!("{e}\n{text}"),
                 };

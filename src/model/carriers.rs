@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use crate::diag::{Diagnostic, did_you_mean};
-use crate::secret::Secret;
-use crate::statuses::Status;
-use crate::yaml::{self, Spanned};
+use crate::base::diag::{Diagnostic, did_you_mean};
+use crate::base::secret::Secret;
+use crate::base::yaml::{self, Spanned};
+use crate::model::statuses::Status;
 
 /// The built-in carrier file.
 pub const BUILTIN_YAML: &str = include_str!("carriers.yaml");
@@ -151,7 +151,7 @@ impl Carriers {
         let builtin = build(None, builtin_raw, BUILTIN_NAME)?;
         let Some(path) = file else { return Ok(builtin) };
         let name = path.display().to_string();
-        let text = crate::scenario::read_text(path).map_err(|d| vec![d])?;
+        let text = crate::base::files::read_text(path).map_err(|d| vec![d])?;
         let raw = parse(&text, &name)?;
         build(Some(builtin), raw, &name)
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::duration::parse_duration;
+use crate::base::duration::parse_duration;
 use crate::emulator;
 
 const ABOUT: &str =
@@ -31,7 +31,7 @@ Examples:
     version,
     about = ABOUT,
     long_about = LONG_ABOUT,
-    after_help = crate::exit::HELP,
+    after_help = crate::base::exit::HELP,
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -322,7 +322,7 @@ pub struct ServeArgs {
     /// App credentials the token endpoints accept (repeatable); default: the documented
     /// development pair wxsimulate0000dev:simulate-dev-secret
     #[arg(long = "app", value_name = "APPID:SECRET", value_parser = emulator::parse_app)]
-    pub apps: Vec<(String, crate::secret::Secret)>,
+    pub apps: Vec<(String, crate::base::secret::Secret)>,
 
     /// Lifetime of issued access tokens
     #[arg(long, default_value = "7200s", value_parser = parse_duration, value_name = "DURATION")]

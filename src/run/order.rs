@@ -10,11 +10,11 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio::time::Instant;
 
-use crate::carriers::Call;
-use crate::client::{Answer, CallError, OrderState, UpdateOrder};
-use crate::plan::{Expect, OrderCreate, ScenarioPlan, StepPlan};
-use crate::retry::{Transient, transient_answer, transient_error};
-use crate::sign::delivery_sign;
+use crate::model::carriers::Call;
+use crate::model::plan::{Expect, OrderCreate, ScenarioPlan, StepPlan};
+use crate::run::client::{Answer, CallError, OrderState, UpdateOrder};
+use crate::run::retry::{Transient, transient_answer, transient_error};
+use crate::wechat::sign::delivery_sign;
 
 use super::shared::{Shared, Stop};
 use super::{
@@ -103,7 +103,7 @@ impl OrderJob {
             failure: None,
             // As sent, but for the signature: reports show the request, never a credential.
             request: create.signed_body(
-                crate::secret::REDACTED,
+                crate::base::secret::REDACTED,
                 shared.options.fallback_openid.as_deref(),
             ),
             answer: None,
@@ -342,7 +342,7 @@ impl OrderJob {
                     (
                         Failure::OutcomeUnknown(format!(
                             "no answer within {}; the update may or may not have taken effect",
-                            crate::duration::format_duration(limit)
+                            crate::base::duration::format_duration(limit)
                         )),
                         Some(Transient::NotSent),
                     )
@@ -391,7 +391,11 @@ impl OrderJob {
 
     /// The platform refused `token`: fetch a new one, once per call. When that is not
     /// possible because the credentials are refused, the whole run stops here.
-    async fn renew_token(&self, token: &crate::secret::Secret, renewed: &mut bool) -> Renewal {
+    async fn renew_token(
+        &self,
+        token: &crate::base::secret::Secret,
+        renewed: &mut bool,
+    ) -> Renewal {
         if !*renewed {
             match self.shared.tokens.renew(token).await {
                 Some(Ok(_)) => {
@@ -410,7 +414,7 @@ impl OrderJob {
     /// `order/get` for this order.
     async fn order_get(
         &self,
-        token: &crate::secret::Secret,
+        token: &crate::base::secret::Secret,
     ) -> Result<(Answer, Option<OrderState>), CallError> {
         // Questions count against --rate like every other call, and stop with the run.
         if !self.shared.paced().await {
@@ -434,7 +438,7 @@ impl OrderJob {
     async fn ask_after_timeout(
         &self,
         step: &StepPlan,
-        token: &crate::secret::Secret,
+        token: &crate::base::secret::Secret,
     ) -> Result<Option<Answer>, String> {
         match self.order_get(token).await {
             Ok((answer, Some(state))) if answer.is_success() => {
@@ -492,7 +496,7 @@ enum Renewal {
     /// A new token: send the call again.
     Renewed,
     /// The token endpoint could not answer; the credentials may still be fine.
-    Unavailable(crate::token::TokenError),
+    Unavailable(crate::run::token::TokenError),
     /// The credentials are refused; the run has been stopped.
     Refused,
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::client::{Answer, CallError};
-use crate::plan::Expect;
-use crate::token::TokenError;
+use crate::model::plan::Expect;
+use crate::run::client::{Answer, CallError};
+use crate::run::token::TokenError;
 
 use super::RunOptions;
 

@@ -1,9 +1,12 @@
 //! Timed execution of a plan: every scenario at once (or `--jobs` at a time), the steps of one
 //! order strictly in turn, each at a deadline computed from one start instant.
 
+pub mod client;
 mod order;
 mod record;
+pub mod retry;
 mod shared;
+pub mod token;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,10 +17,10 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::client::Client;
-use crate::plan::{Plan, ScenarioPlan};
-use crate::retry::RetryPolicy;
-use crate::token::TokenSource;
+use crate::model::plan::{Plan, ScenarioPlan};
+use crate::run::client::Client;
+use crate::run::retry::RetryPolicy;
+use crate::run::token::TokenSource;
 
 use order::OrderJob;
 pub use record::*;
@@ -208,8 +211,8 @@ fn deadline(start: Instant, offset: Duration) -> Instant {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::{Answer, CallError};
-    use crate::plan::Expect;
+    use crate::model::plan::Expect;
+    use crate::run::client::{Answer, CallError};
 
     #[test]
     fn speed_divides_offsets() {

@@ -15,7 +15,7 @@ use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, MapAccess, Se
 use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::{DuplicateKeyPolicy, Error, Options};
 
-use crate::diag::Diagnostic;
+use crate::base::diag::Diagnostic;
 
 pub use serde_saphyr::Spanned;
 

@@ -4,7 +4,7 @@
 
 use sha1::{Digest, Sha1};
 
-use crate::secret::Secret;
+use crate::base::secret::Secret;
 
 /// The carrier signature for a request. Without a `shop_order_id` the platform's rule is
 /// `SHA1(shopid + appsecret)`; an empty id counts as none.

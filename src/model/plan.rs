@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::carriers::Carrier;
-use crate::secret::Secret;
-use crate::statuses::Status;
+use crate::base::secret::Secret;
+use crate::model::carriers::Carrier;
+use crate::model::statuses::Status;
 
 /// Every scenario of a run, all valid.
 #[derive(Debug, Clone)]

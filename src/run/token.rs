@@ -13,8 +13,8 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use crate::retry::{MINUTE_QUOTA, RetryPolicy, Transient};
-use crate::secret::{self, Secret};
+use crate::base::secret::{self, Secret};
+use crate::run::retry::{MINUTE_QUOTA, RetryPolicy, Transient};
 
 /// The token endpoint's verdicts on the credentials themselves (reference, section 4):
 /// bad AppSecret, wrong grant_type, bad appid, invalid AppSecret, frozen AppSecret, appid
@@ -309,7 +309,7 @@ fn describe(error: reqwest::Error, timeout: Duration) -> String {
     if error.is_timeout() {
         return format!(
             "no answer within {}",
-            crate::duration::format_duration(timeout)
+            crate::base::duration::format_duration(timeout)
         );
     }
     let error = error.without_url();

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local};
 
-use crate::carriers::Call;
-use crate::client::UpdateOrder;
-use crate::duration::{format_duration, format_range};
-use crate::plan::{Expect, Plan, ScenarioPlan, StepPlan};
-use crate::sign::delivery_sign;
-use crate::statuses::Lang;
+use crate::base::duration::{format_duration, format_range};
+use crate::model::carriers::Call;
+use crate::model::plan::{Expect, Plan, ScenarioPlan, StepPlan};
+use crate::model::statuses::Lang;
+use crate::run::client::UpdateOrder;
+use crate::wechat::sign::delivery_sign;
 
 /// How `delivery_sign` is shown outside `--curl`.
 pub const SIGN_PLACEHOLDER: &str = "<sha1(shopid+shop_order_id+appsecret)>";
@@ -287,10 +287,10 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
-    use crate::carriers::Carriers;
-    use crate::plan::ScenarioPlan;
-    use crate::secret::Secret;
-    use crate::statuses::Status;
+    use crate::base::secret::Secret;
+    use crate::model::carriers::Carriers;
+    use crate::model::plan::ScenarioPlan;
+    use crate::model::statuses::Status;
 
     const SECRET: &str = "1c6f40492d6d89caaad80b85f7d31670";
 
@@ -317,7 +317,7 @@ mod tests {
 
     fn plan() -> Plan {
         let table = carriers();
-        let carrier = |id: &str| -> Arc<crate::carriers::Carrier> {
+        let carrier = |id: &str| -> Arc<crate::model::carriers::Carrier> {
             match table.find(id) {
                 Some(c) => c.clone(),
                 None => panic!("no {id}"),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use rand::Rng;
 
-use crate::client::{Answer, CallError};
+use crate::run::client::{Answer, CallError};
 
 /// WeChat's "busy, try later" codes: system error, platform error, carrier timeout, minute quota.
 pub const TRANSIENT_ERRCODES: [i64; 4] = [-1, 930555, 930556, 45011];
@@ -98,7 +98,7 @@ impl RetryPolicy {
 
     /// "3 retries, backoff 500ms doubling to 8s, at most 1m30s in all", for plans and reports.
     pub fn describe(&self) -> String {
-        use crate::duration::format_duration as f;
+        use crate::base::duration::format_duration as f;
         if self.retries == 0 {
             return "no retries".to_owned();
         }

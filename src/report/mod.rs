@@ -6,18 +6,19 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod live;
+pub mod plan;
 
 use std::io::Write;
 use std::time::Duration;
 
 use chrono::{DateTime, Local, Utc};
 
-use crate::client::Answer;
-use crate::duration::format_duration;
-use crate::exit;
-use crate::plan::{Plan, ScenarioPlan};
-use crate::runner::{Event, Failure, RunRecord, ScenarioRecord, StepOutcome, StepRecord};
-use crate::statuses::Lang;
+use crate::base::duration::format_duration;
+use crate::base::exit;
+use crate::model::plan::{Plan, ScenarioPlan};
+use crate::model::statuses::Lang;
+use crate::run::client::Answer;
+use crate::run::{Event, Failure, RunRecord, ScenarioRecord, StepOutcome, StepRecord};
 
 /// Terminal styling, off when the output is not a terminal or `NO_COLOR` is set.
 #[derive(Debug, Clone, Copy)]
@@ -294,7 +295,7 @@ fn describe_answer(answer: &Answer) -> String {
 pub fn describe_failure(failure: &Failure) -> String {
     match failure {
         Failure::Unexpected { answer, expected } => {
-            let hint = if crate::runner::CREDENTIAL_ERRCODES.contains(&answer.errcode) {
+            let hint = if crate::run::CREDENTIAL_ERRCODES.contains(&answer.errcode) {
                 " — the access token was refused; check --access-token / WECHAT_ACCESS_TOKEN"
             } else {
                 ""
@@ -343,7 +344,7 @@ pub(crate) fn worst_lateness(steps: &[StepRecord]) -> Option<(Duration, usize)> 
 pub struct ReportContext {
     pub endpoint: String,
     pub local: bool,
-    pub timeouts: crate::client::Timeouts,
+    pub timeouts: crate::run::client::Timeouts,
     pub exit_code: u8,
 }
 
@@ -385,8 +386,8 @@ impl Counts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::CallError;
-    use crate::plan::Expect;
+    use crate::model::plan::Expect;
+    use crate::run::client::CallError;
 
     fn step(outcome: StepOutcome) -> StepRecord {
         StepRecord {
@@ -406,7 +407,7 @@ mod tests {
             finished: Utc::now(),
             interrupted,
             credentials_refused: false,
-            options: crate::runner::RunOptions::default(),
+            options: crate::run::RunOptions::default(),
             scenarios: vec![ScenarioRecord {
                 started: Utc::now(),
                 order: None,

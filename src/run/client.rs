@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::carriers::Call;
-use crate::secret::{self, Secret};
+use crate::base::secret::{self, Secret};
+use crate::model::carriers::Call;
 
 /// The JSON body of `realmock_update_order` / `test_update_order`: exactly the documented
 /// fields, numbers as numbers.
@@ -50,7 +50,7 @@ impl Answer {
 pub enum CallError {
     #[error("cannot connect to {endpoint}: {detail}")]
     Connect { endpoint: String, detail: String },
-    #[error("no answer within {}", crate::duration::format_duration(*.0))]
+    #[error("no answer within {}", crate::base::duration::format_duration(*.0))]
     Timeout(Duration),
     #[error("HTTP {status}: {excerpt}")]
     Http { status: u16, excerpt: String },

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Mutex, Semaphore, mpsc, watch};
 use tokio::time::Instant;
 
-use crate::client::Client;
-use crate::token::TokenSource;
+use crate::run::client::Client;
+use crate::run::token::TokenSource;
 
 use super::{Event, NotSent, RunOptions};
 

@@ -1,0 +1,9 @@
+//! The base layer: files, YAML, durations, diagnostics, secrets and exit codes. It imports
+//! nothing above it.
+
+pub mod diag;
+pub mod duration;
+pub mod exit;
+pub mod files;
+pub mod secret;
+pub mod yaml;

@@ -1,0 +1,5 @@
+//! The model: the platform's statuses, the carriers' profiles and the validated plan.
+
+pub mod carriers;
+pub mod plan;
+pub mod statuses;

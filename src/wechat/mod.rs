@@ -1,0 +1,4 @@
+//! The WeChat immediate-delivery protocol: its APIs, error codes, bodies and signing, shared by
+//! the client, the emulator, the plan renderer and the reports.
+
+pub mod sign;
