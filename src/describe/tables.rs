@@ -131,7 +131,12 @@ pub fn carriers_table(carriers: &Carriers) -> String {
         let fields = [
             ("aliases", aliases),
             ("delivery_id", carrier.delivery_id.clone()),
-            ("call", carrier.call.name().to_owned()),
+            (
+                "call",
+                crate::wechat::api::Api::for_call(carrier.call)
+                    .name()
+                    .to_owned(),
+            ),
             ("version", carrier.version.clone()),
             ("shopid", carrier.account.shopid.clone()),
             ("shop_no", carrier.account.shop_no.clone()),

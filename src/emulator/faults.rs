@@ -18,6 +18,7 @@ use std::fmt;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use crate::wechat::errcode;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -100,8 +101,11 @@ impl Faults {
     fn table(&self) -> [(f64, Fault); 8] {
         [
             (self.system_error, Fault::Errcode(-1)),
-            (self.minute_quota, Fault::Errcode(45_011)),
-            (self.carrier_timeout, Fault::Errcode(930_556)),
+            (self.minute_quota, Fault::Errcode(errcode::MINUTE_QUOTA)),
+            (
+                self.carrier_timeout,
+                Fault::Errcode(errcode::CARRIER_TIMEOUT),
+            ),
             (self.http500, Fault::Http(500)),
             (self.http503, Fault::Http(503)),
             (self.drop, Fault::Drop),

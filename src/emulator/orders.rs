@@ -167,7 +167,7 @@ impl Order {
                 "id": self.carrier.id,
                 "delivery_id": self.carrier.delivery_id,
                 "name": self.carrier.name_en,
-                "call": self.carrier.call.name(),
+                "call": crate::wechat::api::Api::for_call(self.carrier.call).name(),
             },
             "status": {
                 "code": self.status.code(),

@@ -22,6 +22,8 @@ use super::tokens::{Issued, Tokens};
 use super::wire::{Reply, Verdict, now_rfc3339, query_param, redact_query};
 use crate::base::secret::Secret;
 use crate::model::carriers::Carriers;
+use crate::wechat::api::{STABLE_TOKEN_PATH, TOKEN_PATH};
+use crate::wechat::errcode;
 
 /// State shared by every handler and push worker.
 pub(crate) struct Shared {
@@ -80,8 +82,8 @@ impl Shared {
 
 pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let mut router = Router::new()
-        .route("/cgi-bin/token", get(classic_token))
-        .route("/cgi-bin/stable_token", post(stable_token))
+        .route(TOKEN_PATH, get(classic_token))
+        .route(STABLE_TOKEN_PATH, post(stable_token))
         .route("/__simulate/orders", get(all_orders))
         .route(
             "/__simulate/orders/{shopid}/{shop_order_id}",
@@ -182,7 +184,12 @@ async fn classic_token(State(shared): State<Arc<Shared>>, RawQuery(query): RawQu
 async fn stable_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
     let value = match serde_json::from_slice::<Value>(&body) {
         Ok(v @ Value::Object(_)) => v,
-        _ => return Reply::error(47_001, "data format error: the body must be a JSON object"),
+        _ => {
+            return Reply::error(
+                errcode::DATA_FORMAT_ERROR,
+                "data format error: the body must be a JSON object",
+            );
+        }
     };
     let text = |name: &str| value.get(name).and_then(Value::as_str);
     let force = match value.get("force_refresh") {

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::base::secret::Secret;
+use crate::wechat::errcode;
 
 /// How long a superseded classic token still works.
 const CLASSIC_OVERLAP: Duration = Duration::from_secs(300);
@@ -94,28 +95,28 @@ impl Tokens {
         secret: Option<&str>,
     ) -> Result<String, Refusal> {
         let appid = appid.filter(|a| !a.is_empty()).ok_or(Refusal {
-            errcode: 41_002,
+            errcode: errcode::APPID_MISSING,
             message: "appid missing",
         })?;
         let secret = secret.filter(|s| !s.is_empty()).ok_or(Refusal {
-            errcode: 41_004,
+            errcode: errcode::APPSECRET_MISSING,
             message: "appsecret missing",
         })?;
         if grant_type != Some("client_credential") {
             return Err(Refusal {
-                errcode: 40_002,
+                errcode: errcode::INVALID_GRANT_TYPE,
                 message: "invalid grant_type, must be client_credential",
             });
         }
         let Some((_, expected)) = self.apps.iter().find(|(id, _)| id == appid) else {
             return Err(Refusal {
-                errcode: 40_013,
+                errcode: errcode::INVALID_APPID,
                 message: "invalid appid",
             });
         };
         if expected.expose() != secret {
             return Err(Refusal {
-                errcode: 40_001,
+                errcode: errcode::INVALID_CREDENTIAL,
                 message: "invalid credential, AppSecret error or access_token is invalid",
             });
         }

@@ -1,6 +1,7 @@
 //! What goes over the wire: request fields, the two-level answer (`errcode` / `resultcode`),
 //! request ids, and redaction of anything secret before it is logged or kept.
 
+use crate::wechat::errcode;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -68,7 +69,10 @@ impl Reply {
 
     /// `930561 args error`, saying which field was wrong.
     pub fn args(detail: impl AsRef<str>) -> Reply {
-        Reply::error(930_561, format!("args error: {}", detail.as_ref()))
+        Reply::error(
+            errcode::ARGS_ERROR,
+            format!("args error: {}", detail.as_ref()),
+        )
     }
 
     /// A carrier-level refusal: the platform passed the call on (`errcode` 0) and the carrier
@@ -156,11 +160,11 @@ impl Fields {
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(map)) => Ok(Fields { map }),
             Ok(_) => Err(Reply::error(
-                47_001,
+                errcode::DATA_FORMAT_ERROR,
                 "data format error: the body must be a JSON object",
             )),
             Err(e) => Err(Reply::error(
-                47_001,
+                errcode::DATA_FORMAT_ERROR,
                 format!("data format error: body is not JSON ({e})"),
             )),
         }

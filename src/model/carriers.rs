@@ -28,23 +28,6 @@ pub enum Call {
     TestUpdateOrder,
 }
 
-impl Call {
-    pub fn name(self) -> &'static str {
-        match self {
-            Call::Realmock => "realmock_update_order",
-            Call::TestUpdateOrder => "test_update_order",
-        }
-    }
-
-    /// The path below the endpoint, without the query string.
-    pub fn path(self) -> &'static str {
-        match self {
-            Call::Realmock => "/cgi-bin/express/local/business/realmock_update_order",
-            Call::TestUpdateOrder => "/cgi-bin/express/local/business/test_update_order",
-        }
-    }
-}
-
 /// A carrier's public test account.
 #[derive(Debug, Clone)]
 pub struct Account {

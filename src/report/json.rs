@@ -6,6 +6,8 @@ use serde_json::{Value, json};
 use crate::base::secret::REDACTED;
 use crate::model::plan::{Plan, ScenarioPlan, StepPlan};
 use crate::run::{Attempt, AttemptResult, RunRecord, StepOutcome, StepRecord};
+use crate::wechat::api::Api;
+use crate::wechat::body::{ShownRequest, Signature, UpdateOrder};
 
 use super::{Counts, ReportContext, describe_failure, millis, worst_lateness};
 
@@ -29,7 +31,7 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
                 "carrier": scenario.carrier.id,
                 "carrier_version": scenario.carrier.version,
                 "delivery_id": scenario.carrier.delivery_id,
-                "call": scenario.carrier.call.name(),
+                "call": Api::for_call(scenario.carrier.call).name(),
                 "shopid": scenario.shopid,
                 "shop_order_id": scenario.shop_order_id,
                 "started": scenario_record.started.to_rfc3339(),
@@ -40,11 +42,7 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
                     "waybill_id": order.waybill_id,
                     "outcome": if order.failure.is_none() { "created" } else { "failed" },
                     "failure": order.failure.as_ref().map(|f| json!({ "kind": f.kind(), "message": describe_failure(f) })),
-                    "request": {
-                        "method": "POST",
-                        "path": format!("/cgi-bin/express/local/business/order/add?access_token={REDACTED}"),
-                        "body": order.request,
-                    },
+                    "request": ShownRequest::post(Api::Add.path(), &order.request),
                     "answer": order.answer,
                 })),
                 "steps": scenario.steps.iter().zip(&scenario_record.steps)
@@ -140,22 +138,17 @@ fn step_json(scenario: &ScenarioPlan, step: &StepPlan, record: &StepRecord) -> V
     })
 }
 
-fn request_json(scenario: &ScenarioPlan, step: &StepPlan, attempt: &Attempt) -> Value {
-    let mut body = json!({
-        "shopid": scenario.shopid,
-        "shop_order_id": scenario.shop_order_id,
-        "action_time": attempt.action_time,
-        "order_status": step.status.code(),
-        "action_msg": step.action_msg,
-    });
-    if scenario.carrier.call == crate::model::carriers::Call::Realmock
-        && let Some(map) = body.as_object_mut()
-    {
-        map.insert("delivery_sign".to_owned(), json!(REDACTED));
-    }
-    json!({
-        "method": "POST",
-        "path": format!("{}?access_token={REDACTED}", scenario.carrier.call.path()),
-        "body": body,
-    })
+/// The request as sent (the same body the runner built), its signature and token as `***`.
+fn request_json(
+    scenario: &ScenarioPlan,
+    step: &StepPlan,
+    attempt: &Attempt,
+) -> ShownRequest<UpdateOrder> {
+    let body = UpdateOrder::for_step(
+        scenario,
+        step,
+        attempt.action_time,
+        Signature::Shown(REDACTED),
+    );
+    ShownRequest::post(Api::for_call(scenario.carrier.call).path(), body)
 }

@@ -17,8 +17,8 @@ use crate::base::duration::format_duration;
 use crate::base::exit;
 use crate::model::plan::{Plan, ScenarioPlan};
 use crate::model::statuses::Lang;
-use crate::run::client::Answer;
 use crate::run::{Event, Failure, RunRecord, ScenarioRecord, StepOutcome, StepRecord};
+use crate::wechat::body::Answer;
 
 /// Terminal styling, off when the output is not a terminal or `NO_COLOR` is set.
 #[derive(Debug, Clone, Copy)]
@@ -295,7 +295,7 @@ fn describe_answer(answer: &Answer) -> String {
 pub fn describe_failure(failure: &Failure) -> String {
     match failure {
         Failure::Unexpected { answer, expected } => {
-            let hint = if crate::run::CREDENTIAL_ERRCODES.contains(&answer.errcode) {
+            let hint = if crate::wechat::errcode::TOKEN_REFUSED.contains(&answer.errcode) {
                 " — the access token was refused; check --access-token / WECHAT_ACCESS_TOKEN"
             } else {
                 ""

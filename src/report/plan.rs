@@ -15,8 +15,8 @@ use crate::base::duration::{format_duration, format_range};
 use crate::model::carriers::Call;
 use crate::model::plan::{Expect, Plan, ScenarioPlan, StepPlan};
 use crate::model::statuses::Lang;
-use crate::run::client::UpdateOrder;
-use crate::wechat::sign::delivery_sign;
+use crate::wechat::api::Api;
+use crate::wechat::body::{Signature, UpdateOrder};
 
 /// How `delivery_sign` is shown outside `--curl`.
 pub const SIGN_PLACEHOLDER: &str = "<sha1(shopid+shop_order_id+appsecret)>";
@@ -175,14 +175,10 @@ fn render_scenario(out: &mut Out, scenario: &ScenarioPlan, options: &TimelineOpt
         .map(|step| format!("+{}", format_duration(to_millis(scaled(step.at, speed)))))
         .collect();
     let width = offsets.iter().map(|o| o.chars().count()).max().unwrap_or(0);
-    let sign = match carrier.call {
-        Call::Realmock if options.curl => Some(delivery_sign(
-            &scenario.shopid,
-            Some(&scenario.shop_order_id),
-            &scenario.appsecret,
-        )),
-        Call::Realmock => Some(SIGN_PLACEHOLDER.to_owned()),
-        Call::TestUpdateOrder => None,
+    let signature = if options.curl {
+        Signature::Computed
+    } else {
+        Signature::Shown(SIGN_PLACEHOLDER)
     };
     for (step, offset) in scenario.steps.iter().zip(&offsets) {
         let planned = chrono::Duration::from_std(scaled(step.at, speed))
@@ -207,17 +203,15 @@ fn render_scenario(out: &mut Out, scenario: &ScenarioPlan, options: &TimelineOpt
             step.status.label(options.lang)
         ));
         out.note(&format!("       {}", step_details(step)));
-        let body = UpdateOrder {
-            shopid: scenario.shopid.clone(),
-            shop_order_id: scenario.shop_order_id.clone(),
-            action_time: planned.map_or(0, |t| t.timestamp()),
-            order_status: step.status.code(),
-            action_msg: step.action_msg.clone(),
-            delivery_sign: sign.clone(),
-        };
+        let body = UpdateOrder::for_step(
+            scenario,
+            step,
+            planned.map_or(0, |t| t.timestamp()),
+            signature,
+        );
         let json = serde_json::to_string(&body)
             .unwrap_or_else(|e| format!("<the body cannot be written: {e}>"));
-        let path = carrier.call.path();
+        let path = Api::for_call(carrier.call).path();
         if options.curl {
             out.command(&format!(
                 "curl -sS -X POST \"$ENDPOINT{path}?access_token=${TOKEN_VARIABLE}\" -H 'Content-Type: application/json' -d {}",

@@ -2,48 +2,14 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::base::secret::{self, Secret};
 use crate::model::carriers::Call;
-
-/// The JSON body of `realmock_update_order` / `test_update_order`: exactly the documented
-/// fields, numbers as numbers.
-#[derive(Debug, Clone, Serialize)]
-pub struct UpdateOrder {
-    pub shopid: String,
-    pub shop_order_id: String,
-    pub action_time: i64,
-    pub order_status: u16,
-    pub action_msg: String,
-    /// Only realmock is signed; the sandbox call has no such field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub delivery_sign: Option<String>,
-}
-
-/// The platform's answer: `errcode` is WeChat's, `resultcode` the carrier's.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Answer {
-    pub errcode: i64,
-    pub errmsg: String,
-    pub resultcode: i64,
-    pub resultmsg: String,
-}
-
-impl Answer {
-    /// The same answer with these secrets blanked out of its messages: a carrier may echo
-    /// what it was sent.
-    pub fn redacted(mut self, secrets: &[&Secret]) -> Answer {
-        self.errmsg = secret::redact(&self.errmsg, secrets);
-        self.resultmsg = secret::redact(&self.resultmsg, secrets);
-        self
-    }
-
-    /// `errcode` absent or 0 and `resultcode` 0.
-    pub fn is_success(&self) -> bool {
-        self.errcode == 0 && self.resultcode == 0
-    }
-}
+use crate::wechat::api::{ACCESS_TOKEN_PARAM, Api};
+use crate::wechat::body::{
+    Answer, OrderGet, OrderState, UpdateOrder, parse_answer, parse_answer_and_state,
+};
 
 /// Why a call got no usable answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,13 +52,6 @@ pub struct Client {
     timeouts: Timeouts,
 }
 
-/// What `order/get` says of an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OrderState {
-    pub order_status: i64,
-    pub waybill_id: String,
-}
-
 impl Client {
     pub fn new(endpoint: &str, timeouts: Timeouts) -> Result<Client, CallError> {
         let http = reqwest::Client::builder()
@@ -123,9 +82,10 @@ impl Client {
         body: &UpdateOrder,
         token: &Secret,
     ) -> Result<Answer, CallError> {
+        let api = Api::for_call(call);
         // The signature is derived from the appsecret: logs show that one was sent, not its value.
         tracing::debug!(
-            call = call.name(),
+            call = api.name(),
             shopid = %body.shopid,
             shop_order_id = %body.shop_order_id,
             order_status = body.order_status,
@@ -133,7 +93,7 @@ impl Client {
             signed = body.delivery_sign.is_some(),
             "sending"
         );
-        let text = self.post(call.path(), body, token).await?;
+        let text = self.post(api.path(), body, token).await?;
         parse_answer(&text).map_err(|detail| {
             CallError::Body(format!(
                 "{detail}: {}",
@@ -145,19 +105,11 @@ impl Client {
     /// `order/get`: the order's status as the platform sees it.
     pub async fn order_get(
         &self,
-        shopid: &str,
-        shop_order_id: &str,
-        delivery_sign: &str,
+        body: &OrderGet,
         token: &Secret,
     ) -> Result<(Answer, Option<OrderState>), CallError> {
-        let body = serde_json::json!({
-            "shopid": shopid,
-            "shop_order_id": shop_order_id,
-            "delivery_sign": delivery_sign,
-        });
-        let text = self.post(ORDER_GET, &body, token).await?;
-        let answer = parse_answer(&text).map_err(CallError::Body)?;
-        Ok((answer, order_state(&text)))
+        let text = self.post(Api::Get.path(), body, token).await?;
+        parse_answer_and_state(&text).map_err(CallError::Body)
     }
 
     /// `order/add`: creates an order; the answer carries its `waybill_id`.
@@ -166,9 +118,8 @@ impl Client {
         body: &serde_json::Value,
         token: &Secret,
     ) -> Result<(Answer, Option<OrderState>), CallError> {
-        let text = self.post(ORDER_ADD, body, token).await?;
-        let answer = parse_answer(&text).map_err(CallError::Body)?;
-        Ok((answer, order_state(&text)))
+        let text = self.post(Api::Add.path(), body, token).await?;
+        parse_answer_and_state(&text).map_err(CallError::Body)
     }
 
     async fn post(
@@ -181,7 +132,7 @@ impl Client {
         let response = self
             .http
             .post(&url)
-            .query(&[("access_token", token.expose())])
+            .query(&[(ACCESS_TOKEN_PARAM, token.expose())])
             .json(body)
             .send()
             .await
@@ -245,62 +196,8 @@ impl Client {
     }
 }
 
-/// The order's status and waybill in an answer, when it has a status.
-fn order_state(text: &str) -> Option<OrderState> {
-    let value = serde_json::from_str::<serde_json::Value>(text).ok()?;
-    Some(OrderState {
-        order_status: value.get("order_status")?.as_i64()?,
-        waybill_id: value
-            .get("waybill_id")
-            .and_then(|w| w.as_str())
-            .unwrap_or_default()
-            .to_owned(),
-    })
-}
-
 /// No answer of the platform's comes near this; a larger one is refused, not read into memory.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
-
-/// Messages from outside are cut to this many characters.
-const MAX_MESSAGE_CHARS: usize = 500;
-
-const ORDER_GET: &str = "/cgi-bin/express/local/business/order/get";
-const ORDER_ADD: &str = "/cgi-bin/express/local/business/order/add";
-
-#[derive(Deserialize)]
-struct RawAnswer {
-    errcode: Option<i64>,
-    errmsg: Option<String>,
-    resultcode: Option<i64>,
-    resultmsg: Option<String>,
-}
-
-/// Reads an answer body. `errcode` may be absent (success); without `errcode` or `resultcode`
-/// the answer says nothing about the outcome, which we refuse to count as success.
-pub fn parse_answer(text: &str) -> Result<Answer, String> {
-    let raw: RawAnswer =
-        serde_json::from_str(text).map_err(|e| format!("not the JSON we expect ({e})"))?;
-    let errcode = raw.errcode.unwrap_or(0);
-    let resultcode = match (raw.resultcode, errcode) {
-        (Some(code), _) => code,
-        (None, 0) if raw.errcode.is_some() => 0,
-        (None, 0) => return Err("neither errcode nor resultcode in the answer".to_owned()),
-        (None, _) => 0,
-    };
-    Ok(Answer {
-        errcode,
-        errmsg: cut(&raw.errmsg.unwrap_or_default()),
-        resultcode,
-        resultmsg: cut(&raw.resultmsg.unwrap_or_default()),
-    })
-}
-
-fn cut(text: &str) -> String {
-    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
-        Some((at, _)) => format!("{}…", &text[..at]),
-        None => text.to_owned(),
-    }
-}
 
 fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
@@ -332,65 +229,6 @@ fn excerpt(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn answers_follow_the_two_level_model() {
-        assert_eq!(
-            parse_answer(r#"{"resultcode":0,"resultmsg":"ok"}"#),
-            Ok(Answer {
-                errcode: 0,
-                errmsg: String::new(),
-                resultcode: 0,
-                resultmsg: "ok".into()
-            })
-        );
-        let rejected = parse_answer(r#"{"errcode":0,"resultcode":2003,"resultmsg":"签名错误"}"#);
-        assert_eq!(
-            rejected.map(|a| (a.is_success(), a.resultcode)),
-            Ok((false, 2003))
-        );
-        let platform = parse_answer(r#"{"errcode":930565,"errmsg":"order finished"}"#);
-        assert_eq!(
-            platform.map(|a| (a.is_success(), a.errcode)),
-            Ok((false, 930565))
-        );
-        assert_eq!(
-            parse_answer(r#"{"errcode":0,"errmsg":"ok"}"#).map(|a| a.is_success()),
-            Ok(true)
-        );
-        assert!(parse_answer(r#"{"hello":1}"#).is_err());
-        let long = format!(r#"{{"resultcode":5,"resultmsg":"{}"}}"#, "x".repeat(10_000));
-        assert_eq!(
-            parse_answer(&long).map(|a| a.resultmsg.chars().count()),
-            Ok(501)
-        );
-        let echoed = Answer {
-            resultmsg: "bad sign for secret-123456".into(),
-            ..Answer::default()
-        };
-        assert_eq!(
-            echoed.redacted(&[&Secret::new("secret-123456")]).resultmsg,
-            "bad sign for ***"
-        );
-        assert!(parse_answer("<html>").is_err());
-    }
-
-    #[test]
-    fn body_has_exactly_the_documented_fields() {
-        let body = UpdateOrder {
-            shopid: "test_shop_id".into(),
-            shop_order_id: "订单001".into(),
-            action_time: 1_700_000_000,
-            order_status: 102,
-            action_msg: "骑手已接单".into(),
-            delivery_sign: None,
-        };
-        let json = serde_json::to_string(&body).unwrap_or_default();
-        assert_eq!(
-            json,
-            r#"{"shopid":"test_shop_id","shop_order_id":"订单001","action_time":1700000000,"order_status":102,"action_msg":"骑手已接单"}"#
-        );
-    }
 
     #[test]
     fn excerpts_are_short() {

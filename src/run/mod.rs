@@ -212,7 +212,8 @@ fn deadline(start: Instant, offset: Duration) -> Instant {
 mod tests {
     use super::*;
     use crate::model::plan::Expect;
-    use crate::run::client::{Answer, CallError};
+    use crate::run::client::CallError;
+    use crate::wechat::body::Answer;
 
     #[test]
     fn speed_divides_offsets() {

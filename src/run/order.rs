@@ -10,22 +10,18 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio::time::Instant;
 
-use crate::model::carriers::Call;
 use crate::model::plan::{Expect, OrderCreate, ScenarioPlan, StepPlan};
-use crate::run::client::{Answer, CallError, OrderState, UpdateOrder};
+use crate::run::client::CallError;
 use crate::run::retry::{Transient, transient_answer, transient_error};
+use crate::wechat::body::{Answer, OrderGet, OrderState, Signature, UpdateOrder};
+use crate::wechat::errcode::{ORDER_EXISTS, ORDER_NOT_FOUND, TOKEN_REFUSED};
 use crate::wechat::sign::delivery_sign;
 
 use super::shared::{Shared, Stop};
 use super::{
-    Attempt, AttemptResult, CREDENTIAL_ERRCODES, Event, Failure, NotSent, OrderRecord,
-    ScenarioRecord, StepOutcome, StepRecord, deadline, not_sent, scaled,
+    Attempt, AttemptResult, Event, Failure, NotSent, OrderRecord, ScenarioRecord, StepOutcome,
+    StepRecord, deadline, not_sent, scaled,
 };
-
-/// `order/get` for an order the platform does not know.
-const ORDER_NOT_FOUND: i64 = 930563;
-/// `order/add` for an order that already exists.
-const ORDER_EXISTS: i64 = 930562;
 
 pub(super) struct OrderJob {
     pub(super) index: usize,
@@ -140,7 +136,7 @@ impl OrderJob {
                     record.waybill_id = state.map(|s| s.waybill_id).filter(|w| !w.is_empty());
                     return record;
                 }
-                Ok((answer, _)) if CREDENTIAL_ERRCODES.contains(&answer.errcode) => {
+                Ok((answer, _)) if TOKEN_REFUSED.contains(&answer.errcode) => {
                     match self.renew_token(&token, &mut renewed).await {
                         Renewal::Renewed => continue,
                         Renewal::Unavailable(error) => {
@@ -266,17 +262,7 @@ impl OrderJob {
                 record.sent = Some(sent);
                 record.lateness = Some(sent_instant.saturating_duration_since(deadline));
             }
-            let body = UpdateOrder {
-                shopid: scenario.shopid.clone(),
-                shop_order_id: scenario.shop_order_id.clone(),
-                action_time: sent.timestamp(),
-                order_status: step.status.code(),
-                action_msg: step.action_msg.clone(),
-                delivery_sign: match scenario.carrier.call {
-                    Call::Realmock => Some(self.sign()),
-                    Call::TestUpdateOrder => None,
-                },
-            };
+            let body = UpdateOrder::for_step(scenario, step, sent.timestamp(), Signature::Computed);
             shared.emit(Event::StepSending {
                 scenario: self.index,
                 step: step.index,
@@ -313,7 +299,7 @@ impl OrderJob {
                 Ok(answer) if step.expect.met_by(answer.errcode, answer.resultcode) => {
                     break StepOutcome::Passed(answer);
                 }
-                Ok(answer) if CREDENTIAL_ERRCODES.contains(&answer.errcode) => {
+                Ok(answer) if TOKEN_REFUSED.contains(&answer.errcode) => {
                     match self.renew_token(&token, &mut renewed).await {
                         Renewal::Renewed => continue,
                         Renewal::Unavailable(error) => {
@@ -423,12 +409,7 @@ impl OrderJob {
         let scenario = &self.scenario;
         self.shared
             .client
-            .order_get(
-                &scenario.shopid,
-                &scenario.shop_order_id,
-                &self.sign(),
-                token,
-            )
+            .order_get(&OrderGet::for_order(scenario, Signature::Computed), token)
             .await
             .map(|(answer, state)| (answer.redacted(&[&scenario.appsecret]), state))
     }

@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::model::plan::Expect;
-use crate::run::client::{Answer, CallError};
+use crate::run::client::CallError;
 use crate::run::token::TokenError;
+use crate::wechat::body::Answer;
 
 use super::RunOptions;
 
@@ -99,16 +100,15 @@ pub enum Failure {
     Internal(String),
 }
 
-/// WeChat's answers for a token that is wrong, stale or expired.
-pub const CREDENTIAL_ERRCODES: [i64; 3] = [40001, 40014, 42001];
-
 impl Failure {
     /// Failures that mean the run could not work at all (exit 3), rather than a step that
     /// did not meet its expectation (exit 1).
     pub fn is_could_not_run(&self) -> bool {
         match self {
             Failure::Call(CallError::Connect { .. }) | Failure::Token(_) => true,
-            Failure::Unexpected { answer, .. } => CREDENTIAL_ERRCODES.contains(&answer.errcode),
+            Failure::Unexpected { answer, .. } => {
+                crate::wechat::errcode::TOKEN_REFUSED.contains(&answer.errcode)
+            }
             _ => false,
         }
     }

@@ -7,12 +7,9 @@ use std::time::Duration;
 
 use rand::Rng;
 
-use crate::run::client::{Answer, CallError};
-
-/// WeChat's "busy, try later" codes: system error, platform error, carrier timeout, minute quota.
-pub const TRANSIENT_ERRCODES: [i64; 4] = [-1, 930555, 930556, 45011];
-/// The minute quota: wait for the next minute rather than backing off.
-pub const MINUTE_QUOTA: i64 = 45011;
+use crate::run::client::CallError;
+use crate::wechat::body::Answer;
+use crate::wechat::errcode::{BUSY, MINUTE_QUOTA};
 
 /// Bounds on retrying one step.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -54,8 +51,7 @@ pub enum Transient {
 
 /// Whether an answer is a transient refusal.
 pub fn transient_answer(answer: &Answer) -> Option<Transient> {
-    TRANSIENT_ERRCODES
-        .contains(&answer.errcode)
+    BUSY.contains(&answer.errcode)
         .then_some(Transient::Busy(answer.errcode))
 }
 

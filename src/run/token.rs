@@ -3,7 +3,7 @@
 //!
 //! A fetch retries what is transient (connection errors, timeouts, HTTP 5xx, errcode -1 and
 //! 45011) with the run's [`RetryPolicy`]; only the platform's verdict on the credentials
-//! ([`REFUSAL_ERRCODES`]) is a refusal, never retried. Anything else is "unavailable".
+//! ([`CREDENTIALS_REFUSED`]) is a refusal, never retried. Anything else is "unavailable".
 
 use std::time::Duration;
 
@@ -14,14 +14,9 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use crate::base::secret::{self, Secret};
-use crate::run::retry::{MINUTE_QUOTA, RetryPolicy, Transient};
-
-/// The token endpoint's verdicts on the credentials themselves (reference, section 4):
-/// bad AppSecret, wrong grant_type, bad appid, invalid AppSecret, frozen AppSecret, appid
-/// missing, secret missing, daily quota spent. Another try gives the same answer.
-pub const REFUSAL_ERRCODES: [i64; 8] = [40001, 40002, 40013, 40125, 40243, 41002, 41004, 45009];
-/// The token endpoint's "busy, try later": system error, and the minute quota.
-const BUSY_ERRCODES: [i64; 2] = [-1, MINUTE_QUOTA];
+use crate::run::retry::{RetryPolicy, Transient};
+use crate::wechat::api::STABLE_TOKEN_PATH;
+use crate::wechat::errcode::{self, CREDENTIALS_REFUSED, TOKEN_BUSY};
 
 /// Why no token could be had.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,22 +45,22 @@ fn refusal_message(errcode: i64, errmsg: &str) -> String {
     let said = format!("errcode {errcode} {errmsg}");
     let said = said.trim_end();
     match errcode {
-        40001 | 40125 => format!(
+        errcode::INVALID_CREDENTIAL | errcode::INVALID_APPSECRET => format!(
             "the token endpoint refused the app credentials: {said}; check {SECRET} (the AppSecret of the app named by {APPID})"
         ),
-        40243 => format!(
+        errcode::APPSECRET_FROZEN => format!(
             "the token endpoint refused the app credentials: {said}; the AppSecret is frozen: unfreeze or reset it in the WeChat console, then update {SECRET}"
         ),
-        41004 => format!(
+        errcode::APPSECRET_MISSING => format!(
             "the token endpoint refused the app credentials: {said}; the AppSecret was missing: check {SECRET}"
         ),
-        40013 | 41002 => {
+        errcode::INVALID_APPID | errcode::APPID_MISSING => {
             format!("the token endpoint refused the app credentials: {said}; check {APPID}")
         }
-        40002 => format!(
+        errcode::INVALID_GRANT_TYPE => format!(
             "the token endpoint refused the request: {said}; simulate sends grant_type client_credential, so an endpoint that is not WeChat's (check --endpoint) answered"
         ),
-        45009 => format!(
+        errcode::DAILY_QUOTA => format!(
             "the token endpoint refused a token: {said}; the app's daily quota of access tokens is spent: wait for it to reset or clear it (clear_quota), then run again"
         ),
         _ => format!("the token endpoint refused the request: {said}; check {APPID} and {SECRET}"),
@@ -245,7 +240,7 @@ impl StableToken {
 
     /// One call to `/cgi-bin/stable_token`.
     async fn attempt(&self) -> Reply {
-        let url = format!("{}/cgi-bin/stable_token", self.endpoint);
+        let url = format!("{}{STABLE_TOKEN_PATH}", self.endpoint);
         let body = serde_json::json!({
             "grant_type": "client_credential",
             "appid": self.appid,
@@ -294,8 +289,8 @@ fn classify(status: u16, text: &str) -> Reply {
             },
             None => Reply::Failed(format!("HTTP {status}, an answer without an access_token")),
         },
-        errcode if REFUSAL_ERRCODES.contains(&errcode) => Reply::Refused { errcode, errmsg },
-        errcode if BUSY_ERRCODES.contains(&errcode) => Reply::Busy {
+        errcode if CREDENTIALS_REFUSED.contains(&errcode) => Reply::Refused { errcode, errmsg },
+        errcode if TOKEN_BUSY.contains(&errcode) => Reply::Busy {
             why: Transient::Busy(errcode),
             detail: format!("errcode {errcode} {errmsg}").trim_end().to_owned(),
         },
@@ -365,7 +360,7 @@ mod tests {
 
     #[test]
     fn only_a_verdict_on_the_credentials_is_a_refusal() {
-        for code in REFUSAL_ERRCODES {
+        for code in CREDENTIALS_REFUSED {
             assert_eq!(
                 classify(200, &errcode(code)),
                 Reply::Refused {

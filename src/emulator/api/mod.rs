@@ -33,111 +33,11 @@ use super::server::Shared;
 use super::tokens::Check;
 use super::wire::{ArgsError, Fields, Reply, Verdict, now_rfc3339, now_unix, redact_body};
 use crate::base::secret::Secret;
-use crate::model::carriers::{Call, Carrier};
+use crate::model::carriers::Carrier;
 use crate::model::statuses::Status;
+pub(crate) use crate::wechat::api::Api;
+use crate::wechat::errcode;
 use crate::wechat::sign;
-
-/// One business API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Api {
-    PreAdd,
-    Add,
-    Get,
-    Cancel,
-    Realmock,
-    TestUpdate,
-    GetAll,
-    ShopGet,
-}
-
-impl Api {
-    pub const ALL: [Api; 8] = [
-        Api::PreAdd,
-        Api::Add,
-        Api::Get,
-        Api::Cancel,
-        Api::Realmock,
-        Api::TestUpdate,
-        Api::GetAll,
-        Api::ShopGet,
-    ];
-
-    /// The name kept in histories.
-    pub fn name(self) -> &'static str {
-        match self {
-            Api::PreAdd => "order/pre_add",
-            Api::Add => "order/add",
-            Api::Get => "order/get",
-            Api::Cancel => "order/cancel",
-            Api::Realmock => Call::Realmock.name(),
-            Api::TestUpdate => Call::TestUpdateOrder.name(),
-            Api::GetAll => "delivery/getall",
-            Api::ShopGet => "shop/get",
-        }
-    }
-
-    pub fn path(self) -> &'static str {
-        match self {
-            Api::PreAdd => "/cgi-bin/express/local/business/order/pre_add",
-            Api::Add => "/cgi-bin/express/local/business/order/add",
-            Api::Get => "/cgi-bin/express/local/business/order/get",
-            Api::Cancel => "/cgi-bin/express/local/business/order/cancel",
-            Api::Realmock => Call::Realmock.path(),
-            Api::TestUpdate => Call::TestUpdateOrder.path(),
-            Api::GetAll => "/cgi-bin/express/local/business/delivery/getall",
-            Api::ShopGet => "/cgi-bin/express/local/business/shop/get",
-        }
-    }
-
-    /// The request fields the documentation lists; anything else is tolerated and noted.
-    fn documented(self) -> &'static [&'static str] {
-        const ADD: &[&str] = &[
-            "shopid",
-            "shop_order_id",
-            "delivery_id",
-            "openid",
-            "sender",
-            "receiver",
-            "cargo",
-            "order_info",
-            "shop",
-            "delivery_sign",
-            "shop_no",
-            "delivery_token",
-            "sub_biz_id",
-        ];
-        match self {
-            Api::PreAdd | Api::Add => ADD,
-            Api::Get => &["shopid", "shop_order_id", "delivery_sign", "shop_no"],
-            Api::Cancel => &[
-                "shopid",
-                "shop_order_id",
-                "delivery_id",
-                "cancel_reason_id",
-                "cancel_reason",
-                "shop_no",
-                "delivery_sign",
-                "waybill_id",
-            ],
-            Api::Realmock => &[
-                "shopid",
-                "shop_order_id",
-                "order_status",
-                "action_time",
-                "action_msg",
-                "delivery_sign",
-            ],
-            Api::TestUpdate => &[
-                "shopid",
-                "shop_order_id",
-                "order_status",
-                "action_time",
-                "action_msg",
-            ],
-            Api::GetAll | Api::ShopGet => &[],
-        }
-    }
-}
 
 /// What a call did besides its answer, for its history entry.
 #[derive(Default)]
@@ -217,9 +117,9 @@ pub(crate) fn handle(
 
 fn fault_message(code: i64) -> &'static str {
     match code {
-        -1 => "system error",
-        45_011 => "api minute-quota reach limit  mustslower  retry next minute",
-        930_556 => "delivery timeout",
+        errcode::SYSTEM_BUSY => "system error",
+        errcode::MINUTE_QUOTA => "api minute-quota reach limit  mustslower  retry next minute",
+        errcode::CARRIER_TIMEOUT => "delivery timeout",
         _ => "injected fault",
     }
 }
@@ -248,16 +148,21 @@ fn order_key(request: &Value) -> Option<Key> {
 fn process(ctx: &mut Ctx<'_>, api: Api, token: Option<&str>, body: &[u8]) -> Result<Reply, Reply> {
     match token.map(|t| ctx.shared.tokens.check(t)) {
         Some(Check::Valid) => {}
-        Some(Check::Expired) => return Err(Reply::error(42_001, "access_token expired")),
+        Some(Check::Expired) => {
+            return Err(Reply::error(
+                errcode::ACCESS_TOKEN_EXPIRED,
+                "access_token expired",
+            ));
+        }
         None | Some(Check::Unknown) | Some(Check::Superseded) => {
             return Err(Reply::error(
-                40_001,
+                errcode::INVALID_CREDENTIAL,
                 "invalid credential, access_token is invalid or not latest",
             ));
         }
     }
     let fields = Fields::parse(body)?;
-    ctx.effects.tolerated = fields.undocumented(api.documented());
+    ctx.effects.tolerated = fields.undocumented(api.documented_fields());
     match api {
         Api::PreAdd => order::add(ctx, &fields, false),
         Api::Add => order::add(ctx, &fields, true),
@@ -331,14 +236,14 @@ fn bound_carrier(ctx: &Ctx<'_>, shopid: &str, delivery_id: &str) -> Result<Arc<C
     match ctx.shared.carriers.by_shopid(shopid) {
         Some(c) if c.delivery_id == delivery_id => Ok(c.clone()),
         Some(c) => Err(Reply::error(
-            930_560,
+            errcode::SHOP_NOT_BOUND,
             format!(
                 "shopid need bind first: shopid {shopid} is bound to delivery_id {}, not {delivery_id}",
                 c.delivery_id
             ),
         )),
         None => Err(Reply::error(
-            930_560,
+            errcode::SHOP_NOT_BOUND,
             format!(
                 "shopid need bind first: {shopid} is no test account's shopid (known: {})",
                 known_shopids(ctx)
@@ -365,14 +270,14 @@ fn find<'b>(book: &'b mut Book, shopid: &str, shop_order_id: &str) -> Result<&'b
 
 fn not_found(shopid: &str, shop_order_id: &str) -> Reply {
     Reply::error(
-        930_563,
+        errcode::ORDER_NOT_FOUND,
         format!("order not exists: no order {shop_order_id} under shopid {shopid}; add it first"),
     )
 }
 
 fn ended(order: &Order) -> Reply {
     Reply::error(
-        930_565,
+        errcode::ORDER_FINISHED,
         format!(
             "order is finished: {} is at {} ({}), a final status",
             order.shop_order_id,

@@ -6,6 +6,7 @@ use super::{Api, Ctx, apply, args, bound_carrier, check_sign, ended, find, sign_
 use crate::emulator::orders::{NewOrder, Point};
 use crate::emulator::wire::{Fields, Reply, now_unix};
 use crate::model::statuses::Status;
+use crate::wechat::errcode;
 
 fn point(object: Option<&Map<String, Value>>) -> Option<Point> {
     let object = object?;
@@ -48,7 +49,7 @@ pub(super) fn add(ctx: &mut Ctx<'_>, fields: &Fields, create: bool) -> Result<Re
     let key = (shopid.to_owned(), shop_order_id.to_owned());
     if create && ctx.book.orders.contains_key(&key) {
         return Err(Reply::error(
-            930_562,
+            errcode::ORDER_EXISTS,
             format!("order exists: {shopid}/{shop_order_id} was already added"),
         ));
     }
@@ -177,7 +178,7 @@ pub(super) fn cancel(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply>
     let order = find(&mut ctx.book, shopid, shop_order_id)?;
     if order.carrier.delivery_id != delivery_id {
         return Err(Reply::error(
-            930_563,
+            errcode::ORDER_NOT_FOUND,
             format!(
                 "order not exists: {shop_order_id} is a {} order, not {delivery_id}",
                 order.carrier.delivery_id
@@ -207,7 +208,7 @@ pub(super) fn cancel(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply>
         Status::PickedUp | Status::Delivering => Status::ReturningMerchantCancelled,
         _ => {
             return Err(Reply::carrier(
-                9103,
+                errcode::result::CANCEL_WHILE_RETURNING,
                 format!(
                     "cannot cancel: the goods are already returning to the merchant (status {} {}); wait for 401",
                     from.code(),
@@ -219,7 +220,7 @@ pub(super) fn cancel(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply>
     };
     if !lifecycle.next(from).contains(&to) {
         return Err(Reply::carrier(
-            9102,
+            errcode::result::TRANSITION_NOT_ALLOWED,
             format!(
                 "cannot cancel from {} {}: the lifecycle has no move to {} {}",
                 from.code(),

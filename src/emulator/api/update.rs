@@ -7,6 +7,7 @@ use crate::emulator::orders::NewOrder;
 use crate::emulator::wire::{Fields, Reply, now_unix};
 use crate::model::carriers::Call;
 use crate::model::statuses::Status;
+use crate::wechat::errcode;
 
 /// Refuses an `action_time` that is not the current time in Unix seconds.
 fn check_action_time(action_time: i64, max_skew: std::time::Duration) -> Result<(), Reply> {
@@ -92,7 +93,7 @@ pub(super) fn update(ctx: &mut Ctx<'_>, fields: &Fields, api: Api) -> Result<Rep
         }
         let Some(carrier) = shop_carrier else {
             return Err(Reply::error(
-                930_560,
+                errcode::SHOP_NOT_BOUND,
                 format!(
                     "shopid need bind first: {shopid} is no test account's shopid, so no order can be created for it (known: {})",
                     known_shopids(ctx)
@@ -116,7 +117,7 @@ pub(super) fn update(ctx: &mut Ctx<'_>, fields: &Fields, api: Api) -> Result<Rep
     let order = find(&mut ctx.book, shopid, shop_order_id)?;
     if api == Api::Realmock && order.carrier.call == Call::TestUpdateOrder {
         return Err(Reply::error(
-            930_557,
+            errcode::CARRIER_SYSTEM_ERROR,
             "delivery system error (realmock_update_order cannot move a sandbox delivery_id TEST order; use test_update_order)",
         ));
     }
@@ -131,7 +132,7 @@ pub(super) fn update(ctx: &mut Ctx<'_>, fields: &Fields, api: Api) -> Result<Rep
     if !carrier.supports(to) {
         let supported: Vec<String> = carrier.supported.iter().map(|s| s.to_string()).collect();
         return Err(Reply::carrier(
-            9101,
+            errcode::result::UNSUPPORTED_STATUS,
             format!(
                 "status {to} is not supported by {}'s test account; supported: {}",
                 carrier.name_en,
@@ -152,7 +153,7 @@ pub(super) fn update(ctx: &mut Ctx<'_>, fields: &Fields, api: Api) -> Result<Rep
             allowed.join(", ")
         };
         return Err(Reply::carrier(
-            9102,
+            errcode::result::TRANSITION_NOT_ALLOWED,
             format!(
                 "transition not allowed: {} cannot go from {from} to {to}; allowed next: {allowed}",
                 carrier.name_en

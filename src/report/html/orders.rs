@@ -85,7 +85,7 @@ pub(super) fn section(order: &Order<'_>, lang: Lang) -> String {
                 escape(&carrier.name_zh),
                 escape(&carrier.id),
                 escape(&carrier.delivery_id),
-                carrier.call.name(),
+                crate::wechat::api::Api::for_call(carrier.call).name(),
                 escape(&carrier.version)
             ),
         ),
@@ -160,7 +160,7 @@ mod tests {
     use super::*;
     use crate::model::plan::Expect;
     use crate::run::Failure;
-    use crate::run::client::Answer;
+    use crate::wechat::body::Answer;
 
     #[test]
     fn an_order_that_could_not_be_created_says_why() {

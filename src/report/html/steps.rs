@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use crate::model::plan::{Expect, StepPlan};
 use crate::model::statuses::Lang;
 use crate::report::describe_failure;
-use crate::run::client::Answer;
-use crate::run::{AttemptResult, CREDENTIAL_ERRCODES, Failure, StepOutcome, StepRecord};
+use crate::run::{AttemptResult, Failure, StepOutcome, StepRecord};
+use crate::wechat::body::Answer;
+use crate::wechat::errcode::TOKEN_REFUSED;
 
 use super::text::{clock, duration, elapsed, escape, lang_tag, other_lang, short};
 use super::{Kind, Order};
@@ -159,7 +160,7 @@ fn outcome_cell(order: &Order<'_>, record: &StepRecord, kind: Kind, expect: Expe
             } else {
                 format!("resultcode {}", answer.resultcode)
             };
-            let hint = if CREDENTIAL_ERRCODES.contains(&answer.errcode) {
+            let hint = if TOKEN_REFUSED.contains(&answer.errcode) {
                 " — the access token was refused; check --access-token / WECHAT_ACCESS_TOKEN"
             } else {
                 ""

@@ -12,11 +12,12 @@ use crate::model::carriers::Carriers;
 use crate::model::plan::{Expect, Plan, ScenarioPlan, StepPlan};
 use crate::model::statuses::Status;
 use crate::report::ReportContext;
-use crate::run::client::{Answer, Timeouts};
+use crate::run::client::Timeouts;
 use crate::run::{
     Attempt, AttemptResult, Failure, NotSent, RunOptions, RunRecord, ScenarioRecord, StepOutcome,
     StepRecord,
 };
+use crate::wechat::body::Answer;
 
 pub(super) const SECRET: &str = "s3cr3t-appsecret-value";
 

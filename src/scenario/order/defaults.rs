@@ -281,11 +281,7 @@ mod tests {
             };
             let sign = delivery_sign(&plan.shopid, Some(&plan.shop_order_id), &plan.appsecret);
             let body = order.signed_body(&sign, Some("oLOCALopenid"));
-            let answer = post(
-                "/cgi-bin/express/local/business/order/add".to_owned(),
-                body.clone(),
-            )
-            .await;
+            let answer = post(crate::wechat::api::Api::Add.path().to_owned(), body.clone()).await;
             assert_eq!(
                 answer["errcode"].as_i64().unwrap_or(0),
                 0,
@@ -304,7 +300,13 @@ mod tests {
             if plan.carrier.call == crate::model::carriers::Call::Realmock {
                 update["delivery_sign"] = json!(sign);
             }
-            let answer = post(plan.carrier.call.path().to_owned(), update).await;
+            let answer = post(
+                crate::wechat::api::Api::for_call(plan.carrier.call)
+                    .path()
+                    .to_owned(),
+                update,
+            )
+            .await;
             assert_eq!(answer["errcode"].as_i64().unwrap_or(0), 0, "{answer}");
             assert_eq!(answer["resultcode"].as_i64(), Some(0), "{answer}");
         }
