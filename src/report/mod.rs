@@ -305,8 +305,12 @@ pub fn describe_failure(failure: &Failure) -> String {
         Failure::Call(error) => error.to_string(),
         Failure::OutcomeUnknown(detail) => format!("outcome unknown: {detail}"),
         Failure::VerifyMismatch { expected, actual } => {
-            format!("accepted, but order/get shows the order at {actual}, not {expected}")
+            format!(
+                "accepted, but order/get shows the order at {actual}, not {}",
+                expected.code()
+            )
         }
+        Failure::Interrupted => "interrupted before the call went out".to_owned(),
         Failure::Token(error) => error.to_string(),
         Failure::Internal(detail) => detail.clone(),
     }

@@ -28,6 +28,20 @@ pub enum CallError {
     Other(String),
 }
 
+impl CallError {
+    /// Short machine-readable kind, for reports.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CallError::Connect { .. } => "unreachable",
+            CallError::Timeout(_) => "timeout",
+            CallError::Http { .. } => "http_error",
+            CallError::Body(_) => "unreadable_answer",
+            CallError::Other(_) => "request_failed",
+            CallError::Dropped(_) => "connection_dropped",
+        }
+    }
+}
+
 /// Timeouts for every call.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {

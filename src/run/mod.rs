@@ -2,7 +2,9 @@
 //! order strictly in turn, each at a deadline computed from one start instant.
 
 pub mod client;
+mod exchange;
 mod order;
+pub mod platform;
 mod record;
 pub mod retry;
 mod shared;
@@ -19,6 +21,7 @@ use tokio::time::Instant;
 
 use crate::model::plan::{Plan, ScenarioPlan};
 use crate::run::client::Client;
+use crate::run::platform::{Platform, Wechat};
 use crate::run::retry::RetryPolicy;
 use crate::run::token::TokenSource;
 
@@ -68,13 +71,27 @@ pub async fn run(
     tokens: Arc<TokenSource>,
     options: RunOptions,
     events: mpsc::UnboundedSender<Event>,
+    cancel: watch::Receiver<bool>,
+) -> RunRecord {
+    let platform = Arc::new(Wechat {
+        client: client.clone(),
+        tokens,
+    });
+    run_on(plan, platform, options, events, cancel).await
+}
+
+/// [`run`] against any platform (the runner's tests script one).
+pub async fn run_on(
+    plan: &Plan,
+    platform: Arc<dyn Platform>,
+    options: RunOptions,
+    events: mpsc::UnboundedSender<Event>,
     mut cancel: watch::Receiver<bool>,
 ) -> RunRecord {
     let (stop, _) = watch::channel(Stop::Running);
     let started = Utc::now();
     let shared = Arc::new(Shared {
-        client: client.clone(),
-        tokens,
+        platform,
         rate: options.rate.map(RateLimiter::new),
         permits: options.jobs.map(|n| Arc::new(Semaphore::new(n.max(1)))),
         options: options.clone(),

@@ -10,14 +10,17 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use tokio::time::Instant;
 
+use crate::base::secret::Secret;
 use crate::model::plan::{Expect, OrderCreate, ScenarioPlan, StepPlan};
 use crate::run::client::CallError;
-use crate::run::retry::{Transient, transient_answer, transient_error};
+use crate::run::platform::StateAnswer;
+use crate::run::retry::{transient_answer, transient_error};
 use crate::wechat::body::{Answer, OrderGet, OrderState, Signature, UpdateOrder};
 use crate::wechat::errcode::{ORDER_EXISTS, ORDER_NOT_FOUND, TOKEN_REFUSED};
 use crate::wechat::sign::delivery_sign;
 
-use super::shared::{Shared, Stop};
+use super::exchange::{self, Confirmation, End, Exchange, Verdict};
+use super::shared::Shared;
 use super::{
     Attempt, AttemptResult, Event, Failure, NotSent, OrderRecord, ScenarioRecord, StepOutcome,
     StepRecord, deadline, not_sent, scaled,
@@ -91,104 +94,32 @@ impl OrderJob {
     /// already there (930562) counts as created.
     async fn create_order(&self, create: &OrderCreate) -> OrderRecord {
         let shared = &self.shared;
-        let body = create.signed_body(&self.sign(), shared.options.fallback_openid.as_deref());
+        let fallback = shared.options.fallback_openid.as_deref();
         let mut record = OrderRecord {
             sent: Utc::now(),
             attempts: 0,
             waybill_id: None,
             failure: None,
             // As sent, but for the signature: reports show the request, never a credential.
-            request: create.signed_body(
-                crate::base::secret::REDACTED,
-                shared.options.fallback_openid.as_deref(),
-            ),
+            request: create.signed_body(crate::base::secret::REDACTED, fallback),
             answer: None,
         };
         let mut rng = StdRng::seed_from_u64(
             shared.options.seed ^ ((self.index as u64) << 32) ^ u64::from(u32::MAX),
         );
-        let (mut waited, mut retries, mut renewed) = (Duration::ZERO, 0u32, false);
-        loop {
-            if !shared.paced().await {
-                record.failure = Some(Failure::Call(interrupted()));
-                return record;
+        let mut exchange = CreateOrder {
+            job: self,
+            body: create.signed_body(&self.sign(), fallback),
+            record: &mut record,
+        };
+        match exchange::drive(shared, &mut exchange, &mut rng).await {
+            End::Done(waybill_id) => record.waybill_id = waybill_id,
+            End::Failed(failure) | End::Interrupted(Some(failure)) => {
+                record.failure = Some(failure)
             }
-            let token = match shared.tokens.get().await {
-                Ok(token) => token,
-                Err(error) => {
-                    // A busy or unreachable token endpoint fails this order, not the run.
-                    if error.is_refusal() {
-                        shared.halt(Stop::CredentialsRefused);
-                    }
-                    record.failure = Some(Failure::Token(error));
-                    return record;
-                }
-            };
-            record.attempts += 1;
-            let added = shared.client.order_add(&body, &token).await;
-            let added =
-                added.map(|(answer, state)| (answer.redacted(&[&self.scenario.appsecret]), state));
-            if let Ok((answer, _)) = &added {
-                record.answer = Some(answer.clone());
-            }
-            let (failure, transient) = match added {
-                Ok((answer, state)) if answer.is_success() || answer.errcode == ORDER_EXISTS => {
-                    record.waybill_id = state.map(|s| s.waybill_id).filter(|w| !w.is_empty());
-                    return record;
-                }
-                Ok((answer, _)) if TOKEN_REFUSED.contains(&answer.errcode) => {
-                    match self.renew_token(&token, &mut renewed).await {
-                        Renewal::Renewed => continue,
-                        Renewal::Unavailable(error) => {
-                            record.failure = Some(Failure::Token(error));
-                            return record;
-                        }
-                        Renewal::Refused => {}
-                    }
-                    (
-                        Failure::Unexpected {
-                            answer,
-                            expected: Expect::Ok,
-                        },
-                        None,
-                    )
-                }
-                Ok((answer, _)) => {
-                    let transient = transient_answer(&answer);
-                    (
-                        Failure::Unexpected {
-                            answer,
-                            expected: Expect::Ok,
-                        },
-                        transient,
-                    )
-                }
-                // Did it take? An order that exists now was created by that call.
-                Err(error @ (CallError::Timeout(_) | CallError::Dropped(_))) => {
-                    match self.order_get(&token).await {
-                        Ok((answer, Some(state))) if answer.is_success() => {
-                            record.waybill_id = Some(state.waybill_id).filter(|w| !w.is_empty());
-                            return record;
-                        }
-                        _ => (Failure::Call(error), Some(Transient::NotSent)),
-                    }
-                }
-                Err(error) => {
-                    let transient = transient_error(&error);
-                    (Failure::Call(error), transient)
-                }
-            };
-            retries += 1;
-            let delay = transient
-                .and_then(|why| shared.options.retry.delay(retries, why, waited, &mut rng));
-            match delay {
-                Some(delay) if shared.wait_until(Instant::now() + delay).await => waited += delay,
-                _ => {
-                    record.failure = Some(failure);
-                    return record;
-                }
-            }
+            End::Interrupted(None) => record.failure = Some(Failure::Interrupted),
         }
+        record
     }
 
     fn sign(&self) -> String {
@@ -202,7 +133,6 @@ impl OrderJob {
     /// Sends a step, retrying what is transient, and decides its outcome.
     async fn send(&self, step: &StepPlan, planned: DateTime<Utc>, deadline: Instant) -> StepRecord {
         let shared = &self.shared;
-        let scenario = &self.scenario;
         let first = Instant::now();
         // Until it has an outcome, a step counts as not sent.
         let mut record = not_sent(planned, NotSent::Interrupted);
@@ -210,159 +140,16 @@ impl OrderJob {
         let mut rng = StdRng::seed_from_u64(
             shared.options.seed ^ ((self.index as u64) << 32) ^ step.index as u64,
         );
-        let mut waited = Duration::ZERO;
-        let mut retries = 0u32;
-        let mut renewed = false;
-        let mut unknown = false;
-        let mut last_failure: Option<Failure> = None;
-        let outcome = loop {
-            if !shared.paced().await {
-                break match last_failure.take() {
-                    Some(failure) => StepOutcome::Failed(failure),
-                    None => StepOutcome::NotSent(NotSent::Interrupted),
-                };
-            }
-            let token = match shared.tokens.get().await {
-                Ok(token) => token,
-                Err(error) => {
-                    // A busy or unreachable token endpoint fails this step, not the run.
-                    if error.is_refusal() {
-                        shared.halt(Stop::CredentialsRefused);
-                    }
-                    break StepOutcome::Failed(Failure::Token(error));
-                }
-            };
-            // After a timeout the update may have taken: ask before sending it again, every time.
-            if unknown {
-                match self.ask_after_timeout(step, &token).await {
-                    Ok(Some(confirmed)) => break StepOutcome::Passed(confirmed),
-                    Ok(None) => unknown = false,
-                    // The question itself may fail transiently: ask again later, within budget.
-                    Err(detail) => {
-                        retries += 1;
-                        let delay = shared.options.retry.delay(
-                            retries,
-                            Transient::NotSent,
-                            waited,
-                            &mut rng,
-                        );
-                        match delay {
-                            Some(delay) if shared.wait_until(Instant::now() + delay).await => {
-                                waited += delay;
-                                continue;
-                            }
-                            _ => break StepOutcome::Failed(Failure::OutcomeUnknown(detail)),
-                        }
-                    }
-                }
-            }
-            let sent_instant = Instant::now();
-            let sent = Utc::now();
-            if record.sent.is_none() {
-                record.sent = Some(sent);
-                record.lateness = Some(sent_instant.saturating_duration_since(deadline));
-            }
-            let body = UpdateOrder::for_step(scenario, step, sent.timestamp(), Signature::Computed);
-            shared.emit(Event::StepSending {
-                scenario: self.index,
-                step: step.index,
-                attempt: record.attempts.len(),
-                at: sent,
-            });
-            let result = shared
-                .client
-                .update_order(scenario.carrier.call, &body, &token)
-                .await
-                .map(|answer| answer.redacted(&[&scenario.appsecret]));
-            let attempt = Attempt {
-                sent,
-                action_time: body.action_time,
-                latency: sent_instant.elapsed(),
-                waited: if record.attempts.is_empty() {
-                    Duration::ZERO
-                } else {
-                    waited
-                },
-                result: match &result {
-                    Ok(answer) => AttemptResult::Answer(answer.clone()),
-                    Err(error) => AttemptResult::Error(error.to_string()),
-                },
-            };
-            shared.emit(Event::StepAnswered {
-                scenario: self.index,
-                step: step.index,
-                attempt: attempt.clone(),
-            });
-            record.attempts.push(attempt);
-
-            let (failure, transient) = match result {
-                Ok(answer) if step.expect.met_by(answer.errcode, answer.resultcode) => {
-                    break StepOutcome::Passed(answer);
-                }
-                Ok(answer) if TOKEN_REFUSED.contains(&answer.errcode) => {
-                    match self.renew_token(&token, &mut renewed).await {
-                        Renewal::Renewed => continue,
-                        Renewal::Unavailable(error) => {
-                            break StepOutcome::Failed(Failure::Token(error));
-                        }
-                        Renewal::Refused => {}
-                    }
-                    break StepOutcome::Failed(Failure::Unexpected {
-                        answer,
-                        expected: step.expect,
-                    });
-                }
-                Ok(answer) => {
-                    let transient = transient_answer(&answer);
-                    (
-                        Failure::Unexpected {
-                            answer,
-                            expected: step.expect,
-                        },
-                        transient,
-                    )
-                }
-                // Retried only after order/get shows it did not take (at the top of the loop).
-                Err(CallError::Timeout(limit)) => {
-                    unknown = true;
-                    (
-                        Failure::OutcomeUnknown(format!(
-                            "no answer within {}; the update may or may not have taken effect",
-                            crate::base::duration::format_duration(limit)
-                        )),
-                        Some(Transient::NotSent),
-                    )
-                }
-                Err(CallError::Dropped(detail)) => {
-                    unknown = true;
-                    (
-                        Failure::OutcomeUnknown(format!(
-                            "the connection closed before an answer ({detail}); the update may or may not have taken effect"
-                        )),
-                        Some(Transient::NotSent),
-                    )
-                }
-                Err(error) => {
-                    let transient = transient_error(&error);
-                    (Failure::Call(error), transient)
-                }
-            };
-            let Some(why) = transient else {
-                break StepOutcome::Failed(failure);
-            };
-            retries += 1;
-            let Some(delay) = shared.options.retry.delay(retries, why, waited, &mut rng) else {
-                if unknown && let Ok(Some(confirmed)) = self.ask_after_timeout(step, &token).await {
-                    break StepOutcome::Passed(confirmed);
-                }
-                break StepOutcome::Failed(failure);
-            };
-            tracing::debug!(scenario = %scenario.name, step = step.index + 1, ?delay, "retrying");
-            waited += delay;
-            if !shared.wait_until(Instant::now() + delay).await {
-                break StepOutcome::Failed(failure);
-            }
-            last_failure = Some(failure);
+        let mut exchange = SendStep {
+            job: self,
+            step,
+            deadline,
+            record: &mut record,
+        };
+        let outcome = match exchange::drive(shared, &mut exchange, &mut rng).await {
+            End::Done(answer) => StepOutcome::Passed(answer),
+            End::Failed(failure) | End::Interrupted(Some(failure)) => StepOutcome::Failed(failure),
+            End::Interrupted(None) => StepOutcome::NotSent(NotSent::Interrupted),
         };
         record.outcome = outcome;
         if shared.options.verify
@@ -375,91 +162,39 @@ impl OrderJob {
         record
     }
 
-    /// The platform refused `token`: fetch a new one, once per call. When that is not
-    /// possible because the credentials are refused, the whole run stops here.
-    async fn renew_token(
-        &self,
-        token: &crate::base::secret::Secret,
-        renewed: &mut bool,
-    ) -> Renewal {
-        if !*renewed {
-            match self.shared.tokens.renew(token).await {
-                Some(Ok(_)) => {
-                    *renewed = true;
-                    return Renewal::Renewed;
-                }
-                // No new token now, but nothing says the credentials are wrong.
-                Some(Err(error)) if !error.is_refusal() => return Renewal::Unavailable(error),
-                _ => {}
-            }
-        }
-        self.shared.halt(Stop::CredentialsRefused);
-        Renewal::Refused
-    }
-
-    /// `order/get` for this order.
-    async fn order_get(
-        &self,
-        token: &crate::base::secret::Secret,
-    ) -> Result<(Answer, Option<OrderState>), CallError> {
+    /// `order/get` for this order; `None` when the run stopped before it could be asked.
+    async fn order_get(&self, token: &Secret) -> Option<StateAnswer> {
         // Questions count against --rate like every other call, and stop with the run.
         if !self.shared.paced().await {
-            return Err(interrupted());
+            return None;
         }
         let scenario = &self.scenario;
-        self.shared
-            .client
-            .order_get(&OrderGet::for_order(scenario, Signature::Computed), token)
-            .await
-            .map(|(answer, state)| (answer.redacted(&[&scenario.appsecret]), state))
+        let body = OrderGet::for_order(scenario, Signature::Computed);
+        let asked = self.shared.platform.order_get(&body, token).await;
+        Some(asked.map(|(answer, state)| (answer.redacted(&[&scenario.appsecret]), state)))
     }
 
-    /// After a timeout: did the update take? `Some` answer when `order/get` shows the order at
-    /// the step's status, `None` when it does not, `Err` when no one can tell.
-    async fn ask_after_timeout(
-        &self,
-        step: &StepPlan,
-        token: &crate::base::secret::Secret,
-    ) -> Result<Option<Answer>, String> {
-        match self.order_get(token).await {
-            Ok((answer, Some(state))) if answer.is_success() => {
-                if state.order_status == i64::from(step.status.code()) {
-                    Ok(Some(Answer {
-                        resultmsg: "confirmed by order/get after the answer timed out".to_owned(),
-                        ..Answer::default()
-                    }))
-                } else {
-                    Ok(None)
-                }
-            }
-            // No such order: the update certainly did not take (it would have created it).
-            Ok((answer, _)) if answer.errcode == ORDER_NOT_FOUND => Ok(None),
-            Ok((answer, _)) => Err(format!(
-                "the call timed out and order/get could not say whether it took effect (errcode {} {})",
-                answer.errcode, answer.errmsg
-            )),
-            Err(error) => Err(format!(
-                "the call timed out and order/get could not say whether it took effect ({error})"
-            )),
-        }
-    }
-
+    /// `--verify`: asks `order/get` where the order is after an accepted step. A run stopped
+    /// before the question leaves the step passed and unverified.
     async fn verify(&self, step: &StepPlan, record: &mut StepRecord) {
-        let token = match self.shared.tokens.get().await {
+        let token = match self.shared.platform.token().await {
             Ok(token) => token,
             Err(error) => {
                 record.outcome = StepOutcome::Failed(Failure::Token(error));
                 return;
             }
         };
-        record.outcome = match self.order_get(&token).await {
+        let Some(asked) = self.order_get(&token).await else {
+            return;
+        };
+        record.outcome = match asked {
             Ok((answer, Some(state))) if answer.is_success() => {
                 record.verified = Some(state.order_status);
                 if state.order_status == i64::from(step.status.code()) {
                     return;
                 }
                 StepOutcome::Failed(Failure::VerifyMismatch {
-                    expected: step.status.code(),
+                    expected: step.status,
                     actual: state.order_status,
                 })
             }
@@ -472,17 +207,171 @@ impl OrderJob {
     }
 }
 
-/// What renewing a refused token came to.
-enum Renewal {
-    /// A new token: send the call again.
-    Renewed,
-    /// The token endpoint could not answer; the credentials may still be fine.
-    Unavailable(crate::run::token::TokenError),
-    /// The credentials are refused; the run has been stopped.
-    Refused,
+/// `order/add` as an exchange: done when the order exists; the waybill, if the answer gave one.
+struct CreateOrder<'a> {
+    job: &'a OrderJob,
+    body: serde_json::Value,
+    record: &'a mut OrderRecord,
 }
 
-/// Why a call did not go out after Ctrl-C.
-pub(super) fn interrupted() -> CallError {
-    CallError::Other("interrupted before the call went out".to_owned())
+impl Exchange for CreateOrder<'_> {
+    type Output = Option<String>;
+
+    async fn attempt(&mut self, token: &Secret, _waited: Duration) -> Verdict<Option<String>> {
+        let platform = &self.job.shared.platform;
+        self.record.attempts += 1;
+        let added = platform.order_add(&self.body, token).await;
+        let added =
+            added.map(|(answer, state)| (answer.redacted(&[&self.job.scenario.appsecret]), state));
+        if let Ok((answer, _)) = &added {
+            self.record.answer = Some(answer.clone());
+        }
+        match added {
+            Ok((answer, state)) if answer.is_success() || answer.errcode == ORDER_EXISTS => {
+                Verdict::Done(waybill(state))
+            }
+            Ok((answer, _)) => judge_answer(answer, Expect::Ok),
+            // Did it take? An order that exists now was created by that call.
+            Err(error @ (CallError::Timeout(_) | CallError::Dropped(_))) => {
+                Verdict::Unknown(Failure::Call(error))
+            }
+            Err(error) => judge_error(error),
+        }
+    }
+
+    async fn confirm(&mut self, token: &Secret) -> Confirmation<Option<String>> {
+        match self.job.order_get(token).await {
+            Some(Ok((answer, Some(state)))) if answer.is_success() => {
+                Confirmation::Applied(waybill(Some(state)))
+            }
+            Some(Ok((answer, _))) if answer.errcode == ORDER_NOT_FOUND => Confirmation::NotApplied,
+            Some(Ok((answer, _))) => Confirmation::CannotTell(format!(
+                "order/add got no answer and order/get could not say whether the order exists (errcode {} {})",
+                answer.errcode, answer.errmsg
+            )),
+            Some(Err(error)) => Confirmation::CannotTell(format!(
+                "order/add got no answer and order/get could not say whether the order exists ({error})"
+            )),
+            None => Confirmation::CannotTell(
+                "the run stopped before order/get could be asked".to_owned(),
+            ),
+        }
+    }
+}
+
+fn waybill(state: Option<OrderState>) -> Option<String> {
+    state.map(|s| s.waybill_id).filter(|w| !w.is_empty())
+}
+
+/// One step's status update as an exchange: done when the answer meets the step's expectation.
+struct SendStep<'a> {
+    job: &'a OrderJob,
+    step: &'a StepPlan,
+    deadline: Instant,
+    record: &'a mut StepRecord,
+}
+
+impl Exchange for SendStep<'_> {
+    type Output = Answer;
+
+    async fn attempt(&mut self, token: &Secret, waited: Duration) -> Verdict<Answer> {
+        let (shared, scenario, step) = (&self.job.shared, &self.job.scenario, self.step);
+        let sent_instant = Instant::now();
+        let sent = Utc::now();
+        if self.record.sent.is_none() {
+            self.record.sent = Some(sent);
+            self.record.lateness = Some(sent_instant.saturating_duration_since(self.deadline));
+        }
+        let body = UpdateOrder::for_step(scenario, step, sent.timestamp(), Signature::Computed);
+        shared.emit(Event::StepSending {
+            scenario: self.job.index,
+            step: step.index,
+            attempt: self.record.attempts.len(),
+            at: sent,
+        });
+        let result = shared
+            .platform
+            .update_order(scenario.carrier.call, &body, token)
+            .await
+            .map(|answer| answer.redacted(&[&scenario.appsecret]));
+        let attempt = Attempt {
+            sent,
+            action_time: body.action_time,
+            latency: sent_instant.elapsed(),
+            waited,
+            result: match &result {
+                Ok(answer) => AttemptResult::Answer(answer.clone()),
+                Err(error) => AttemptResult::Error(error.clone()),
+            },
+        };
+        shared.emit(Event::StepAnswered {
+            scenario: self.job.index,
+            step: step.index,
+            attempt: attempt.clone(),
+        });
+        self.record.attempts.push(attempt);
+        match result {
+            Ok(answer) if step.expect.met_by(answer.errcode, answer.resultcode) => {
+                Verdict::Done(answer)
+            }
+            Ok(answer) => judge_answer(answer, step.expect),
+            // Sent again only after order/get shows it did not take.
+            Err(CallError::Timeout(limit)) => Verdict::Unknown(Failure::OutcomeUnknown(format!(
+                "no answer within {}; the update may or may not have taken effect",
+                crate::base::duration::format_duration(limit)
+            ))),
+            Err(CallError::Dropped(detail)) => Verdict::Unknown(Failure::OutcomeUnknown(format!(
+                "the connection closed before an answer ({detail}); the update may or may not have taken effect"
+            ))),
+            Err(error) => judge_error(error),
+        }
+    }
+
+    /// Did the update take? Applied when `order/get` shows the order at the step's status.
+    async fn confirm(&mut self, token: &Secret) -> Confirmation<Answer> {
+        match self.job.order_get(token).await {
+            Some(Ok((answer, Some(state)))) if answer.is_success() => {
+                if state.order_status == i64::from(self.step.status.code()) {
+                    Confirmation::Applied(Answer {
+                        resultmsg: "confirmed by order/get after the answer timed out".to_owned(),
+                        ..Answer::default()
+                    })
+                } else {
+                    Confirmation::NotApplied
+                }
+            }
+            // No such order: the update certainly did not take (it would have created it).
+            Some(Ok((answer, _))) if answer.errcode == ORDER_NOT_FOUND => Confirmation::NotApplied,
+            Some(Ok((answer, _))) => Confirmation::CannotTell(format!(
+                "the call timed out and order/get could not say whether it took effect (errcode {} {})",
+                answer.errcode, answer.errmsg
+            )),
+            Some(Err(error)) => Confirmation::CannotTell(format!(
+                "the call timed out and order/get could not say whether it took effect ({error})"
+            )),
+            None => Confirmation::CannotTell(
+                "the call timed out and the run stopped before order/get could be asked".to_owned(),
+            ),
+        }
+    }
+}
+
+/// An answer that did not meet `expected`: a refused token, a busy platform or a final no.
+fn judge_answer<T>(answer: Answer, expected: Expect) -> Verdict<T> {
+    let refused_token = TOKEN_REFUSED.contains(&answer.errcode);
+    let transient = transient_answer(&answer);
+    let failure = Failure::Unexpected { answer, expected };
+    match transient {
+        _ if refused_token => Verdict::TokenRefused(failure),
+        Some(why) => Verdict::Retry(failure, why),
+        None => Verdict::Fail(failure),
+    }
+}
+
+/// No usable answer, and nothing suggests the call took effect.
+fn judge_error<T>(error: CallError) -> Verdict<T> {
+    match transient_error(&error) {
+        Some(why) => Verdict::Retry(Failure::Call(error), why),
+        None => Verdict::Fail(Failure::Call(error)),
+    }
 }

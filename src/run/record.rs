@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::model::plan::Expect;
+use crate::model::statuses::Status;
 use crate::run::client::CallError;
 use crate::run::token::TokenError;
 use crate::wechat::body::Answer;
@@ -27,11 +28,27 @@ pub struct Attempt {
     pub result: AttemptResult,
 }
 
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone)]
 pub enum AttemptResult {
     Answer(Answer),
-    Error(String),
+    /// No usable answer, with its kind kept for the reports.
+    Error(CallError),
+}
+
+impl Serialize for AttemptResult {
+    /// `{"answer": {…}}` or `{"error": "message", "error_kind": "timeout"}`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(None)?;
+        match self {
+            AttemptResult::Answer(answer) => map.serialize_entry("answer", answer)?,
+            AttemptResult::Error(error) => {
+                map.serialize_entry("error", &error.to_string())?;
+                map.serialize_entry("error_kind", error.kind())?;
+            }
+        }
+        map.end()
+    }
 }
 
 /// What happened to one step.
@@ -92,8 +109,11 @@ pub enum Failure {
     Call(CallError),
     /// The request may have reached the platform, and nobody can say whether it took effect.
     OutcomeUnknown(String),
-    /// `--verify`: the platform accepted the step, but the order is elsewhere.
-    VerifyMismatch { expected: u16, actual: i64 },
+    /// `--verify`: the platform accepted the step, but the order is elsewhere (`actual` is
+    /// the platform's code, which may be one we do not know).
+    VerifyMismatch { expected: Status, actual: i64 },
+    /// The run stopped before the call could be made.
+    Interrupted,
     /// No access token could be had.
     Token(TokenError),
     /// A bug of ours stopped the order's task; what it had done is lost.
@@ -117,12 +137,8 @@ impl Failure {
     pub fn kind(&self) -> &'static str {
         match self {
             Failure::Unexpected { .. } => "unexpected_answer",
-            Failure::Call(CallError::Connect { .. }) => "unreachable",
-            Failure::Call(CallError::Timeout(_)) => "timeout",
-            Failure::Call(CallError::Http { .. }) => "http_error",
-            Failure::Call(CallError::Body(_)) => "unreadable_answer",
-            Failure::Call(CallError::Other(_)) => "request_failed",
-            Failure::Call(CallError::Dropped(_)) => "connection_dropped",
+            Failure::Call(error) => error.kind(),
+            Failure::Interrupted => "interrupted",
             Failure::Internal(_) => "internal",
             Failure::OutcomeUnknown(_) => "outcome_unknown",
             Failure::VerifyMismatch { .. } => "verify_mismatch",

@@ -9,8 +9,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Mutex, Semaphore, mpsc, watch};
 use tokio::time::Instant;
 
-use crate::run::client::Client;
-use crate::run::token::TokenSource;
+use crate::run::platform::Platform;
 
 use super::{Event, NotSent, RunOptions};
 
@@ -23,8 +22,7 @@ pub(super) enum Stop {
 
 /// What every order of a run shares.
 pub(super) struct Shared {
-    pub(super) client: Client,
-    pub(super) tokens: Arc<TokenSource>,
+    pub(super) platform: Arc<dyn Platform>,
     pub(super) options: RunOptions,
     pub(super) rate: Option<RateLimiter>,
     pub(super) permits: Option<Arc<Semaphore>>,

@@ -121,7 +121,7 @@ fn attempts_cell(order: &Order<'_>, record: &StepRecord) -> String {
             for attempt in attempts {
                 let result = match &attempt.result {
                     AttemptResult::Answer(answer) => answer_text(answer),
-                    AttemptResult::Error(error) => error.clone(),
+                    AttemptResult::Error(error) => error.to_string(),
                 };
                 cell.push_str(&format!(
                     "<li>{}{} · {} · {}</li>",
