@@ -7,6 +7,8 @@ mod order;
 pub mod platform;
 mod record;
 pub mod retry;
+#[cfg(test)]
+mod scripted;
 mod shared;
 pub mod token;
 
