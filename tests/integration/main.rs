@@ -5,5 +5,6 @@ mod common;
 mod credentials;
 mod emulator;
 mod html;
+mod layers;
 mod nightly;
 mod run;
