@@ -4,4 +4,5 @@
 pub mod api;
 pub mod body;
 pub mod errcode;
+pub mod push;
 pub mod sign;
