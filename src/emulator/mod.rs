@@ -24,7 +24,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use faults::{Faults, parse_faults};
-pub use push::PushFormat;
+pub use push::{PushFormat, PushSecurity};
 
 use crate::base::secret::Secret;
 use crate::model::carriers::Carriers;
@@ -48,9 +48,13 @@ pub struct Config {
     /// The merchant's push URL; no pushes without it.
     pub callback: Option<String>,
     pub callback_format: PushFormat,
+    /// Signature and encryption of pushes (the merchant's message-push settings).
+    pub push_security: PushSecurity,
     /// Per push attempt.
     pub push_timeout: Duration,
     pub push_attempts: u32,
+    /// After a failed push attempt, before the next.
+    pub push_retry_delay: Duration,
     pub faults: Faults,
     /// Seeds the fault draw.
     pub seed: u64,
@@ -66,8 +70,10 @@ impl Default for Config {
             auto_create: false,
             callback: None,
             callback_format: PushFormat::Json,
+            push_security: PushSecurity::default(),
             push_timeout: Duration::from_secs(5),
             push_attempts: 3,
+            push_retry_delay: Duration::from_secs(1),
             faults: Faults::default(),
             seed: 0,
             max_clock_skew: Duration::from_secs(600),
@@ -129,8 +135,12 @@ impl Emulator {
                 push::Pusher::new(
                     url.clone(),
                     config.callback_format,
-                    config.push_timeout,
-                    config.push_attempts,
+                    config.push_security.clone(),
+                    (
+                        config.push_timeout,
+                        config.push_attempts,
+                        config.push_retry_delay,
+                    ),
                     stop_rx,
                 )
                 .map_err(io::Error::other)?,

@@ -1,9 +1,14 @@
 //! The `update_waybill_status` push to the merchant's server.
 //!
 //! WeChat's rule: wait `push_timeout` (5 s) per attempt, up to `push_attempts` (3) attempts;
-//! an attempt fails on timeout, connection error or a non-2xx answer. Retries go out at once
-//! (the platform documents no back-off). Each order has its own queue and worker, so its pushes
-//! arrive in order while API answers never wait for them.
+//! an attempt fails on timeout, connection error or a non-2xx answer. The platform documents no
+//! back-off; attempts are spaced by `retry_delay` so that they never arrive in one burst. Each
+//! order has its own queue and worker, so its pushes arrive in order while API answers never
+//! wait for them.
+//!
+//! With a push Token every URL carries `signature`, `timestamp` and `nonce`; in safe and
+//! compatible mode the body carries `Encrypt` and the URL `encrypt_type=aes` and
+//! `msg_signature`, as WeChat sends them (see [`crate::wechat::push`]).
 
 use std::str::FromStr;
 use std::sync::{Mutex, Weak};
@@ -14,6 +19,8 @@ use tokio::sync::{mpsc, watch};
 
 use super::orders::{Book, Key, PushRecord};
 use super::wire::now_rfc3339;
+use crate::base::secret::Secret;
+use crate::wechat::push::{self as protocol, AesKey, PushMode};
 
 /// The body format of pushes (the MP backend's 数据格式 setting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -141,14 +148,108 @@ fn cdata(text: &str) -> String {
     format!("<![CDATA[{}]]>", text.replace("]]>", "]]]]><![CDATA[>"))
 }
 
+/// How pushes are signed and sealed: the merchant's message-push settings.
+#[derive(Debug, Clone, Default)]
+pub struct PushSecurity {
+    /// The "Token" of the push settings; without it URLs carry no signature.
+    pub token: Option<Secret>,
+    pub mode: PushMode,
+    /// The EncodingAESKey, required for compatible and safe mode.
+    pub aes_key: Option<AesKey>,
+    /// The Mini Program whose pushes these are (sealed into safe-mode messages).
+    pub appid: String,
+}
+
+/// One push attempt as it goes out: the query string, the body and its type.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Outgoing {
+    pub query: Vec<(&'static str, String)>,
+    pub body: String,
+    pub content_type: &'static str,
+}
+
+impl PushSecurity {
+    /// The attempt for `event`, signed at `timestamp` with `nonce`; `random` seeds the
+    /// 16 random bytes of a sealed message.
+    pub(crate) fn outgoing(
+        &self,
+        event: &Event,
+        format: PushFormat,
+        timestamp: &str,
+        nonce: &str,
+        random: [u8; 16],
+    ) -> Outgoing {
+        let (plain, content_type) = event.render(format);
+        let mut query = Vec::new();
+        let token = self.token.clone().unwrap_or_else(|| Secret::new(""));
+        if self.token.is_some() {
+            query.push(("signature", protocol::signature(&token, timestamp, nonce)));
+            query.push(("timestamp", timestamp.to_owned()));
+            query.push(("nonce", nonce.to_owned()));
+        }
+        let sealed = match (&self.aes_key, self.mode.encrypts()) {
+            (Some(key), true) => Some(key.encrypt(random, &plain, &self.appid)),
+            _ => None,
+        };
+        let Some(encrypt) = sealed else {
+            return Outgoing {
+                query,
+                body: plain,
+                content_type,
+            };
+        };
+        if self.token.is_none() {
+            query.push(("timestamp", timestamp.to_owned()));
+            query.push(("nonce", nonce.to_owned()));
+        }
+        query.push(("encrypt_type", "aes".to_owned()));
+        query.push((
+            "msg_signature",
+            protocol::msg_signature(&token, timestamp, nonce, &encrypt),
+        ));
+        let body = match (self.mode, format) {
+            (PushMode::Safe, PushFormat::Json) => serde_json::json!({
+                "ToUserName": event.to_user_name,
+                "Encrypt": encrypt,
+            })
+            .to_string(),
+            (PushMode::Safe, PushFormat::Xml) => format!(
+                "<xml><ToUserName>{}</ToUserName><Encrypt>{}</Encrypt></xml>",
+                cdata(&event.to_user_name),
+                cdata(&encrypt)
+            ),
+            // Compatible mode: the plain message with its sealed copy beside it.
+            (_, PushFormat::Json) => {
+                let mut value = serde_json::to_value(event).unwrap_or_default();
+                if let Some(map) = value.as_object_mut() {
+                    map.insert("Encrypt".to_owned(), encrypt.into());
+                }
+                value.to_string()
+            }
+            (_, PushFormat::Xml) => match plain.strip_suffix("</xml>") {
+                Some(open) => format!("{open}<Encrypt>{}</Encrypt></xml>", cdata(&encrypt)),
+                None => plain,
+            },
+        };
+        Outgoing {
+            query,
+            body,
+            content_type,
+        }
+    }
+}
+
 /// Where and how pushes go; one per emulator, shared by every order's worker.
 #[derive(Clone)]
 pub(crate) struct Pusher {
     client: reqwest::Client,
     url: String,
     pub format: PushFormat,
+    security: PushSecurity,
     timeout: Duration,
     attempts: u32,
+    /// The pause after a failed attempt before the next.
+    retry_delay: Duration,
     stop: watch::Receiver<bool>,
     /// Events queued or being delivered, so a caller can wait for the pushes to drain.
     pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
@@ -158,8 +259,8 @@ impl Pusher {
     pub fn new(
         url: String,
         format: PushFormat,
-        timeout: Duration,
-        attempts: u32,
+        security: PushSecurity,
+        (timeout, attempts, retry_delay): (Duration, u32, Duration),
         stop: watch::Receiver<bool>,
     ) -> Result<Pusher, reqwest::Error> {
         // Loopback receivers must not go through a proxy from the environment.
@@ -168,8 +269,10 @@ impl Pusher {
             client,
             url,
             format,
+            security,
             timeout,
             attempts: attempts.max(1),
+            retry_delay,
             stop,
             pending: std::sync::Arc::default(),
         })
@@ -211,14 +314,28 @@ impl Pusher {
                 },
                 _ = self.stop.changed() => return,
             };
-            let (body, content_type) = event.render(self.format);
             for attempt in 1..=self.attempts {
+                if attempt > 1 {
+                    tokio::select! {
+                        () = tokio::time::sleep(self.retry_delay) => {}
+                        _ = self.stop.changed() => return,
+                    }
+                }
+                // Every attempt is signed afresh, as the platform does.
+                let outgoing = self.security.outgoing(
+                    &event,
+                    self.format,
+                    &chrono::Utc::now().timestamp().to_string(),
+                    &nonce(),
+                    random_bytes(),
+                );
                 let started = Instant::now();
                 let request = self
                     .client
                     .post(&self.url)
-                    .header(reqwest::header::CONTENT_TYPE, content_type)
-                    .body(body.clone())
+                    .query(&outgoing.query)
+                    .header(reqwest::header::CONTENT_TYPE, outgoing.content_type)
+                    .body(outgoing.body)
                     .timeout(self.timeout)
                     .send();
                 let result = tokio::select! {
@@ -272,6 +389,17 @@ impl Pusher {
                 .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
     }
+}
+
+/// 16 random bytes (uuid's v4 draws them from the system's generator).
+fn random_bytes() -> [u8; 16] {
+    uuid::Uuid::new_v4().into_bytes()
+}
+
+/// A fresh nonce of digits, as WeChat's are.
+fn nonce() -> String {
+    let [a, b, c, d, ..] = random_bytes();
+    format!("{:010}", u32::from_be_bytes([a, b, c, d]))
 }
 
 fn error_chain(error: &dyn std::error::Error) -> String {
@@ -331,6 +459,102 @@ mod tests {
         assert!(body.ends_with(
             "<agent><name><![CDATA[xxx]]></name><phone><![CDATA[1234567]]></phone><reach_time>1546925000</reach_time></agent></xml>"
         ));
+    }
+
+    fn security(mode: PushMode) -> PushSecurity {
+        let key = Secret::new("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
+        PushSecurity {
+            token: Some(Secret::new("push-token")),
+            mode,
+            aes_key: AesKey::parse(&key).ok(),
+            appid: "wxsimulate0000dev".to_owned(),
+        }
+    }
+
+    fn query<'a>(out: &'a Outgoing, name: &str) -> &'a str {
+        out.query
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn without_a_token_a_push_is_the_plain_message_on_a_bare_url() {
+        let out =
+            PushSecurity::default().outgoing(&event(None), PushFormat::Json, "1", "2", [0; 16]);
+        assert!(out.query.is_empty());
+        assert_eq!(out.body, event(None).render(PushFormat::Json).0);
+    }
+
+    #[test]
+    fn a_token_signs_the_url_with_timestamp_and_nonce() {
+        let out = security(PushMode::Plain).outgoing(
+            &event(None),
+            PushFormat::Json,
+            "1700000000",
+            "42",
+            [0; 16],
+        );
+        let names: Vec<&str> = out.query.iter().map(|(k, _)| *k).collect();
+        assert_eq!(names, ["signature", "timestamp", "nonce"]);
+        assert_eq!(
+            query(&out, "signature"),
+            protocol::sorted_sha1(&["push-token", "1700000000", "42"])
+        );
+    }
+
+    #[test]
+    fn safe_mode_sends_only_the_sealed_message() {
+        let sec = security(PushMode::Safe);
+        for format in [PushFormat::Json, PushFormat::Xml] {
+            let out = sec.outgoing(&event(None), format, "1700000000", "42", [7; 16]);
+            assert_eq!(query(&out, "encrypt_type"), "aes");
+            let encrypt = match format {
+                PushFormat::Json => {
+                    let value: serde_json::Value =
+                        serde_json::from_str(&out.body).unwrap_or_default();
+                    assert_eq!(value["ToUserName"], "gh_simulate0000");
+                    assert!(value.get("order_status").is_none(), "nothing in the clear");
+                    value["Encrypt"].as_str().unwrap_or_default().to_owned()
+                }
+                PushFormat::Xml => {
+                    assert!(!out.body.contains("order_status"));
+                    let start = out
+                        .body
+                        .find("<Encrypt><![CDATA[")
+                        .map(|i| i + 18)
+                        .unwrap_or(0);
+                    let end = out.body.find("]]></Encrypt>").unwrap_or(0);
+                    out.body[start..end].to_owned()
+                }
+            };
+            assert_eq!(
+                query(&out, "msg_signature"),
+                protocol::sorted_sha1(&["push-token", "1700000000", "42", &encrypt])
+            );
+            let opened = sec.aes_key.as_ref().map(|k| k.decrypt(&encrypt));
+            assert_eq!(
+                opened,
+                Some(Ok((
+                    event(None).render(format).0,
+                    "wxsimulate0000dev".to_owned()
+                )))
+            );
+        }
+    }
+
+    #[test]
+    fn compatible_mode_sends_the_message_and_its_sealed_copy() {
+        let sec = security(PushMode::Compat);
+        let json = sec.outgoing(&event(None), PushFormat::Json, "1", "2", [1; 16]);
+        let value: serde_json::Value = serde_json::from_str(&json.body).unwrap_or_default();
+        assert_eq!(value["order_status"], 102);
+        assert!(value["Encrypt"].is_string());
+        let xml = sec.outgoing(&event(None), PushFormat::Xml, "1", "2", [1; 16]);
+        assert!(xml.body.contains("<order_status>102</order_status>"));
+        assert!(xml.body.contains("<Encrypt><![CDATA["));
+        assert!(xml.body.ends_with("</Encrypt></xml>"));
     }
 
     #[test]
