@@ -9,6 +9,7 @@ use crate::app::cli::{
 };
 use crate::base::duration::format_duration;
 use crate::base::exit;
+use crate::base::text::plural;
 use crate::describe::new::{self, PathKind};
 use crate::describe::{self, GraphFormat};
 use crate::emulator;
@@ -33,9 +34,8 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> u8 {
                 }
             }
             report::print(&format!(
-                "{} scenario{} and {steps} steps are valid (carrier table {})\n",
-                plan.scenarios.len(),
-                if plan.scenarios.len() == 1 { "" } else { "s" },
+                "{} and {steps} steps are valid (carrier table {})\n",
+                plural(plan.scenarios.len(), "scenario"),
                 plan.carriers_version
             ));
             exit::OK

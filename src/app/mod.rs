@@ -12,6 +12,7 @@ use clap::Parser;
 use crate::app::cli::{Cli, ColorChoice, Command, GlobalArgs, LangChoice, RunArgs};
 use crate::base::diag::Diagnostic;
 use crate::base::exit;
+use crate::base::text::plural;
 use crate::describe;
 use crate::model::carriers::Carriers;
 use crate::model::plan::Plan;
@@ -170,11 +171,9 @@ fn print_problems(problems: &[Diagnostic], context: &str) {
     let files: std::collections::BTreeSet<&str> =
         problems.iter().map(|p| p.file.as_str()).collect();
     text.push_str(&format!(
-        "{} problem{} {context} ({} file{}); nothing was sent\n",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" },
-        files.len(),
-        if files.len() == 1 { "" } else { "s" },
+        "{} {context} ({}); nothing was sent\n",
+        plural(problems.len(), "problem"),
+        plural(files.len(), "file"),
     ));
     eprint!("{text}");
 }

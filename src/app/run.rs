@@ -10,6 +10,7 @@ use super::{lang, load_carriers, load_plan, retry_policy, style};
 use crate::app::cli::{GlobalArgs, RunArgs};
 use crate::base::exit;
 use crate::base::secret::Secret;
+use crate::base::text::plural;
 use crate::emulator::{self, Emulator};
 use crate::model::plan::Plan;
 use crate::model::statuses::Lang;
@@ -247,9 +248,8 @@ fn require_openids(plan: &Plan) -> Result<(), u8> {
 fn header(plan: &Plan, target: &str, seed: u64, speed: f64) -> String {
     let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
     format!(
-        "simulate: {} scenario{}, {steps} steps against {target}; carrier table {}, seed {seed}{}\n",
-        plan.scenarios.len(),
-        if plan.scenarios.len() == 1 { "" } else { "s" },
+        "simulate: {}, {steps} steps against {target}; carrier table {}, seed {seed}{}\n",
+        plural(plan.scenarios.len(), "scenario"),
         plan.carriers_version,
         if speed == 1.0 {
             String::new()

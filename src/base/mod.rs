@@ -1,4 +1,4 @@
-//! The base layer: files, YAML, durations, diagnostics, secrets and exit codes. It imports
+//! The base layer: files, YAML, durations, diagnostics, secrets, wording and exit codes. It imports
 //! nothing above it.
 
 pub mod diag;
@@ -6,4 +6,5 @@ pub mod duration;
 pub mod exit;
 pub mod files;
 pub mod secret;
+pub mod text;
 pub mod yaml;

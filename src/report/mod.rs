@@ -15,6 +15,7 @@ use chrono::{DateTime, Local, Utc};
 
 use crate::base::duration::format_duration;
 use crate::base::exit;
+use crate::base::text::plural;
 use crate::model::plan::{Plan, ScenarioPlan};
 use crate::model::statuses::Lang;
 use crate::run::client::Answer;
@@ -163,16 +164,22 @@ impl Console {
             None => String::new(),
         };
         out.push_str(&format!(
-            "{verdict}: {} scenario{}, {} step{}: {} passed, {} failed, {} not sent{worst_text}{}{}\n",
-            plan.scenarios.len(),
-            plural(plan.scenarios.len()),
-            total.steps,
-            plural(total.steps),
+            "{verdict}: {}, {}: {} passed, {} failed, {} not sent{worst_text}{}{}\n",
+            plural(plan.scenarios.len(), "scenario"),
+            plural(total.steps, "step"),
             total.passed,
             total.failed,
             total.not_sent,
-            if record.interrupted { " (interrupted)" } else { "" },
-            if self.local { " — against the local emulator, not WeChat" } else { "" }
+            if record.interrupted {
+                " (interrupted)"
+            } else {
+                ""
+            },
+            if self.local {
+                " — against the local emulator, not WeChat"
+            } else {
+                ""
+            }
         ));
         out
     }
@@ -325,10 +332,6 @@ fn clock(time: DateTime<Utc>) -> String {
 
 fn round_ms(d: Duration) -> Duration {
     Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 pub(crate) fn worst_lateness(steps: &[StepRecord]) -> Option<(Duration, usize)> {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Local};
 
 use crate::base::duration::{format_duration, format_range};
+use crate::base::text::plural;
 use crate::model::carriers::Call;
 use crate::model::plan::{Expect, Plan, ScenarioPlan, StepPlan};
 use crate::model::statuses::Lang;
@@ -258,14 +259,6 @@ fn scaled(offset: Duration, speed: f64) -> Duration {
 fn to_millis(d: Duration) -> Duration {
     let millis = d.as_nanos().saturating_add(500_000) / 1_000_000;
     Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
-}
-
-fn plural(count: usize, word: &str) -> String {
-    if count == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{count} {word}s")
-    }
 }
 
 /// Text from a file or the command line on one line: control characters become spaces.

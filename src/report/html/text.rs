@@ -56,10 +56,6 @@ pub(super) fn lang_tag(lang: Lang) -> &'static str {
     }
 }
 
-pub(super) fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 /// A duration to the millisecond, as scenarios write them (`4m`, `1m30s`, `12ms`).
 pub(super) fn duration(d: Duration) -> String {
     format_duration(round_ms(d))
