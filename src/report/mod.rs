@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local, Utc};
 
-use crate::base::duration::format_duration;
+use crate::base::duration::{format_duration, round_to_ms};
 use crate::base::exit;
 use crate::base::text::plural;
 use crate::model::plan::{Plan, ScenarioPlan};
@@ -113,7 +113,7 @@ impl Console {
             .filter(|l| *l >= Duration::from_millis(1))
             .map(|l| {
                 self.style
-                    .dim(&format!(" (+{} late)", format_duration(round_ms(l))))
+                    .dim(&format!(" (+{} late)", format_duration(round_to_ms(l))))
             })
             .unwrap_or_default();
         Some(format!(
@@ -157,7 +157,7 @@ impl Console {
             Some((late, name, index)) => {
                 format!(
                     "; worst lateness {} ({name}, step {})",
-                    format_duration(round_ms(late)),
+                    format_duration(round_to_ms(late)),
                     index + 1
                 )
             }
@@ -196,7 +196,7 @@ impl Console {
             self.style.red("✗")
         };
         let worst = worst
-            .map(|(late, _)| format!(", worst lateness {}", format_duration(round_ms(late))))
+            .map(|(late, _)| format!(", worst lateness {}", format_duration(round_to_ms(late))))
             .unwrap_or_default();
         format!(
             "{mark} {} ({}, order {}): {}/{} passed{}{}{}\n",
@@ -330,10 +330,6 @@ fn clock(time: DateTime<Utc>) -> String {
         .to_string()
 }
 
-fn round_ms(d: Duration) -> Duration {
-    Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
 pub(crate) fn worst_lateness(steps: &[StepRecord]) -> Option<(Duration, usize)> {
     steps
         .iter()
@@ -351,10 +347,8 @@ pub struct ReportContext {
     pub exit_code: u8,
 }
 
-/// Whole milliseconds, for reports.
-pub fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
+/// Whole milliseconds, for reports: rounded as the console rounds.
+pub use crate::base::duration::whole_ms as millis;
 
 #[derive(Debug, Default)]
 pub(crate) struct Counts {

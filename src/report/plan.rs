@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local};
 
-use crate::base::duration::{format_duration, format_range};
+use crate::base::duration::{format_duration, format_range, round_to_ms};
 use crate::base::text::plural;
 use crate::model::carriers::Call;
 use crate::model::plan::{Expect, Plan, ScenarioPlan, StepPlan};
@@ -173,7 +173,7 @@ fn render_scenario(out: &mut Out, scenario: &ScenarioPlan, options: &TimelineOpt
     let offsets: Vec<String> = scenario
         .steps
         .iter()
-        .map(|step| format!("+{}", format_duration(to_millis(scaled(step.at, speed)))))
+        .map(|step| format!("+{}", format_duration(round_to_ms(scaled(step.at, speed)))))
         .collect();
     let width = offsets.iter().map(|o| o.chars().count()).max().unwrap_or(0);
     let sign = match carrier.call {
@@ -253,12 +253,6 @@ fn step_details(step: &StepPlan) -> String {
 /// `offset / speed`, saturating instead of panicking.
 fn scaled(offset: Duration, speed: f64) -> Duration {
     Duration::try_from_secs_f64(offset.as_secs_f64() / speed).unwrap_or(Duration::MAX)
-}
-
-/// Rounded to the millisecond, for display.
-fn to_millis(d: Duration) -> Duration {
-    let millis = d.as_nanos().saturating_add(500_000) / 1_000_000;
-    Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
 }
 
 /// Text from a file or the command line on one line: control characters become spaces.
