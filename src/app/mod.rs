@@ -292,7 +292,7 @@ mod tests {
         let Some(Command::Run(run)) = cli.command else {
             panic!("not run")
         };
-        assert_eq!(run.speed, 10.0);
+        assert_eq!(run.speed.get(), 10.0);
         assert_eq!(run.paths, [std::path::PathBuf::from("a.yaml")]);
         let cli = parse(&["simulate", "-q", "check", "a.yaml"]);
         assert!(matches!(cli.command, Some(Command::Check(_))));

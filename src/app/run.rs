@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, watch};
 use super::{lang, load_carriers, load_plan, retry_policy, style};
 use crate::app::cli::{GlobalArgs, RunArgs};
 use crate::base::exit;
+use crate::base::pace::Speed;
 use crate::base::secret::Secret;
 use crate::base::text::plural;
 use crate::emulator::{self, Emulator};
@@ -245,13 +246,13 @@ fn require_openids(plan: &Plan) -> Result<(), u8> {
     Err(exit::INVALID)
 }
 
-fn header(plan: &Plan, target: &str, seed: u64, speed: f64) -> String {
+fn header(plan: &Plan, target: &str, seed: u64, speed: Speed) -> String {
     let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
     format!(
         "simulate: {}, {steps} steps against {target}; carrier table {}, seed {seed}{}\n",
         plural(plan.scenarios.len(), "scenario"),
         plan.carriers_version,
-        if speed == 1.0 {
+        if speed.is_real_time() {
             String::new()
         } else {
             format!(", speed ×{speed}")
@@ -283,7 +284,7 @@ async fn print_events(
     plan: Plan,
     output: Output,
     live_view: bool,
-    speed: f64,
+    speed: Speed,
     mut events: mpsc::UnboundedReceiver<runner::Event>,
 ) {
     let console = output.console;

@@ -7,11 +7,11 @@
 //! carries the per-order `delivery_sign`, which is a hash, not the secret.
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use chrono::{DateTime, Local};
 
 use crate::base::duration::{format_duration, format_range, round_to_ms};
+use crate::base::pace::Speed;
 use crate::base::text::plural;
 use crate::model::carriers::Call;
 use crate::model::plan::{Expect, Plan, ScenarioPlan, StepPlan};
@@ -31,9 +31,8 @@ pub struct TimelineOptions {
     pub now: DateTime<Local>,
     /// The platform's base URL.
     pub endpoint: String,
-    /// `--speed`: every delay is divided by it. Anything but a finite positive number counts
-    /// as 1.
-    pub speed: f64,
+    /// `--speed`: every delay is divided by it.
+    pub speed: Speed,
     /// The language of status labels and carrier names.
     pub lang: Lang,
     /// Print a runnable `curl` command per step instead of the call and its body.
@@ -50,11 +49,7 @@ pub fn render(plan: &Plan, options: &TimelineOptions) -> String {
         text: String::new(),
         curl: options.curl,
     };
-    let speed = if options.speed.is_finite() && options.speed > 0.0 {
-        options.speed
-    } else {
-        1.0
-    };
+    let speed = options.speed;
     let endpoint = options.endpoint.trim_end_matches('/');
     let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
     let ranges = plan
@@ -79,7 +74,7 @@ pub fn render(plan: &Plan, options: &TimelineOptions) -> String {
             plan.seed
         )
     };
-    let speed_text = if speed == 1.0 {
+    let speed_text = if speed.is_real_time() {
         "×1 (real time)".to_owned()
     } else {
         format!("×{speed}: every delay is divided by {speed}")
@@ -142,7 +137,12 @@ impl Out {
     }
 }
 
-fn render_scenario(out: &mut Out, scenario: &ScenarioPlan, options: &TimelineOptions, speed: f64) {
+fn render_scenario(
+    out: &mut Out,
+    scenario: &ScenarioPlan,
+    options: &TimelineOptions,
+    speed: Speed,
+) {
     let carrier = &scenario.carrier;
     let carrier_name = match options.lang {
         Lang::En => &carrier.name_en,
@@ -173,7 +173,12 @@ fn render_scenario(out: &mut Out, scenario: &ScenarioPlan, options: &TimelineOpt
     let offsets: Vec<String> = scenario
         .steps
         .iter()
-        .map(|step| format!("+{}", format_duration(round_to_ms(scaled(step.at, speed)))))
+        .map(|step| {
+            format!(
+                "+{}",
+                format_duration(round_to_ms(step.planned_offset(speed)))
+            )
+        })
         .collect();
     let width = offsets.iter().map(|o| o.chars().count()).max().unwrap_or(0);
     let sign = match carrier.call {
@@ -186,9 +191,7 @@ fn render_scenario(out: &mut Out, scenario: &ScenarioPlan, options: &TimelineOpt
         Call::TestUpdateOrder => None,
     };
     for (step, offset) in scenario.steps.iter().zip(&offsets) {
-        let planned = chrono::Duration::from_std(scaled(step.at, speed))
-            .ok()
-            .and_then(|d| options.now.checked_add_signed(d));
+        let planned = step.planned_at(&options.now, speed);
         let clock = match planned {
             Some(t) => {
                 let days = (t.date_naive() - options.now.date_naive()).num_days();
@@ -250,11 +253,6 @@ fn step_details(step: &StepPlan) -> String {
     text
 }
 
-/// `offset / speed`, saturating instead of panicking.
-fn scaled(offset: Duration, speed: f64) -> Duration {
-    Duration::try_from_secs_f64(offset.as_secs_f64() / speed).unwrap_or(Duration::MAX)
-}
-
 /// Text from a file or the command line on one line: control characters become spaces.
 fn one_line(text: &str) -> String {
     text.chars()
@@ -270,6 +268,7 @@ pub fn shell_quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+    use std::time::Duration;
 
     use chrono::TimeZone;
 
@@ -351,10 +350,13 @@ mod tests {
             Some(t) => t,
             None => panic!("no such local time"),
         };
+        let Some(speed) = Speed::new(2.0) else {
+            panic!("2 is a speed")
+        };
         TimelineOptions {
             now,
             endpoint: "https://api.weixin.qq.com/".to_owned(),
-            speed: 2.0,
+            speed,
             lang: Lang::En,
             curl,
             timeouts: "connect 5s, total 15s".to_owned(),
@@ -459,7 +461,7 @@ curl -sS -X POST "$ENDPOINT/cgi-bin/express/local/business/test_update_order?acc
     fn chinese_labels_and_days_ahead() {
         let mut options = options(false);
         options.lang = Lang::Zh;
-        options.speed = 1.0;
+        options.speed = Speed::REAL_TIME;
         let mut plan = plan();
         plan.scenarios.truncate(1);
         plan.scenarios[0].steps[1].at = Duration::from_secs(2 * 3600);
@@ -478,7 +480,8 @@ curl -sS -X POST "$ENDPOINT/cgi-bin/express/local/business/test_update_order?acc
 
     #[test]
     fn odd_speeds_never_panic() {
-        for speed in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e-300, 1e300] {
+        // Zero, negative and infinite speeds cannot be made (base::pace); the extremes can.
+        for speed in [Speed::MIN, Speed::MAX] {
             let mut options = options(false);
             options.speed = speed;
             let text = render(&plan(), &options);

@@ -19,7 +19,7 @@ use crate::wechat::sign::delivery_sign;
 use super::shared::{Shared, Stop};
 use super::{
     Attempt, AttemptResult, CREDENTIAL_ERRCODES, Event, Failure, NotSent, OrderRecord,
-    ScenarioRecord, StepOutcome, StepRecord, deadline, not_sent, scaled,
+    ScenarioRecord, StepOutcome, StepRecord, deadline, not_sent,
 };
 
 /// `order/get` for an order the platform does not know.
@@ -60,10 +60,9 @@ impl OrderJob {
             None => None,
         };
         for step in &self.scenario.steps {
-            let offset = scaled(step.at, shared.options.speed);
-            let planned = chrono::Duration::from_std(offset)
-                .ok()
-                .and_then(|d| started.checked_add_signed(d))
+            let offset = step.planned_offset(shared.options.speed);
+            let planned = step
+                .planned_at(&started, shared.options.speed)
                 .unwrap_or(DateTime::<Utc>::MAX_UTC);
             let deadline = deadline(start, offset);
             if stopped.is_none() && !shared.wait_until(deadline).await {
