@@ -55,6 +55,17 @@ struct Target {
     local: Option<Emulator>,
 }
 
+impl Target {
+    /// Where the calls go, for the header: the local emulator is never mistaken for WeChat.
+    fn describe(&self) -> String {
+        if self.local.is_some() {
+            format!("the LOCAL EMULATOR at {} (not WeChat)", self.endpoint)
+        } else {
+            self.endpoint.clone()
+        }
+    }
+}
+
 /// Loads and checks the scenarios, then makes sure the calls can go out: a target, a
 /// client and a token.
 async fn prepare(global: &GlobalArgs, args: &RunArgs) -> Result<Prepared, AppError> {
@@ -161,12 +172,7 @@ async fn execute(
 ) -> RunRecord {
     let plan = &prepared.plan;
     if !global.quiet {
-        let endpoint = &prepared.target.endpoint;
-        let target = if prepared.target.local.is_some() {
-            format!("the LOCAL EMULATOR at {endpoint} (not WeChat)")
-        } else {
-            endpoint.clone()
-        };
+        let target = prepared.target.describe();
         output.human(&header(plan, &target, prepared.seed, args.speed));
     }
     let (cancel_tx, cancel_rx) = watch::channel(false);
