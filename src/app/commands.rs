@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
+use super::error::AppError;
 use super::{lang, load_carriers, load_plan, retry_policy};
 use crate::app::cli::{
     CheckArgs, GlobalArgs, GraphArgs, GraphFormatChoice, NewArgs, PathChoice, PlanArgs,
     PushFormatChoice, ServeArgs,
 };
 use crate::base::duration::format_duration;
-use crate::base::exit;
+use crate::base::text::plural;
 use crate::describe::new::{self, PathKind};
 use crate::describe::{self, GraphFormat};
 use crate::emulator;
@@ -18,39 +19,31 @@ use crate::report;
 use crate::report::plan::{self as timeline, TimelineOptions};
 use crate::scenario;
 
-pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> u8 {
-    match load_plan(global, &args.paths, None, 0) {
-        Ok(plan) => {
-            let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
-            if !global.quiet {
-                for scenario in &plan.scenarios {
-                    report::print(&format!(
-                        "ok  {} ({}, {} steps)\n",
-                        scenario.file,
-                        scenario.carrier.id,
-                        scenario.steps.len()
-                    ));
-                }
-            }
+pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<(), AppError> {
+    let (_, plan) = load_plan(global, &args.paths, None, 0)?;
+    let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
+    if !global.quiet {
+        for scenario in &plan.scenarios {
             report::print(&format!(
-                "{} scenario{} and {steps} steps are valid (carrier table {})\n",
-                plan.scenarios.len(),
-                if plan.scenarios.len() == 1 { "" } else { "s" },
-                plan.carriers_version
+                "ok  {} ({}, {} steps)\n",
+                scenario.file,
+                scenario.carrier.id,
+                scenario.steps.len()
             ));
-            exit::OK
         }
-        Err(code) => code,
     }
+    report::print(&format!(
+        "{} and {steps} steps are valid (carrier table {})\n",
+        plural(plan.scenarios.len(), "scenario"),
+        plan.carriers_version
+    ));
+    Ok(())
 }
 
-pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> u8 {
+pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<(), AppError> {
     let run = &args.run;
     let seed = run.seed.unwrap_or_else(scenario::random_seed);
-    let plan = match load_plan(global, &run.paths, run.shard, seed) {
-        Ok(plan) => plan,
-        Err(code) => return code,
-    };
+    let (_, plan) = load_plan(global, &run.paths, run.shard, seed)?;
     let options = TimelineOptions {
         now: chrono::Local::now(),
         endpoint: if run.local {
@@ -70,68 +63,53 @@ pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> u8 {
         retries: retry_policy(run).describe(),
     };
     report::print(&timeline::render(&plan, &options));
-    exit::OK
+    Ok(())
 }
 
-pub(super) fn new_scenario(global: &GlobalArgs, args: &NewArgs) -> u8 {
-    let carriers = match load_carriers(global) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+pub(super) fn new_scenario(global: &GlobalArgs, args: &NewArgs) -> Result<(), AppError> {
+    let carriers = load_carriers(global)?;
     let path = match args.path {
         PathChoice::Happy => PathKind::Happy,
         PathChoice::Unreachable => PathKind::Unreachable,
         PathChoice::Refused => PathKind::Refused,
         PathChoice::Cancel => PathKind::Cancel,
     };
-    let text = match new::new_scenario(&carriers, &args.carrier, path) {
-        Ok(text) => text,
-        Err(why) => {
-            eprintln!("error: {why}");
-            return exit::INVALID;
-        }
-    };
+    let text =
+        new::new_scenario(&carriers, &args.carrier, path).map_err(|message| AppError::Invalid {
+            message,
+            help: None,
+        })?;
     let Some(file) = &args.file else {
         report::print(&text);
-        return exit::OK;
+        return Ok(());
     };
     if file.exists() && !args.force {
-        eprintln!(
-            "error: {} exists; pass --force to overwrite it",
-            file.display()
-        );
-        return exit::INVALID;
+        return Err(AppError::FileExists(file.clone()));
     }
-    match std::fs::write(file, text) {
-        Ok(()) => {
-            eprintln!(
-                "wrote {}; check it with: simulate check {}",
-                file.display(),
-                file.display()
-            );
-            exit::OK
-        }
-        Err(error) => {
-            eprintln!("error: cannot write {}: {error}", file.display());
-            exit::COULD_NOT_RUN
-        }
-    }
+    std::fs::write(file, text).map_err(|error| AppError::Write {
+        path: file.clone(),
+        error,
+    })?;
+    // A note, not an error: where the file went and what to do next.
+    eprintln!(
+        "wrote {}; check it with: simulate check {}",
+        file.display(),
+        file.display()
+    );
+    Ok(())
 }
 
-pub(super) fn graph(global: &GlobalArgs, args: &GraphArgs) -> u8 {
-    let carriers = match load_carriers(global) {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
+pub(super) fn graph(global: &GlobalArgs, args: &GraphArgs) -> Result<(), AppError> {
+    let carriers = load_carriers(global)?;
     let format = match args.format {
         GraphFormatChoice::Mermaid => GraphFormat::Mermaid,
         GraphFormatChoice::Dot => GraphFormat::Dot,
     };
     let scenario = match &args.scenario {
-        Some(path) => match load_plan(global, std::slice::from_ref(path), None, 0) {
-            Ok(plan) => plan.scenarios.into_iter().next(),
-            Err(code) => return code,
-        },
+        Some(path) => {
+            let (_, plan) = load_plan(global, std::slice::from_ref(path), None, 0)?;
+            plan.scenarios.into_iter().next()
+        }
         None => None,
     };
     let carrier = match (&args.carrier, &scenario) {
@@ -142,18 +120,14 @@ pub(super) fn graph(global: &GlobalArgs, args: &GraphArgs) -> u8 {
                     .suggest(name)
                     .map(|s| format!("did you mean `{s}`? "))
                     .unwrap_or_default();
-                eprintln!(
-                    "error: unknown carrier `{name}`\n  help: {hint}{}",
-                    carriers.describe_known()
-                );
-                return exit::INVALID;
+                return Err(AppError::Invalid {
+                    message: format!("unknown carrier `{name}`"),
+                    help: Some(format!("{hint}{}", carriers.describe_known())),
+                });
             }
         },
         (None, Some(scenario)) => scenario.carrier.clone(),
-        (None, None) => {
-            eprintln!("error: give --carrier or a scenario");
-            return exit::INVALID;
-        }
+        (None, None) => return Err(AppError::Usage("give --carrier or a scenario".to_owned())),
     };
     // The path an order follows: from 101 through every step that moves it.
     let path: Option<Vec<Status>> = scenario.map(|s| {
@@ -167,15 +141,12 @@ pub(super) fn graph(global: &GlobalArgs, args: &GraphArgs) -> u8 {
             .collect()
     });
     report::print(&describe::graph(&carrier, format, path.as_deref()));
-    exit::OK
+    Ok(())
 }
 
-/// The openid `order/add` carries against the local emulator when a scenario gives none.
-pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> u8 {
-    let carriers = match load_carriers(global) {
-        Ok(c) => Arc::new(c),
-        Err(code) => return code,
-    };
+/// The emulator as an HTTP server, until Ctrl-C or SIGTERM.
+pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), AppError> {
+    let carriers = Arc::new(load_carriers(global)?);
     let mut config = emulator::Config {
         token_ttl: args.token_ttl,
         auto_create: args.auto_create,
@@ -193,11 +164,10 @@ pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> u8 {
     if let Some(faults) = args.faults {
         config.faults = faults;
     }
-    match emulator::serve(args.addr, carriers, config).await {
-        Ok(()) => exit::OK,
-        Err(error) => {
-            eprintln!("error: cannot serve on {}: {error}", args.addr);
-            exit::COULD_NOT_RUN
-        }
-    }
+    emulator::serve(args.addr, carriers, config)
+        .await
+        .map_err(|error| AppError::Serve {
+            addr: args.addr,
+            error,
+        })
 }

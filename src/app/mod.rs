@@ -2,6 +2,7 @@
 
 pub mod cli;
 mod commands;
+mod error;
 mod run;
 
 use std::io::IsTerminal;
@@ -10,6 +11,7 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::app::cli::{Cli, ColorChoice, Command, GlobalArgs, LangChoice, RunArgs};
+use crate::app::error::AppError;
 use crate::base::diag::Diagnostic;
 use crate::base::exit;
 use crate::describe;
@@ -34,17 +36,23 @@ pub fn main() -> u8 {
         }
     };
     init_tracing(cli.global.verbose, cli.global.color);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // The one place an error is printed: every command returns its error as a value.
+    match start(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            error.print();
+            error.exit_code()
+        }
+    }
+}
+
+/// Runs the command on a fresh async runtime; `Ok` holds the exit code it earned.
+fn start(cli: Cli) -> Result<u8, AppError> {
+    tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return exit::COULD_NOT_RUN;
-        }
-    };
-    runtime.block_on(dispatch(cli))
+        .map_err(AppError::Runtime)?
+        .block_on(dispatch(cli))
 }
 
 /// Parses the command line. `simulate --speed 10 run x.yaml` is read as `simulate run --speed
@@ -80,62 +88,43 @@ pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
     }
 }
 
-async fn dispatch(cli: Cli) -> u8 {
+/// The command's exit code: the run's verdict for `run`, else 0 when it did what was asked.
+async fn dispatch(cli: Cli) -> Result<u8, AppError> {
     let global = cli.global;
     match cli.command {
-        Some(Command::Run(args)) => run::run(&global, args).await,
-        Some(Command::Check(args)) => commands::check(&global, &args),
-        Some(Command::Serve(args)) => commands::serve(&global, args).await,
-        Some(Command::Plan(args)) => commands::plan(&global, &args),
-        Some(Command::New(args)) => commands::new_scenario(&global, &args),
-        Some(Command::Carriers) => match load_carriers(&global) {
-            Ok(carriers) => {
-                report::print(&describe::carriers_table(&carriers));
-                exit::OK
-            }
-            Err(code) => code,
-        },
+        Some(Command::Run(args)) => return run::run(&global, args).await,
+        None if cli.run.paths.is_empty() => return Err(AppError::NoCommand),
+        None => return run::run(&global, cli.run).await,
+        Some(Command::Check(args)) => commands::check(&global, &args)?,
+        Some(Command::Serve(args)) => commands::serve(&global, args).await?,
+        Some(Command::Plan(args)) => commands::plan(&global, &args)?,
+        Some(Command::New(args)) => commands::new_scenario(&global, &args)?,
+        Some(Command::Carriers) => {
+            report::print(&describe::carriers_table(&load_carriers(&global)?));
+        }
         Some(Command::Statuses(args)) => {
             report::print(&describe::statuses_table(lang(args.lang)));
-            exit::OK
         }
-        Some(Command::Graph(args)) => commands::graph(&global, &args),
-        Some(Command::Schema) => match load_carriers(&global) {
-            Ok(carriers) => {
-                report::print(&describe::scenario_schema_text(&carriers));
-                exit::OK
-            }
-            Err(code) => code,
-        },
+        Some(Command::Graph(args)) => commands::graph(&global, &args)?,
+        Some(Command::Schema) => {
+            report::print(&describe::scenario_schema_text(&load_carriers(&global)?));
+        }
         Some(Command::Completions(args)) => {
             use clap::CommandFactory;
             let mut out = Vec::new();
             clap_complete::generate(args.shell, &mut Cli::command(), "simulate", &mut out);
             report::print(&String::from_utf8_lossy(&out));
-            exit::OK
         }
         Some(Command::Man) => {
             use clap::CommandFactory;
             let mut out = Vec::new();
-            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
-                Ok(()) => {
-                    report::print(&String::from_utf8_lossy(&out));
-                    exit::OK
-                }
-                Err(error) => {
-                    eprintln!("error: cannot render the man page: {error}");
-                    exit::COULD_NOT_RUN
-                }
-            }
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut out)
+                .map_err(AppError::ManPage)?;
+            report::print(&String::from_utf8_lossy(&out));
         }
-        None if cli.run.paths.is_empty() => {
-            eprintln!(
-                "error: no scenario given\n\nUsage: simulate [OPTIONS] <PATH>...\n       simulate --help"
-            );
-            exit::INVALID
-        }
-        None => run::run(&global, cli.run).await,
     }
+    Ok(exit::OK)
 }
 
 fn init_tracing(verbose: u8, color: ColorChoice) {
@@ -154,69 +143,51 @@ fn init_tracing(verbose: u8, color: ColorChoice) {
         .try_init();
 }
 
-fn load_carriers(global: &GlobalArgs) -> Result<Carriers, u8> {
-    Carriers::load(global.carriers.as_deref()).map_err(|problems| {
-        print_problems(&problems, "in the carrier file");
-        exit::INVALID
+fn load_carriers(global: &GlobalArgs) -> Result<Carriers, AppError> {
+    Carriers::load(global.carriers.as_deref()).map_err(|problems| AppError::InvalidFiles {
+        problems,
+        within: "in the carrier file",
     })
 }
 
-fn print_problems(problems: &[Diagnostic], context: &str) {
-    let mut text = String::new();
-    for problem in problems {
-        text.push_str(&problem.to_string());
-        text.push('\n');
+fn invalid_scenarios(problems: Vec<Diagnostic>) -> AppError {
+    AppError::InvalidFiles {
+        problems,
+        within: "in the scenarios",
     }
-    let files: std::collections::BTreeSet<&str> =
-        problems.iter().map(|p| p.file.as_str()).collect();
-    text.push_str(&format!(
-        "{} problem{} {context} ({} file{}); nothing was sent\n",
-        problems.len(),
-        if problems.len() == 1 { "" } else { "s" },
-        files.len(),
-        if files.len() == 1 { "" } else { "s" },
-    ));
-    eprint!("{text}");
 }
 
+/// The carrier table and the plan of the scenarios under `paths` (this shard's share).
 fn load_plan(
     global: &GlobalArgs,
     paths: &[PathBuf],
     shard: Option<(usize, usize)>,
     seed: u64,
-) -> Result<Plan, u8> {
+) -> Result<(Carriers, Plan), AppError> {
     if paths.is_empty() {
-        eprintln!(
-            "error: no scenario given\n  help: name scenario files or folders, e.g. simulate run scenarios/"
-        );
-        return Err(exit::INVALID);
+        return Err(AppError::NoScenario);
     }
     let carriers = load_carriers(global)?;
     let mut ctx = LoadContext::from_process_env(chrono::Utc::now());
     ctx.seed = seed;
     let files = match shard {
         None => paths.to_vec(),
-        Some((index, count)) => match scenario::collect_files(paths) {
-            Ok(files) => shard_files(files, index, count),
-            Err(problems) => {
-                print_problems(&problems, "in the scenarios");
-                return Err(exit::INVALID);
-            }
-        },
+        Some((index, count)) => {
+            let files = scenario::collect_files(paths).map_err(invalid_scenarios)?;
+            shard_files(files, index, count)
+        }
     };
     if files.is_empty() {
-        // A shard may be empty when there are fewer files than shards.
+        // A shard may be empty when there are fewer files than shards. A notice, not an error.
         eprintln!("simulate: no scenario in this shard; nothing to do");
-        return Ok(Plan {
+        let plan = Plan {
             carriers_version: carriers.version.clone(),
             seed,
             scenarios: Vec::new(),
-        });
+        };
+        return Ok((carriers, plan));
     }
-    let plan = scenario::load_plan(&files, &carriers, &ctx).map_err(|problems| {
-        print_problems(&problems, "in the scenarios");
-        exit::INVALID
-    })?;
+    let plan = scenario::load_plan(&files, &carriers, &ctx).map_err(invalid_scenarios)?;
     for scenario in plan
         .scenarios
         .iter()
@@ -228,7 +199,7 @@ fn load_plan(
             scenario.file, scenario.shop_order_id
         );
     }
-    Ok(plan)
+    Ok((carriers, plan))
 }
 
 /// Share `index` (1-based) of `count` of the files: every count-th file by path.
@@ -293,7 +264,7 @@ mod tests {
         let Some(Command::Run(run)) = cli.command else {
             panic!("not run")
         };
-        assert_eq!(run.speed, 10.0);
+        assert_eq!(run.speed.get(), 10.0);
         assert_eq!(run.paths, [std::path::PathBuf::from("a.yaml")]);
         let cli = parse(&["simulate", "-q", "check", "a.yaml"]);
         assert!(matches!(cli.command, Some(Command::Check(_))));

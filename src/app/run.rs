@@ -1,16 +1,21 @@
-//! `simulate run`: credentials, the run itself with its live output, and the reports.
+//! `simulate run`, in three parts: prepare (files, plan, credentials: nothing sent yet),
+//! execute (the timed run with its live output) and finish (summary, reports, exit code).
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use super::{lang, load_carriers, load_plan, retry_policy, style};
+use super::error::AppError;
+use super::{lang, load_plan, retry_policy, style};
 use crate::app::cli::{GlobalArgs, RunArgs};
-use crate::base::exit;
+use crate::base::pace::Speed;
 use crate::base::secret::Secret;
+use crate::base::text::plural;
 use crate::emulator::{self, Emulator};
+use crate::model::carriers::Carriers;
 use crate::model::plan::Plan;
 use crate::model::statuses::Lang;
 use crate::report::live::Live;
@@ -20,37 +25,96 @@ use crate::run::token::TokenSource;
 use crate::run::{self as runner, RunOptions, RunRecord};
 use crate::scenario;
 
+/// The openid `order/add` carries against the local emulator when a scenario gives none.
 const LOCAL_OPENID: &str = "simulate-local-openid";
+
+/// `Ok` holds the run's verdict as an exit code; `Err` what kept it from running or from
+/// writing its reports.
+pub(super) async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8, AppError> {
+    let prepared = prepare(global, &args).await?;
+    let output = Output::new(global, &args, &prepared.target.endpoint);
+    let record = execute(global, &args, &prepared, &output).await;
+    finish(&args, prepared, &output, &record).await
+}
+
+/// Everything a run needs, checked, before anything is sent.
+struct Prepared {
+    plan: Plan,
+    /// Printed in the header and the reports, so a run can be repeated with --seed.
+    seed: u64,
+    target: Target,
+    client: Client,
+    timeouts: Timeouts,
+}
 
 /// Where the calls go and with which credentials.
 struct Target {
     endpoint: String,
-    tokens: TokenSource,
+    tokens: Arc<TokenSource>,
     /// Kept alive for the whole run when --local.
     local: Option<Emulator>,
 }
 
-async fn target(global: &GlobalArgs, args: &RunArgs) -> Result<Target, u8> {
-    if args.local {
-        let carriers = Arc::new(load_carriers(global)?);
-        let config = emulator::Config {
-            auto_create: true,
-            callback: args.callback.clone(),
-            ..emulator::Config::default()
-        };
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        return match Emulator::start(addr, carriers, config).await {
-            Ok(started) => Ok(Target {
-                endpoint: started.base_url(),
-                tokens: TokenSource::Fixed(started.issue_token()),
-                local: Some(started),
-            }),
-            Err(error) => {
-                eprintln!("error: cannot start the local emulator: {error}");
-                Err(exit::COULD_NOT_RUN)
-            }
-        };
+impl Target {
+    /// Where the calls go, for the header: the local emulator is never mistaken for WeChat.
+    fn describe(&self) -> String {
+        if self.local.is_some() {
+            format!("the LOCAL EMULATOR at {} (not WeChat)", self.endpoint)
+        } else {
+            self.endpoint.clone()
+        }
     }
+}
+
+/// Loads and checks the scenarios, then makes sure the calls can go out: a target, a
+/// client and a token.
+async fn prepare(global: &GlobalArgs, args: &RunArgs) -> Result<Prepared, AppError> {
+    let seed = args.seed.unwrap_or_else(scenario::random_seed);
+    let (carriers, plan) = load_plan(global, &args.paths, args.shard, seed)?;
+    if !args.local {
+        require_openids(&plan)?;
+    }
+    let timeouts = Timeouts {
+        connect: args.connect_timeout,
+        total: args.timeout,
+    };
+    let target = if args.local {
+        local_target(carriers, args).await?
+    } else {
+        remote_target(args)?
+    };
+    let client = Client::new(&target.endpoint, timeouts)?;
+    // Before anything is sent: a bad credential ends the run here, not at every step.
+    target.tokens.get().await?;
+    Ok(Prepared {
+        plan,
+        seed,
+        target,
+        client,
+        timeouts,
+    })
+}
+
+/// The embedded emulator on a free loopback port, with a token it issued.
+async fn local_target(carriers: Carriers, args: &RunArgs) -> Result<Target, AppError> {
+    let config = emulator::Config {
+        auto_create: true,
+        callback: args.callback.clone(),
+        ..emulator::Config::default()
+    };
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let started = Emulator::start(addr, Arc::new(carriers), config)
+        .await
+        .map_err(AppError::Emulator)?;
+    Ok(Target {
+        endpoint: started.base_url(),
+        tokens: Arc::new(TokenSource::Fixed(started.issue_token())),
+        local: Some(started),
+    })
+}
+
+/// `--endpoint` with `--access-token`, else a token fetched with `--appid`/`--app-secret`.
+fn remote_target(args: &RunArgs) -> Result<Target, AppError> {
     let given = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
@@ -64,87 +128,53 @@ async fn target(global: &GlobalArgs, args: &RunArgs) -> Result<Target, u8> {
     ) {
         (Some(token), _, _) => TokenSource::Fixed(Secret::new(token)),
         (None, Some(appid), Some(secret)) => {
-            match TokenSource::stable(&args.endpoint, appid, Secret::new(secret), args.timeout) {
+            TokenSource::stable(&args.endpoint, appid, Secret::new(secret), args.timeout)?
                 // A busy token endpoint is retried like any call, with the run's policy.
-                Ok(source) => source.with_retry(retry_policy(args)),
-                Err(error) => {
-                    eprintln!("error: {error}");
-                    return Err(exit::COULD_NOT_RUN);
-                }
-            }
+                .with_retry(retry_policy(args))
         }
-        _ => {
-            eprintln!(
-                "error: no access token\n  help: pass --access-token TOKEN or set WECHAT_ACCESS_TOKEN; or give \
-                 --appid/--app-secret (WECHAT_APPID, WECHAT_APP_SECRET) to fetch one; or add --local to run \
-                 against the embedded emulator (no token, no network)"
-            );
-            return Err(exit::COULD_NOT_RUN);
-        }
+        _ => return Err(AppError::NoCredentials),
     };
     Ok(Target {
         endpoint: args.endpoint.clone(),
-        tokens,
+        tokens: Arc::new(tokens),
         local: None,
     })
 }
 
-pub(super) async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
-    // Printed in the header and the reports, so a run can be repeated with --seed.
-    let seed = args.seed.unwrap_or_else(scenario::random_seed);
-    let plan = match load_plan(global, &args.paths, args.shard, seed) {
-        Ok(plan) => plan,
-        Err(code) => return code,
-    };
-    if !args.local
-        && let Err(code) = require_openids(&plan)
-    {
-        return code;
+/// WeChat's order/add needs the openid of a user of the Mini Program; only the emulator does
+/// without one.
+fn require_openids(plan: &Plan) -> Result<(), AppError> {
+    let missing: Vec<String> = plan
+        .scenarios
+        .iter()
+        .filter_map(|s| {
+            let order = s.order.as_ref()?;
+            order
+                .openid
+                .is_none()
+                .then(|| format!("{}:{}", s.file, order.line))
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::MissingOpenid(missing))
     }
-    let timeouts = Timeouts {
-        connect: args.connect_timeout,
-        total: args.timeout,
-    };
-    let Target {
-        endpoint,
-        tokens,
-        local,
-    } = match target(global, &args).await {
-        Ok(target) => target,
-        Err(code) => return code,
-    };
-    let client = match Client::new(&endpoint, timeouts) {
-        Ok(client) => client,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return exit::COULD_NOT_RUN;
-        }
-    };
-    // Before anything is sent: a bad credential ends the run here, not at every step.
-    let tokens = Arc::new(tokens);
-    if let Err(error) = tokens.get().await {
-        eprintln!("error: {error}");
-        return exit::COULD_NOT_RUN;
-    }
-    let output = Output {
-        console: Console {
-            style: style(global.color),
-            quiet: global.quiet,
-            lang: lang(args.lang),
-            local: args.local,
-        },
-        jsonl: args.events.is_some(),
-        endpoint: endpoint.clone(),
-    };
-    if !global.quiet {
-        let target = if local.is_some() {
-            format!("the LOCAL EMULATOR at {endpoint} (not WeChat)")
-        } else {
-            endpoint.clone()
-        };
-        output.human(&header(&plan, &target, seed, args.speed));
-    }
+}
 
+/// The timed run: the header, every step at its time with its events shown as they come,
+/// until the last step or Ctrl-C.
+async fn execute(
+    global: &GlobalArgs,
+    args: &RunArgs,
+    prepared: &Prepared,
+    output: &Output,
+) -> RunRecord {
+    let plan = &prepared.plan;
+    if !global.quiet {
+        let target = prepared.target.describe();
+        output.human(&header(plan, &target, prepared.seed, args.speed));
+    }
     let (cancel_tx, cancel_rx) = watch::channel(false);
     let signals = tokio::spawn(async move {
         wait_for_interrupt().await;
@@ -163,9 +193,24 @@ pub(super) async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
         args.speed,
         events_rx,
     ));
-    let options = RunOptions {
+    let record = runner::run(
+        plan,
+        &prepared.client,
+        prepared.target.tokens.clone(),
+        run_options(args, prepared.seed),
+        events_tx,
+        cancel_rx,
+    )
+    .await;
+    signals.abort();
+    let _ = printer.await;
+    record
+}
+
+fn run_options(args: &RunArgs, seed: u64) -> RunOptions {
+    RunOptions {
         speed: args.speed,
-        retry: retry_policy(&args),
+        retry: retry_policy(args),
         rate: args.rate,
         jobs: args.jobs.and_then(|j| usize::try_from(j).ok()),
         fail_fast: args.fail_fast,
@@ -173,85 +218,76 @@ pub(super) async fn run(global: &GlobalArgs, args: RunArgs) -> u8 {
         seed,
         // The emulator takes any openid; WeChat needs a real one (checked before the run).
         fallback_openid: args.local.then(|| LOCAL_OPENID.to_owned()),
-    };
-    let record = runner::run(
-        &plan,
-        &client,
-        tokens.clone(),
-        options,
-        events_tx,
-        cancel_rx,
-    )
-    .await;
-    signals.abort();
-    let _ = printer.await;
-    output.human(&output.console.summary(&plan, &record));
+    }
+}
+
+/// After the run: the summary, the local emulator's last pushes, the reports; the run's
+/// verdict as an exit code.
+async fn finish(
+    args: &RunArgs,
+    prepared: Prepared,
+    output: &Output,
+    record: &RunRecord,
+) -> Result<u8, AppError> {
+    let Prepared {
+        plan,
+        target,
+        timeouts,
+        ..
+    } = prepared;
+    output.human(&output.console.summary(&plan, record));
     if record.credentials_refused {
-        output.human(&format!(
-            "the run stopped: the platform refused the credentials; check {}\n",
-            if tokens.can_renew() {
-                "--appid/--app-secret (WECHAT_APPID, WECHAT_APP_SECRET)"
-            } else {
-                "--access-token / WECHAT_ACCESS_TOKEN"
-            }
-        ));
+        output.human(&credentials_refused(&target.tokens));
     }
-    if let Some(emulator) = local {
-        // Pushes to --callback go out after the answers: let them arrive (WeChat's rule:
-        // 3 attempts of 5 s at most) before the emulator stops.
-        if !record.interrupted {
-            emulator.drain_pushes(Duration::from_secs(16)).await;
-        }
-        emulator.shutdown().await;
+    if let Some(emulator) = target.local {
+        stop_emulator(emulator, record).await;
     }
-    let code = report::exit_code(&record);
+    let code = report::exit_code(record);
     let ctx = ReportContext {
-        endpoint,
+        endpoint: target.endpoint,
         local: args.local,
         timeouts,
         exit_code: code,
     };
-    if write_reports(&args, &plan, &record, &ctx, output.console.lang) || code != exit::OK {
-        code
+    let failures = write_reports(args, &plan, record, &ctx, output.console.lang);
+    if failures.is_empty() {
+        Ok(code)
     } else {
-        exit::COULD_NOT_RUN
-    }
-}
-
-/// WeChat's order/add needs the openid of a user of the Mini Program; only the emulator does
-/// without one.
-fn require_openids(plan: &Plan) -> Result<(), u8> {
-    let missing: Vec<String> = plan
-        .scenarios
-        .iter()
-        .filter_map(|s| {
-            let order = s.order.as_ref()?;
-            order
-                .openid
-                .is_none()
-                .then(|| format!("{}:{}", s.file, order.line))
+        Err(AppError::ReportsNotWritten {
+            failures,
+            run_code: code,
         })
-        .collect();
-    if missing.is_empty() {
-        return Ok(());
     }
-    eprintln!(
-        "error: {} creates its order with order/add, which needs an openid\n  help: set `openid:` in the \
-         `order:` block or the environment variable WECHAT_OPENID (an admin, developer or operator of the \
-         Mini Program); nothing was sent",
-        missing.join(", ")
-    );
-    Err(exit::INVALID)
 }
 
-fn header(plan: &Plan, target: &str, seed: u64, speed: f64) -> String {
+/// Which credential to check when the platform refused the token mid-run.
+fn credentials_refused(tokens: &TokenSource) -> String {
+    format!(
+        "the run stopped: the platform refused the credentials; check {}\n",
+        if tokens.can_renew() {
+            "--appid/--app-secret (WECHAT_APPID, WECHAT_APP_SECRET)"
+        } else {
+            "--access-token / WECHAT_ACCESS_TOKEN"
+        }
+    )
+}
+
+async fn stop_emulator(emulator: Emulator, record: &RunRecord) {
+    // Pushes to --callback go out after the answers: let them arrive (WeChat's rule:
+    // 3 attempts of 5 s at most) before the emulator stops.
+    if !record.interrupted {
+        emulator.drain_pushes(Duration::from_secs(16)).await;
+    }
+    emulator.shutdown().await;
+}
+
+fn header(plan: &Plan, target: &str, seed: u64, speed: Speed) -> String {
     let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
     format!(
-        "simulate: {} scenario{}, {steps} steps against {target}; carrier table {}, seed {seed}{}\n",
-        plan.scenarios.len(),
-        if plan.scenarios.len() == 1 { "" } else { "s" },
+        "simulate: {}, {steps} steps against {target}; carrier table {}, seed {seed}{}\n",
+        plural(plan.scenarios.len(), "scenario"),
         plan.carriers_version,
-        if speed == 1.0 {
+        if speed.is_real_time() {
             String::new()
         } else {
             format!(", speed ×{speed}")
@@ -269,6 +305,19 @@ struct Output {
 }
 
 impl Output {
+    fn new(global: &GlobalArgs, args: &RunArgs, endpoint: &str) -> Output {
+        Output {
+            console: Console {
+                style: style(global.color),
+                quiet: global.quiet,
+                lang: lang(args.lang),
+                local: args.local,
+            },
+            jsonl: args.events.is_some(),
+            endpoint: endpoint.to_owned(),
+        }
+    }
+
     fn human(&self, text: &str) {
         if self.jsonl {
             eprint!("{text}");
@@ -283,7 +332,7 @@ async fn print_events(
     plan: Plan,
     output: Output,
     live_view: bool,
-    speed: f64,
+    speed: Speed,
     mut events: mpsc::UnboundedReceiver<runner::Event>,
 ) {
     let console = output.console;
@@ -320,37 +369,32 @@ async fn print_events(
     }
 }
 
-/// Writes every report asked for; false when one could not be written.
+/// Writes every report asked for; the ones that could not be written, with why.
 fn write_reports(
     args: &RunArgs,
     plan: &Plan,
     record: &RunRecord,
     ctx: &ReportContext,
     lang: Lang,
-) -> bool {
-    let mut written = true;
+) -> Vec<(PathBuf, std::io::Error)> {
+    let mut failures = Vec::new();
+    let mut write = |path: &PathBuf, text: String| {
+        if let Err(error) = std::fs::write(path, text) {
+            failures.push((path.clone(), error));
+        }
+    };
     if let Some(path) = &args.report_json {
         let text = serde_json::to_string_pretty(&report::json::report(plan, record, ctx))
             .unwrap_or_default();
-        written &= write_report(path, &(text + "\n"));
+        write(path, text + "\n");
     }
     if let Some(path) = &args.report_html {
-        written &= write_report(path, &report::html::report(plan, record, ctx, lang));
+        write(path, report::html::report(plan, record, ctx, lang));
     }
     if let Some(path) = &args.report_junit {
-        written &= write_report(path, &report::junit::report(plan, record, ctx));
+        write(path, report::junit::report(plan, record, ctx));
     }
-    written
-}
-
-fn write_report(path: &std::path::Path, text: &str) -> bool {
-    match std::fs::write(path, text) {
-        Ok(()) => true,
-        Err(error) => {
-            eprintln!("error: cannot write the report {}: {error}", path.display());
-            false
-        }
-    }
+    failures
 }
 
 /// Ctrl-C anywhere; SIGTERM too on Unix.

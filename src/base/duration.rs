@@ -272,6 +272,18 @@ pub fn format_duration(d: Duration) -> String {
     out
 }
 
+/// `d` to the nearest millisecond, half a millisecond up: the one rounding rule for every
+/// duration shown or reported in milliseconds, so the console, the plan and the reports agree.
+pub fn round_to_ms(d: Duration) -> Duration {
+    Duration::from_millis(whole_ms(d))
+}
+
+/// [`round_to_ms`] as a number of milliseconds, saturating far past any real duration.
+pub fn whole_ms(d: Duration) -> u64 {
+    let millis = d.as_nanos().saturating_add(NANOS_PER_MS / 2) / NANOS_PER_MS;
+    u64::try_from(millis).unwrap_or(u64::MAX)
+}
+
 fn is_bare_number(text: &str) -> bool {
     let (int_part, rest) = split_digits(text);
     if int_part.is_empty() {
@@ -514,6 +526,19 @@ mod tests {
         assert_eq!(
             draw_in_range(Duration::ZERO, MAX_STEP, 42, "dada_happy_path.yaml", 0),
             PINNED
+        );
+    }
+
+    #[test]
+    fn milliseconds_round_to_the_nearest() {
+        assert_eq!(whole_ms(Duration::from_micros(1499)), 1);
+        assert_eq!(whole_ms(Duration::from_micros(1500)), 2);
+        assert_eq!(whole_ms(Duration::from_micros(400)), 0);
+        assert_eq!(whole_ms(Duration::from_secs(3)), 3000);
+        assert_eq!(whole_ms(Duration::MAX), u64::MAX);
+        assert_eq!(
+            round_to_ms(Duration::from_nanos(6_666_666_667)),
+            Duration::from_millis(6667)
         );
     }
 

@@ -1,9 +1,11 @@
-//! The base layer: files, YAML, durations, diagnostics, secrets and exit codes. It imports
-//! nothing above it.
+//! The base layer: files, YAML, durations, a run's pace, diagnostics, secrets, wording and exit
+//! codes. It imports nothing above it.
 
 pub mod diag;
 pub mod duration;
 pub mod exit;
 pub mod files;
+pub mod pace;
 pub mod secret;
+pub mod text;
 pub mod yaml;

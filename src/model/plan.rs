@@ -4,6 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, TimeZone};
+
+use crate::base::pace::Speed;
 use crate::base::secret::Secret;
 use crate::model::carriers::Carrier;
 use crate::model::statuses::Status;
@@ -95,6 +98,25 @@ pub struct StepPlan {
     pub checked: bool,
     /// Where the step is written (1-based line), for messages.
     pub line: u64,
+}
+
+impl StepPlan {
+    /// How long after its order's start the step is due at `speed`.
+    pub fn planned_offset(&self, speed: Speed) -> Duration {
+        speed.scale(self.at)
+    }
+
+    /// The wall-clock time the step is due at `speed` when its order starts at `start`;
+    /// None past the end of the calendar. The run and `simulate plan` both read it here, so
+    /// a plan shows the times a run keeps.
+    pub fn planned_at<Tz: TimeZone>(
+        &self,
+        start: &DateTime<Tz>,
+        speed: Speed,
+    ) -> Option<DateTime<Tz>> {
+        let offset = chrono::Duration::from_std(self.planned_offset(speed)).ok()?;
+        start.clone().checked_add_signed(offset)
+    }
 }
 
 /// What a step must get back for it to pass.

@@ -7,9 +7,10 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::time::Instant;
 
 use crate::base::duration::format_duration;
+use crate::base::pace::Speed;
 use crate::model::plan::{Plan, ScenarioPlan};
 use crate::model::statuses::{Lang, Status};
-use crate::run::{Event, StepOutcome, scaled};
+use crate::run::{Event, StepOutcome};
 
 use super::{Style, describe_failure};
 
@@ -38,11 +39,11 @@ pub struct Live {
     views: Vec<OrderView>,
     style: Style,
     lang: Lang,
-    speed: f64,
+    speed: Speed,
 }
 
 impl Live {
-    pub fn new(plan: &Plan, style: Style, lang: Lang, speed: f64) -> Live {
+    pub fn new(plan: &Plan, style: Style, lang: Lang, speed: Speed) -> Live {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout_with_hz(8));
         let template = if style.color {
             "{prefix}  {bar:16.green/white} {pos}/{len}  {msg}"
@@ -92,7 +93,7 @@ impl Live {
                     if *step == 0
                         && let Some(first) = s.steps.first()
                     {
-                        view.start = Some(Instant::now() - scaled(first.at, self.speed));
+                        view.start = Some(Instant::now() - first.planned_offset(self.speed));
                     }
                 }
             }
@@ -177,7 +178,7 @@ pub fn order_message(
     scenario: &ScenarioPlan,
     view: &OrderView,
     now: Instant,
-    speed: f64,
+    speed: Speed,
     lang: Lang,
     style: Style,
 ) -> String {
@@ -200,7 +201,7 @@ pub fn order_message(
     }
     let wait = view
         .start
-        .map(|start| (start + scaled(next.at, speed)).saturating_duration_since(now))
+        .map(|start| (start + next.planned_offset(speed)).saturating_duration_since(now))
         .unwrap_or_default();
     format!(
         "{here}  {}",
@@ -245,16 +246,19 @@ mod tests {
             ..OrderView::default()
         };
         assert_eq!(
-            order_message(&s, &view, now, 1.0, Lang::En, PLAIN),
+            order_message(&s, &view, now, Speed::REAL_TIME, Lang::En, PLAIN),
             "102 rider assigned  next 201 rider at the store in 19s"
         );
         // At speed 10 the 30 s wait is 3 s; labels follow --lang.
+        let Some(ten_times) = Speed::new(10.0) else {
+            panic!("10 is a speed")
+        };
         let fast = OrderView {
             start: Some(now),
             ..view.clone()
         };
         assert_eq!(
-            order_message(&s, &fast, now, 10.0, Lang::Zh, PLAIN),
+            order_message(&s, &fast, now, ten_times, Lang::Zh, PLAIN),
             "102 分配骑手成功  next 201 骑手到店开始取货 in 3s"
         );
     }
@@ -271,7 +275,7 @@ mod tests {
             ..OrderView::default()
         };
         assert_eq!(
-            order_message(&s, &sending, now, 1.0, Lang::En, PLAIN),
+            order_message(&s, &sending, now, Speed::REAL_TIME, Lang::En, PLAIN),
             "102 rider assigned  → sending 201 rider at the store…"
         );
         let failed = OrderView {
@@ -280,10 +284,17 @@ mod tests {
             ..sending.clone()
         };
         assert_eq!(
-            order_message(&s, &failed, now, 1.0, Lang::En, PLAIN),
+            order_message(&s, &failed, now, Speed::REAL_TIME, Lang::En, PLAIN),
             "102 rider assigned  ✗ resultcode 2003 签名错误"
         );
-        let red = order_message(&s, &failed, now, 1.0, Lang::En, Style { color: true });
+        let red = order_message(
+            &s,
+            &failed,
+            now,
+            Speed::REAL_TIME,
+            Lang::En,
+            Style { color: true },
+        );
         assert!(red.contains("\x1b[31m✗"), "failures are red: {red:?}");
         let done = OrderView {
             current: Some(Status::PickedUp),
@@ -291,12 +302,12 @@ mod tests {
             ..OrderView::default()
         };
         assert_eq!(
-            order_message(&s, &done, now, 1.0, Lang::En, PLAIN),
+            order_message(&s, &done, now, Speed::REAL_TIME, Lang::En, PLAIN),
             "202 picked up  ✓ done"
         );
         let fresh = OrderView::default();
         assert!(
-            order_message(&s, &fresh, now, 1.0, Lang::En, PLAIN)
+            order_message(&s, &fresh, now, Speed::REAL_TIME, Lang::En, PLAIN)
                 .starts_with("101 waiting for a rider")
         );
     }

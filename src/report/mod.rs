@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Local, Utc};
 
-use crate::base::duration::format_duration;
+use crate::base::duration::{format_duration, round_to_ms};
 use crate::base::exit;
+use crate::base::text::plural;
 use crate::model::plan::{Plan, ScenarioPlan};
 use crate::model::statuses::Lang;
 use crate::run::{Event, Failure, RunRecord, ScenarioRecord, StepOutcome, StepRecord};
@@ -112,7 +113,7 @@ impl Console {
             .filter(|l| *l >= Duration::from_millis(1))
             .map(|l| {
                 self.style
-                    .dim(&format!(" (+{} late)", format_duration(round_ms(l))))
+                    .dim(&format!(" (+{} late)", format_duration(round_to_ms(l))))
             })
             .unwrap_or_default();
         Some(format!(
@@ -156,23 +157,29 @@ impl Console {
             Some((late, name, index)) => {
                 format!(
                     "; worst lateness {} ({name}, step {})",
-                    format_duration(round_ms(late)),
+                    format_duration(round_to_ms(late)),
                     index + 1
                 )
             }
             None => String::new(),
         };
         out.push_str(&format!(
-            "{verdict}: {} scenario{}, {} step{}: {} passed, {} failed, {} not sent{worst_text}{}{}\n",
-            plan.scenarios.len(),
-            plural(plan.scenarios.len()),
-            total.steps,
-            plural(total.steps),
+            "{verdict}: {}, {}: {} passed, {} failed, {} not sent{worst_text}{}{}\n",
+            plural(plan.scenarios.len(), "scenario"),
+            plural(total.steps, "step"),
             total.passed,
             total.failed,
             total.not_sent,
-            if record.interrupted { " (interrupted)" } else { "" },
-            if self.local { " — against the local emulator, not WeChat" } else { "" }
+            if record.interrupted {
+                " (interrupted)"
+            } else {
+                ""
+            },
+            if self.local {
+                " — against the local emulator, not WeChat"
+            } else {
+                ""
+            }
         ));
         out
     }
@@ -189,7 +196,7 @@ impl Console {
             self.style.red("✗")
         };
         let worst = worst
-            .map(|(late, _)| format!(", worst lateness {}", format_duration(round_ms(late))))
+            .map(|(late, _)| format!(", worst lateness {}", format_duration(round_to_ms(late))))
             .unwrap_or_default();
         format!(
             "{mark} {} ({}, order {}): {}/{} passed{}{}{}\n",
@@ -327,14 +334,6 @@ fn clock(time: DateTime<Utc>) -> String {
         .to_string()
 }
 
-fn round_ms(d: Duration) -> Duration {
-    Duration::from_millis(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 pub(crate) fn worst_lateness(steps: &[StepRecord]) -> Option<(Duration, usize)> {
     steps
         .iter()
@@ -352,10 +351,8 @@ pub struct ReportContext {
     pub exit_code: u8,
 }
 
-/// Whole milliseconds, for reports.
-pub fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
+/// Whole milliseconds, for reports: rounded as the console rounds.
+pub use crate::base::duration::whole_ms as millis;
 
 #[derive(Debug, Default)]
 pub(crate) struct Counts {

@@ -7,11 +7,12 @@
 //! carries the per-order `delivery_sign`, which is a hash, not the secret.
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use chrono::{DateTime, Local};
 
-use crate::base::duration::{format_duration, format_range};
+use crate::base::duration::{format_duration, format_range, round_to_ms};
+use crate::base::pace::Speed;
+use crate::base::text::plural;
 use crate::model::carriers::Call;
 use crate::model::plan::{Expect, Plan, ScenarioPlan, StepPlan};
 use crate::model::statuses::Lang;
@@ -30,9 +31,8 @@ pub struct TimelineOptions {
     pub now: DateTime<Local>,
     /// The platform's base URL.
     pub endpoint: String,
-    /// `--speed`: every delay is divided by it. Anything but a finite positive number counts
-    /// as 1.
-    pub speed: f64,
+    /// `--speed`: every delay is divided by it.
+    pub speed: Speed,
     /// The language of status labels and carrier names.
     pub lang: Lang,
     /// Print a runnable `curl` command per step instead of the call and its body.
@@ -49,11 +49,7 @@ pub fn render(plan: &Plan, options: &TimelineOptions) -> String {
         text: String::new(),
         curl: options.curl,
     };
-    let speed = if options.speed.is_finite() && options.speed > 0.0 {
-        options.speed
-    } else {
-        1.0
-    };
+    let speed = options.speed;
     let endpoint = options.endpoint.trim_end_matches('/');
     let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
     let ranges = plan
@@ -78,7 +74,7 @@ pub fn render(plan: &Plan, options: &TimelineOptions) -> String {
             plan.seed
         )
     };
-    let speed_text = if speed == 1.0 {
+    let speed_text = if speed.is_real_time() {
         "×1 (real time)".to_owned()
     } else {
         format!("×{speed}: every delay is divided by {speed}")
@@ -141,7 +137,12 @@ impl Out {
     }
 }
 
-fn render_scenario(out: &mut Out, scenario: &ScenarioPlan, options: &TimelineOptions, speed: f64) {
+fn render_scenario(
+    out: &mut Out,
+    scenario: &ScenarioPlan,
+    options: &TimelineOptions,
+    speed: Speed,
+) {
     let carrier = &scenario.carrier;
     let carrier_name = match options.lang {
         Lang::En => &carrier.name_en,
@@ -172,7 +173,12 @@ fn render_scenario(out: &mut Out, scenario: &ScenarioPlan, options: &TimelineOpt
     let offsets: Vec<String> = scenario
         .steps
         .iter()
-        .map(|step| format!("+{}", format_duration(to_millis(scaled(step.at, speed)))))
+        .map(|step| {
+            format!(
+                "+{}",
+                format_duration(round_to_ms(step.planned_offset(speed)))
+            )
+        })
         .collect();
     let width = offsets.iter().map(|o| o.chars().count()).max().unwrap_or(0);
     let signature = if options.curl {
@@ -181,9 +187,7 @@ fn render_scenario(out: &mut Out, scenario: &ScenarioPlan, options: &TimelineOpt
         Signature::Shown(SIGN_PLACEHOLDER)
     };
     for (step, offset) in scenario.steps.iter().zip(&offsets) {
-        let planned = chrono::Duration::from_std(scaled(step.at, speed))
-            .ok()
-            .and_then(|d| options.now.checked_add_signed(d));
+        let planned = step.planned_at(&options.now, speed);
         let clock = match planned {
             Some(t) => {
                 let days = (t.date_naive() - options.now.date_naive()).num_days();
@@ -243,25 +247,6 @@ fn step_details(step: &StepPlan) -> String {
     text
 }
 
-/// `offset / speed`, saturating instead of panicking.
-fn scaled(offset: Duration, speed: f64) -> Duration {
-    Duration::try_from_secs_f64(offset.as_secs_f64() / speed).unwrap_or(Duration::MAX)
-}
-
-/// Rounded to the millisecond, for display.
-fn to_millis(d: Duration) -> Duration {
-    let millis = d.as_nanos().saturating_add(500_000) / 1_000_000;
-    Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
-}
-
-fn plural(count: usize, word: &str) -> String {
-    if count == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{count} {word}s")
-    }
-}
-
 /// Text from a file or the command line on one line: control characters become spaces.
 fn one_line(text: &str) -> String {
     text.chars()
@@ -277,6 +262,7 @@ pub fn shell_quote(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+    use std::time::Duration;
 
     use chrono::TimeZone;
 
@@ -358,10 +344,13 @@ mod tests {
             Some(t) => t,
             None => panic!("no such local time"),
         };
+        let Some(speed) = Speed::new(2.0) else {
+            panic!("2 is a speed")
+        };
         TimelineOptions {
             now,
             endpoint: "https://api.weixin.qq.com/".to_owned(),
-            speed: 2.0,
+            speed,
             lang: Lang::En,
             curl,
             timeouts: "connect 5s, total 15s".to_owned(),
@@ -466,7 +455,7 @@ curl -sS -X POST "$ENDPOINT/cgi-bin/express/local/business/test_update_order?acc
     fn chinese_labels_and_days_ahead() {
         let mut options = options(false);
         options.lang = Lang::Zh;
-        options.speed = 1.0;
+        options.speed = Speed::REAL_TIME;
         let mut plan = plan();
         plan.scenarios.truncate(1);
         plan.scenarios[0].steps[1].at = Duration::from_secs(2 * 3600);
@@ -485,7 +474,8 @@ curl -sS -X POST "$ENDPOINT/cgi-bin/express/local/business/test_update_order?acc
 
     #[test]
     fn odd_speeds_never_panic() {
-        for speed in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e-300, 1e300] {
+        // Zero, negative and infinite speeds cannot be made (base::pace); the extremes can.
+        for speed in [Speed::MIN, Speed::MAX] {
             let mut options = options(false);
             options.speed = speed;
             let text = render(&plan(), &options);

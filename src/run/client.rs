@@ -81,14 +81,6 @@ impl Client {
         })
     }
 
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
-    }
-
-    pub fn timeouts(&self) -> Timeouts {
-        self.timeouts
-    }
-
     /// Sends one status update and reads the answer.
     pub async fn update_order(
         &self,

@@ -21,6 +21,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
+use crate::base::pace::{Rate, Speed};
 use crate::model::plan::{Plan, ScenarioPlan};
 use crate::run::client::Client;
 use crate::run::platform::{Platform, Wechat};
@@ -34,11 +35,11 @@ use shared::{RateLimiter, Shared, Stop};
 /// How a run is paced and how hard it tries.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// Every delay is divided by this (2.0 runs twice as fast).
-    pub speed: f64,
+    /// Every delay is divided by this (2 runs twice as fast).
+    pub speed: Speed,
     pub retry: RetryPolicy,
     /// At most this many calls per second across the run.
-    pub rate: Option<f64>,
+    pub rate: Option<Rate>,
     /// At most this many scenarios in flight.
     pub jobs: Option<usize>,
     /// After the first failure, start no new scenario.
@@ -54,7 +55,7 @@ pub struct RunOptions {
 impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
-            speed: 1.0,
+            speed: Speed::REAL_TIME,
             retry: RetryPolicy::default(),
             rate: None,
             jobs: None,
@@ -215,11 +216,6 @@ fn not_sent(planned: DateTime<Utc>, why: NotSent) -> StepRecord {
     }
 }
 
-/// Divides a plan offset by the speed; `speed` is validated to be finite and positive.
-pub fn scaled(offset: Duration, speed: f64) -> Duration {
-    Duration::try_from_secs_f64(offset.as_secs_f64() / speed).unwrap_or(Duration::MAX)
-}
-
 /// `start + offset`, or a moment too far away to matter when that overflows.
 fn deadline(start: Instant, offset: Duration) -> Instant {
     start
@@ -233,19 +229,6 @@ mod tests {
     use crate::model::plan::Expect;
     use crate::run::client::CallError;
     use crate::wechat::body::Answer;
-
-    #[test]
-    fn speed_divides_offsets() {
-        assert_eq!(
-            scaled(Duration::from_secs(60), 60.0),
-            Duration::from_secs(1)
-        );
-        assert_eq!(
-            scaled(Duration::from_millis(300), 1.0),
-            Duration::from_millis(300)
-        );
-        assert_eq!(scaled(Duration::from_secs(1), 0.5), Duration::from_secs(2));
-    }
 
     #[test]
     fn credential_errors_and_unreachable_endpoints_mean_could_not_run() {
@@ -270,7 +253,10 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_rate_limiter_spaces_calls() {
-        let limiter = RateLimiter::new(10.0);
+        let Some(ten) = Rate::new(10.0) else {
+            panic!("10 calls a second is a rate")
+        };
+        let limiter = RateLimiter::new(ten);
         let start = Instant::now();
         for _ in 0..5 {
             limiter.acquire().await;

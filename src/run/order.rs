@@ -23,7 +23,7 @@ use super::exchange::{self, Confirmation, End, Exchange, Verdict};
 use super::shared::Shared;
 use super::{
     Attempt, AttemptResult, Event, Failure, NotSent, OrderRecord, ScenarioRecord, StepOutcome,
-    StepRecord, deadline, not_sent, scaled,
+    StepRecord, deadline, not_sent,
 };
 
 pub(super) struct OrderJob {
@@ -59,10 +59,9 @@ impl OrderJob {
             None => None,
         };
         for step in &self.scenario.steps {
-            let offset = scaled(step.at, shared.options.speed);
-            let planned = chrono::Duration::from_std(offset)
-                .ok()
-                .and_then(|d| started.checked_add_signed(d))
+            let offset = step.planned_offset(shared.options.speed);
+            let planned = step
+                .planned_at(&started, shared.options.speed)
                 .unwrap_or(DateTime::<Utc>::MAX_UTC);
             let deadline = deadline(start, offset);
             if stopped.is_none() && !shared.wait_until(deadline).await {

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{Mutex, Semaphore, mpsc, watch};
 use tokio::time::Instant;
 
+use crate::base::pace::Rate;
 use crate::run::platform::Platform;
 
 use super::{Event, NotSent, RunOptions};
@@ -90,9 +91,9 @@ pub(super) struct RateLimiter {
 }
 
 impl RateLimiter {
-    pub(super) fn new(per_second: f64) -> RateLimiter {
+    pub(super) fn new(rate: Rate) -> RateLimiter {
         RateLimiter {
-            interval: Duration::from_secs_f64(1.0 / per_second),
+            interval: rate.interval(),
             next: Mutex::new(Instant::now()),
         }
     }

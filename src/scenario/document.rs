@@ -5,22 +5,13 @@ use std::sync::Arc;
 
 use super::collisions::OrderKey;
 use super::delays::redraw;
+use super::grammar;
 use super::templates::{FRESH_TEMPLATES, render_id};
 use super::{Checker, MAX_REPEAT};
 use crate::base::diag::Diagnostic;
 use crate::base::yaml::{Node, Value};
 use crate::model::carriers::Carrier;
 use crate::model::plan::{OrderCreate, ScenarioPlan};
-
-const TOP_KEYS: [&str; 7] = [
-    "name",
-    "carrier",
-    "shop_order_id",
-    "shop",
-    "order",
-    "repeat",
-    "steps",
-];
 
 impl Checker<'_> {
     pub(super) fn scenario(&mut self, root: &Node) -> (Vec<ScenarioPlan>, Vec<OrderKey>) {
@@ -31,10 +22,11 @@ impl Checker<'_> {
             );
             return (Vec::new(), Vec::new());
         }
-        let Some(fields) = self.fields(root, &TOP_KEYS, "", "", "a scenario") else {
+        let Some(fields) = self.fields(root, grammar::SCENARIO.allowed, "", "", "a scenario")
+        else {
             return (Vec::new(), Vec::new());
         };
-        for required in ["carrier", "shop_order_id", "steps"] {
+        for &required in grammar::SCENARIO.required {
             if fields.missing(required) {
                 let at = fields.key(required).unwrap_or(root);
                 let message = if fields.get(required).is_some() {

@@ -1,12 +1,11 @@
 //! `expect:` — what answer a step must get: ok, rejected, or an exact errcode or resultcode.
 
 use super::Checker;
+use super::grammar::{EXPECT_CODES, EXPECT_WORDS};
 use crate::base::diag::did_you_mean;
 use crate::base::yaml::{Node, Value};
 use crate::model::plan::Expect;
 
-const EXPECT_KEYS: [&str; 2] = ["errcode", "resultcode"];
-const EXPECT_WORDS: [&str; 2] = ["ok", "rejected"];
 pub(super) const EXPECT_FORMS: &str =
     "expect: ok (the default), rejected (any non-zero resultcode), {errcode: N} or {resultcode: N}";
 
@@ -33,7 +32,7 @@ impl Checker<'_> {
                 let expect_place = format!(" in `expect`{place}");
                 let fields = self.fields(
                     value,
-                    &EXPECT_KEYS,
+                    &EXPECT_CODES,
                     &expect_place,
                     " in `expect`",
                     "`expect`",

@@ -25,6 +25,7 @@ mod document;
 mod expect;
 mod fields;
 mod files;
+pub mod grammar;
 pub mod order;
 mod secrets;
 mod shop;

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::shop::SHOP_KEYS;
+use super::grammar;
 use crate::base::secret::{REDACTED, Secret, redact};
 use crate::base::yaml::{Node, Value};
 
@@ -44,7 +44,7 @@ pub(super) fn collect(root: &Node, env: &BTreeMap<String, String>) -> Vec<String
 /// Without empty texts, the names of the shop's keys (`shop: [appsecret, …]`) and
 /// duplicates, longest first (so that a secret that contains another is masked whole).
 pub(super) fn tidy(mut secrets: Vec<String>) -> Vec<String> {
-    secrets.retain(|s| !s.trim().is_empty() && !SHOP_KEYS.contains(&s.as_str()));
+    secrets.retain(|s| !s.trim().is_empty() && !grammar::SHOP.allowed.contains(&s.as_str()));
     secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
     secrets.dedup();
     secrets
@@ -114,7 +114,7 @@ fn shop(node: &Node, found: &mut Vec<String>) {
             Some(name)
                 if name == "shopid" && value.as_text().is_some_and(|v| !names_secret(&v)) => {}
             // A known key or a typo (`appsecert`) is a name; its value may be the secret.
-            Some(name) if SHOP_KEYS.contains(&name.as_str()) || is_plain(&name) => {
+            Some(name) if grammar::SHOP.allowed.contains(&name.as_str()) || is_plain(&name) => {
                 every_scalar(value, found);
             }
             Some(name) => {

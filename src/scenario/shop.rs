@@ -1,14 +1,12 @@
 //! Which order a scenario moves: the carrier account it sends as (`shop:`) and the order id
 //! (`shop_order_id`).
 
+use super::grammar;
 use super::templates::{Piece, render_id};
 use super::{Checker, MAX_SHOP_ORDER_ID_BYTES};
 use crate::base::secret::Secret;
 use crate::base::yaml::{Node, Value};
 use crate::model::carriers::{Call, Carrier};
-
-/// The keys `shop:` allows.
-pub(super) const SHOP_KEYS: [&str; 2] = ["shopid", "appsecret"];
 
 impl Checker<'_> {
     /// The order id as pieces (see [`render_id`]). `repeat` is `repeat:` as read: None when
@@ -86,7 +84,7 @@ impl Checker<'_> {
             );
             return None;
         }
-        let fields = self.secret_fields(node, &SHOP_KEYS, " in `shop`", "`shop`")?;
+        let fields = self.secret_fields(node, grammar::SHOP.allowed, " in `shop`", "`shop`")?;
         let shopid = match fields.given("shopid") {
             Some(value) => match value.as_text() {
                 Some(raw) => match self.expand(value, &raw, "shopid", false) {

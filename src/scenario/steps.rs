@@ -5,20 +5,13 @@ use std::time::Duration;
 
 use super::Checker;
 use super::expect::EXPECT_FORMS;
+use super::grammar;
 use crate::base::diag::did_you_mean;
 use crate::base::duration::{Delay, draw_in_range};
 use crate::base::yaml::{Node, Value};
 use crate::model::carriers::Carrier;
 use crate::model::plan::{Expect, StepPlan};
 use crate::model::statuses::Status;
-
-const STEP_KEYS: [&str; 5] = [
-    "status",
-    "after",
-    "action_msg",
-    "skip_transition_check",
-    "expect",
-];
 
 /// Where a step leaves the order, for the transition checks.
 struct Track {
@@ -73,7 +66,7 @@ impl Checker<'_> {
         let place = format!(" in step {number}");
         let fields = self.fields(
             node,
-            &STEP_KEYS,
+            grammar::STEP.allowed,
             &place,
             " in a step",
             &format!("step {number}"),

@@ -1,5 +1,6 @@
-//! The JSON Schema (draft 2020-12) of scenario files, generated from the status model and the
-//! carrier table, for editors and checks outside `simulate`.
+//! The JSON Schema (draft 2020-12) of scenario files, generated from the status model, the
+//! carrier table and the keys the scenario checks allow (`scenario::grammar`), for editors and
+//! checks outside `simulate`.
 
 use std::collections::BTreeSet;
 
@@ -8,6 +9,7 @@ use serde_json::{Value, json};
 use super::SCHEMA_ID;
 use super::tables::codes;
 use crate::model::carriers::Carriers;
+use crate::scenario::grammar::{self, Keys};
 
 mod duration;
 mod order;
@@ -51,25 +53,87 @@ fn carrier_schema(carriers: &Carriers) -> Value {
     })
 }
 
+/// The `properties` of a mapping: one for each key the scenario checks allow, from
+/// `property`. A key `property` does not know is left out, which the tests catch.
+fn properties(keys: &Keys, property: impl Fn(&str) -> Option<Value>) -> Value {
+    Value::Object(
+        keys.allowed
+            .iter()
+            .filter_map(|&key| Some((key.to_owned(), property(key)?)))
+            .collect(),
+    )
+}
+
+fn shop_property(key: &str) -> Option<Value> {
+    Some(match key {
+        "shopid" => json!({
+            "type": "string",
+            "minLength": 1,
+            "description": "The carrier-side shop id (appkey). Quote it when it is all digits.",
+        }),
+        "appsecret" => json!({
+            "type": "string",
+            "description": "The carrier account's secret, used for delivery_sign; write \
+                            ${VAR} to read it from an environment variable instead of \
+                            committing it. Never printed.",
+        }),
+        _ => return None,
+    })
+}
+
 fn shop_schema() -> Value {
     json!({
         "type": "object",
         "additionalProperties": false,
-        "required": ["shopid"],
+        "required": grammar::SHOP.required,
         "description": "The carrier account to use instead of the carrier's public test account.",
-        "properties": {
-            "shopid": {
-                "type": "string",
-                "minLength": 1,
-                "description": "The carrier-side shop id (appkey). Quote it when it is all digits.",
-            },
-            "appsecret": {
-                "type": "string",
-                "description": "The carrier account's secret, used for delivery_sign; write \
-                                ${VAR} to read it from an environment variable instead of \
-                                committing it. Never printed.",
-            },
-        },
+        "properties": properties(&grammar::SHOP, shop_property),
+    })
+}
+
+/// The schema of one top-level key of a scenario.
+fn scenario_property(key: &str, carriers: &Carriers) -> Option<Value> {
+    Some(match key {
+        "name" => json!({
+            "type": "string",
+            "description": "A name for reports; defaults to the file name without extension.",
+        }),
+        "carrier" => carrier_schema(carriers),
+        "shop_order_id" => json!({
+            "type": "string",
+            "minLength": 1,
+            "description": "The order to move, as placed under the carrier's test account. \
+                            Templates: {{run_id}}, {{uuid}}, {{scenario}}, {{timestamp}} \
+                            (e.g. qa-{{run_id}}), so reruns do not reuse an order; with \
+                            `repeat: N`, {{repeat}} is the order's number, 1 to N (without \
+                            it, -1 to -N is added at the end).",
+        }),
+        "shop" => json!({
+            "$ref": "#/$defs/shop",
+            "description": "The carrier account to use (shopid, appsecret); defaults to the \
+                            carrier's public test account.",
+        }),
+        "order" => json!({
+            "$ref": "#/$defs/order",
+            "description": "Create the order through order/add first: true for the \
+                            defaults, or a mapping of openid, sender, receiver, cargo, \
+                            order_info, shop to change some of them.",
+        }),
+        "repeat" => json!({
+            "type": "integer",
+            "minimum": 1,
+            "maximum": crate::scenario::MAX_REPEAT,
+            "description": "Play the steps for this many orders at once, each with its own \
+                            order id (see {{repeat}} in shop_order_id) and its own draws of \
+                            delay ranges; names get \" #1\" to \" #N\".",
+        }),
+        "steps" => json!({
+            "type": "array",
+            "minItems": 1,
+            "items": { "$ref": "#/$defs/step" },
+            "description": "The status changes to send, in order; at least one.",
+        }),
+        _ => return None,
     })
 }
 
@@ -85,48 +149,8 @@ pub fn scenario_schema(carriers: &Carriers) -> Value {
                         its status model and carrier table; do not edit by hand.",
         "type": "object",
         "additionalProperties": false,
-        "required": ["carrier", "shop_order_id", "steps"],
-        "properties": {
-            "name": {
-                "type": "string",
-                "description": "A name for reports; defaults to the file name without extension.",
-            },
-            "carrier": carrier_schema(carriers),
-            "shop_order_id": {
-                "type": "string",
-                "minLength": 1,
-                "description": "The order to move, as placed under the carrier's test account. \
-                                Templates: {{run_id}}, {{uuid}}, {{scenario}}, {{timestamp}} \
-                                (e.g. qa-{{run_id}}), so reruns do not reuse an order; with \
-                                `repeat: N`, {{repeat}} is the order's number, 1 to N (without \
-                                it, -1 to -N is added at the end).",
-            },
-            "shop": {
-                "$ref": "#/$defs/shop",
-                "description": "The carrier account to use (shopid, appsecret); defaults to the \
-                                carrier's public test account.",
-            },
-            "order": {
-                "$ref": "#/$defs/order",
-                "description": "Create the order through order/add first: true for the \
-                                defaults, or a mapping of openid, sender, receiver, cargo, \
-                                order_info, shop to change some of them.",
-            },
-            "repeat": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": crate::scenario::MAX_REPEAT,
-                "description": "Play the steps for this many orders at once, each with its own \
-                                order id (see {{repeat}} in shop_order_id) and its own draws of \
-                                delay ranges; names get \" #1\" to \" #N\".",
-            },
-            "steps": {
-                "type": "array",
-                "minItems": 1,
-                "items": { "$ref": "#/$defs/step" },
-                "description": "The status changes to send, in order; at least one.",
-            },
-        },
+        "required": grammar::SCENARIO.required,
+        "properties": properties(&grammar::SCENARIO, |key| scenario_property(key, carriers)),
         "$defs": {
             "shop": shop_schema(),
             "order": order_schema(),
@@ -239,6 +263,48 @@ mod tests {
         let status = &schema["$defs"]["status"]["oneOf"];
         assert_eq!(status[0]["enum"].as_array().map(Vec::len), Some(16));
         assert_eq!(status[1]["enum"].as_array().map(Vec::len), Some(32));
+    }
+
+    /// The keys of a schema object, sorted.
+    fn keys_of(object: &Value) -> Vec<String> {
+        object
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    fn sorted(keys: &[&str]) -> Vec<String> {
+        let mut keys: Vec<String> = keys.iter().map(|&k| k.to_owned()).collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    #[test]
+    fn schema_has_exactly_the_keys_the_checks_allow() {
+        let schema = schema();
+        for (at, keys) in [
+            ("", &grammar::SCENARIO),
+            ("/$defs/step", &grammar::STEP),
+            ("/$defs/shop", &grammar::SHOP),
+        ] {
+            let object = schema.pointer(at).unwrap_or(&Value::Null);
+            assert_eq!(keys_of(&object["properties"]), sorted(keys.allowed), "{at}");
+            assert_eq!(object["required"], json!(keys.required), "{at}");
+            assert_eq!(object["additionalProperties"], json!(false), "{at}");
+        }
+        let expect = &schema["$defs"]["expect"]["oneOf"];
+        assert_eq!(expect[0]["enum"], json!(grammar::EXPECT_WORDS));
+        let codes: Vec<String> = expect
+            .as_array()
+            .map(|forms| {
+                forms
+                    .iter()
+                    .skip(1)
+                    .flat_map(|f| keys_of(&f["properties"]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(codes, grammar::EXPECT_CODES);
     }
 
     #[test]

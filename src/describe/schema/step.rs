@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
+use super::properties;
 use crate::model::statuses::{Outcome, Status};
+use crate::scenario::grammar::{self, EXPECT_CODES, EXPECT_WORDS};
 
 pub(super) fn status_schema() -> Value {
     let codes: Vec<u16> = Status::all().map(Status::code).collect();
@@ -43,41 +45,73 @@ pub(super) fn status_schema() -> Value {
     })
 }
 
+/// `expect: {errcode: N}` or `{resultcode: N}`: the code's own description and the form's.
+fn expect_code_descriptions(code: &str) -> Option<(&'static str, &'static str)> {
+    match code {
+        "errcode" => Some((
+            "This exact platform errcode, e.g. 930557.",
+            "The platform answers with this exact errcode.",
+        )),
+        "resultcode" => Some((
+            "This exact carrier resultcode (with errcode 0).",
+            "errcode 0 and this exact carrier resultcode.",
+        )),
+        _ => None,
+    }
+}
+
 pub(super) fn expect_schema() -> Value {
+    let words = json!({
+        "type": "string",
+        "enum": EXPECT_WORDS,
+        "description": "ok: errcode absent or 0 and resultcode 0. rejected: errcode 0 and \
+                        any non-zero resultcode (the carrier said no).",
+    });
+    let codes = EXPECT_CODES.iter().filter_map(|&code| {
+        let (description, form) = expect_code_descriptions(code)?;
+        Some(json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": [code],
+            "properties": {
+                code: { "type": "integer", "description": description },
+            },
+            "description": form,
+        }))
+    });
     json!({
         "description": "What the answer must be for the step to pass. Defaults to ok.",
-        "oneOf": [
-            {
-                "type": "string",
-                "enum": ["ok", "rejected"],
-                "description": "ok: errcode absent or 0 and resultcode 0. rejected: errcode 0 and \
-                                any non-zero resultcode (the carrier said no).",
-            },
-            {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["errcode"],
-                "properties": {
-                    "errcode": {
-                        "type": "integer",
-                        "description": "This exact platform errcode, e.g. 930557.",
-                    },
-                },
-                "description": "The platform answers with this exact errcode.",
-            },
-            {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["resultcode"],
-                "properties": {
-                    "resultcode": {
-                        "type": "integer",
-                        "description": "This exact carrier resultcode (with errcode 0).",
-                    },
-                },
-                "description": "errcode 0 and this exact carrier resultcode.",
-            },
-        ],
+        "oneOf": std::iter::once(words).chain(codes).collect::<Vec<_>>(),
+    })
+}
+
+fn step_property(key: &str) -> Option<Value> {
+    Some(match key {
+        "status" => json!({
+            "$ref": "#/$defs/status",
+            "description": "The order_status to send: a code (102) or a name (rider_assigned).",
+        }),
+        "after" => json!({
+            "$ref": "#/$defs/duration",
+            "description": "How long to wait after the previous step, e.g. 30s or 1m30s; \
+                            defaults to 0.",
+        }),
+        "action_msg" => json!({
+            "type": "string",
+            "description": "The action_msg sent with the update, e.g. 骑手已接单.",
+        }),
+        "skip_transition_check" => json!({
+            "type": "boolean",
+            "description": "Send this step even if the carrier does not allow it after the \
+                            previous one (to test how the platform refuses it). When true, \
+                            `expect` is required.",
+        }),
+        "expect" => json!({
+            "$ref": "#/$defs/expect",
+            "description": "What the answer must be: ok (the default), rejected, \
+                            {errcode: N} or {resultcode: N}.",
+        }),
+        _ => return None,
     })
 }
 
@@ -85,34 +119,9 @@ pub(super) fn step_schema() -> Value {
     json!({
         "type": "object",
         "additionalProperties": false,
-        "required": ["status"],
+        "required": grammar::STEP.required,
         "description": "One status change, sent at its time.",
-        "properties": {
-            "status": {
-                "$ref": "#/$defs/status",
-                "description": "The order_status to send: a code (102) or a name (rider_assigned).",
-            },
-            "after": {
-                "$ref": "#/$defs/duration",
-                "description": "How long to wait after the previous step, e.g. 30s or 1m30s; \
-                                defaults to 0.",
-            },
-            "action_msg": {
-                "type": "string",
-                "description": "The action_msg sent with the update, e.g. 骑手已接单.",
-            },
-            "skip_transition_check": {
-                "type": "boolean",
-                "description": "Send this step even if the carrier does not allow it after the \
-                                previous one (to test how the platform refuses it). When true, \
-                                `expect` is required.",
-            },
-            "expect": {
-                "$ref": "#/$defs/expect",
-                "description": "What the answer must be: ok (the default), rejected, \
-                                {errcode: N} or {resultcode: N}.",
-            },
-        },
+        "properties": properties(&grammar::STEP, step_property),
         "if": {
             "properties": { "skip_transition_check": { "const": true } },
             "required": ["skip_transition_check"],

@@ -2,13 +2,12 @@
 
 use std::time::Duration;
 
+use crate::base::text::plural;
 use crate::model::plan::Plan;
 use crate::report::{Counts, ReportContext, worst_lateness};
 use crate::run::RunRecord;
 
-use super::text::{
-    clock, definitions, duration, elapsed, escape, plural, public_endpoint, short, stamp,
-};
+use super::text::{clock, definitions, duration, elapsed, escape, public_endpoint, short, stamp};
 use super::{Kind, Order};
 
 pub(super) fn header(
@@ -35,11 +34,9 @@ pub(super) fn header(
         out.push_str(LOCAL_BADGE);
     }
     out.push_str(&format!(
-        "<h1>{} scenario{}, {} step{}</h1></div>\n",
-        orders.len(),
-        plural(orders.len()),
-        totals.steps,
-        plural(totals.steps)
+        "<h1>{}, {}</h1></div>\n",
+        plural(orders.len(), "scenario"),
+        plural(totals.steps, "step")
     ));
     out.push_str(&format!(
         "<p class=\"sub\">{} → {} ({}) against <code>{endpoint}</code>{}</p>\n",

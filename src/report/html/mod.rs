@@ -21,6 +21,7 @@ mod timeline;
 #[cfg(test)]
 mod testing;
 
+use crate::base::pace::Speed;
 use crate::base::secret::redact;
 use crate::model::plan::{Plan, ScenarioPlan};
 use crate::model::statuses::Lang;
@@ -92,7 +93,7 @@ struct Order<'a> {
     record: &'a ScenarioRecord,
     counts: Counts,
     /// `--speed`: the table shows the scenario's own times too when it is not 1.
-    speed: f64,
+    speed: Speed,
 }
 
 impl Order<'_> {

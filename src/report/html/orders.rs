@@ -1,10 +1,11 @@
 //! The orders: a list of them when there is more than one, and a section for each with its
 //! facts, its timeline and its table of steps.
 
+use crate::base::text::plural;
 use crate::model::statuses::Lang;
 use crate::report::{Counts, describe_failure, worst_lateness};
 
-use super::text::{clock, definitions, elapsed, escape, pill, plural, short, stamp};
+use super::text::{clock, definitions, elapsed, escape, pill, short, stamp};
 use super::{Kind, Order, steps, timeline};
 
 /// The list of orders, when there is more than one.
@@ -117,11 +118,10 @@ fn order_creation(order: &Order<'_>) -> String {
         return "<span class=\"muted\">not attempted</span>".to_owned();
     };
     let when = format!(
-        "{} (+{}), {} attempt{}",
+        "{} (+{}), {}",
         clock(created.sent),
         elapsed(order.record.started, created.sent),
-        created.attempts,
-        plural(created.attempts)
+        plural(created.attempts, "attempt")
     );
     match &created.failure {
         None => format!(

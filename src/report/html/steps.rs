@@ -42,7 +42,7 @@ pub(super) fn table(order: &Order<'_>, lang: Lang) -> String {
         ));
         out.push_str(&status_cell(order, step, lang, other));
         // At another --speed, the time as the scenario writes it.
-        let scenario_time = if order.speed == 1.0 {
+        let scenario_time = if order.speed.is_real_time() {
             String::new()
         } else {
             format!(

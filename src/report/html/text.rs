@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::base::duration::format_duration;
+use crate::base::duration::{format_duration, round_to_ms};
 use crate::model::statuses::Lang;
-use crate::report::round_ms;
 
 /// Escapes text for HTML element content and for quoted attribute values.
 pub fn escape(text: &str) -> String {
@@ -56,13 +55,9 @@ pub(super) fn lang_tag(lang: Lang) -> &'static str {
     }
 }
 
-pub(super) fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
 /// A duration to the millisecond, as scenarios write them (`4m`, `1m30s`, `12ms`).
 pub(super) fn duration(d: Duration) -> String {
-    format_duration(round_ms(d))
+    format_duration(round_to_ms(d))
 }
 
 /// Like [`duration`], but a time under a millisecond reads `<1ms`, not `0s`.
