@@ -13,7 +13,7 @@ use crate::base::text::plural;
 use crate::describe::new::{self, PathKind};
 use crate::describe::{self, GraphFormat};
 use crate::emulator;
-use crate::model::plan::Expect;
+use crate::model::plan::{Expect, ScenarioPlan};
 use crate::model::statuses::Status;
 use crate::report;
 use crate::report::plan::{self as timeline, TimelineOptions};
@@ -23,18 +23,32 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<(), AppErro
     let (_, plan) = load_plan(global, &args.paths, None, 0)?;
     let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
     if !global.quiet {
+        // A file with `repeat:` makes several orders; it is one file to check.
+        let mut files: Vec<(&ScenarioPlan, usize)> = Vec::new();
         for scenario in &plan.scenarios {
+            match files.iter_mut().find(|(s, _)| s.file == scenario.file) {
+                Some((_, orders)) => *orders += 1,
+                None => files.push((scenario, 1)),
+            }
+        }
+        for (scenario, orders) in files {
+            let repeated = if orders > 1 {
+                format!(", repeated {orders} times")
+            } else {
+                String::new()
+            };
             report::print(&format!(
-                "ok  {} ({}, {} steps)\n",
+                "ok  {} ({}, {}{repeated})\n",
                 scenario.file,
                 scenario.carrier.id,
-                scenario.steps.len()
+                plural(scenario.steps.len(), "step")
             ));
         }
     }
     report::print(&format!(
-        "{} and {steps} steps are valid (carrier table {})\n",
+        "{} and {} are valid (carrier table {})\n",
         plural(plan.scenarios.len(), "scenario"),
+        plural(steps, "step"),
         plan.carriers_version
     ));
     Ok(())

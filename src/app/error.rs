@@ -21,6 +21,11 @@ pub enum AppError {
     NoScenario,
     /// The command line lacks something or contradicts itself.
     Usage(String),
+    /// `simulate chek`: a word that is no file, but close to a command's name.
+    MistypedCommand {
+        word: String,
+        command: String,
+    },
     /// Files that do not check, every problem with its place; `within` says which files,
     /// e.g. "in the scenarios".
     InvalidFiles {
@@ -80,6 +85,7 @@ impl AppError {
             AppError::NoCommand
             | AppError::NoScenario
             | AppError::Usage(_)
+            | AppError::MistypedCommand { .. }
             | AppError::InvalidFiles { .. }
             | AppError::Invalid { .. }
             | AppError::MissingOpenid(_)
@@ -110,6 +116,10 @@ impl AppError {
                 Some("name scenario files or folders, e.g. simulate run scenarios/"),
             ),
             AppError::Usage(message) => error_text(message, None),
+            AppError::MistypedCommand { word, command } => error_text(
+                &format!("`{word}` is neither a scenario file nor a command"),
+                Some(&format!("did you mean `simulate {command}`?")),
+            ),
             AppError::InvalidFiles { problems, within } => problems_text(problems, within),
             AppError::Invalid { message, help } => error_text(message, help.as_deref()),
             AppError::MissingOpenid(places) => error_text(

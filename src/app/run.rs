@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
 use super::error::AppError;
 use super::{lang, load_plan, retry_policy, style};
@@ -18,7 +19,7 @@ use crate::emulator::{self, Emulator};
 use crate::model::carriers::Carriers;
 use crate::model::plan::Plan;
 use crate::model::statuses::Lang;
-use crate::report::live::Live;
+use crate::report::live::{Heartbeat, Live, Look};
 use crate::report::{self, Console, ReportContext};
 use crate::run::client::{Client, Timeouts};
 use crate::run::token::TokenSource;
@@ -27,6 +28,9 @@ use crate::scenario;
 
 /// The openid `order/add` carries against the local emulator when a scenario gives none.
 const LOCAL_OPENID: &str = "simulate-local-openid";
+
+/// Without --jobs every scenario starts at once, so no scenario is left for --fail-fast to hold.
+const FAIL_FAST_ALONE: &str = "warning: --fail-fast has nothing to stop without --jobs: every scenario starts at once\n  help: add --jobs N to start N scenarios at a time, so the ones not yet started are skipped after a failure";
 
 /// `Ok` holds the run's verdict as an exit code; `Err` what kept it from running or from
 /// writing its reports.
@@ -70,6 +74,9 @@ impl Target {
 /// client and a token.
 async fn prepare(global: &GlobalArgs, args: &RunArgs) -> Result<Prepared, AppError> {
     let seed = args.seed.unwrap_or_else(scenario::random_seed);
+    if args.fail_fast && args.jobs.is_none() {
+        eprintln!("{FAIL_FAST_ALONE}");
+    }
     let (carriers, plan) = load_plan(global, &args.paths, args.shard, seed)?;
     if !args.local {
         require_openids(&plan)?;
@@ -182,10 +189,7 @@ async fn execute(
     });
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     // The live view needs a terminal and room; CI logs get plain timestamped lines.
-    let live_view = !output.jsonl
-        && !global.quiet
-        && std::io::stdout().is_terminal()
-        && plan.scenarios.len() <= report::live::MAX_ORDERS;
+    let live_view = !output.jsonl && !global.quiet && std::io::stdout().is_terminal();
     let printer = tokio::spawn(print_events(
         plan.clone(),
         output.clone(),
@@ -284,8 +288,9 @@ async fn stop_emulator(emulator: Emulator, record: &RunRecord) {
 fn header(plan: &Plan, target: &str, seed: u64, speed: Speed) -> String {
     let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
     format!(
-        "simulate: {}, {steps} steps against {target}; carrier table {}, seed {seed}{}\n",
+        "simulate: {}, {} against {target}; carrier table {}, seed {seed}{}\n",
         plural(plan.scenarios.len(), "scenario"),
+        plural(steps, "step"),
         plan.carriers_version,
         if speed.is_real_time() {
             String::new()
@@ -327,7 +332,8 @@ impl Output {
     }
 }
 
-/// Shows the events as they come: JSON lines, the live view, or plain lines.
+/// Shows the events as they come: JSON lines, the live view, or plain lines (with a heartbeat
+/// in long silences).
 async fn print_events(
     plan: Plan,
     output: Output,
@@ -336,7 +342,14 @@ async fn print_events(
     mut events: mpsc::UnboundedReceiver<runner::Event>,
 ) {
     let console = output.console;
-    let mut live = live_view.then(|| Live::new(&plan, console.style, console.lang, speed));
+    let look = Look {
+        style: console.style,
+        lang: console.lang,
+    };
+    let mut live = live_view.then(|| Live::new(&plan, console, speed));
+    // Quiet runs and JSON lines stay as asked.
+    let mut heart = (!live_view && !output.jsonl && !console.quiet)
+        .then(|| Heartbeat::new(&plan, speed, Instant::now()));
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     loop {
         tokio::select! {
@@ -347,19 +360,30 @@ async fn print_events(
                 {
                     report::print(&format!("{line}\n"));
                 }
+                if let Some(heart) = heart.as_mut() {
+                    heart.on_event(&plan, &event, Instant::now());
+                }
                 match live.as_mut() {
                     Some(live) => live.on_event(&plan, &event),
                     None => {
                         if let Some(line) = console.event_line(&plan, &event) {
                             output.human(&format!("{line}\n"));
+                            if let Some(heart) = heart.as_mut() {
+                                heart.printed(Instant::now());
+                            }
                         }
                     }
                 }
             }
-            // The countdowns move with time.
-            _ = tick.tick(), if live.is_some() => {
+            // The countdowns move with time; a silent log gets its heartbeat.
+            _ = tick.tick() => {
                 if let Some(live) = live.as_mut() {
                     live.refresh(&plan);
+                }
+                if let Some(heart) = heart.as_mut()
+                    && let Some(line) = heart.beat(&plan, Instant::now(), look)
+                {
+                    output.human(&format!("{line}\n"));
                 }
             }
         }

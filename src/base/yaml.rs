@@ -348,7 +348,14 @@ fn diagnostic(error: &Error, file: &str) -> Diagnostic {
             },
             Some("each key may appear once in a mapping; remove or rename one".to_owned()),
         ),
-        other => (strip_position(&other.to_string()), None),
+        other => {
+            let message = strip_position(&other.to_string());
+            // YAML forbids tabs in indentation; editors often insert them unseen.
+            let help = message
+                .contains("tab")
+                .then(|| "indent with spaces: YAML does not allow tabs in indentation".to_owned());
+            (message, help)
+        }
     };
     let diagnostic = Diagnostic::new(file, line, column, format!("invalid YAML: {message}"));
     match help {
@@ -523,6 +530,16 @@ mod tests {
         let d = error(&deep);
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
         assert!(d.message.starts_with("invalid YAML"), "{}", d.message);
+    }
+
+    #[test]
+    fn a_tab_in_the_indentation_gets_a_help_line() {
+        let d = error("steps:\n\t- status: 102\n");
+        assert!(d.message.contains("tab"), "{}", d.message);
+        assert_eq!(
+            d.help.as_deref(),
+            Some("indent with spaces: YAML does not allow tabs in indentation")
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ use chrono::{DateTime, Local, Utc};
 use crate::base::duration::{format_duration, round_to_ms};
 use crate::base::exit;
 use crate::base::text::plural;
-use crate::model::plan::{Plan, ScenarioPlan};
+use crate::model::plan::{Expect, Plan, ScenarioPlan};
 use crate::model::statuses::Lang;
 use crate::run::{Event, Failure, RunRecord, ScenarioRecord, StepOutcome, StepRecord};
 use crate::wechat::body::Answer;
@@ -100,6 +100,13 @@ impl Console {
         let time = record.sent.unwrap_or(record.planned);
         let status = step_plan.status;
         let verdict = match &record.outcome {
+            StepOutcome::Passed(answer) if step_plan.expect != Expect::Ok => {
+                self.style.green(&format!(
+                    "✓ as expected: {} ({})",
+                    step_plan.expect,
+                    describe_answer(answer)
+                ))
+            }
             StepOutcome::Passed(answer) => {
                 self.style.green(&format!("✓ {}", describe_answer(answer)))
             }
@@ -298,12 +305,17 @@ fn describe_answer(answer: &Answer) -> String {
     }
 }
 
+/// After `930563 order not exists`: how an order comes to exist.
+const ORDER_NOT_FOUND_HINT: &str = " — no such order on the platform: give the scenario an `order:` block (`order: true` for the defaults) so the run creates it, or start `simulate serve` with --auto-create";
+
 /// What went wrong with a step, in one line.
 pub fn describe_failure(failure: &Failure) -> String {
     match failure {
         Failure::Unexpected { answer, expected } => {
             let hint = if crate::wechat::errcode::TOKEN_REFUSED.contains(&answer.errcode) {
                 " — the access token was refused; check --access-token / WECHAT_ACCESS_TOKEN"
+            } else if answer.errcode == crate::wechat::errcode::ORDER_NOT_FOUND {
+                ORDER_NOT_FOUND_HINT
             } else {
                 ""
             };
@@ -387,7 +399,6 @@ impl Counts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::plan::Expect;
     use crate::run::client::CallError;
 
     fn step(outcome: StepOutcome) -> StepRecord {
@@ -470,5 +481,16 @@ mod tests {
                 .starts_with("errcode 42001 access_token expired (expected ok)")
         );
         assert!(describe_failure(&failure).contains("WECHAT_ACCESS_TOKEN"));
+        let missing = Failure::Unexpected {
+            answer: Answer {
+                errcode: 930563,
+                errmsg: "order not exists".into(),
+                ..Answer::default()
+            },
+            expected: Expect::Ok,
+        };
+        let text = describe_failure(&missing);
+        assert!(text.contains("`order: true`"), "{text}");
+        assert!(text.contains("--auto-create"), "{text}");
     }
 }

@@ -8,3 +8,5 @@ mod html;
 mod layers;
 mod nightly;
 mod run;
+mod terminal;
+mod wording;
