@@ -9,10 +9,13 @@ mod schema;
 mod tables;
 
 pub use graph::{GraphFormat, graph};
-pub use schema::{scenario_schema, scenario_schema_text};
+#[cfg(test)]
+pub use schema::scenario_schema;
+pub use schema::scenario_schema_text;
 pub use tables::{carriers_table, statuses_table};
 
 /// Where the generated scenario schema lives in the repository.
+#[cfg(test)]
 pub const SCHEMA_PATH: &str = "schema/scenario.schema.json";
 
 /// The `$id` of the generated scenario schema.

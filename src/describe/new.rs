@@ -221,6 +221,7 @@ fn why_not(carrier: &Carrier, path: PathKind, spec: &Spec) -> String {
 }
 
 /// The paths `carrier` can play, in [`PathKind::ALL`] order.
+#[cfg(test)]
 pub fn paths_for(carrier: &Carrier) -> Vec<PathKind> {
     PathKind::ALL
         .into_iter()

@@ -17,7 +17,7 @@ mod blocks;
 mod defaults;
 mod values;
 
-pub use blocks::{BLOCKS, Block, Field, Kind};
+pub use blocks::{BLOCKS, Field, Kind};
 pub use defaults::defaults;
 
 /// The keys `order:` allows.
