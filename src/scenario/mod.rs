@@ -9,11 +9,12 @@
 //! the end, and its own draws of delay ranges, under `file.yaml#k`); `order:` is checked in
 //! [`order`].
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::base::diag::Diagnostic;
+use crate::base::env::{self, Env};
 use crate::base::secret::Secret;
 use crate::base::yaml;
 use crate::model::carriers::Carriers;
@@ -52,7 +53,7 @@ pub struct LoadContext {
     /// Unix seconds at run start.
     pub timestamp: i64,
     /// The environment, for `${VAR}`.
-    pub env: BTreeMap<String, String>,
+    pub env: Env,
     /// Delay ranges (`after: 20s..40s`) are drawn from this, the file name and the step
     /// index: the same seed gives the same timeline.
     pub seed: u64,
@@ -71,9 +72,7 @@ impl LoadContext {
         LoadContext {
             run_id: format!("{}-{suffix}", now.format("%Y%m%d-%H%M%S")),
             timestamp: now.timestamp(),
-            env: std::env::vars_os()
-                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-                .collect(),
+            env: env::from_process(),
             seed: random_seed(),
         }
     }
