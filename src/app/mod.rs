@@ -155,7 +155,11 @@ fn init_tracing(verbose: u8, color: ColorChoice) {
 }
 
 fn load_carriers(global: &GlobalArgs) -> Result<Carriers, u8> {
-    Carriers::load(global.carriers.as_deref()).map_err(|problems| {
+    Carriers::load(
+        global.carriers.as_deref(),
+        &crate::base::env::from_process(),
+    )
+    .map_err(|problems| {
         print_problems(&problems, "in the carrier file");
         exit::INVALID
     })

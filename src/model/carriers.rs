@@ -7,20 +7,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::Deserialize;
-
 use crate::base::diag::{Diagnostic, did_you_mean};
+use crate::base::env::Env;
 use crate::base::secret::Secret;
-use crate::base::yaml::{self, Spanned};
 use crate::model::statuses::Status;
+
+mod file;
+
+use file::{At, FileData};
 
 /// The built-in carrier file.
 pub const BUILTIN_YAML: &str = include_str!("carriers.yaml");
 const BUILTIN_NAME: &str = "<built-in carriers.yaml>";
 
 /// Which WeChat call moves this carrier's orders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Call {
     /// `realmock_update_order`: forwarded to the carrier's test environment, signed.
     Realmock,
@@ -139,21 +140,31 @@ pub struct Carriers {
 }
 
 impl Carriers {
-    /// The table compiled into the binary.
+    /// The table compiled into the binary (it reads no `${VAR}`).
     pub fn builtin() -> Result<Carriers, Vec<Diagnostic>> {
-        let raw = parse(BUILTIN_YAML, BUILTIN_NAME)?;
-        build(None, raw, BUILTIN_NAME)
+        let data = file::read(BUILTIN_YAML, BUILTIN_NAME, &Env::new())?;
+        build(None, data, BUILTIN_NAME)
     }
 
-    /// The built-in table, replaced or extended by `file` when one is given.
-    pub fn load(file: Option<&Path>) -> Result<Carriers, Vec<Diagnostic>> {
-        let builtin_raw = parse(BUILTIN_YAML, BUILTIN_NAME)?;
-        let builtin = build(None, builtin_raw, BUILTIN_NAME)?;
+    /// The built-in table, replaced or extended by `file` when one is given; `${VAR}` in the
+    /// file reads `env`.
+    pub fn load(file: Option<&Path>, env: &Env) -> Result<Carriers, Vec<Diagnostic>> {
+        let builtin = Carriers::builtin()?;
         let Some(path) = file else { return Ok(builtin) };
         let name = path.display().to_string();
         let text = crate::base::files::read_text(path).map_err(|d| vec![d])?;
-        let raw = parse(&text, &name)?;
-        build(Some(builtin), raw, &name)
+        Carriers::extend(builtin, &text, &name, env)
+    }
+
+    /// `base` replaced or extended by the carrier file `text`, named `file` in messages.
+    pub fn extend(
+        base: Carriers,
+        text: &str,
+        file: &str,
+        env: &Env,
+    ) -> Result<Carriers, Vec<Diagnostic>> {
+        let data = file::read(text, file, env)?;
+        build(Some(base), data, file)
     }
 
     pub fn all(&self) -> &[Arc<Carrier>] {
@@ -199,141 +210,30 @@ impl Carriers {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    version: Option<String>,
-    #[serde(default)]
-    replace_builtin: bool,
-    lifecycle: Option<BTreeMap<u16, Vec<Spanned<u16>>>>,
-    #[serde(default)]
-    carriers: Vec<RawCarrier>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCarrier {
-    id: Spanned<String>,
-    #[serde(default)]
-    aliases: Vec<String>,
-    delivery_id: String,
-    name: RawNames,
-    call: Call,
-    version: String,
-    account: RawAccount,
-    statuses: Vec<Spanned<u16>>,
-    #[serde(default)]
-    extra_edges: Vec<Spanned<[u16; 2]>>,
-    #[serde(default)]
-    forbidden_edges: Vec<Spanned<[u16; 2]>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawNames {
-    en: String,
-    zh: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAccount {
-    shopid: String,
-    appsecret: Secret,
-    shop_no: String,
-}
-
-fn parse(text: &str, file: &str) -> Result<RawFile, Vec<Diagnostic>> {
-    yaml::from_str::<RawFile>(text, file).map_err(|d| vec![d])
-}
-
-fn status_at(code: &Spanned<u16>, file: &str, problems: &mut Vec<Diagnostic>) -> Option<Status> {
-    let found = Status::from_code(code.value);
-    if found.is_none() {
-        let (line, column) = yaml::position(code);
-        problems.push(
-            Diagnostic::new(
-                file,
-                line,
-                column,
-                format!("unknown status code {}", code.value),
-            )
-            .with_help(known_codes()),
-        );
-    }
-    found
-}
-
-fn known_codes() -> String {
-    let codes: Vec<String> = Status::all().map(|s| s.code().to_string()).collect();
-    format!("status codes are {}", codes.join(", "))
-}
-
-fn edges(
-    raw: &[Spanned<[u16; 2]>],
-    file: &str,
-    problems: &mut Vec<Diagnostic>,
-) -> BTreeSet<(Status, Status)> {
-    raw.iter()
-        .filter_map(|edge| {
-            let [a, b] = edge.value;
-            let from = status_at(
-                &Spanned::new(a, edge.referenced, edge.defined),
-                file,
-                problems,
-            )?;
-            let to = status_at(
-                &Spanned::new(b, edge.referenced, edge.defined),
-                file,
-                problems,
-            )?;
-            Some((from, to))
-        })
-        .collect()
-}
-
-fn build(base: Option<Carriers>, raw: RawFile, file: &str) -> Result<Carriers, Vec<Diagnostic>> {
+/// Builds the table of `data` (read from `file`) over `base`, the table it extends.
+fn build(base: Option<Carriers>, data: FileData, file: &str) -> Result<Carriers, Vec<Diagnostic>> {
     let mut problems = Vec::new();
-    let lifecycle = match raw.lifecycle {
-        Some(map) => {
-            let mut next = BTreeMap::new();
-            for (from, targets) in map {
-                let Some(from_status) = Status::from_code(from) else {
-                    problems.push(
-                        Diagnostic::whole_file(
-                            file,
-                            format!("lifecycle: unknown status code {from}"),
-                        )
-                        .with_help(known_codes()),
-                    );
-                    continue;
-                };
-                let to: Vec<Status> = targets
-                    .iter()
-                    .filter_map(|t| status_at(t, file, &mut problems))
-                    .collect();
-                next.insert(from_status, to);
-            }
-            Arc::new(Lifecycle { next })
-        }
+    let at = |(line, column): At, message: String| Diagnostic::new(file, line, column, message);
+    let lifecycle = match data.lifecycle {
+        Some(next) => Arc::new(Lifecycle { next }),
         None => match &base {
             Some(base) => base.lifecycle.clone(),
             None => {
-                problems.push(Diagnostic::whole_file(
-                    file,
-                    "the carrier file has no `lifecycle`",
+                problems.push(at(
+                    data.at,
+                    "the carrier file has no `lifecycle`".to_owned(),
                 ));
                 Arc::new(Lifecycle::default())
             }
         },
     };
-    let version = raw
+    let version = data
         .version
         .or_else(|| base.as_ref().map(|b| b.version.clone()))
         .unwrap_or_else(|| "unversioned".to_owned());
 
     let mut carriers: Vec<Arc<Carrier>> = match &base {
-        Some(base) if !raw.replace_builtin => base
+        Some(base) if !data.replace_builtin => base
             .carriers
             .iter()
             // Built-in profiles follow the new lifecycle when the file gives one.
@@ -346,53 +246,31 @@ fn build(base: Option<Carriers>, raw: RawFile, file: &str) -> Result<Carriers, V
             .collect(),
         _ => Vec::new(),
     };
+    // Where each name of this file's profiles is written, to locate a clash.
+    let mut written: BTreeMap<(String, String), At> = BTreeMap::new();
     let mut ids_in_file = BTreeSet::new();
-    for rc in raw.carriers {
-        let id = rc.id.value.trim().to_ascii_lowercase();
-        let (line, column) = yaml::position(&rc.id);
-        if id.is_empty() {
-            problems.push(Diagnostic::new(
-                file,
-                line,
-                column,
-                "a carrier id must not be empty",
-            ));
-            continue;
-        }
+    for rc in data.carriers {
+        let id = rc.id;
         if !ids_in_file.insert(id.clone()) {
-            problems.push(Diagnostic::new(
-                file,
-                line,
-                column,
-                format!("carrier `{id}` is defined twice"),
-            ));
+            problems.push(at(rc.id_at, format!("carrier `{id}` is defined twice")));
             continue;
         }
-        let supported: BTreeSet<Status> = rc
-            .statuses
-            .iter()
-            .filter_map(|s| status_at(s, file, &mut problems))
-            .collect();
+        written.insert((id.clone(), id.clone()), rc.id_at);
+        for (alias, alias_at) in &rc.aliases {
+            written.insert((id.clone(), alias.clone()), *alias_at);
+        }
         let carrier = Carrier {
             id: id.clone(),
-            aliases: rc
-                .aliases
-                .iter()
-                .map(|a| a.trim().to_ascii_lowercase())
-                .collect(),
+            aliases: rc.aliases.into_iter().map(|(a, _)| a).collect(),
             delivery_id: rc.delivery_id,
-            name_en: rc.name.en,
-            name_zh: rc.name.zh,
+            name_en: rc.name_en,
+            name_zh: rc.name_zh,
             call: rc.call,
             version: rc.version,
-            account: Account {
-                shopid: rc.account.shopid,
-                appsecret: rc.account.appsecret,
-                shop_no: rc.account.shop_no,
-            },
-            supported,
-            extra_edges: edges(&rc.extra_edges, file, &mut problems),
-            forbidden_edges: edges(&rc.forbidden_edges, file, &mut problems),
+            account: rc.account,
+            supported: rc.supported,
+            extra_edges: rc.extra_edges,
+            forbidden_edges: rc.forbidden_edges,
             lifecycle: lifecycle.clone(),
         };
         carriers.retain(|c| c.id != id);
@@ -403,8 +281,13 @@ fn build(base: Option<Carriers>, raw: RawFile, file: &str) -> Result<Carriers, V
     for carrier in &carriers {
         for name in carrier.names() {
             if let Some(other) = owners.insert(name.to_owned(), carrier.id.clone()) {
-                problems.push(Diagnostic::whole_file(
-                    file,
+                let place = written
+                    .get(&(carrier.id.clone(), name.to_owned()))
+                    .or_else(|| written.get(&(other.clone(), name.to_owned())))
+                    .copied()
+                    .unwrap_or(data.at);
+                problems.push(at(
+                    place,
                     format!(
                         "the name `{name}` belongs to both `{other}` and `{}`",
                         carrier.id
@@ -421,6 +304,7 @@ fn build(base: Option<Carriers>, raw: RawFile, file: &str) -> Result<Carriers, V
             carriers,
         })
     } else {
+        problems.sort_by_key(|d| (d.line, d.column));
         Err(problems)
     }
 }
@@ -561,12 +445,7 @@ carriers:
     account: { shopid: m, appsecret: y, shop_no: n }
     statuses: [102, 302]
 "#;
-        let base = builtin();
-        let raw = match parse(user, "user.yaml") {
-            Ok(raw) => raw,
-            Err(e) => panic!("{e:?}"),
-        };
-        let table = match build(Some(base), raw, "user.yaml") {
+        let table = match Carriers::extend(builtin(), user, "user.yaml", &Env::new()) {
             Ok(t) => t,
             Err(e) => panic!("{e:?}"),
         };
@@ -586,11 +465,10 @@ carriers:
     #[test]
     fn a_bad_user_file_says_where() {
         let user = "carriers:\n  - id: x\n    delivery_id: X\n    name: { en: X, zh: X }\n    call: realmock\n    version: v\n    account: { shopid: s, appsecret: x, shop_no: n }\n    statuses: [102, 999]\n";
-        let problems =
-            match parse(user, "bad.yaml").and_then(|raw| build(Some(builtin()), raw, "bad.yaml")) {
-                Ok(_) => panic!("accepted"),
-                Err(p) => p,
-            };
+        let problems = match Carriers::extend(builtin(), user, "bad.yaml", &Env::new()) {
+            Ok(_) => panic!("accepted"),
+            Err(p) => p,
+        };
         assert_eq!(problems.len(), 1);
         assert_eq!((problems[0].line, problems[0].column), (8, 21));
         assert!(problems[0].message.contains("999"));
