@@ -1,11 +1,14 @@
 //! Carrier profiles and the transition rule, read from a YAML file (built in, or `--carriers`).
 //!
-//! The runner and the emulator both ask this module what a carrier may do, so there is one
-//! source of truth for supported statuses and transitions.
+//! The runner, the scenario checks and the emulator all ask this module what a carrier may do
+//! and what it requires, so there is one source of truth for supported statuses, transitions
+//! and each carrier's quirks ([`quirks`]): nothing outside it tells carriers apart by id.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
+
+use serde_json::{Map, Value as Json};
 
 use crate::base::diag::{Diagnostic, did_you_mean};
 use crate::base::env::Env;
@@ -13,8 +16,13 @@ use crate::base::secret::Secret;
 use crate::model::statuses::Status;
 
 mod file;
+pub mod quirks;
 
 use file::{At, FileData};
+pub use quirks::{
+    DefaultsLayer, FieldPath, ORDER_ADD_FIELDS, ORDER_BLOCKS, ORDER_CANCEL_FIELDS, Required,
+    SignError,
+};
 
 /// The built-in carrier file.
 pub const BUILTIN_YAML: &str = include_str!("carriers.yaml");
@@ -69,6 +77,14 @@ pub struct Carrier {
     pub account: Account,
     /// Statuses this carrier's test account can be moved to.
     pub supported: BTreeSet<Status>,
+    /// Fields its calls need beyond the platform's own (`required`).
+    pub required: Required,
+    /// Its answer to a wrong `delivery_sign` (`sign_error`).
+    pub sign_error: SignError,
+    /// The `order/add` defaults: the table's `order_defaults` with the profile's over them.
+    pub order_defaults: Map<String, Json>,
+    /// The profile's own `order_defaults`, to lay over another file's table defaults.
+    own_defaults: DefaultsLayer,
     extra_edges: BTreeSet<(Status, Status)>,
     forbidden_edges: BTreeSet<(Status, Status)>,
     lifecycle: Arc<Lifecycle>,
@@ -136,6 +152,8 @@ pub struct Carriers {
     /// The table's version, carried into reports.
     pub version: String,
     pub lifecycle: Arc<Lifecycle>,
+    /// The table's `order_defaults`, before any profile's own.
+    order_defaults: Map<String, Json>,
     carriers: Vec<Arc<Carrier>>,
 }
 
@@ -176,11 +194,6 @@ impl Carriers {
         self.carriers
             .iter()
             .find(|c| c.names().any(|n| n.eq_ignore_ascii_case(name.trim())))
-    }
-
-    /// A carrier by WeChat `delivery_id`.
-    pub fn by_delivery_id(&self, delivery_id: &str) -> Option<&Arc<Carrier>> {
-        self.carriers.iter().find(|c| c.delivery_id == delivery_id)
     }
 
     /// The carrier whose test account has this shopid.
@@ -231,15 +244,24 @@ fn build(base: Option<Carriers>, data: FileData, file: &str) -> Result<Carriers,
         .version
         .or_else(|| base.as_ref().map(|b| b.version.clone()))
         .unwrap_or_else(|| "unversioned".to_owned());
+    // A file's table defaults change the ones it extends key by key, as profiles do.
+    let order_defaults = data.order_defaults.unwrap_or_default().over(
+        &base
+            .as_ref()
+            .map(|b| b.order_defaults.clone())
+            .unwrap_or_default(),
+    );
 
     let mut carriers: Vec<Arc<Carrier>> = match &base {
         Some(base) if !data.replace_builtin => base
             .carriers
             .iter()
-            // Built-in profiles follow the new lifecycle when the file gives one.
+            // Built-in profiles follow the new lifecycle and table defaults when the file
+            // gives them.
             .map(|c| {
                 Arc::new(Carrier {
                     lifecycle: lifecycle.clone(),
+                    order_defaults: c.own_defaults.over(&order_defaults),
                     ..Carrier::clone(c)
                 })
             })
@@ -269,6 +291,10 @@ fn build(base: Option<Carriers>, data: FileData, file: &str) -> Result<Carriers,
             version: rc.version,
             account: rc.account,
             supported: rc.supported,
+            required: rc.required,
+            sign_error: rc.sign_error,
+            order_defaults: rc.order_defaults.over(&order_defaults),
+            own_defaults: rc.order_defaults,
             extra_edges: rc.extra_edges,
             forbidden_edges: rc.forbidden_edges,
             lifecycle: lifecycle.clone(),
@@ -301,6 +327,7 @@ fn build(base: Option<Carriers>, data: FileData, file: &str) -> Result<Carriers,
         Ok(Carriers {
             version,
             lifecycle,
+            order_defaults,
             carriers,
         })
     } else {
@@ -472,5 +499,183 @@ carriers:
         assert_eq!(problems.len(), 1);
         assert_eq!((problems[0].line, problems[0].column), (8, 21));
         assert!(problems[0].message.contains("999"));
+    }
+
+    #[test]
+    fn builtin_quirks_are_data() {
+        let table = builtin();
+        let quirks = |id: &str| match table.find(id) {
+            Some(c) => {
+                let paths = |p: &[FieldPath]| p.iter().map(ToString::to_string).collect::<Vec<_>>();
+                (
+                    paths(&c.required.order_add),
+                    paths(&c.required.order_cancel),
+                    c.sign_error.clone(),
+                    c.order_defaults["sender"]["city"].clone(),
+                )
+            }
+            None => panic!("no {id}"),
+        };
+        let default_sign = SignError {
+            resultcode: 1,
+            resultmsg: "签名校验失败".to_owned(),
+        };
+        assert_eq!(SignError::default(), default_sign);
+        assert_eq!(
+            quirks("sftc"),
+            (
+                vec!["sender".to_owned(), "order_info.order_time".to_owned()],
+                vec!["waybill_id".to_owned()],
+                default_sign.clone(),
+                "深圳市".into()
+            )
+        );
+        assert_eq!(
+            quirks("dada"),
+            (
+                vec![],
+                vec![],
+                SignError {
+                    resultcode: 2003,
+                    resultmsg: "签名错误".to_owned()
+                },
+                "上海市".into()
+            )
+        );
+        assert_eq!(
+            quirks("sandbox"),
+            (vec![], vec![], default_sign, "深圳市".into())
+        );
+        // Dada changes only the places, key by key: the rest is the table's.
+        let Some(dada) = table.find("dada") else {
+            panic!("no dada")
+        };
+        assert_eq!(dada.order_defaults["sender"]["name"], "simulate 测试门店");
+        assert_eq!(dada.order_defaults["cargo"]["goods_value"], 36.5);
+        assert!(
+            dada.order_defaults["order_info"]
+                .get("order_time")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_user_file_gives_a_carrier_every_quirk() {
+        let user = r#"
+order_defaults:
+  cargo: { goods_value: 99, cargo_second_class: ~ }
+carriers:
+  - id: mtps
+    delivery_id: MTPS
+    name: { en: Meituan, zh: 美团配送 }
+    call: realmock
+    version: mtps-1
+    account: { shopid: m, appsecret: y, shop_no: n }
+    statuses: [102, 302]
+    required:
+      order_add: [shop_no, order_info.expected_delivery_time]
+      order_cancel: [cancel_reason]
+    sign_error: { resultcode: 40013, resultmsg: 美团签名错误 }
+    order_defaults:
+      sender: ~
+      receiver: { city: 北京市 }
+      order_info: { order_type: 1, expected_delivery_time: 1795990000 }
+"#;
+        let table = match Carriers::extend(builtin(), user, "user.yaml", &Env::new()) {
+            Ok(t) => t,
+            Err(e) => panic!("{e:#?}"),
+        };
+        let Some(mtps) = table.find("mtps") else {
+            panic!("no mtps")
+        };
+        let paths: Vec<String> = mtps
+            .required
+            .order_add
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(paths, ["shop_no", "order_info.expected_delivery_time"]);
+        assert_eq!(mtps.required.order_cancel[0].to_string(), "cancel_reason");
+        assert_eq!(
+            (
+                mtps.sign_error.resultcode,
+                mtps.sign_error.resultmsg.as_str()
+            ),
+            (40013, "美团签名错误")
+        );
+        let d = &mtps.order_defaults;
+        assert!(d.get("sender").is_none(), "`sender: ~` drops the block");
+        assert_eq!(d["receiver"]["city"], "北京市");
+        assert_eq!(
+            d["receiver"]["name"], "测试收件人",
+            "the rest is the table's"
+        );
+        assert_eq!(d["order_info"]["order_type"], 1);
+        assert_eq!(d["order_info"]["is_insured"], 0);
+        // The file's table defaults change the built-in profiles too, under their own.
+        for id in ["mtps", "dada", "sftc"] {
+            let Some(c) = table.find(id) else {
+                panic!("no {id}")
+            };
+            assert_eq!(c.order_defaults["cargo"]["goods_value"], 99, "{id}");
+            assert!(
+                c.order_defaults["cargo"]
+                    .get("cargo_second_class")
+                    .is_none()
+            );
+        }
+        assert_eq!(
+            table
+                .find("dada")
+                .map(|c| c.order_defaults["sender"]["city"].clone()),
+            Some("上海市".into())
+        );
+        // A profile that replaces a built-in one replaces its quirks: SF without `required`.
+        let replaced = user.replace("id: mtps", "id: sftc").replace(
+            "    required:
+      order_add: [shop_no, order_info.expected_delivery_time]
+      order_cancel: [cancel_reason]
+",
+            "",
+        );
+        let table = match Carriers::extend(builtin(), &replaced, "user.yaml", &Env::new()) {
+            Ok(t) => t,
+            Err(e) => panic!("{e:#?}"),
+        };
+        assert_eq!(
+            table.find("sftc").map(|c| c.required.clone()),
+            Some(Required::default())
+        );
+    }
+
+    #[test]
+    fn bad_quirks_are_located() {
+        let user = "carriers:\n  - id: x\n    delivery_id: X\n    name: { en: X, zh: X }\n    call: realmock\n    version: v\n    account: { shopid: s, appsecret: x, shop_no: n }\n    statuses: [102]\n    required:\n      order_add: [sendr, order_info..order_time, [a]]\n      order_cancle: []\n    sign_error: { resultcode: 0 }\n    order_defaults:\n      receiver: ~\n      cargo: [1]\n      shop: { goods_count: 1, a: 1, a: 2 }\n      store: {}\n";
+        let problems = match Carriers::extend(builtin(), user, "bad.yaml", &Env::new()) {
+            Ok(_) => panic!("accepted"),
+            Err(p) => p,
+        };
+        let found: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let expected = [
+            "bad.yaml:10:19: error: `sendr` in `order_add` in `required` in carrier `x` is no field of the call",
+            "bad.yaml:10:26: error: `order_info..order_time` in `order_add` in `required` in carrier `x` is not a field name",
+            "bad.yaml:10:50: error: `order_add` in `required` in carrier `x` must be text, found the list `[a]`",
+            "bad.yaml:11:7: error: unknown key `order_cancle` in `required` in carrier `x`",
+            "bad.yaml:12:17: error: missing `resultmsg` in `sign_error` in carrier `x`",
+            "bad.yaml:12:31: error: `resultcode` in `sign_error` in carrier `x` must not be 0",
+            "bad.yaml:14:7: error: `receiver` in `order_defaults` in carrier `x` has no value",
+            "bad.yaml:15:14: error: `cargo` in `order_defaults` in carrier `x` must be a mapping of its fields, found the list `[1]`",
+            "bad.yaml:16:37: error: duplicate key `a` in `order_defaults.shop` in carrier `x` (first written at line 16)",
+            "bad.yaml:17:7: error: unknown key `store` in `order_defaults` in carrier `x`",
+        ];
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        for (found, want) in found.iter().zip(expected) {
+            assert!(found.starts_with(want), "{found}\n  wanted {want}");
+        }
+        assert!(found[0].contains("did you mean `sender`?"), "{found:#?}");
+        assert!(
+            found[3].contains("did you mean `order_cancel`?"),
+            "{found:#?}"
+        );
     }
 }

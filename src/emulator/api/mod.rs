@@ -8,8 +8,7 @@
 //!
 //! | resultcode | meaning (chosen here; carriers publish no table) |
 //! |---|---|
-//! | 2003 `签名错误` | Dada: delivery_sign mismatch (observed code) |
-//! | 1 `签名校验失败` | every other carrier: delivery_sign mismatch (闪送's observed code) |
+//! | the profile's `sign_error` | delivery_sign mismatch: Dada 2003 `签名错误` (observed), by default 1 `签名校验失败` (闪送's observed code) |
 //! | 9101 | the carrier's test account does not support that status |
 //! | 9102 | the carrier does not allow that transition (says from/to and the allowed next) |
 //! | 9103 | cancel while the goods are already returning (303/304/305) |
@@ -33,7 +32,7 @@ use super::server::Shared;
 use super::tokens::Check;
 use super::wire::{ArgsError, Fields, Reply, Verdict, now_rfc3339, now_unix, redact_body};
 use crate::base::secret::Secret;
-use crate::model::carriers::{Call, Carrier};
+use crate::model::carriers::{Call, Carrier, ORDER_ADD_FIELDS, ORDER_CANCEL_FIELDS};
 use crate::model::statuses::Status;
 use crate::wechat::sign;
 
@@ -91,34 +90,10 @@ impl Api {
 
     /// The request fields the documentation lists; anything else is tolerated and noted.
     fn documented(self) -> &'static [&'static str] {
-        const ADD: &[&str] = &[
-            "shopid",
-            "shop_order_id",
-            "delivery_id",
-            "openid",
-            "sender",
-            "receiver",
-            "cargo",
-            "order_info",
-            "shop",
-            "delivery_sign",
-            "shop_no",
-            "delivery_token",
-            "sub_biz_id",
-        ];
         match self {
-            Api::PreAdd | Api::Add => ADD,
+            Api::PreAdd | Api::Add => &ORDER_ADD_FIELDS,
             Api::Get => &["shopid", "shop_order_id", "delivery_sign", "shop_no"],
-            Api::Cancel => &[
-                "shopid",
-                "shop_order_id",
-                "delivery_id",
-                "cancel_reason_id",
-                "cancel_reason",
-                "shop_no",
-                "delivery_sign",
-                "waybill_id",
-            ],
+            Api::Cancel => &ORDER_CANCEL_FIELDS,
             Api::Realmock => &[
                 "shopid",
                 "shop_order_id",
@@ -296,11 +271,8 @@ fn check_sign(
     if sign::verify(shopid, Some(shop_order_id), secret, sign) {
         return Ok(());
     }
-    let (code, label) = if carrier.delivery_id == "DADA" {
-        (2003, "签名错误")
-    } else {
-        (1, "签名校验失败")
-    };
+    // The carrier profile's `sign_error`.
+    let (code, label) = (carrier.sign_error.resultcode, &carrier.sign_error.resultmsg);
     let why = if sign.len() != 40 || !sign.chars().all(|c| c.is_ascii_hexdigit()) {
         format!(
             "delivery_sign must be 40 hex characters (SHA-1), got {} characters",
@@ -524,5 +496,24 @@ mod tests {
         assert_eq!(code("dada"), Some(2003));
         assert_eq!(code("sftc"), Some(1));
         assert_eq!(code("sandbox"), Some(1));
+    }
+
+    #[test]
+    fn a_profile_from_a_file_answers_with_its_own_sign_error() {
+        let user = "carriers:\n  - id: mtps\n    delivery_id: MTPS\n    name: { en: Meituan, zh: 美团配送 }\n    call: realmock\n    version: mtps-1\n    account: { shopid: m, appsecret: y, shop_no: n }\n    statuses: [102, 302]\n    sign_error: { resultcode: 40013, resultmsg: 美团签名错误 }\n";
+        let table =
+            match Carriers::extend(carriers(), user, "c.yaml", &crate::base::env::Env::new()) {
+                Ok(t) => t,
+                Err(e) => panic!("{e:?}"),
+            };
+        let Some(mtps) = table.find("mtps") else {
+            panic!("no mtps")
+        };
+        let Err(reply) = check_sign(mtps, "m", "A", &"0".repeat(40), Map::new()) else {
+            panic!("accepted a wrong sign")
+        };
+        assert_eq!(reply.verdict.resultcode, Some(40013));
+        let text = reply.verdict.resultmsg.unwrap_or_default();
+        assert!(text.starts_with("美团签名错误: "), "{text}");
     }
 }

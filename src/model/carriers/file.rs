@@ -10,11 +10,23 @@ use crate::base::env::{self, Env};
 use crate::base::fields::{self, Fields, Keys};
 use crate::base::secret::{Secret, redact};
 use crate::base::yaml::{self, Node, Value};
+use serde_json::{Map, Value as Json};
+
+use crate::model::carriers::quirks::{
+    DefaultsLayer, FieldPath, OPTIONAL_BLOCK, ORDER_ADD_FIELDS, ORDER_BLOCKS, ORDER_CANCEL_FIELDS,
+    Required, SignError,
+};
 use crate::model::carriers::{Account, Call};
 use crate::model::statuses::Status;
 
-const TOP_KEYS: [&str; 4] = ["version", "replace_builtin", "lifecycle", "carriers"];
-const CARRIER_KEYS: [&str; 10] = [
+const TOP_KEYS: [&str; 5] = [
+    "version",
+    "replace_builtin",
+    "lifecycle",
+    "order_defaults",
+    "carriers",
+];
+const CARRIER_KEYS: [&str; 13] = [
     "id",
     "aliases",
     "delivery_id",
@@ -25,7 +37,12 @@ const CARRIER_KEYS: [&str; 10] = [
     "statuses",
     "extra_edges",
     "forbidden_edges",
+    "required",
+    "sign_error",
+    "order_defaults",
 ];
+const REQUIRED_KEYS: [&str; 2] = ["order_add", "order_cancel"];
+const SIGN_ERROR_KEYS: [&str; 2] = ["resultcode", "resultmsg"];
 const NAME_KEYS: [&str; 2] = ["en", "zh"];
 const ACCOUNT_KEYS: [&str; 3] = ["shopid", "appsecret", "shop_no"];
 const CALLS: [(&str, Call); 2] = [
@@ -41,6 +58,7 @@ pub(super) struct FileData {
     pub version: Option<String>,
     pub replace_builtin: bool,
     pub lifecycle: Option<BTreeMap<Status, Vec<Status>>>,
+    pub order_defaults: Option<DefaultsLayer>,
     pub carriers: Vec<CarrierData>,
     /// Where the file's top mapping starts, for problems of the whole table.
     pub at: At,
@@ -60,6 +78,9 @@ pub(super) struct CarrierData {
     pub supported: BTreeSet<Status>,
     pub extra_edges: BTreeSet<(Status, Status)>,
     pub forbidden_edges: BTreeSet<(Status, Status)>,
+    pub required: Required,
+    pub sign_error: SignError,
+    pub order_defaults: DefaultsLayer,
 }
 
 /// Reads the carrier file `text` (named `file`): its data, or every problem in it.
@@ -143,6 +164,7 @@ impl Reader<'_> {
                 version: None,
                 replace_builtin: false,
                 lifecycle: None,
+                order_defaults: None,
                 carriers: Vec::new(),
                 at,
             });
@@ -169,6 +191,9 @@ impl Reader<'_> {
             None => false,
         };
         let lifecycle = fields.given("lifecycle").and_then(|n| self.lifecycle(n));
+        let order_defaults = fields
+            .given("order_defaults")
+            .and_then(|n| self.order_defaults(n, ""));
         let carriers = match fields.given("carriers") {
             Some(node) => match &node.value {
                 Value::Seq(items) => items
@@ -187,6 +212,7 @@ impl Reader<'_> {
             version,
             replace_builtin,
             lifecycle,
+            order_defaults,
             carriers,
             at,
         })
@@ -300,6 +326,18 @@ impl Reader<'_> {
             Some(v) => self.edges(v, "forbidden_edges", &place),
             None => Some(BTreeSet::new()),
         };
+        let required = match fields.given("required") {
+            Some(v) => self.required(v, &place),
+            None => Some(Required::default()),
+        };
+        let sign_error = match fields.given("sign_error") {
+            Some(v) => self.sign_error(v, &place),
+            None => Some(SignError::default()),
+        };
+        let order_defaults = match fields.given("order_defaults") {
+            Some(v) => self.order_defaults(v, &place),
+            None => Some(DefaultsLayer::default()),
+        };
         if self.problems.len() != problems_before {
             return None;
         }
@@ -318,6 +356,233 @@ impl Reader<'_> {
             supported: supported?.into_iter().collect(),
             extra_edges: extra_edges?,
             forbidden_edges: forbidden_edges?,
+            required: required?,
+            sign_error: sign_error?,
+            order_defaults: order_defaults?,
+        })
+    }
+
+    fn required(&mut self, node: &Node, place: &str) -> Option<Required> {
+        let within = format!(" in `required`{place}");
+        let keys = Keys {
+            allowed: &REQUIRED_KEYS,
+            place: &within,
+            within: &within,
+            what: &format!("`required`{place}"),
+            secret: false,
+        };
+        let fields = self.fields(node, &keys)?;
+        let mut paths = |key: &str, known: &[&'static str]| match fields.given(key) {
+            Some(v) => self.paths(v, key, &within, known),
+            None => Some(Vec::new()),
+        };
+        let order_add = paths("order_add", &ORDER_ADD_FIELDS);
+        let order_cancel = paths("order_cancel", &ORDER_CANCEL_FIELDS);
+        Some(Required {
+            order_add: order_add?,
+            order_cancel: order_cancel?,
+        })
+    }
+
+    /// Field paths whose first name is one of `known`, the call's documented fields.
+    fn paths(
+        &mut self,
+        node: &Node,
+        key: &str,
+        place: &str,
+        known: &[&'static str],
+    ) -> Option<Vec<FieldPath>> {
+        let Value::Seq(items) = &node.value else {
+            self.wrong_type(node, key, place, "a list of field names");
+            return None;
+        };
+        let found: Vec<Option<FieldPath>> = items
+            .iter()
+            .map(|item| {
+                let text = self.text(item, key, place)?;
+                let path = FieldPath::parse(text.trim());
+                let Some(path) = path else {
+                    self.error(
+                        item,
+                        format!("`{text}` in `{key}`{place} is not a field name"),
+                        Some("a field of the request body, or names joined by dots for one inside an object: e.g. `sender` or `order_info.order_time`".to_owned()),
+                    );
+                    return None;
+                };
+                if !known.contains(&path.top()) {
+                    let list = known.join(", ");
+                    let help = match did_you_mean(path.top(), known.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`? the fields of the call: {list}"),
+                        None => format!("the fields of the call: {list}"),
+                    };
+                    self.error(
+                        item,
+                        format!("`{}` in `{key}`{place} is no field of the call", path.top()),
+                        Some(help),
+                    );
+                    return None;
+                }
+                Some(path)
+            })
+            .collect();
+        found.into_iter().collect()
+    }
+
+    fn sign_error(&mut self, node: &Node, place: &str) -> Option<SignError> {
+        let within = format!(" in `sign_error`{place}");
+        let keys = Keys {
+            allowed: &SIGN_ERROR_KEYS,
+            place: &within,
+            within: &within,
+            what: &format!("`sign_error`{place}"),
+            secret: false,
+        };
+        let fields = self.fields(node, &keys)?;
+        self.require(&fields, node, &SIGN_ERROR_KEYS, &within);
+        let resultcode = fields.given("resultcode").and_then(|v| match v.value {
+            Value::Int(0) => {
+                self.error(
+                    v,
+                    format!("`resultcode`{within} must not be 0"),
+                    Some("resultcode 0 means the carrier accepted the call".to_owned()),
+                );
+                None
+            }
+            Value::Int(code) => match i64::try_from(code) {
+                Ok(code) => Some(code),
+                Err(_) => {
+                    self.wrong_type(v, "resultcode", &within, "a whole number");
+                    None
+                }
+            },
+            _ => {
+                self.wrong_type(v, "resultcode", &within, "a whole number");
+                None
+            }
+        });
+        let resultmsg = fields
+            .given("resultmsg")
+            .and_then(|v| self.text(v, "resultmsg", &within));
+        Some(SignError {
+            resultcode: resultcode?,
+            resultmsg: resultmsg?,
+        })
+    }
+
+    /// `order_defaults`: a mapping of order/add blocks, each a mapping of its fields.
+    fn order_defaults(&mut self, node: &Node, place: &str) -> Option<DefaultsLayer> {
+        let within = format!(" in `order_defaults`{place}");
+        let keys = Keys {
+            allowed: &ORDER_BLOCKS,
+            place: &within,
+            within: &within,
+            what: &format!("`order_defaults`{place}"),
+            secret: false,
+        };
+        let fields = self.fields(node, &keys)?;
+        let mut layer = BTreeMap::new();
+        let mut ok = true;
+        for (block, (key, value)) in &fields.found {
+            match &value.value {
+                Value::Null if *block == OPTIONAL_BLOCK => {
+                    layer.insert((*block).to_owned(), None);
+                }
+                Value::Null => {
+                    self.error(
+                        key,
+                        format!("`{block}`{within} has no value"),
+                        Some(format!(
+                            "order/add needs `{block}`: leave the key out to keep the defaults, or give the fields to change (only `{OPTIONAL_BLOCK}` may be dropped with `~`)"
+                        )),
+                    );
+                    ok = false;
+                }
+                Value::Map(entries) => {
+                    let place = format!(" in `order_defaults.{block}`{place}");
+                    match self.json_object(entries, &place) {
+                        Some(map) => {
+                            layer.insert((*block).to_owned(), Some(map));
+                        }
+                        None => ok = false,
+                    }
+                }
+                _ => {
+                    self.wrong_type(value, block, &within, "a mapping of its fields");
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(DefaultsLayer(layer))
+    }
+
+    /// A mapping as a JSON object, `${VAR}` expanded in its texts; `None` after a problem.
+    fn json_object(&mut self, entries: &[(Node, Node)], place: &str) -> Option<Map<String, Json>> {
+        let mut map = Map::new();
+        let mut lines: BTreeMap<String, u64> = BTreeMap::new();
+        let mut ok = true;
+        for (key, value) in entries {
+            let Some(name) = key.as_text() else {
+                let found = key.describe();
+                self.error(
+                    key,
+                    format!("a key{place} must be text, found {found}"),
+                    None,
+                );
+                ok = false;
+                continue;
+            };
+            if let Some(line) = lines.insert(name.clone(), key.line) {
+                self.error(
+                    key,
+                    format!("duplicate key `{name}`{place} (first written at line {line})"),
+                    Some("each key may appear once; remove one of them".to_owned()),
+                );
+                ok = false;
+                continue;
+            }
+            match self.json(value, &name, place) {
+                Some(v) => {
+                    map.insert(name, v);
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(map)
+    }
+
+    fn json(&mut self, node: &Node, key: &str, place: &str) -> Option<Json> {
+        Some(match &node.value {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Int(i) => match (u64::try_from(*i), i64::try_from(*i)) {
+                (Ok(u), _) => Json::from(u),
+                (_, Ok(i)) => Json::from(i),
+                _ => {
+                    self.error(node, format!("`{key}`{place} is too large a number"), None);
+                    return None;
+                }
+            },
+            Value::Float(f) => match serde_json::Number::from_f64(*f) {
+                Some(n) => Json::Number(n),
+                None => {
+                    let found = node.describe();
+                    self.error(
+                        node,
+                        format!("`{key}`{place} must be a finite number, found {found}"),
+                        None,
+                    );
+                    return None;
+                }
+            },
+            Value::Str(raw) => Json::String(self.expand(node, raw, key, false)?),
+            Value::Seq(items) => {
+                let values: Vec<Option<Json>> =
+                    items.iter().map(|i| self.json(i, key, place)).collect();
+                Json::Array(values.into_iter().collect::<Option<Vec<Json>>>()?)
+            }
+            Value::Map(entries) => {
+                Json::Object(self.json_object(entries, &format!(" in `{key}`{place}"))?)
+            }
         })
     }
 
