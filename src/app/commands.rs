@@ -138,14 +138,8 @@ pub(super) fn graph(global: &GlobalArgs, args: &GraphArgs) -> u8 {
         (Some(name), _) => match carriers.find(name) {
             Some(carrier) => carrier.clone(),
             None => {
-                let hint = carriers
-                    .suggest(name)
-                    .map(|s| format!("did you mean `{s}`? "))
-                    .unwrap_or_default();
-                eprintln!(
-                    "error: unknown carrier `{name}`\n  help: {hint}{}",
-                    carriers.describe_known()
-                );
+                let unknown = carriers.unknown(name);
+                eprintln!("error: {}\n  help: {}", unknown.message, unknown.help);
                 return exit::INVALID;
             }
         },

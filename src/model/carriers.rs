@@ -221,6 +221,32 @@ impl Carriers {
     pub fn suggest(&self, name: &str) -> Option<&str> {
         did_you_mean(name, self.carriers.iter().flat_map(|c| c.names()))
     }
+
+    /// What to say about a name that is no carrier's: the one wording for every command.
+    pub fn unknown(&self, name: &str) -> UnknownCarrier {
+        let known = self.describe_known();
+        UnknownCarrier {
+            message: format!("unknown carrier `{name}`"),
+            help: match self.suggest(name) {
+                Some(s) => format!("did you mean `{s}`? {known}"),
+                None => known,
+            },
+        }
+    }
+}
+
+/// "unknown carrier `dad`", with the help "did you mean `dada`? known carriers: …".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCarrier {
+    pub message: String,
+    pub help: String,
+}
+
+impl std::fmt::Display for UnknownCarrier {
+    /// On one line, for messages without a separate help.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.message, self.help)
+    }
 }
 
 /// Builds the table of `data` (read from `file`) over `base`, the table it extends.
@@ -369,6 +395,14 @@ mod tests {
         );
         assert!(table.find("meituan").is_none());
         assert_eq!(table.suggest("dad"), Some("dada"));
+        assert_eq!(
+            table.unknown("dad").to_string(),
+            "unknown carrier `dad`: did you mean `dada`? known carriers: dada, sandbox (test), sftc (sf, shunfeng)"
+        );
+        assert_eq!(
+            table.unknown("zzzzzz").help,
+            "known carriers: dada, sandbox (test), sftc (sf, shunfeng)"
+        );
         let dada = table
             .find("dada")
             .map(|c| (c.account.shopid.clone(), c.account.shop_no.clone()));
