@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::app::cli::{Cli, ColorChoice, Command, GlobalArgs, LangChoice, RunArgs};
+use crate::app::cli::{Cli, ColorChoice, Command, GlobalArgs, LangChoice, RunArgs, SchemaChoice};
 use crate::base::diag::Diagnostic;
 use crate::base::exit;
 use crate::describe;
@@ -100,12 +100,19 @@ async fn dispatch(cli: Cli) -> u8 {
             exit::OK
         }
         Some(Command::Graph(args)) => commands::graph(&global, &args),
-        Some(Command::Schema) => match load_carriers(&global) {
-            Ok(carriers) => {
-                report::print(&describe::scenario_schema_text(&carriers));
+        Some(Command::Schema(args)) => match args.kind {
+            SchemaChoice::Scenario => match load_carriers(&global) {
+                Ok(carriers) => {
+                    report::print(&describe::scenario_schema_text(&carriers));
+                    exit::OK
+                }
+                Err(code) => code,
+            },
+            // The shape of a carrier file does not depend on any carrier table.
+            SchemaChoice::Carriers => {
+                report::print(&describe::carriers_schema_text());
                 exit::OK
             }
-            Err(code) => code,
         },
         Some(Command::Completions(args)) => {
             use clap::CommandFactory;
