@@ -970,4 +970,28 @@ mod tests {
         let empty = table("", &env(&[]));
         assert_eq!(empty.all().len(), 3);
     }
+
+    #[test]
+    fn odd_files_are_problems_not_panics() {
+        for text in [
+            "- a\n",
+            "[]\n",
+            "7\n",
+            "carriers: {a: 1}\n",
+            "carriers: [~, [], 5, {}]\n",
+            "carriers: [{id: [x], name: [], account: ~, statuses: [[1]]}]\n",
+            "carriers: [{id: \"  \", aliases: [\"\", [a]], extra_edges: [1, [102], [\"a\", 102]]}]\n",
+            "lifecycle: [1]\n",
+            "lifecycle: {101: 5, [a]: [102], 101: [102]}\n",
+            "order_defaults: {sender: {lng: .nan}, cargo: {a: {b: [{c: ~}]}, [k]: 1}}\n",
+            "order_defaults: 5\n",
+            "? [a]\n: b\n",
+            "replace_builtin: ~\nversion: ~\ncarriers: ~\n",
+        ] {
+            // Either a table or located problems; never a panic.
+            if let Err(problems) = Carriers::extend(builtin(), text, "c.yaml", &env(&[])) {
+                assert!(!problems.is_empty(), "{text}");
+            }
+        }
+    }
 }
