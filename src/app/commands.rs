@@ -75,6 +75,7 @@ pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<(), AppError>
             format_duration(run.timeout)
         ),
         retries: retry_policy(run).describe(),
+        fallback_openid: run.local.then(|| super::run::LOCAL_OPENID.to_owned()),
     };
     report::print(&timeline::render(&plan, &options));
     Ok(())

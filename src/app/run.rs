@@ -27,7 +27,7 @@ use crate::run::{self as runner, RunOptions, RunRecord};
 use crate::scenario;
 
 /// The openid `order/add` carries against the local emulator when a scenario gives none.
-const LOCAL_OPENID: &str = "simulate-local-openid";
+pub(super) const LOCAL_OPENID: &str = "simulate-local-openid";
 
 /// Without --jobs every scenario starts at once, so no scenario is left for --fail-fast to hold.
 const FAIL_FAST_ALONE: &str = "warning: --fail-fast has nothing to stop without --jobs: every scenario starts at once\n  help: add --jobs N to start N scenarios at a time, so the ones not yet started are skipped after a failure";

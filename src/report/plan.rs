@@ -41,6 +41,8 @@ pub struct TimelineOptions {
     pub timeouts: String,
     /// The retry policy, in words.
     pub retries: String,
+    /// The openid `order/add` carries when a scenario gives none (the local emulator's).
+    pub fallback_openid: Option<String>,
 }
 
 /// The whole timeline of `plan`, ending with a newline.
@@ -96,20 +98,49 @@ pub fn render(plan: &Plan, options: &TimelineOptions) -> String {
     }
     if options.curl {
         out.blank();
-        out.note(
-            "Each command sends one step; run it at the time shown above it. The access token",
-        );
-        out.note(&format!(
-            "is read from ${TOKEN_VARIABLE}, which must be set; it is never printed."
+        out.note(CURL_PREAMBLE);
+        out.command("set -eu");
+        out.command(&format!(
+            ": \"${{{TOKEN_VARIABLE}:?set {TOKEN_VARIABLE} to an access token}}\""
         ));
         out.command(&format!("ENDPOINT={}", shell_quote(endpoint)));
+        out.command("pids=''");
     }
 
     for scenario in &plan.scenarios {
         out.blank();
         render_scenario(&mut out, scenario, options, speed);
     }
+    if options.curl {
+        out.blank();
+        out.command("for pid in $pids; do wait \"$pid\"; done");
+    }
     out.text
+}
+
+/// The script's opening comment (a shell comment: `#` is added to each line).
+const CURL_PREAMBLE: &str = "A script: bash this file. The orders run side by side as in a run, each step after a sleep as planned (divided by --speed), with action_time taken when it is sent. The access token is read from $WECHAT_ACCESS_TOKEN, which must be set; it is never printed.";
+
+/// Stands for `action_time` in a body, replaced in the script by `$(date +%s)`.
+const ACTION_TIME_MARK: i64 = -1_234_567_890_123;
+
+/// The JSON `body` as a shell word, with its `action_time` computed when the command runs.
+fn curl_body(json: &str) -> String {
+    let mark = format!("\"action_time\":{ACTION_TIME_MARK}");
+    match json.split_once(&mark) {
+        Some((head, tail)) => format!(
+            "{}\"$(date +%s)\"{}",
+            shell_quote(&format!("{head}\"action_time\":")),
+            shell_quote(tail)
+        ),
+        None => shell_quote(json),
+    }
+}
+
+fn curl_command(path: &str, body: &str) -> String {
+    format!(
+        "  curl -sS -w '\\n' -X POST \"$ENDPOINT{path}?access_token=${TOKEN_VARIABLE}\" -H 'Content-Type: application/json' -d {body}"
+    )
 }
 
 /// Output where, for `--curl`, everything but the commands is a shell comment.
@@ -186,6 +217,32 @@ fn render_scenario(
     } else {
         Signature::Shown(SIGN_PLACEHOLDER)
     };
+    if options.curl {
+        out.command("(");
+    }
+    if let Some(create) = &scenario.order {
+        let sign = match signature {
+            Signature::Computed => crate::wechat::sign::delivery_sign(
+                &scenario.shopid,
+                Some(&scenario.shop_order_id),
+                &scenario.appsecret,
+            ),
+            Signature::Shown(placeholder) => placeholder.to_owned(),
+        };
+        let body = create.signed_body(&sign, options.fallback_openid.as_deref());
+        let path = Api::Add.path();
+        out.note(&format!(
+            "  #0   +0s  {}  order/add: create the order",
+            options.now.format("%H:%M:%S")
+        ));
+        if options.curl {
+            out.command(&curl_command(path, &shell_quote(&body.to_string())));
+        } else {
+            out.note(&format!("       POST {path}?access_token=***"));
+            out.note(&format!("       {body}"));
+        }
+    }
+    let mut previous = std::time::Duration::ZERO;
     for (step, offset) in scenario.steps.iter().zip(&offsets) {
         let planned = step.planned_at(&options.now, speed);
         let clock = match planned {
@@ -207,24 +264,29 @@ fn render_scenario(
             step.status.label(options.lang)
         ));
         out.note(&format!("       {}", step_details(step)));
-        let body = UpdateOrder::for_step(
-            scenario,
-            step,
-            planned.map_or(0, |t| t.timestamp()),
-            signature,
-        );
+        let action_time = if options.curl {
+            ACTION_TIME_MARK
+        } else {
+            planned.map_or(0, |t| t.timestamp())
+        };
+        let body = UpdateOrder::for_step(scenario, step, action_time, signature);
         let json = serde_json::to_string(&body)
             .unwrap_or_else(|e| format!("<the body cannot be written: {e}>"));
         let path = Api::for_call(carrier.call).path();
         if options.curl {
-            out.command(&format!(
-                "curl -sS -X POST \"$ENDPOINT{path}?access_token=${TOKEN_VARIABLE}\" -H 'Content-Type: application/json' -d {}",
-                shell_quote(&json)
-            ));
+            let at = step.planned_offset(speed);
+            let wait = at.saturating_sub(previous);
+            previous = at;
+            out.command(&format!("  sleep {:.3}", wait.as_secs_f64()));
+            out.command(&curl_command(path, &curl_body(&json)));
         } else {
             out.note(&format!("       POST {path}?access_token=***"));
             out.note(&format!("       {json}"));
         }
+    }
+    if options.curl {
+        out.command(") &");
+        out.command("pids=\"$pids $!\"");
     }
 }
 
@@ -355,6 +417,7 @@ mod tests {
             curl,
             timeouts: "connect 5s, total 15s".to_owned(),
             retries: "none".to_owned(),
+            fallback_openid: None,
         }
     }
 
@@ -407,48 +470,29 @@ Sandbox
     #[test]
     fn curl_commands_are_runnable_and_quoted() {
         let options = options(true);
-        let t = options.now.timestamp();
-        let zone = options.now.format("%:z");
-        let expected = format!(
-            r#"# plan: 2 scenarios, 3 steps; nothing is sent
-#   seed          42 (1 delay range drawn from it; --seed 42 gives this timeline again)
-#   carrier table 2026-11-28
-#   endpoint      https://api.weixin.qq.com
-#   speed         ×2: every delay is divided by 2
-#   timeouts      connect 5s, total 15s
-#   retries       none
-#   if started at 2026-11-28 22:15:30 {zone}
-
-# Each command sends one step; run it at the time shown above it. The access token
-# is read from $WECHAT_ACCESS_TOKEN, which must be set; it is never printed.
-ENDPOINT='https://api.weixin.qq.com'
-
-# Dada out of order
-#   file     scenarios/dada.yaml
-#   carrier  dada (Dada), delivery_id DADA, profile dada-2026-11
-#   order    qa-1 (shop dadaaee18818d97e236)
-#   call     realmock_update_order, signed with delivery_sign
-#   #1   +0s        22:15:30  102 rider_assigned  rider assigned
-#        after 0s
-curl -sS -X POST "$ENDPOINT/cgi-bin/express/local/business/realmock_update_order?access_token=$WECHAT_ACCESS_TOKEN" -H 'Content-Type: application/json' -d '{{"shopid":"dadaaee18818d97e236","shop_order_id":"qa-1","action_time":{t0},"order_status":102,"action_msg":"骑手已接单","delivery_sign":"211176d055a1b6a693f802f9bacccc8dcd3e5ad0"}}'
-#   #2   +15s500ms  22:15:45  302 delivered  delivered
-#        after 20s..40s (drawn: 31s); expect rejected by the carrier; transition check skipped
-curl -sS -X POST "$ENDPOINT/cgi-bin/express/local/business/realmock_update_order?access_token=$WECHAT_ACCESS_TOKEN" -H 'Content-Type: application/json' -d '{{"shopid":"dadaaee18818d97e236","shop_order_id":"qa-1","action_time":{t1},"order_status":302,"action_msg":"rider'\''s \"done\" 已送达","delivery_sign":"211176d055a1b6a693f802f9bacccc8dcd3e5ad0"}}'
-
-# Sandbox
-#   file     scenarios/sandbox.yaml
-#   carrier  sandbox (WeChat sandbox), delivery_id TEST, profile sandbox-2026-11
-#   order    qa-2 (shop test_shop_id)
-#   call     test_update_order (the sandbox; not signed)
-#   #1   +45s  22:16:15  103 merchant_cancelled  merchant cancelled the order
-#        after 1m30s
-curl -sS -X POST "$ENDPOINT/cgi-bin/express/local/business/test_update_order?access_token=$WECHAT_ACCESS_TOKEN" -H 'Content-Type: application/json' -d '{{"shopid":"test_shop_id","shop_order_id":"qa-2","action_time":{t2},"order_status":103,"action_msg":""}}'
-"#,
-            t0 = t,
-            t1 = t + 15,
-            t2 = t + 45,
+        let text = render(&plan(), &options);
+        for line in [
+            "set -eu",
+            ": \"${WECHAT_ACCESS_TOKEN:?set WECHAT_ACCESS_TOKEN to an access token}\"",
+            "ENDPOINT='https://api.weixin.qq.com'",
+            // Sleeps as planned within each order, divided by --speed 2.
+            "  sleep 0.000",
+            "  sleep 15.500",
+            "  sleep 45.000",
+            // action_time is taken when the command runs, not when the plan was printed.
+            "  curl -sS -w '\\n' -X POST \"$ENDPOINT/cgi-bin/express/local/business/realmock_update_order?access_token=$WECHAT_ACCESS_TOKEN\" -H 'Content-Type: application/json' -d '{\"shopid\":\"dadaaee18818d97e236\",\"shop_order_id\":\"qa-1\",\"action_time\":'\"$(date +%s)\"',\"order_status\":302,\"action_msg\":\"rider'\\''s \\\"done\\\" 已送达\",\"delivery_sign\":\"211176d055a1b6a693f802f9bacccc8dcd3e5ad0\"}'",
+            ") &",
+            "for pid in $pids; do wait \"$pid\"; done",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "no line {line:?} in:\n{text}"
+            );
+        }
+        assert!(
+            !text.contains(&options.now.timestamp().to_string()),
+            "{text}"
         );
-        assert_eq!(render(&plan(), &options), expected);
     }
 
     #[test]

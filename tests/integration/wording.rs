@@ -108,3 +108,55 @@ async fn double_verbose_shows_trace_detail_without_secrets() {
         .await;
     assert!(!once.stderr.contains("TRACE"), "{}", once.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_curl_plan_is_a_script_bash_runs_with_every_step_accepted() {
+    // No auto-create: the order exists only if the script's order/add creates it.
+    let platform = Platform::with(simulate::emulator::Config::default()).await;
+    let plan = platform
+        .simulate()
+        .args(["plan", "--curl", "--speed", "2000"])
+        .arg("scenarios/sf_order_created.yaml")
+        .run()
+        .await;
+    assert_eq!(plan.code, 0, "{}", plan.all_output());
+    let script = plan.stdout.clone();
+    let shown = script.clone();
+    assert!(script.contains("set -eu"), "{script}");
+    assert!(
+        script.contains("/order/add?"),
+        "the order/add call: {script}"
+    );
+    assert!(script.contains("\"$(date +%s)\""), "{script}");
+    assert!(script.contains("sleep "), "{script}");
+    let token = platform.token.expose().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .env("WECHAT_ACCESS_TOKEN", token)
+            .output()
+            .expect("bash runs")
+    })
+    .await
+    .unwrap();
+    let answers = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{shown}\n{answers}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<&str> = answers.lines().collect();
+    assert_eq!(
+        lines.len(),
+        4,
+        "order/add and three steps, one answer a line: {answers}"
+    );
+    for line in lines {
+        let answer: serde_json::Value = serde_json::from_str(line).expect("an answer is JSON");
+        assert_eq!(answer["errcode"], 0, "{line}");
+        assert_eq!(answer["resultcode"].as_i64().unwrap_or(0), 0, "{line}");
+    }
+    let orders = platform.orders().await.to_string();
+    assert!(orders.contains("302"), "the order was delivered: {orders}");
+}

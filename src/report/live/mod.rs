@@ -17,7 +17,7 @@ use crate::model::plan::Plan;
 use crate::run::Event;
 
 use super::Console;
-pub use view::{Look, OrderView, Progress};
+pub use view::{Look, Progress};
 
 /// The latest events kept for the compact view.
 const RECENT: usize = 64;
