@@ -12,3 +12,24 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod wechat;
+
+/// Entry points for the fuzz targets in `fuzz/` (cargo-fuzz), and nothing else: each takes
+/// raw input and must return without panicking whatever it is given.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Checks `text` as a scenario file (built-in carriers, a fixed run context).
+    pub fn scenario(text: &str) {
+        crate::scenario::fuzz_check(text);
+    }
+
+    /// Loads `text` as a `--carriers` file over the built-in table.
+    pub fn carriers(text: &str) {
+        crate::model::carriers::fuzz_check(text);
+    }
+
+    /// Hands `body` to the emulator's business API number `api` (modulo their count), with a
+    /// valid token or none, and reads `query` as the emulator reads a query string.
+    pub fn emulator_call(api: u8, valid_token: bool, query: &str, body: &[u8]) {
+        crate::emulator::fuzz_call(api, valid_token, query, body);
+    }
+}

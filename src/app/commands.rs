@@ -44,6 +44,7 @@ pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<(), AppError>
     let run = &args.run;
     let seed = run.seed.unwrap_or_else(scenario::random_seed);
     let (_, plan) = load_plan(global, &run.paths, run.shard, seed)?;
+    super::warn_long_run(&plan, run.speed);
     let options = TimelineOptions {
         now: chrono::Local::now(),
         endpoint: if run.local {
@@ -55,6 +56,7 @@ pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<(), AppError>
         speed: run.speed,
         lang: lang(run.lang),
         curl: args.curl,
+        show_signatures: args.show_signatures,
         timeouts: format!(
             "connect {}, total {}",
             format_duration(run.connect_timeout),
@@ -156,8 +158,36 @@ pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), Ap
             PushFormatChoice::Xml => emulator::PushFormat::Xml,
         },
         seed: args.seed,
+        show_signatures: args.show_signatures,
+        limits: emulator::Limits {
+            orders: args.max_orders,
+            history: args.max_history,
+            unmatched: args.max_unmatched,
+            body_bytes: args.max_body_bytes,
+            connections: args.max_connections,
+            header_timeout: args.header_timeout,
+            idle_timeout: args.idle_timeout,
+        },
         ..emulator::Config::default()
     };
+    if !args.addr.ip().is_loopback() {
+        if !args.allow_remote {
+            return Err(AppError::Invalid {
+                message: format!(
+                    "{} is not a loopback address: the emulator hands out tokens for public development credentials and shows every request to anyone who reaches it",
+                    args.addr
+                ),
+                help: Some(
+                    "listen on 127.0.0.1 (the default), or add --allow-remote if other machines must reach it"
+                        .to_owned(),
+                ),
+            });
+        }
+        eprintln!(
+            "simulate emulator: WARNING: listening on {}, reachable from other machines: anyone who reaches it gets tokens for the development credentials and sees every request (--allow-remote)",
+            args.addr
+        );
+    }
     if !args.apps.is_empty() {
         config.apps = args.apps;
     }

@@ -167,7 +167,10 @@ impl AppError {
     /// Prints [`Self::render`] to stderr. A closed stderr is no reason to panic: the exit
     /// code still tells.
     pub fn print(&self) {
-        let _ = io::stderr().lock().write_all(self.render().as_bytes());
+        let text = self.render();
+        let _ = io::stderr()
+            .lock()
+            .write_all(crate::base::text::terminal_safe(&text).as_bytes());
     }
 }
 

@@ -170,6 +170,7 @@ fn load_plan(
     let carriers = load_carriers(global)?;
     let mut ctx = LoadContext::from_process_env(chrono::Utc::now());
     ctx.seed = seed;
+    ctx.max_steps = global.max_steps;
     let files = match shard {
         None => paths.to_vec(),
         Some((index, count)) => {
@@ -200,6 +201,32 @@ fn load_plan(
         );
     }
     Ok((carriers, plan))
+}
+
+/// Longer than this, at the run's `--speed`, and the run gets a warning before it starts.
+const LONG_RUN: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Warns when `--speed` (below 1) stretches the run past [`LONG_RUN`] of wall-clock time:
+/// `--speed 0.001` planned the 20-minute sample over 14 days without a word.
+fn warn_long_run(plan: &Plan, speed: crate::base::pace::Speed) {
+    if let Some(text) = long_run_warning(plan, speed) {
+        eprint!("{}", crate::base::text::terminal_safe(&text));
+    }
+}
+
+fn long_run_warning(plan: &Plan, speed: crate::base::pace::Speed) -> Option<String> {
+    let (scenario, last) = plan
+        .scenarios
+        .iter()
+        .filter_map(|s| Some((s, s.steps.last()?.planned_offset(speed))))
+        .max_by_key(|(_, d)| *d)?;
+    (last > LONG_RUN).then(|| {
+        format!(
+            "warning: at --speed {speed} the run lasts {} of wall-clock time ({} ends last), far longer than a day\n  help: a speed below 1 slows the scenario down; to play it faster give --speed above 1, e.g. --speed 60\n",
+            crate::base::duration::format_duration(crate::base::duration::round_to_ms(last)),
+            scenario.name
+        )
+    })
 }
 
 /// Share `index` (1-based) of `count` of the files: every count-th file by path.

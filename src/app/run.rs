@@ -71,6 +71,7 @@ impl Target {
 async fn prepare(global: &GlobalArgs, args: &RunArgs) -> Result<Prepared, AppError> {
     let seed = args.seed.unwrap_or_else(scenario::random_seed);
     let (carriers, plan) = load_plan(global, &args.paths, args.shard, seed)?;
+    super::warn_long_run(&plan, args.speed);
     if !args.local {
         require_openids(&plan)?;
     }
@@ -155,6 +156,9 @@ fn require_openids(plan: &Plan) -> Result<(), AppError> {
                 .then(|| format!("{}:{}", s.file, order.line))
         })
         .collect();
+    // `repeat: 200` makes 200 plans of one file: name its place once.
+    let mut missing = missing;
+    missing.dedup();
     if missing.is_empty() {
         Ok(())
     } else {
@@ -320,7 +324,7 @@ impl Output {
 
     fn human(&self, text: &str) {
         if self.jsonl {
-            eprint!("{text}");
+            eprint!("{}", crate::base::text::terminal_safe(text));
         } else {
             report::print(text);
         }

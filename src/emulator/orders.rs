@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedSender;
 
+use super::Limits;
 use super::push::Event;
 use super::wire::{Verdict, now_rfc3339};
 use crate::model::carriers::Carrier;
@@ -14,9 +15,6 @@ use crate::model::statuses::{Outcome, Status};
 
 /// `(shopid, shop_order_id)`: how the platform names an order.
 pub(crate) type Key = (String, String);
-
-/// Calls that named no known order are kept too, up to this many (the oldest go first).
-const UNMATCHED_KEPT: usize = 500;
 
 /// A longitude/latitude pair (GCJ-02, as the platform uses).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -123,6 +121,8 @@ pub(crate) struct Order {
     pub store: Point,
     pub destination: Point,
     pub history: Vec<Entry>,
+    /// Entries let go to keep the history within its limit.
+    pub history_dropped: u64,
     /// This order's push queue; one worker per order keeps pushes in order.
     pub pushes: Option<UnboundedSender<Event>>,
 }
@@ -148,6 +148,19 @@ impl Order {
             }
             _ => self.store,
         })
+    }
+
+    /// Adds to the history, keeping its first entry (the creation) and the latest ones up to
+    /// `limit`; returns how many were let go.
+    fn remember(&mut self, entry: Entry, limit: usize) -> u64 {
+        self.history.push(entry);
+        let limit = limit.max(2);
+        let excess = self.history.len().saturating_sub(limit);
+        if excess > 0 {
+            self.history.drain(1..=excess);
+            self.history_dropped += excess as u64;
+        }
+        excess as u64
     }
 
     pub fn key(&self) -> Key {
@@ -179,18 +192,31 @@ impl Order {
             "shop_no": self.shop_no,
             "created_at": self.created_at,
             "rider": if self.rider_assigned { json!(self.rider) } else { Value::Null },
+            "history_dropped": self.history_dropped,
             "history": self.history,
         })
     }
 }
 
-/// Everything the emulator remembers, behind one lock.
-#[derive(Default)]
+/// Everything the emulator remembers, behind one lock, within [`Limits`].
 pub(crate) struct Book {
     pub orders: BTreeMap<Key, Order>,
     /// Calls that named no order (unknown order, unparsable body, token errors without one).
     pub unmatched: VecDeque<Value>,
+    /// Orders by age, to forget the oldest beyond `limits.orders`.
+    created: VecDeque<Key>,
+    /// What was let go to stay within the limits, shown in the listing.
+    pub forgotten: Forgotten,
+    limits: Limits,
     next_seq: u64,
+}
+
+/// Counts of what the limits made the emulator let go.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub(crate) struct Forgotten {
+    pub orders: u64,
+    pub history_entries: u64,
+    pub unmatched_calls: u64,
 }
 
 /// What `order/add` (or auto-create) needs to open an order.
@@ -205,8 +231,32 @@ pub(crate) struct NewOrder<'a> {
 }
 
 impl Book {
-    /// Opens an order at 101 with a new waybill id.
+    pub fn new(limits: Limits) -> Book {
+        Book {
+            orders: BTreeMap::new(),
+            unmatched: VecDeque::new(),
+            created: VecDeque::new(),
+            forgotten: Forgotten::default(),
+            limits,
+            next_seq: 0,
+        }
+    }
+
+    /// Opens an order at 101 with a new waybill id (forgetting the oldest order beyond
+    /// `limits.orders`).
     pub fn create(&mut self, new: NewOrder<'_>) -> &mut Order {
+        let key = (new.shopid.to_owned(), new.shop_order_id.to_owned());
+        if !self.orders.contains_key(&key) {
+            while self.orders.len() >= self.limits.orders.max(1) {
+                let Some(oldest) = self.created.pop_front() else {
+                    break;
+                };
+                if self.orders.remove(&oldest).is_some() {
+                    self.forgotten.orders += 1;
+                }
+            }
+            self.created.push_back(key);
+        }
         self.next_seq += 1;
         let seq = self.next_seq;
         let store = new.store.unwrap_or(DEFAULT_STORE);
@@ -236,6 +286,7 @@ impl Book {
                 via: new.via.to_owned(),
                 order_status: Status::INITIAL.code(),
             }],
+            history_dropped: 0,
             pushes: None,
         };
         let key = order.key();
@@ -244,11 +295,15 @@ impl Book {
 
     /// Files a call under its order, or among the unmatched ones.
     pub fn record(&mut self, key: Option<&Key>, record: CallRecord) {
+        let limit = self.limits.history;
         match key.and_then(|k| self.orders.get_mut(k)) {
-            Some(order) => order.history.push(Entry::Call(record)),
+            Some(order) => {
+                self.forgotten.history_entries += order.remember(Entry::Call(record), limit);
+            }
             None => {
-                if self.unmatched.len() >= UNMATCHED_KEPT {
+                while self.unmatched.len() >= self.limits.unmatched.max(1) {
                     self.unmatched.pop_front();
+                    self.forgotten.unmatched_calls += 1;
                 }
                 let mut value = json!(record);
                 if let (Some((shopid, id)), Value::Object(map)) = (key, &mut value) {
@@ -261,17 +316,10 @@ impl Book {
     }
 
     pub fn record_push(&mut self, key: &Key, record: PushRecord) {
+        let limit = self.limits.history;
         if let Some(order) = self.orders.get_mut(key) {
-            order.history.push(Entry::Push(record));
+            self.forgotten.history_entries += order.remember(Entry::Push(record), limit);
         }
-    }
-
-    pub fn to_json(&self) -> Value {
-        let orders: Vec<Value> = self.orders.values().map(Order::to_json).collect();
-        json!({
-            "orders": orders,
-            "unmatched_calls": self.unmatched,
-        })
     }
 }
 
@@ -292,7 +340,7 @@ mod tests {
 
     #[test]
     fn create_opens_at_101_with_a_waybill_and_history() {
-        let mut book = Book::default();
+        let mut book = Book::new(Limits::DEFAULT);
         let order = book.create(NewOrder {
             carrier: dada(),
             shopid: "dadaaee18818d97e236",
@@ -312,24 +360,74 @@ mod tests {
         assert_eq!(view["history"][0]["kind"], "created");
     }
 
+    fn call() -> CallRecord {
+        CallRecord {
+            time: now_rfc3339(),
+            api: "order/get",
+            request: Value::Null,
+            verdict: Verdict::default(),
+            tolerated_fields: vec![],
+            status_change: None,
+            note: None,
+        }
+    }
+
+    fn open(book: &mut Book, id: &str) -> Key {
+        book.create(NewOrder {
+            carrier: dada(),
+            shopid: "dadaaee18818d97e236",
+            shop_order_id: id,
+            shop_no: None,
+            store: None,
+            destination: None,
+            via: "order/add",
+        })
+        .key()
+    }
+
     #[test]
     fn unmatched_calls_are_bounded() {
-        let mut book = Book::default();
-        for _ in 0..(UNMATCHED_KEPT + 3) {
-            book.record(
-                None,
-                CallRecord {
-                    time: now_rfc3339(),
-                    api: "order/get",
-                    request: Value::Null,
-                    verdict: Verdict::default(),
-                    tolerated_fields: vec![],
-                    status_change: None,
-                    note: None,
-                },
-            );
+        let mut book = Book::new(Limits::DEFAULT);
+        for _ in 0..(Limits::DEFAULT.unmatched + 3) {
+            book.record(None, call());
         }
-        assert_eq!(book.unmatched.len(), UNMATCHED_KEPT);
+        assert_eq!(book.unmatched.len(), Limits::DEFAULT.unmatched);
+        assert_eq!(book.forgotten.unmatched_calls, 3);
+    }
+
+    #[test]
+    fn history_keeps_the_creation_and_the_latest_entries() {
+        let mut book = Book::new(Limits {
+            history: 5,
+            ..Limits::DEFAULT
+        });
+        let key = open(&mut book, "A");
+        for _ in 0..200 {
+            book.record(Some(&key), call());
+        }
+        let Some(order) = book.orders.get(&key) else {
+            panic!("the order is kept")
+        };
+        assert_eq!(order.history.len(), 5);
+        assert!(matches!(order.history[0], Entry::Created { .. }));
+        assert_eq!(order.history_dropped, 196);
+        assert_eq!(order.to_json()["history_dropped"], 196);
+    }
+
+    #[test]
+    fn the_oldest_orders_are_forgotten_beyond_the_limit() {
+        let mut book = Book::new(Limits {
+            orders: 3,
+            ..Limits::DEFAULT
+        });
+        for id in ["A", "B", "C", "D", "E"] {
+            open(&mut book, id);
+        }
+        // Creating an order that exists forgets nothing.
+        open(&mut book, "E");
+        let ids: Vec<&str> = book.orders.keys().map(|(_, id)| id.as_str()).collect();
+        assert_eq!(ids, ["C", "D", "E"]);
+        assert_eq!(book.forgotten.orders, 2);
     }
 
     #[test]

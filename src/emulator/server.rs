@@ -34,6 +34,8 @@ pub(crate) struct Shared {
     pub pusher: Option<Pusher>,
     pub auto_create: bool,
     pub max_clock_skew: Duration,
+    pub show_signatures: bool,
+    pub limits: super::Limits,
     /// The Mini Program the pushes are addressed to (the first configured app).
     pub appid: String,
     /// App secrets and carrier appsecrets, redacted from anything kept or logged.
@@ -59,10 +61,12 @@ impl Shared {
         Shared {
             tokens: Tokens::new(config.apps, config.token_ttl),
             dice: Dice::new(config.faults, config.seed),
-            book: Arc::new(Mutex::new(Book::default())),
+            book: Arc::new(Mutex::new(Book::new(config.limits))),
             pusher,
             auto_create: config.auto_create,
             max_clock_skew: config.max_clock_skew,
+            show_signatures: config.show_signatures,
+            limits: config.limits,
             appid,
             carriers,
             secrets,
@@ -70,12 +74,11 @@ impl Shared {
         }
     }
 
-    /// Every secret a kept request body must not show: configured secrets, the caller's token
-    /// and every live token.
+    /// The secrets a kept request body must not show besides issued tokens (which
+    /// `tokens::redact_issued` finds by their shape): configured secrets and the caller's token.
     pub fn redaction_secrets(&self, token: Option<&str>) -> Vec<Secret> {
         let mut all = self.secrets.clone();
         all.extend(token.map(Secret::new));
-        all.extend(self.tokens.live());
         all
     }
 }
@@ -209,12 +212,74 @@ fn inspect(body: Value) -> Reply {
     Reply::json(body, Verdict::default())
 }
 
-async fn all_orders(State(shared): State<Arc<Shared>>) -> Reply {
-    let book = shared
-        .book
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    inspect(book.to_json())
+/// Orders serialized per lock: the listing never holds the book for its whole length.
+const LISTING_CHUNK: usize = 32;
+
+/// `GET /__simulate/orders[?offset=N&limit=M]`: `{"orders": […], "unmatched_calls": […],
+/// "total_orders": N, "forgotten": {…}}`. Written a few orders at a time, the book locked for
+/// each few only, so calls go on while a long listing is written (it is not one snapshot: an
+/// order may move between two chunks).
+async fn all_orders(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+    let number = |name: &str| {
+        query_param(query.as_deref(), name).and_then(|v| v.trim().parse::<usize>().ok())
+    };
+    let offset = number("offset").unwrap_or(0);
+    let limit = number("limit").unwrap_or(usize::MAX);
+    let lock = || {
+        shared
+            .book
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    let (keys, total) = {
+        let book = lock();
+        let keys: Vec<_> = book
+            .orders
+            .keys()
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect();
+        (keys, book.orders.len())
+    };
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(b"{\"orders\":[");
+    let mut first = true;
+    for chunk in keys.chunks(LISTING_CHUNK) {
+        {
+            let book = lock();
+            for key in chunk {
+                // Forgotten since the keys were taken: left out.
+                let Some(order) = book.orders.get(key) else {
+                    continue;
+                };
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                let _ = serde_json::to_writer(&mut out, &order.to_json());
+            }
+        }
+        tokio::task::yield_now().await;
+    }
+    out.extend_from_slice(b"],\"unmatched_calls\":");
+    {
+        let book = lock();
+        let _ = serde_json::to_writer(&mut out, &book.unmatched);
+        out.extend_from_slice(b",\"forgotten\":");
+        let _ = serde_json::to_writer(&mut out, &book.forgotten);
+    }
+    out.extend_from_slice(format!(",\"total_orders\":{total}}}").as_bytes());
+    let mut response = (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        out,
+    )
+        .into_response();
+    response.extensions_mut().insert(Verdict {
+        http_status: 200,
+        ..Verdict::default()
+    });
+    response
 }
 
 async fn one_order(

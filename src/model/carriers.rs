@@ -135,8 +135,9 @@ impl Carriers {
         let Some(path) = file else { return Ok(builtin) };
         let name = path.display().to_string();
         let text = crate::base::files::read_text(path).map_err(|d| vec![d])?;
-        let raw = parse(&text, &name)?;
-        build(Some(builtin), raw, &name)
+        let masked = |problems: Vec<Diagnostic>| mask_problems(problems, &text);
+        let raw = parse(&text, &name).map_err(masked)?;
+        build(Some(builtin), raw, &name).map_err(|p| mask_problems(p, &text))
     }
 
     pub fn all(&self) -> &[Arc<Carrier>] {
@@ -224,6 +225,93 @@ struct RawAccount {
     shopid: String,
     appsecret: Secret,
     shop_no: String,
+}
+
+/// For the fuzz target (`crate::fuzzing`): `text` as a `--carriers` file.
+pub(crate) fn fuzz_check(text: &str) {
+    let Ok(builtin) = Carriers::builtin() else {
+        return;
+    };
+    let result = parse(text, "fuzz.yaml")
+        .and_then(|raw| build(Some(builtin), raw, "fuzz.yaml"))
+        .map_err(|p| mask_problems(p, text));
+    if let Ok(table) = result {
+        for carrier in table.all() {
+            for status in Status::all() {
+                let _ = carrier.allowed_next(status);
+            }
+        }
+    }
+}
+
+/// A carrier file's problems without its secrets, as scenario files' are: every text written
+/// under a key that names a secret (`appsecret`, …) or inside `account:` is masked, and an
+/// unknown key is named only when it reads like a name (a secret written where a key belongs
+/// came back in "unknown field `…`").
+fn mask_problems(problems: Vec<Diagnostic>, text: &str) -> Vec<Diagnostic> {
+    let mut secrets = Vec::new();
+    if let Ok(root) = yaml::parse_tree(text, "") {
+        collect_secrets(&root, false, &mut secrets);
+    }
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let secrets: Vec<Secret> = secrets.into_iter().map(Secret::new).collect();
+    let refs: Vec<&Secret> = secrets.iter().collect();
+    let mask = |text: &str| hide_unknown_field(&crate::base::secret::redact(text, &refs));
+    problems
+        .into_iter()
+        .map(|mut d| {
+            d.message = mask(&d.message);
+            d.help = d.help.as_deref().map(mask);
+            d
+        })
+        .collect()
+}
+
+/// Every scalar under a secret-named key or an `account:` mapping (keys too, but the
+/// account's own key names).
+fn collect_secrets(node: &yaml::Node, inside: bool, out: &mut Vec<String>) {
+    match &node.value {
+        yaml::Value::Map(entries) => {
+            for (key, value) in entries {
+                let name = key.as_text().unwrap_or_default();
+                let secretive =
+                    inside || name.to_ascii_lowercase().contains("secret") || name == "account";
+                if inside && !matches!(name.as_str(), "shopid" | "appsecret" | "shop_no") {
+                    out.push(name.clone());
+                }
+                collect_secrets(value, secretive, out);
+            }
+        }
+        yaml::Value::Seq(items) => items.iter().for_each(|i| collect_secrets(i, inside, out)),
+        yaml::Value::Str(s) if inside && s.len() >= 4 => out.push(s.clone()),
+        _ => {}
+    }
+}
+
+/// "unknown field `X`, expected …" keeps `X` only when it reads like a mistyped name.
+fn hide_unknown_field(message: &str) -> String {
+    const LEAD: &str = "unknown field `";
+    let Some(start) = message.find(LEAD).map(|i| i + LEAD.len()) else {
+        return message.to_owned();
+    };
+    let Some(len) = message[start..].find('`') else {
+        return message.to_owned();
+    };
+    let field = &message[start..start + len];
+    let digits = field.chars().filter(char::is_ascii_digit).count();
+    let name_like = field.len() <= 24
+        && digits <= 2
+        && field
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if name_like {
+        return message.to_owned();
+    }
+    format!(
+        "{}unknown field (not shown: it may hold a secret){}",
+        &message[..start - LEAD.len()],
+        &message[start + len + 1..]
+    )
 }
 
 fn parse(text: &str, file: &str) -> Result<RawFile, Vec<Diagnostic>> {
@@ -577,5 +665,44 @@ carriers:
         assert_eq!(problems.len(), 1);
         assert_eq!((problems[0].line, problems[0].column), (8, 21));
         assert!(problems[0].message.contains("999"));
+    }
+
+    #[test]
+    fn carrier_file_problems_never_show_a_secret() {
+        let secret = "d80400f91e156f63b38886e616d84590";
+        let texts = [
+            // A secret where the key belongs, inside `account:` and at the top of a carrier.
+            format!(
+                "carriers:\n  - id: x\n    delivery_id: X\n    name: {{ en: X, zh: X }}\n    call: realmock\n    version: v\n    account: {{ shopid: s, {secret}: x, shop_no: n }}\n    statuses: [102]\n"
+            ),
+            format!(
+                "carriers:\n  - id: x\n    {secret}: 1\n    delivery_id: X\n    name: {{ en: X, zh: X }}\n    call: realmock\n    version: v\n    account: {{ shopid: s, appsecret: x, shop_no: n }}\n    statuses: [102]\n"
+            ),
+            // A secret in a value of the wrong type elsewhere in the account.
+            format!(
+                "carriers:\n  - id: x\n    delivery_id: X\n    name: {{ en: X, zh: X }}\n    call: realmock\n    version: v\n    account: {{ shopid: s, appsecret: {secret}, shop_no: [{secret}] }}\n    statuses: [102]\n"
+            ),
+        ];
+        for text in texts {
+            let dir = match tempfile::tempdir() {
+                Ok(d) => d,
+                Err(e) => panic!("{e}"),
+            };
+            let path = dir.path().join("carriers.yaml");
+            if let Err(e) = std::fs::write(&path, &text) {
+                panic!("{e}");
+            }
+            let Err(problems) = Carriers::load(Some(&path)) else {
+                panic!("loaded: {text}")
+            };
+            let shown = format!("{problems:?}");
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(!shown.contains("d80400f9"), "{shown}");
+        }
+        // A mistyped name is still named.
+        assert_eq!(
+            hide_unknown_field("unknown field `shopd`, expected `shopid`"),
+            "unknown field `shopd`, expected `shopid`"
+        );
     }
 }

@@ -15,7 +15,7 @@ use chrono::{DateTime, Local, Utc};
 
 use crate::base::duration::{format_duration, round_to_ms};
 use crate::base::exit;
-use crate::base::text::plural;
+use crate::base::text::{plural, printable, terminal_safe};
 use crate::model::plan::{Plan, ScenarioPlan};
 use crate::model::statuses::Lang;
 use crate::run::{Event, Failure, RunRecord, ScenarioRecord, StepOutcome, StepRecord};
@@ -282,17 +282,18 @@ pub fn exit_code(record: &RunRecord) -> u8 {
 /// Writes to stdout, treating a closed pipe (`simulate … | head`) as nothing to do.
 pub fn print(text: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
+    let _ = out.write_all(terminal_safe(text).as_bytes());
     let _ = out.flush();
 }
 
 fn describe_answer(answer: &Answer) -> String {
     match (answer.errcode, answer.resultcode) {
-        (0, 0) => non_empty(&answer.resultmsg).unwrap_or("ok").to_owned(),
-        (0, code) => format!("resultcode {code} {}", answer.resultmsg)
+        // The messages are the server's: shown, never obeyed.
+        (0, 0) => printable(non_empty(&answer.resultmsg).unwrap_or("ok")).into_owned(),
+        (0, code) => format!("resultcode {code} {}", printable(&answer.resultmsg))
             .trim_end()
             .to_owned(),
-        (code, _) => format!("errcode {code} {}", answer.errmsg)
+        (code, _) => format!("errcode {code} {}", printable(&answer.errmsg))
             .trim_end()
             .to_owned(),
     }
@@ -309,8 +310,8 @@ pub fn describe_failure(failure: &Failure) -> String {
             };
             format!("{} (expected {expected}){hint}", describe_answer(answer))
         }
-        Failure::Call(error) => error.to_string(),
-        Failure::OutcomeUnknown(detail) => format!("outcome unknown: {detail}"),
+        Failure::Call(error) => printable(&error.to_string()).into_owned(),
+        Failure::OutcomeUnknown(detail) => format!("outcome unknown: {}", printable(detail)),
         Failure::VerifyMismatch { expected, actual } => {
             format!(
                 "accepted, but order/get shows the order at {actual}, not {}",
@@ -318,8 +319,8 @@ pub fn describe_failure(failure: &Failure) -> String {
             )
         }
         Failure::Interrupted => "interrupted before the call went out".to_owned(),
-        Failure::Token(error) => error.to_string(),
-        Failure::Internal(detail) => detail.clone(),
+        Failure::Token(error) => printable(&error.to_string()).into_owned(),
+        Failure::Internal(detail) => printable(detail).into_owned(),
     }
 }
 

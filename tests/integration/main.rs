@@ -4,6 +4,7 @@ mod commands;
 mod common;
 mod credentials;
 mod emulator;
+mod hostile;
 mod html;
 mod layers;
 mod nightly;

@@ -67,8 +67,17 @@ pub(crate) fn handle(
 ) -> Reply {
     let secrets = shared.redaction_secrets(token);
     let secret_refs: Vec<&Secret> = secrets.iter().collect();
-    let request = redact_body(body, &secret_refs);
-    let key = order_key(&request);
+    let request = redact_body(
+        body,
+        &secret_refs,
+        shared.show_signatures,
+        shared.limits.body_bytes,
+    );
+    // From the body as sent: a long body is kept as an excerpt, but still filed under its order.
+    let key = serde_json::from_slice::<Value>(body)
+        .ok()
+        .as_ref()
+        .and_then(order_key);
     let mut ctx = Ctx {
         shared,
         book: shared
