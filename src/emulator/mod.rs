@@ -95,7 +95,7 @@ impl Limits {
         history: 100,
         unmatched: 500,
         body_bytes: 4_096,
-        connections: 256,
+        connections: 1_024,
         header_timeout: Duration::from_secs(10),
         idle_timeout: Duration::from_secs(60),
     };
