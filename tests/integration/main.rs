@@ -7,4 +7,5 @@ mod emulator;
 mod html;
 mod layers;
 mod nightly;
+mod reliability;
 mod run;
