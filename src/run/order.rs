@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use crate::base::secret::Secret;
 use crate::model::plan::{Expect, OrderCreate, ScenarioPlan, StepPlan};
 use crate::run::client::CallError;
-use crate::run::platform::StateAnswer;
+use crate::run::platform::{HandedAt, StateAnswer};
 use crate::run::retry::{ambiguous_answer, transient_answer, transient_error};
 use crate::wechat::body::{Answer, OrderGet, OrderState, Signature, UpdateOrder};
 use crate::wechat::errcode::{ORDER_EXISTS, ORDER_NOT_FOUND, TOKEN_REFUSED};
@@ -286,9 +286,9 @@ impl Exchange for SendStep<'_> {
         let (shared, scenario, step) = (&self.job.shared, &self.job.scenario, self.step);
         let sent_instant = Instant::now();
         let sent = Utc::now();
-        if self.record.sent.is_none() {
+        let first = self.record.sent.is_none();
+        if first {
             self.record.sent = Some(sent);
-            self.record.lateness = Some(sent_instant.saturating_duration_since(self.deadline));
         }
         let body = UpdateOrder::for_step(scenario, step, sent.timestamp(), Signature::Computed);
         shared.emit(Event::StepSending {
@@ -297,11 +297,17 @@ impl Exchange for SendStep<'_> {
             attempt: self.record.attempts.len(),
             at: sent,
         });
+        let handed = HandedAt::new();
         let result = shared
             .platform
-            .update_order(scenario.carrier.call, &body, token)
+            .update_order(scenario.carrier.call, &body, token, &handed)
             .await
             .map(|answer| answer.redacted(&[&scenario.appsecret]));
+        if first {
+            // From the planned instant to the request handed to the connection (README).
+            let at = handed.get().copied().unwrap_or(sent_instant);
+            self.record.lateness = Some(at.saturating_duration_since(self.deadline));
+        }
         let attempt = Attempt {
             sent,
             action_time: body.action_time,

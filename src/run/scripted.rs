@@ -128,7 +128,9 @@ impl Platform for Scripted {
         _call: Call,
         body: &'a UpdateOrder,
         token: &'a Secret,
+        handed: &'a super::platform::HandedAt,
     ) -> Pending<'a, Result<Answer, CallError>> {
+        let _ = handed.set(Instant::now());
         self.note(format!("update {} {}", body.order_status, token.expose()));
         let reply = lock(&self.updates).pop_front();
         Box::pin(async move {
@@ -579,6 +581,20 @@ async fn steps_go_out_at_deadlines_from_one_start_even_when_answers_are_slow() {
             Duration::from_secs(1),
             Duration::from_millis(2500),
             Duration::from_secs(3)
+        ]
+    );
+    // Lateness is from the deadline to the request handed to the connection.
+    let lateness: Vec<_> = record.scenarios[0]
+        .steps
+        .iter()
+        .map(|s| s.lateness)
+        .collect();
+    assert_eq!(
+        lateness,
+        [
+            Some(Duration::ZERO),
+            Some(Duration::from_millis(500)),
+            Some(Duration::ZERO)
         ]
     );
 }
