@@ -4,7 +4,9 @@
 pub mod console;
 pub mod diag;
 pub mod duration;
+pub mod env;
 pub mod exit;
+pub mod fields;
 pub mod files;
 pub mod pace;
 pub mod secret;
