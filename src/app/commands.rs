@@ -93,11 +93,11 @@ pub(super) fn new_scenario(global: &GlobalArgs, args: &NewArgs) -> Result<(), Ap
         error,
     })?;
     // A note, not an error: where the file went and what to do next.
-    eprintln!(
-        "wrote {}; check it with: simulate check {}",
+    crate::base::console::err(&format!(
+        "wrote {}; check it with: simulate check {}\n",
         file.display(),
         file.display()
-    );
+    ));
     Ok(())
 }
 

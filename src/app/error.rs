@@ -54,6 +54,11 @@ pub enum AppError {
         path: PathBuf,
         error: io::Error,
     },
+    /// A report path that cannot take a report, found before anything was sent.
+    ReportUnusable {
+        path: PathBuf,
+        error: io::Error,
+    },
     /// Reports that could not be written, after a run that earned `run_code`.
     ReportsNotWritten {
         failures: Vec<(PathBuf, io::Error)>,
@@ -91,7 +96,8 @@ impl AppError {
             | AppError::Emulator(_)
             | AppError::Serve { .. }
             | AppError::ManPage(_)
-            | AppError::Write { .. } => exit::COULD_NOT_RUN,
+            | AppError::Write { .. }
+            | AppError::ReportUnusable { .. } => exit::COULD_NOT_RUN,
             // A failed or interrupted run keeps its own code; a passed one could not finish.
             AppError::ReportsNotWritten { run_code, .. } if *run_code != exit::OK => *run_code,
             AppError::ReportsNotWritten { .. } => exit::COULD_NOT_RUN,
@@ -152,15 +158,31 @@ impl AppError {
             AppError::Write { path, error } => {
                 error_text(&format!("cannot write {}: {error}", path.display()), None)
             }
-            AppError::ReportsNotWritten { failures, .. } => failures
-                .iter()
-                .map(|(path, error)| {
-                    error_text(
-                        &format!("cannot write the report {}: {error}", path.display()),
-                        None,
-                    )
-                })
-                .collect(),
+            AppError::ReportUnusable { path, error } => error_text(
+                &format!(
+                    "cannot write the report {}: {error}; nothing was sent",
+                    path.display()
+                ),
+                Some("choose a path in a folder you can write to"),
+            ),
+            AppError::ReportsNotWritten { failures, run_code } => {
+                let mut text: String = failures
+                    .iter()
+                    .map(|(path, error)| {
+                        error_text(
+                            &format!("cannot write the report {}: {error}", path.display()),
+                            None,
+                        )
+                    })
+                    .collect();
+                if *run_code != exit::OK {
+                    // The exit code is the run's; say that the reports failed too.
+                    text.push_str(&format!(
+                        "note: the run itself ended with exit code {run_code}, which is the exit code; the reports above are missing\n"
+                    ));
+                }
+                text
+            }
         }
     }
 

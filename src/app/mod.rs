@@ -188,7 +188,7 @@ fn load_plan(
     };
     if files.is_empty() {
         // A shard may be empty when there are fewer files than shards. A notice, not an error.
-        eprintln!("simulate: no scenario in this shard; nothing to do");
+        crate::base::console::err("simulate: no scenario in this shard; nothing to do\n");
         let plan = Plan {
             carriers_version: carriers.version.clone(),
             seed,
@@ -202,11 +202,11 @@ fn load_plan(
         .iter()
         .filter(|s| s.fixed_order_id && s.repetition.is_none_or(|(k, _)| k == 1))
     {
-        eprintln!(
+        crate::base::console::err(&format!(
             "warning: {}: shop_order_id `{}` is the same in every run; the platform refuses to move an order \
-             that has ended and limits order calls per day\n  help: add {{{{run_id}}}} to give each run its own",
+             that has ended and limits order calls per day\n  help: add {{{{run_id}}}} to give each run its own\n",
             scenario.file, scenario.shop_order_id
-        );
+        ));
     }
     Ok((carriers, plan))
 }

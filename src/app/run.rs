@@ -31,9 +31,16 @@ const LOCAL_OPENID: &str = "simulate-local-openid";
 /// `Ok` holds the run's verdict as an exit code; `Err` what kept it from running or from
 /// writing its reports.
 pub(super) async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8, AppError> {
-    let prepared = prepare(global, &args).await?;
+    // From the first moment: a SIGTERM during a minute-long token fetch still ends with 130
+    // and the reports written.
+    let cancel = watch_interrupts();
+    let prepared = prepare(global, &args, &cancel).await?;
     let output = Output::new(global, &args, &prepared.target.endpoint);
-    let record = execute(global, &args, &prepared, &output).await;
+    let record = if prepared.interrupted {
+        runner::interrupted_before_start(&prepared.plan, run_options(&args, prepared.seed))
+    } else {
+        execute(global, &args, &prepared, &output, cancel).await
+    };
     finish(&args, prepared, &output, &record).await
 }
 
@@ -45,6 +52,8 @@ struct Prepared {
     target: Target,
     client: Client,
     timeouts: Timeouts,
+    /// Ctrl-C or SIGTERM came before the first call could go out.
+    interrupted: bool,
 }
 
 /// Where the calls go and with which credentials.
@@ -68,13 +77,18 @@ impl Target {
 
 /// Loads and checks the scenarios, then makes sure the calls can go out: a target, a
 /// client and a token.
-async fn prepare(global: &GlobalArgs, args: &RunArgs) -> Result<Prepared, AppError> {
+async fn prepare(
+    global: &GlobalArgs,
+    args: &RunArgs,
+    cancel: &watch::Receiver<bool>,
+) -> Result<Prepared, AppError> {
     let seed = args.seed.unwrap_or_else(scenario::random_seed);
     let (carriers, plan) = load_plan(global, &args.paths, args.shard, seed)?;
     super::warn_long_run(&plan, args.speed);
     if !args.local {
         require_openids(&plan)?;
     }
+    prepare_reports(args)?;
     let timeouts = Timeouts {
         connect: args.connect_timeout,
         total: args.timeout,
@@ -86,14 +100,47 @@ async fn prepare(global: &GlobalArgs, args: &RunArgs) -> Result<Prepared, AppErr
     };
     let client = Client::new(&target.endpoint, timeouts)?;
     // Before anything is sent: a bad credential ends the run here, not at every step.
-    target.tokens.get().await?;
+    let interrupted = tokio::select! {
+        fetched = target.tokens.get() => {
+            fetched?;
+            false
+        }
+        () = interrupted(cancel.clone()) => true,
+    };
     Ok(Prepared {
         plan,
         seed,
         target,
         client,
         timeouts,
+        interrupted,
     })
+}
+
+/// Every report path made ready before anything is sent (folder created, writable, an
+/// earlier run's report removed), so that a run never ends with its calls sent and nowhere
+/// to say how they went.
+fn prepare_reports(args: &RunArgs) -> Result<(), AppError> {
+    for path in report_paths(args) {
+        crate::base::files::prepare_output(path).map_err(|error| AppError::ReportUnusable {
+            path: path.clone(),
+            error,
+        })?;
+    }
+    Ok(())
+}
+
+fn report_paths(args: &RunArgs) -> impl Iterator<Item = &PathBuf> {
+    [&args.report_json, &args.report_html, &args.report_junit]
+        .into_iter()
+        .flatten()
+}
+
+/// Resolves once an interrupt has come; never when the signals cannot be watched.
+async fn interrupted(mut cancel: watch::Receiver<bool>) {
+    if cancel.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// The embedded emulator on a free loopback port, with a token it issued.
@@ -173,17 +220,13 @@ async fn execute(
     args: &RunArgs,
     prepared: &Prepared,
     output: &Output,
+    cancel_rx: watch::Receiver<bool>,
 ) -> RunRecord {
     let plan = &prepared.plan;
     if !global.quiet {
         let target = prepared.target.describe();
         output.human(&header(plan, &target, prepared.seed, args.speed));
     }
-    let (cancel_tx, cancel_rx) = watch::channel(false);
-    let signals = tokio::spawn(async move {
-        wait_for_interrupt().await;
-        let _ = cancel_tx.send(true);
-    });
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     // The live view needs a terminal and room; CI logs get plain timestamped lines.
     let live_view = !output.jsonl
@@ -206,7 +249,6 @@ async fn execute(
         cancel_rx,
     )
     .await;
-    signals.abort();
     let _ = printer.await;
     record
 }
@@ -324,7 +366,7 @@ impl Output {
 
     fn human(&self, text: &str) {
         if self.jsonl {
-            eprint!("{}", crate::base::text::terminal_safe(text));
+            crate::base::console::err(&crate::base::text::terminal_safe(text));
         } else {
             report::print(text);
         }
@@ -383,7 +425,8 @@ fn write_reports(
 ) -> Vec<(PathBuf, std::io::Error)> {
     let mut failures = Vec::new();
     let mut write = |path: &PathBuf, text: String| {
-        if let Err(error) = std::fs::write(path, text) {
+        // Whole or not at all: a full disk or a kill mid-write leaves no truncated report.
+        if let Err(error) = crate::base::files::write_atomic(path, text.as_bytes()) {
             failures.push((path.clone(), error));
         }
     };
@@ -401,25 +444,55 @@ fn write_reports(
     failures
 }
 
+/// Watches Ctrl-C and SIGTERM for the whole command: the first stops the run, which still
+/// writes its reports; the second ends the process at once, without waiting for the calls
+/// in flight. The handlers are in place when this returns.
+fn watch_interrupts() -> watch::Receiver<bool> {
+    let (cancel, cancelled) = watch::channel(false);
+    let mut signals = Signals::new();
+    tokio::spawn(async move {
+        signals.next().await;
+        let _ = cancel.send(true);
+        signals.next().await;
+        crate::base::console::err(
+            "simulate: interrupted again; exiting now, without waiting for the calls in flight or writing the reports\n",
+        );
+        std::process::exit(i32::from(crate::base::exit::INTERRUPTED));
+    });
+    cancelled
+}
+
 /// Ctrl-C anywhere; SIGTERM too on Unix.
-async fn wait_for_interrupt() {
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = signal(SignalKind::interrupt())
+                .and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
+                .ok();
+            Signals { streams }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
         }
     }
-    #[cfg(not(unix))]
-    {
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some((int, term)) = &mut self.streams {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }

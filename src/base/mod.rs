@@ -1,6 +1,7 @@
-//! The base layer: files, YAML, durations, a run's pace, diagnostics, secrets, wording and exit
+//! The base layer: console output, files, YAML, durations, a run's pace, diagnostics, secrets, wording and exit
 //! codes. It imports nothing above it.
 
+pub mod console;
 pub mod diag;
 pub mod duration;
 pub mod env;

@@ -15,7 +15,7 @@ mod server;
 mod tokens;
 mod wire;
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -315,18 +315,13 @@ fn check_callback(url: &str) -> io::Result<()> {
 /// `simulate serve`: runs until Ctrl-C or SIGTERM, logging one line per call to stderr.
 pub async fn serve(addr: SocketAddr, carriers: Arc<Carriers>, config: Config) -> io::Result<()> {
     let emulator = Emulator::start_with_log(addr, carriers, config, true).await?;
-    {
-        let mut out = io::stdout().lock();
-        writeln!(
-            out,
-            "simulate emulator listening on http://{}",
-            emulator.local_addr()
-        )?;
-        writeln!(out, "ready")?;
-        out.flush()?;
-    }
+    // Nobody reading stdout (`| head -2` after these lines) is no reason to stop serving.
+    crate::base::console::out(&format!(
+        "simulate emulator listening on http://{}\nready\n",
+        emulator.local_addr()
+    ));
     wait_for_stop_signal().await?;
-    eprintln!("simulate emulator: stopping");
+    crate::base::console::err("simulate emulator: stopping\n");
     emulator.shutdown().await;
     Ok(())
 }

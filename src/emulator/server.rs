@@ -332,10 +332,11 @@ async fn access_log(State(shared): State<Arc<Shared>>, request: Request, next: N
         .get::<Verdict>()
         .map(Verdict::summary)
         .unwrap_or_else(|| format!("http={}", response.status().as_u16()));
-    eprintln!(
-        "{} {method} {path}{query} {verdict} {} ms",
+    // A closed stderr (`serve 2>&1 | head`) stops the log, never the answers.
+    crate::base::console::err(&format!(
+        "{} {method} {path}{query} {verdict} {} ms\n",
         now_rfc3339(),
         started.elapsed().as_millis()
-    );
+    ));
     response
 }

@@ -8,7 +8,6 @@ pub mod junit;
 pub mod live;
 pub mod plan;
 
-use std::io::Write;
 use std::time::Duration;
 
 use chrono::{DateTime, Local, Utc};
@@ -281,9 +280,7 @@ pub fn exit_code(record: &RunRecord) -> u8 {
 
 /// Writes to stdout, treating a closed pipe (`simulate … | head`) as nothing to do.
 pub fn print(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(terminal_safe(text).as_bytes());
-    let _ = out.flush();
+    crate::base::console::out(&terminal_safe(text));
 }
 
 fn describe_answer(answer: &Answer) -> String {

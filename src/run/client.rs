@@ -87,6 +87,7 @@ impl Client {
         call: Call,
         body: &UpdateOrder,
         token: &Secret,
+        handed: &crate::run::platform::HandedAt,
     ) -> Result<Answer, CallError> {
         let api = Api::for_call(call);
         // The signature is derived from the appsecret: logs show that one was sent, not its value.
@@ -99,7 +100,7 @@ impl Client {
             signed = body.delivery_sign.is_some(),
             "sending"
         );
-        let text = self.post(api.path(), body, token).await?;
+        let text = self.post(api.path(), body, token, Some(handed)).await?;
         parse_answer(&text).map_err(|detail| {
             CallError::Body(format!(
                 "{detail}: {}",
@@ -114,7 +115,7 @@ impl Client {
         body: &OrderGet,
         token: &Secret,
     ) -> Result<(Answer, Option<OrderState>), CallError> {
-        let text = self.post(Api::Get.path(), body, token).await?;
+        let text = self.post(Api::Get.path(), body, token, None).await?;
         parse_answer_and_state(&text).map_err(CallError::Body)
     }
 
@@ -124,7 +125,7 @@ impl Client {
         body: &serde_json::Value,
         token: &Secret,
     ) -> Result<(Answer, Option<OrderState>), CallError> {
-        let text = self.post(Api::Add.path(), body, token).await?;
+        let text = self.post(Api::Add.path(), body, token, None).await?;
         parse_answer_and_state(&text).map_err(CallError::Body)
     }
 
@@ -133,14 +134,24 @@ impl Client {
         path: &str,
         body: &impl Serialize,
         token: &Secret,
+        handed: Option<&crate::run::platform::HandedAt>,
     ) -> Result<String, CallError> {
         let url = format!("{}{}", self.endpoint, path);
-        let response = self
+        let request = self
             .http
             .post(&url)
             .query(&[(ACCESS_TOKEN_PARAM, token.expose())])
             .json(body)
-            .send()
+            .build()
+            .map_err(|e| self.classify(e, token))?;
+        // Built and serialized: from here on it is the connection's (a pooled one, or one
+        // opened now, whose setup counts as latency, not lateness).
+        if let Some(handed) = handed {
+            let _ = handed.set(tokio::time::Instant::now());
+        }
+        let response = self
+            .http
+            .execute(request)
             .await
             .map_err(|e| self.classify(e, token))?;
         let status = response.status();

@@ -58,7 +58,8 @@ pub struct StepRecord {
     pub planned: DateTime<Utc>,
     /// When its first request left, if one did.
     pub sent: Option<DateTime<Utc>>,
-    /// How long after its deadline the first request left.
+    /// From its deadline to the moment its first request was handed to the connection
+    /// (after the `--rate` wait, the token and the body are done; connection setup is latency).
     pub lateness: Option<Duration>,
     /// From sending the first request to having the outcome.
     pub latency: Option<Duration>,

@@ -131,6 +131,11 @@ pub const TOKEN_REFUSED: [i64; 3] = [
 /// "Busy, try later": system busy, platform error, carrier timeout, minute quota.
 pub const BUSY: [i64; 4] = [SYSTEM_BUSY, PLATFORM_ERROR, CARRIER_TIMEOUT, MINUTE_QUOTA];
 
+/// Busy codes that do not prove a call was not applied: they also come back from a carrier
+/// that did apply the update before its answer was lost (system busy, platform error,
+/// carrier timeout). Not the minute quota, which is refused before anything is done.
+pub const AMBIGUOUS: [i64; 3] = [SYSTEM_BUSY, PLATFORM_ERROR, CARRIER_TIMEOUT];
+
 /// The token endpoint's verdicts on the app credentials themselves: another try gives the same
 /// answer (bad AppSecret, wrong grant_type, bad appid, invalid AppSecret, frozen AppSecret,
 /// appid missing, secret missing, daily quota spent).

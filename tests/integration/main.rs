@@ -9,4 +9,5 @@ mod hostile;
 mod html;
 mod layers;
 mod nightly;
+mod reliability;
 mod run;

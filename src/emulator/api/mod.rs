@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Map, Value, json};
 
-use super::faults::Fault;
+use super::faults::{Fault, Lost};
 use super::orders::{Book, CallRecord, Change, Key, Order};
 use super::push::{Agent, Event, FROM_USER_NAME};
 use super::server::Shared;
@@ -96,6 +96,15 @@ pub(crate) fn handle(
             ..injected_http(0)
         },
         Some(Fault::Slow(_)) | None => process(&mut ctx, api, token, body).unwrap_or_else(|r| r),
+        // Done, and its effect kept; only the answer that says so is lost on the way back.
+        Some(Fault::Applied(lost)) => {
+            // The history's status change shows what was done; the verdict, what was said.
+            let _done = process(&mut ctx, api, token, body);
+            match lost {
+                Lost::Http(status) => injected_http(status),
+                Lost::Errcode(code) => Reply::error(code, fault_message(code)),
+            }
+        }
     };
     if let Some(fault) = fault {
         reply.verdict.fault = Some(fault.to_string());
