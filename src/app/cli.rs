@@ -63,7 +63,7 @@ pub enum Command {
     /// List the carriers, their statuses and allowed transitions
     Carriers,
     /// List every order status with its phase, names and labels
-    Statuses(StatusesArgs),
+    Statuses,
     /// Draw a carrier's transition graph (Mermaid or DOT), highlighting a scenario's path
     Graph(GraphArgs),
     /// Print the JSON Schema for scenario files
@@ -112,13 +112,6 @@ pub enum PathChoice {
 }
 
 #[derive(Debug, Args)]
-pub struct StatusesArgs {
-    /// Language of the table
-    #[arg(long, value_enum, default_value_t = LangChoice::En)]
-    pub lang: LangChoice,
-}
-
-#[derive(Debug, Args)]
 pub struct GraphArgs {
     /// The carrier (id or alias); default: the scenario's
     #[arg(long, required_unless_present = "scenario")]
@@ -163,6 +156,11 @@ pub struct GlobalArgs {
     /// When to use colours (NO_COLOR is honoured)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Language of everything printed for people [default: zh when LC_ALL, LC_MESSAGES or LANG
+    /// is a zh locale, else en]
+    #[arg(long, global = true, value_enum, value_name = "LANG")]
+    pub lang: Option<LangChoice>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -222,10 +220,6 @@ pub struct RunArgs {
     /// Give up on a call (connect, send, answer) after this long
     #[arg(long, default_value = "15s", value_parser = parse_timeout, value_name = "DURATION")]
     pub timeout: Duration,
-
-    /// Language of status labels in the output
-    #[arg(long, value_enum, default_value_t = LangChoice::En)]
-    pub lang: LangChoice,
 
     /// Fetch the token from /cgi-bin/stable_token with this app id (with --app-secret)
     #[arg(

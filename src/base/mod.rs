@@ -5,6 +5,7 @@ pub mod diag;
 pub mod duration;
 pub mod exit;
 pub mod files;
+pub mod i18n;
 pub mod pace;
 pub mod secret;
 pub mod text;
