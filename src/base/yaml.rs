@@ -1,10 +1,11 @@
 //! All YAML reading goes through here, so the parser (serde-saphyr) is named in one file.
 //!
 //! Two ways in:
-//! - [`from_str`] deserializes into a typed value (duplicate keys refused), for files whose
-//!   first problem is enough (the carrier table);
+//! - [`from_str`] deserializes into a typed value (duplicate keys refused), where the first
+//!   problem is enough;
 //! - [`parse_tree`] reads a located [`Node`] tree, so that a caller can check every key and
-//!   value itself and report every problem of a file with its line and column (scenarios).
+//!   value itself and report every problem of a file with its line and column (scenarios,
+//!   the carrier table).
 //!
 //! Both parse with tight budgets: a scenario or carrier file is a few hundred nodes, so an
 //! input that expands past [`MAX_NODES`] (an alias bomb) is refused quickly with bounded memory.
@@ -17,7 +18,7 @@ use serde_saphyr::{DuplicateKeyPolicy, Error, Options};
 
 use crate::base::diag::Diagnostic;
 
-pub use serde_saphyr::Spanned;
+use serde_saphyr::Spanned;
 
 /// Most nodes (mappings, sequences, scalars, counting alias expansions) a file may have.
 pub const MAX_NODES: usize = 10_000;
@@ -52,12 +53,7 @@ fn options(duplicate_keys: DuplicateKeyPolicy) -> Options {
 /// Parses `text` (the contents of `file`) into `T`, or says where and why it could not.
 pub fn from_str<T: DeserializeOwned>(text: &str, file: &str) -> Result<T, Diagnostic> {
     serde_saphyr::from_str_with_options::<T>(text, options(DuplicateKeyPolicy::Error))
-        .map_err(|error| diagnostic(&error, file))
-}
-
-/// Line and column of a located value.
-pub fn position<T>(value: &Spanned<T>) -> (u64, u64) {
-    (value.referenced.line(), value.referenced.column())
+        .map_err(|error| diagnostic(&error, file, text))
 }
 
 /// One YAML value and where it is written (where it is used, for an alias).
@@ -216,7 +212,7 @@ impl Node {
 pub fn parse_tree(text: &str, file: &str) -> Result<Node, Diagnostic> {
     let mut root: Node =
         serde_saphyr::from_str_with_options(text, options(DuplicateKeyPolicy::PassThrough))
-            .map_err(|error| diagnostic(&error, file))?;
+            .map_err(|error| diagnostic(&error, file, text))?;
     root.fill_written(text);
     Ok(root)
 }
@@ -330,7 +326,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 }
 
 /// A parser error as a located diagnostic, in words a scenario author understands.
-fn diagnostic(error: &Error, file: &str) -> Diagnostic {
+fn diagnostic(error: &Error, file: &str, text: &str) -> Diagnostic {
     let (line, column) = error
         .location()
         .map(|l| (l.line(), l.column()))
@@ -348,13 +344,46 @@ fn diagnostic(error: &Error, file: &str) -> Diagnostic {
             },
             Some("each key may appear once in a mapping; remove or rename one".to_owned()),
         ),
-        other => (strip_position(&other.to_string()), None),
+        other => (
+            strip_position(&other.to_string()),
+            run_together(text, line).map(|key| {
+                format!(
+                    "`{key}` looks run together with its value: write `{key}: …` with a space after the colon (the value is not shown: it may be a secret)"
+                )
+            }),
+        ),
     };
     let diagnostic = Diagnostic::new(file, line, column, format!("invalid YAML: {message}"));
     match help {
         Some(help) => diagnostic.with_help(help),
         None => diagnostic,
     }
+}
+
+/// The key of a `key:value` written without the space YAML needs, on the error's line or the
+/// one before it (the parser often notices on the next line).
+fn run_together(text: &str, line: u64) -> Option<String> {
+    let line = usize::try_from(line).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    [line.checked_sub(2), line.checked_sub(1)]
+        .into_iter()
+        .flatten()
+        .filter_map(|i| lines.get(i))
+        .find_map(|written| {
+            let written = written.trim_start().trim_start_matches("- ");
+            let (key, rest) = written.split_once(':')?;
+            let plain_key = !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            let glued = rest.chars().next().is_some_and(|c| !c.is_whitespace());
+            // `http://…` and `12:30` are values, not keys.
+            (plain_key
+                && glued
+                && !rest.starts_with("//")
+                && !key.chars().all(|c| c.is_ascii_digit()))
+            .then(|| key.to_owned())
+        })
 }
 
 /// The error under the snippet and alias wrappers.
@@ -514,14 +543,16 @@ mod tests {
         }
         let started = std::time::Instant::now();
         let d = error(&text);
-        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        // A guard against a hang, not a speed measurement: it holds on a loaded machine.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
         assert!(d.message.contains("aliases"), "{}", d.message);
         assert!(d.line > 0);
 
         let deep = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
         let started = std::time::Instant::now();
         let d = error(&deep);
-        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        // A guard against a hang, not a speed measurement: it holds on a loaded machine.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
         assert!(d.message.starts_with("invalid YAML"), "{}", d.message);
     }
 
@@ -538,5 +569,17 @@ mod tests {
         };
         assert_eq!((d.line, d.column), (2, 1));
         assert_eq!(d.message, "invalid YAML: duplicate key `a`");
+    }
+
+    #[test]
+    fn a_key_run_together_with_its_value_gets_a_hint_that_does_not_show_the_value() {
+        let text = "shop:\n  shopid: s\n  appsecret:PASTEDSECRET9876\n  other: 1\n";
+        let Err(d) = parse_tree(text, "f.yaml") else {
+            panic!("accepted")
+        };
+        let shown = d.to_string();
+        assert!(shown.contains("`appsecret` looks run together"), "{shown}");
+        assert!(!shown.contains("PASTEDSECRET9876"), "{shown}");
+        assert_eq!(run_together("url: http://x\n", 1), None);
     }
 }
