@@ -7,6 +7,9 @@
 //! emulator, and the model and protocol pieces the tests check it with. Everything else is
 //! crate-private, so the compiler finds dead code.
 
+// The message catalogues, one per language (see base::i18n).
+rust_i18n::i18n!("locales", fallback = "en");
+
 pub mod app;
 pub mod base;
 mod describe;

@@ -64,7 +64,7 @@ pub enum Command {
     /// List the carriers, their statuses and allowed transitions
     Carriers,
     /// List every order status with its phase, names and labels
-    Statuses(StatusesArgs),
+    Statuses,
     /// Draw a carrier's transition graph (Mermaid or DOT), highlighting a scenario's path
     Graph(GraphArgs),
     /// Print the JSON Schema for scenario files, or for carrier files
@@ -114,13 +114,6 @@ pub enum PathChoice {
     Unreachable,
     Refused,
     Cancel,
-}
-
-#[derive(Debug, Args)]
-pub struct StatusesArgs {
-    /// Language of the table
-    #[arg(long, value_enum, default_value_t = LangChoice::En)]
-    pub lang: LangChoice,
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +180,11 @@ pub struct GlobalArgs {
     /// When to use colours (NO_COLOR is honoured)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Language of everything printed for people [default: zh when LC_ALL, LC_MESSAGES or LANG
+    /// is a zh locale, else en]
+    #[arg(long, global = true, value_enum, value_name = "LANG")]
+    pub lang: Option<LangChoice>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -246,10 +244,6 @@ pub struct RunArgs {
     /// Give up on a call (connect, send, answer) after this long
     #[arg(long, default_value = "15s", value_parser = parse_timeout, value_name = "DURATION")]
     pub timeout: Duration,
-
-    /// Language of status labels in the output
-    #[arg(long, value_enum, default_value_t = LangChoice::En)]
-    pub lang: LangChoice,
 
     /// Fetch the token from /cgi-bin/stable_token with this app id (with --app-secret)
     #[arg(

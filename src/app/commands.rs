@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::error::AppError;
-use super::{lang, load_carriers, load_plan, retry_policy};
+use super::{load_carriers, load_plan, retry_policy};
 use crate::app::cli::{
     CheckArgs, GlobalArgs, GraphArgs, GraphFormatChoice, NewArgs, PathChoice, PlanArgs,
     PushFormatChoice, ServeArgs,
@@ -54,7 +54,7 @@ pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<(), AppError>
             run.endpoint.clone()
         },
         speed: run.speed,
-        lang: lang(run.lang),
+        lang: crate::base::i18n::current(),
         curl: args.curl,
         show_signatures: args.show_signatures,
         timeouts: format!(

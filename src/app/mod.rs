@@ -11,9 +11,10 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::app::cli::{Cli, ColorChoice, Command, GlobalArgs, LangChoice, RunArgs, SchemaChoice};
-use crate::app::error::AppError;
+use crate::app::error::{AppError, Within};
 use crate::base::diag::Diagnostic;
 use crate::base::exit;
+use crate::base::i18n;
 use crate::describe;
 use crate::model::carriers::Carriers;
 use crate::model::plan::Plan;
@@ -36,6 +37,7 @@ pub fn main() -> u8 {
         }
     };
     init_tracing(cli.global.verbose, cli.global.color);
+    i18n::set(lang(cli.global.lang));
     // The one place an error is printed: every command returns its error as a value.
     match start(cli) {
         Ok(code) => code,
@@ -102,8 +104,8 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
         Some(Command::Carriers) => {
             report::print(&describe::carriers_table(&load_carriers(&global)?));
         }
-        Some(Command::Statuses(args)) => {
-            report::print(&describe::statuses_table(lang(args.lang)));
+        Some(Command::Statuses) => {
+            report::print(&describe::statuses_table(i18n::current()));
         }
         Some(Command::Graph(args)) => commands::graph(&global, &args)?,
         Some(Command::Schema(args)) => match args.kind {
@@ -154,14 +156,14 @@ fn load_carriers(global: &GlobalArgs) -> Result<Carriers, AppError> {
     )
     .map_err(|problems| AppError::InvalidFiles {
         problems,
-        within: "in the carrier file",
+        within: Within::CarrierFile,
     })
 }
 
 fn invalid_scenarios(problems: Vec<Diagnostic>) -> AppError {
     AppError::InvalidFiles {
         problems,
-        within: "in the scenarios",
+        within: Within::Scenarios,
     }
 }
 
@@ -265,10 +267,12 @@ fn colors_on(choice: ColorChoice, stream: &impl IsTerminal) -> bool {
     }
 }
 
-fn lang(choice: LangChoice) -> Lang {
+/// `--lang`, else the locale's language.
+fn lang(choice: Option<LangChoice>) -> Lang {
     match choice {
-        LangChoice::En => Lang::En,
-        LangChoice::Zh => Lang::Zh,
+        Some(LangChoice::En) => Lang::En,
+        Some(LangChoice::Zh) => Lang::Zh,
+        None => Lang::from_locale(|name| std::env::var(name).ok()),
     }
 }
 
@@ -305,7 +309,7 @@ mod tests {
         assert!(matches!(cli.command, Some(Command::Check(_))));
         assert!(cli.global.quiet);
         let cli = parse(&["simulate", "-v", "--carriers", "c.yaml", "statuses"]);
-        assert!(matches!(cli.command, Some(Command::Statuses(_))));
+        assert!(matches!(cli.command, Some(Command::Statuses)));
         assert_eq!(cli.global.verbose, 1);
         let cli = parse(&["simulate", "--color", "never", "carriers"]);
         assert!(matches!(cli.command, Some(Command::Carriers)));

@@ -6,14 +6,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rust_i18n::t;
 use tokio::sync::{mpsc, watch};
 
 use super::error::AppError;
-use super::{lang, load_plan, retry_policy, style};
+use super::{load_plan, retry_policy, style};
 use crate::app::cli::{GlobalArgs, RunArgs};
+use crate::base::i18n::{Noun, count};
 use crate::base::pace::Speed;
 use crate::base::secret::Secret;
-use crate::base::text::plural;
 use crate::emulator::{self, Emulator};
 use crate::model::carriers::Carriers;
 use crate::model::plan::Plan;
@@ -68,7 +69,7 @@ impl Target {
     /// Where the calls go, for the header: the local emulator is never mistaken for WeChat.
     fn describe(&self) -> String {
         if self.local.is_some() {
-            format!("the LOCAL EMULATOR at {} (not WeChat)", self.endpoint)
+            t!("run.target_local", endpoint = self.endpoint).into_owned()
         } else {
             self.endpoint.clone()
         }
@@ -329,16 +330,21 @@ async fn stop_emulator(emulator: Emulator, record: &RunRecord) {
 
 fn header(plan: &Plan, target: &str, seed: u64, speed: Speed) -> String {
     let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
-    format!(
-        "simulate: {}, {steps} steps against {target}; carrier table {}, seed {seed}{}\n",
-        plural(plan.scenarios.len(), "scenario"),
-        plan.carriers_version,
-        if speed.is_real_time() {
-            String::new()
-        } else {
-            format!(", speed ×{speed}")
-        }
-    )
+    let speed = if speed.is_real_time() {
+        "".into()
+    } else {
+        t!("run.header_speed", speed = speed)
+    };
+    let line = t!(
+        "run.header",
+        scenarios = count(plan.scenarios.len(), Noun::Scenario),
+        steps = count(steps, Noun::Step),
+        target = target,
+        carriers = plan.carriers_version,
+        seed = seed,
+        speed = speed
+    );
+    format!("{line}\n")
 }
 
 /// Where people read the run: stdout, or stderr when stdout carries JSON lines.
@@ -356,7 +362,7 @@ impl Output {
             console: Console {
                 style: style(global.color),
                 quiet: global.quiet,
-                lang: lang(args.lang),
+                lang: crate::base::i18n::current(),
                 local: args.local,
             },
             jsonl: args.events.is_some(),

@@ -8,6 +8,7 @@ pub mod env;
 pub mod exit;
 pub mod fields;
 pub mod files;
+pub mod i18n;
 pub mod pace;
 pub mod secret;
 pub mod text;

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
+use rust_i18n::t;
 use serde::Serialize;
+
+use crate::base::i18n::Lang;
 
 use crate::base::secret::{self, Secret};
 use crate::model::carriers::Call;
@@ -12,23 +15,57 @@ use crate::wechat::body::{
 };
 
 /// Why a call got no usable answer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallError {
-    #[error("cannot connect to {endpoint}: {detail}")]
     Connect { endpoint: String, detail: String },
-    #[error("no answer within {}", crate::base::duration::format_duration(*.0))]
     Timeout(Duration),
-    #[error("HTTP {status}: {excerpt}")]
     Http { status: u16, excerpt: String },
-    #[error("unreadable answer: {0}")]
     Body(String),
-    #[error("the connection closed before an answer: {0}")]
     Dropped(String),
-    #[error("request failed: {0}")]
     Other(String),
 }
 
+impl std::error::Error for CallError {}
+
+/// In English, as logs and machine-readable reports keep it.
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe_in(Lang::En))
+    }
+}
+
 impl CallError {
+    /// What went wrong, for people.
+    pub fn describe_in(&self, lang: Lang) -> String {
+        let locale = lang.code();
+        match self {
+            CallError::Connect { endpoint, detail } => {
+                t!(
+                    "call.connect",
+                    locale = locale,
+                    endpoint = endpoint,
+                    detail = detail
+                )
+            }
+            CallError::Timeout(limit) => {
+                let limit = crate::base::duration::format_duration(*limit);
+                t!("call.timeout", locale = locale, limit = limit)
+            }
+            CallError::Http { status, excerpt } => {
+                t!(
+                    "call.http",
+                    locale = locale,
+                    status = status,
+                    excerpt = excerpt
+                )
+            }
+            CallError::Body(detail) => t!("call.body", locale = locale, detail = detail),
+            CallError::Dropped(detail) => t!("call.dropped", locale = locale, detail = detail),
+            CallError::Other(detail) => t!("call.other", locale = locale, detail = detail),
+        }
+        .into_owned()
+    }
+
     /// Short machine-readable kind, for reports.
     pub fn kind(&self) -> &'static str {
         match self {

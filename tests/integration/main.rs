@@ -1,6 +1,7 @@
 //! Integration tests: the real binary against the real emulator, over loopback.
 
 mod carriers;
+mod chinese;
 mod commands;
 mod common;
 mod credentials;
