@@ -118,8 +118,20 @@ pub(crate) struct Order {
     pub created_at: String,
     pub rider: Rider,
     pub rider_assigned: bool,
+    /// When the rider was assigned (Unix seconds), for the cancel fee's grace.
+    pub rider_assigned_at: Option<i64>,
+    /// When delivery started (301), so the rider moves from the store to the receiver.
+    pub delivering_since: Option<i64>,
     /// Expected arrival (Unix seconds), only while delivering (301).
     pub reach_time: Option<i64>,
+    /// The current tip (yuan) and how many `order/addtips` were taken.
+    pub tips: f64,
+    pub tips_given: u32,
+    /// `cargo.goods_value`, the cap of some carriers' tips.
+    pub goods_value: f64,
+    /// The token the platform gives the carrier for this order; the carrier's
+    /// `delivery/update_order` must send it back as `wx_token`.
+    pub wx_token: String,
     pub store: Point,
     pub destination: Point,
     pub history: Vec<Entry>,
@@ -128,8 +140,9 @@ pub(crate) struct Order {
 }
 
 impl Order {
-    /// Where the rider is now: heading to the store, at the store, on the way, or arrived.
-    pub fn rider_position(&self) -> Option<Point> {
+    /// Where the rider is now: heading to the store, at the store, on the way (moving from
+    /// the store towards the receiver as the expected arrival nears), or arrived.
+    pub fn rider_position(&self, now: i64) -> Option<Point> {
         if !self.rider_assigned {
             return None;
         }
@@ -142,12 +155,22 @@ impl Order {
                 lng: self.store.lng - 0.004,
                 lat: self.store.lat - 0.003,
             },
-            Status::Delivering => along(0.5),
+            Status::Delivering => along(self.progress(now)),
             Status::Delivered | Status::RecipientUnreachable | Status::RecipientRefused => {
                 along(1.0)
             }
             _ => self.store,
         })
+    }
+
+    /// How far along the way the rider is while delivering, from 0 at the store; never the
+    /// whole way before 302 says so.
+    fn progress(&self, now: i64) -> f64 {
+        let (Some(since), Some(reach)) = (self.delivering_since, self.reach_time) else {
+            return 0.5;
+        };
+        let total = (reach - since).max(1) as f64;
+        (((now - since) as f64) / total).clamp(0.0, 0.95)
     }
 
     pub fn key(&self) -> Key {
@@ -179,6 +202,8 @@ impl Order {
             "shop_no": self.shop_no,
             "created_at": self.created_at,
             "rider": if self.rider_assigned { json!(self.rider) } else { Value::Null },
+            "tips": self.tips,
+            "wx_token": self.wx_token,
             "history": self.history,
         })
     }
@@ -190,7 +215,19 @@ pub(crate) struct Book {
     pub orders: BTreeMap<Key, Order>,
     /// Calls that named no order (unknown order, unparsable body, token errors without one).
     pub unmatched: VecDeque<Value>,
+    /// `delivery_token`s from `order/pre_add`, with what they were issued for.
+    pub delivery_tokens: BTreeMap<String, DeliveryToken>,
+    /// Immediate delivery was opened (`open`); a second `open` answers 930569.
+    pub opened: bool,
     next_seq: u64,
+}
+
+/// A `delivery_token` quoted by `order/pre_add`, good for one `order/add` of that order.
+#[derive(Debug, Clone)]
+pub(crate) struct DeliveryToken {
+    pub key: Key,
+    /// Unix seconds after which `order/add` refuses it.
+    pub expires: i64,
 }
 
 /// What `order/add` (or auto-create) needs to open an order.
@@ -201,14 +238,22 @@ pub(crate) struct NewOrder<'a> {
     pub shop_no: Option<&'a str>,
     pub store: Option<Point>,
     pub destination: Option<Point>,
+    pub tips: f64,
+    pub goods_value: f64,
     pub via: &'static str,
 }
 
 impl Book {
-    /// Opens an order at 101 with a new waybill id.
+    /// Opens an order at 101 with a new waybill id. An order of that key that ended is
+    /// replaced by its re-dispatch (`order/readd`), keeping its history and push queue.
     pub fn create(&mut self, new: NewOrder<'_>) -> &mut Order {
         self.next_seq += 1;
         let seq = self.next_seq;
+        let key = (new.shopid.to_owned(), new.shop_order_id.to_owned());
+        let (history, pushes) = match self.orders.remove(&key) {
+            Some(old) => (old.history, old.pushes),
+            None => (Vec::new(), None),
+        };
         let store = new.store.unwrap_or(DEFAULT_STORE);
         let destination = new.destination.unwrap_or(Point {
             lng: store.lng + 0.02,
@@ -228,17 +273,24 @@ impl Book {
             created_at: now.clone(),
             rider: Rider::for_order(seq),
             rider_assigned: false,
+            rider_assigned_at: None,
+            delivering_since: None,
             reach_time: None,
+            tips: new.tips,
+            tips_given: 0,
+            goods_value: new.goods_value,
+            wx_token: format!("SIMWX{}", uuid::Uuid::new_v4().simple()),
             store,
             destination,
-            history: vec![Entry::Created {
-                time: now,
-                via: new.via.to_owned(),
-                order_status: Status::INITIAL.code(),
-            }],
-            pushes: None,
+            history,
+            pushes,
         };
-        let key = order.key();
+        let mut order = order;
+        order.history.push(Entry::Created {
+            time: now,
+            via: new.via.to_owned(),
+            order_status: Status::INITIAL.code(),
+        });
         self.orders.entry(key).or_insert(order)
     }
 
@@ -300,16 +352,69 @@ mod tests {
             shop_no: None,
             store: None,
             destination: None,
+            tips: 0.0,
+            goods_value: 10.0,
             via: "order/add",
         });
         assert_eq!(order.status, Status::AwaitingRider);
         assert_eq!(order.waybill_id, "SIMDADA0000000001");
         assert_eq!(order.shop_no, "77071-47913");
-        assert!(order.rider_position().is_none());
+        assert!(order.rider_position(0).is_none());
         let view = order.to_json();
         assert_eq!(view["status"]["code"], 101);
         assert_eq!(view["carrier"]["delivery_id"], "DADA");
         assert_eq!(view["history"][0]["kind"], "created");
+    }
+
+    #[test]
+    fn the_rider_moves_towards_the_receiver_while_delivering() {
+        let mut book = Book::default();
+        let order = book.create(NewOrder {
+            carrier: dada(),
+            shopid: "dadaaee18818d97e236",
+            shop_order_id: "A2",
+            shop_no: None,
+            store: None,
+            destination: None,
+            tips: 0.0,
+            goods_value: 10.0,
+            via: "order/add",
+        });
+        order.status = Status::Delivering;
+        order.rider_assigned = true;
+        order.delivering_since = Some(1000);
+        order.reach_time = Some(2000);
+        let at = |t| order.rider_position(t).map(|p| p.lng);
+        let (start, middle, end) = (at(1000), at(1500), at(5000));
+        let store = order.store.lng;
+        let dest = order.destination.lng;
+        assert_eq!(start, Some(store));
+        assert!(middle.is_some_and(|m| (m - (store + dest) / 2.0).abs() < 1e-9));
+        assert!(end.is_some_and(|e| e < dest), "not arrived before 302");
+    }
+
+    #[test]
+    fn a_redispatch_keeps_the_history_and_gets_a_new_waybill() {
+        let mut book = Book::default();
+        let new = |via| NewOrder {
+            carrier: dada(),
+            shopid: "dadaaee18818d97e236",
+            shop_order_id: "A3",
+            shop_no: None,
+            store: None,
+            destination: None,
+            tips: 0.0,
+            goods_value: 10.0,
+            via,
+        };
+        let first = book.create(new("order/add")).waybill_id.clone();
+        book.orders
+            .values_mut()
+            .for_each(|o| o.status = Status::MerchantCancelled);
+        let again = book.create(new("order/readd"));
+        assert_ne!(again.waybill_id, first);
+        assert_eq!(again.status, Status::AwaitingRider);
+        assert_eq!(again.history.len(), 2);
     }
 
     #[test]

@@ -14,6 +14,9 @@ use crate::base::secret::Secret;
 use crate::base::yaml::{self, Spanned};
 use crate::model::statuses::Status;
 
+pub mod rules;
+pub use rules::OrderRules;
+
 /// The built-in carrier file.
 pub const BUILTIN_YAML: &str = include_str!("carriers.yaml");
 const BUILTIN_NAME: &str = "<built-in carriers.yaml>";
@@ -51,6 +54,8 @@ pub struct Carrier {
     pub account: Account,
     /// Statuses this carrier's test account can be moved to.
     pub supported: BTreeSet<Status>,
+    /// Its rules for tips, cancels, re-dispatch and pre_add (`order_rules`).
+    pub order_rules: OrderRules,
     extra_edges: BTreeSet<(Status, Status)>,
     forbidden_edges: BTreeSet<(Status, Status)>,
     lifecycle: Arc<Lifecycle>,
@@ -209,6 +214,8 @@ struct RawCarrier {
     extra_edges: Vec<Spanned<[u16; 2]>>,
     #[serde(default)]
     forbidden_edges: Vec<Spanned<[u16; 2]>>,
+    #[serde(default)]
+    order_rules: OrderRules,
 }
 
 #[derive(Deserialize)]
@@ -374,6 +381,7 @@ fn build(base: Option<Carriers>, raw: RawFile, file: &str) -> Result<Carriers, V
                 shop_no: rc.account.shop_no,
             },
             supported,
+            order_rules: rc.order_rules,
             extra_edges: edges(&rc.extra_edges, file, &mut problems),
             forbidden_edges: edges(&rc.forbidden_edges, file, &mut problems),
             lifecycle: lifecycle.clone(),
