@@ -1,6 +1,6 @@
 //! The platform's APIs: path, name and the request fields the documentation lists.
 
-use crate::model::carriers::Call;
+use crate::model::carriers::{Call, ORDER_ADD_FIELDS, ORDER_CANCEL_FIELDS};
 
 /// `GET /cgi-bin/token?grant_type=client_credential&appid=…&secret=…`.
 pub const TOKEN_PATH: &str = "/cgi-bin/token";
@@ -137,23 +137,9 @@ impl Api {
 
     /// The request fields the documentation lists.
     pub fn documented_fields(self) -> &'static [&'static str] {
-        const ADD: &[&str] = &[
-            "shopid",
-            "shop_order_id",
-            "delivery_id",
-            "openid",
-            "sender",
-            "receiver",
-            "cargo",
-            "order_info",
-            "shop",
-            "delivery_sign",
-            "shop_no",
-            "delivery_token",
-            "sub_biz_id",
-        ];
         match self {
-            Api::PreAdd | Api::Add | Api::ReAdd => ADD,
+            // The model keeps add and cancel's: carrier profiles name required fields from them.
+            Api::PreAdd | Api::Add | Api::ReAdd => &ORDER_ADD_FIELDS,
             Api::Get => &["shopid", "shop_order_id", "delivery_sign", "shop_no"],
             Api::AddTips => &[
                 "shopid",
@@ -173,16 +159,7 @@ impl Api {
                 "waybill_id",
                 "remark",
             ],
-            Api::Cancel | Api::PreCancel => &[
-                "shopid",
-                "shop_order_id",
-                "delivery_id",
-                "cancel_reason_id",
-                "cancel_reason",
-                "shop_no",
-                "delivery_sign",
-                "waybill_id",
-            ],
+            Api::Cancel | Api::PreCancel => &ORDER_CANCEL_FIELDS,
             Api::Realmock => &[
                 "shopid",
                 "shop_order_id",

@@ -194,7 +194,9 @@ pub mod result {
             TIPS_REFUSED => Some("the carrier's tip rule refuses that tip"),
             TIPS_NOT_SUPPORTED => Some("the carrier takes no tips"),
             READD_NOT_SUPPORTED => Some("the carrier does not re-dispatch orders"),
-            READD_NOT_ENDED => Some("only a cancelled, expired or failed order can be re-dispatched"),
+            READD_NOT_ENDED => {
+                Some("only a cancelled, expired or failed order can be re-dispatched")
+            }
             NOT_RETURNING => Some("the goods are not coming back"),
             _ => None,
         }

@@ -76,9 +76,10 @@ fn opt_number(object: &Object, block: &str, name: &str) -> Result<Option<f64>, R
 fn opt_integer(object: &Object, block: &str, name: &str) -> Result<Option<i64>, Reply> {
     match object.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| {
-            Reply::args(format!("{block}.{name} must be a whole number, got {n}"))
-        }),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| Reply::args(format!("{block}.{name} must be a whole number, got {n}"))),
         Some(other) => Err(Reply::args(format!(
             "{block}.{name} must be a whole number, got {}",
             describe(other)
@@ -257,7 +258,9 @@ pub(super) fn shop(object: &Object) -> Result<(), Reply> {
         Some(count) if count >= 1 => Ok(()),
         _ => Err(bad(format!(
             "goods_count must be a whole number of at least 1, got {}",
-            object.get("goods_count").map_or("nothing".to_owned(), describe)
+            object
+                .get("goods_count")
+                .map_or("nothing".to_owned(), describe)
         ))),
     }
 }

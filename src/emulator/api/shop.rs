@@ -23,7 +23,13 @@ fn done() -> Reply {
 /// `shop/add`: binds a carrier account; `delivery_id` must be one `delivery/getall` lists.
 pub(super) fn shop_add(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply> {
     let delivery_id = args(fields.string("delivery_id"))?;
-    if ctx.shared.carriers.by_delivery_id(delivery_id).is_none() {
+    let known_id = ctx
+        .shared
+        .carriers
+        .all()
+        .iter()
+        .any(|c| c.delivery_id == delivery_id);
+    if !known_id {
         let known: Vec<&str> = ctx
             .shared
             .carriers

@@ -330,7 +330,9 @@ pub(super) fn confirm_return(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply
             Map::new(),
         ));
     }
-    let message = remark.filter(|r| !r.is_empty()).unwrap_or("商家确认收到退回物品");
+    let message = remark
+        .filter(|r| !r.is_empty())
+        .unwrap_or("商家确认收到退回物品");
     let change = apply(
         order,
         Move {

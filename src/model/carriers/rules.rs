@@ -101,7 +101,9 @@ impl Tips {
         if let Some(max) = self.max
             && tip > max
         {
-            return Some(format!("tips {tip} is above the carrier's cap of {max} yuan"));
+            return Some(format!(
+                "tips {tip} is above the carrier's cap of {max} yuan"
+            ));
         }
         if let Some(tiers) = &self.tiers
             && !tiers.iter().any(|t| (t - tip).abs() < 0.005)
