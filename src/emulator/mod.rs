@@ -295,7 +295,13 @@ pub(crate) fn fuzz_call(api: u8, valid_token: bool, query: &str, body: &[u8]) {
         from_query
     };
     let api = api::Api::ALL[usize::from(api) % api::Api::ALL.len()];
-    let _ = api::handle(shared, api, token.as_deref(), body, None);
+    let call = api::Call {
+        api,
+        post: true,
+        token: token.as_deref(),
+        body,
+    };
+    let _ = api::handle(shared, call, None);
 }
 
 /// Refuses a push URL that could never be reached, at start rather than on every push.

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use serde_json::{Value, json};
 
 use super::Config;
@@ -22,7 +22,7 @@ use super::tokens::{Issued, Tokens};
 use super::wire::{Reply, Verdict, now_rfc3339, query_param, redact_query};
 use crate::base::secret::Secret;
 use crate::model::carriers::Carriers;
-use crate::wechat::api::{STABLE_TOKEN_PATH, TOKEN_PATH};
+use crate::wechat::api::{ACCESS_TOKEN_PARAM, COMPONENT_TOKEN_PATH, STABLE_TOKEN_PATH, TOKEN_PATH};
 use crate::wechat::errcode;
 
 /// State shared by every handler and push worker.
@@ -87,20 +87,24 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let mut router = Router::new()
         .route(TOKEN_PATH, get(classic_token))
         .route(STABLE_TOKEN_PATH, post(stable_token))
+        .route(COMPONENT_TOKEN_PATH, post(component_token))
         .route("/__simulate/orders", get(all_orders))
         .route(
             "/__simulate/orders/{shopid}/{shop_order_id}",
             get(one_order),
         );
+    // Every method reaches the handler, so a GET answers 43002 as the platform does rather
+    // than a bare 405.
     for api in Api::ALL {
         router = router.route(
             api.path(),
-            post(
+            any(
                 move |State(shared): State<Arc<Shared>>,
                       ConnectInfo(conn): ConnectInfo<Conn>,
+                      method: Method,
                       RawQuery(query): RawQuery,
                       body: Bytes| async move {
-                    business(shared, api, conn, query, body).await
+                    business(shared, api, conn, method == Method::POST, query, body).await
                 },
             ),
         );
@@ -119,16 +123,23 @@ async fn business(
     shared: Arc<Shared>,
     api: Api,
     conn: Conn,
+    post: bool,
     query: Option<String>,
     body: Bytes,
 ) -> Response {
     // Drawn first, before anything about the call is looked at, so the fault sequence depends
     // only on the order of arrival.
     let fault = shared.dice.roll();
-    let token = query_param(query.as_deref(), "access_token");
+    let token = query_param(query.as_deref(), ACCESS_TOKEN_PARAM);
     // The call takes effect and is kept in the history now, before any delay: a client that
     // gives up on a slow answer (and so drops this future) has still been heard.
-    let reply = api::handle(&shared, api, token.as_deref(), &body, fault);
+    let call = api::Call {
+        api,
+        post,
+        token: token.as_deref(),
+        body: &body,
+    };
+    let reply = api::handle(&shared, call, fault);
     if reply.drop_connection {
         conn.cut();
     }
@@ -206,6 +217,45 @@ async fn stable_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
             .authenticate(text("grant_type"), text("appid"), text("secret"))
             .map(|appid| shared.tokens.issue_stable(&appid, force)),
     )
+}
+
+/// `POST /cgi-bin/component/api_component_token`: a third-party platform's token. The
+/// emulator's third-party platforms are its configured apps (the same appid and secret); any
+/// non-empty `component_verify_ticket` is taken.
+async fn component_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
+    let value = match serde_json::from_slice::<Value>(&body) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => {
+            return Reply::error(
+                errcode::DATA_FORMAT_ERROR,
+                "data format error: the body must be a JSON object",
+            );
+        }
+    };
+    let text = |name: &str| value.get(name).and_then(Value::as_str);
+    if text("component_verify_ticket").is_none_or(str::is_empty) {
+        return Reply::args("component_verify_ticket is missing");
+    }
+    match shared.tokens.authenticate(
+        Some("client_credential"),
+        text("component_appid"),
+        text("component_appsecret"),
+    ) {
+        Ok(_) => {
+            let issued = shared.tokens.issue_component();
+            Reply::json(
+                json!({
+                    "component_access_token": issued.token.expose(),
+                    "expires_in": issued.expires_in,
+                }),
+                Verdict {
+                    errcode: Some(0),
+                    ..Verdict::default()
+                },
+            )
+        }
+        Err(refusal) => Reply::error(refusal.errcode, refusal.message),
+    }
 }
 
 fn inspect(body: Value) -> Reply {
@@ -301,11 +351,9 @@ async fn one_order(
     }
 }
 
-async fn not_found(request: Request) -> Reply {
-    inspect(json!({
-        "error": format!("no such endpoint: {} {}", request.method(), request.uri().path()),
-    }))
-    .with_status(StatusCode::NOT_FOUND)
+/// Any other path: the platform's JSON answer, never a bare 404.
+async fn not_found() -> Reply {
+    Reply::error_exact(errcode::INVALID_URL, "invalid url")
 }
 
 /// One stderr line per call: time, method, path with credentials redacted, verdict, and how

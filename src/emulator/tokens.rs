@@ -49,6 +49,9 @@ struct Entry {
     expires: Instant,
     /// After this instant the token answers 40001 "not latest".
     superseded: Option<Instant>,
+    /// A third-party platform's token (`api_component_token`), which `shop/add` and `open`
+    /// require.
+    third_party: bool,
 }
 
 #[derive(Default)]
@@ -175,6 +178,31 @@ impl Tokens {
         }
     }
 
+    /// `api_component_token`: a new third-party token (earlier ones stay valid until they
+    /// expire).
+    pub fn issue_component(&self) -> Issued {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        inner.purge(now);
+        let token = new_token();
+        inner.insert(&token, now + self.ttl);
+        if let Some(entry) = inner.tokens.get_mut(&token) {
+            entry.third_party = true;
+        }
+        Issued {
+            token: Secret::new(token),
+            expires_in: seconds(self.ttl),
+        }
+    }
+
+    /// Whether `token` was issued to a third-party platform.
+    pub fn is_third_party(&self, token: &str) -> bool {
+        self.lock()
+            .tokens
+            .get(token)
+            .is_some_and(|entry| entry.third_party)
+    }
+
     /// A stable token for the first configured app, without credentials (`simulate --local`).
     pub fn issue_local(&self) -> Secret {
         let appid = self
@@ -237,6 +265,7 @@ impl Inner {
             Entry {
                 expires,
                 superseded: None,
+                third_party: false,
             },
         );
     }
@@ -373,6 +402,16 @@ mod tests {
         assert!(t.lock().tokens.len() >= 3_000);
         let body = format!("{{\"access_token\":\"{}\"}}", new_token());
         assert_eq!(redact_issued(&body), "{\"access_token\":\"***\"}");
+    }
+
+    #[test]
+    fn component_tokens_are_third_party() {
+        let t = tokens(Duration::from_secs(60));
+        let c = t.issue_component();
+        assert_eq!(t.check(c.token.expose()), Check::Valid);
+        assert!(t.is_third_party(c.token.expose()));
+        let plain = t.issue_stable("wxa", false);
+        assert!(!t.is_third_party(plain.token.expose()));
     }
 
     #[test]

@@ -67,6 +67,19 @@ impl Reply {
         )
     }
 
+    /// A platform refusal with exactly this `errmsg` and no request id, as the platform
+    /// answers a path it does not know.
+    pub fn error_exact(errcode: i64, errmsg: &str) -> Reply {
+        Reply::json(
+            json!({ "errcode": errcode, "errmsg": errmsg }),
+            Verdict {
+                errcode: Some(errcode),
+                errmsg: Some(errmsg.to_owned()),
+                ..Verdict::default()
+            },
+        )
+    }
+
     /// `930561 args error`, saying which field was wrong.
     pub fn args(detail: impl AsRef<str>) -> Reply {
         Reply::error(
@@ -200,6 +213,24 @@ impl Fields {
             Some(Value::Number(n)) => n
                 .as_i64()
                 .ok_or_else(|| format!("{name} must be a whole number, got {n}")),
+            Some(other) => Err(format!("{name} must be a number, got {}", kind(other))),
+        }
+    }
+
+    pub fn opt_integer(&self, name: &str) -> Result<Option<i64>, ArgsError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => self.integer(name).map(Some),
+        }
+    }
+
+    /// A required JSON number (whole or not); a number in a string is refused.
+    pub fn number(&self, name: &str) -> Result<f64, ArgsError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Err(format!("{name} is missing")),
+            Some(Value::Number(n)) => n
+                .as_f64()
+                .ok_or_else(|| format!("{name} is not a usable number")),
             Some(other) => Err(format!("{name} must be a number, got {}", kind(other))),
         }
     }

@@ -17,6 +17,8 @@ use crate::model::statuses::Status;
 
 mod file;
 pub mod quirks;
+pub mod rules;
+pub use rules::OrderRules;
 
 use file::{At, FileData};
 pub use quirks::{
@@ -68,6 +70,8 @@ pub struct Carrier {
     pub order_defaults: Map<String, Json>,
     /// The profile's own `order_defaults`, to lay over another file's table defaults.
     own_defaults: DefaultsLayer,
+    /// Its rules for tips, cancels, re-dispatch and pre_add (`order_rules`).
+    pub order_rules: OrderRules,
     extra_edges: BTreeSet<(Status, Status)>,
     forbidden_edges: BTreeSet<(Status, Status)>,
     lifecycle: Arc<Lifecycle>,
@@ -320,6 +324,7 @@ fn build(base: Option<Carriers>, data: FileData, file: &str) -> Result<Carriers,
             sign_error: rc.sign_error,
             order_defaults: rc.order_defaults.over(&order_defaults),
             own_defaults: rc.order_defaults,
+            order_rules: rc.order_rules,
             extra_edges: rc.extra_edges,
             forbidden_edges: rc.forbidden_edges,
             lifecycle: lifecycle.clone(),

@@ -9,6 +9,7 @@ mod emulator;
 mod hostile;
 mod html;
 mod layers;
+mod merchant;
 mod nightly;
 mod reliability;
 mod run;
