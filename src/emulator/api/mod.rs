@@ -332,6 +332,33 @@ fn find<'b>(book: &'b mut Book, shopid: &str, shop_order_id: &str) -> Result<&'b
         .ok_or_else(|| not_found(shopid, shop_order_id))
 }
 
+/// The order a call names together with its waybill, while it is live: the checks that tips,
+/// confirm_return and the carrier's own update share.
+fn live_order<'b>(
+    book: &'b mut Book,
+    shopid: &str,
+    shop_order_id: &str,
+    waybill: &str,
+) -> Result<&'b mut Order, Reply> {
+    let order = find(book, shopid, shop_order_id)?;
+    check_waybill(order, waybill)?;
+    if order.status.is_terminal() {
+        return Err(ended(order));
+    }
+    Ok(order)
+}
+
+/// 930561 when `waybill` is not the order's.
+fn check_waybill(order: &Order, waybill: &str) -> Result<(), Reply> {
+    if waybill != order.waybill_id {
+        return Err(Reply::args(format!(
+            "waybill_id {waybill} is not this order's ({})",
+            order.waybill_id
+        )));
+    }
+    Ok(())
+}
+
 fn not_found(shopid: &str, shop_order_id: &str) -> Reply {
     Reply::error(
         errcode::ORDER_NOT_FOUND,

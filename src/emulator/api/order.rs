@@ -4,7 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use super::{
-    Api, Ctx, Move, apply, args, bound_carrier, check_sign, checks, ended, find, sign_field,
+    Api, Ctx, Move, apply, args, bound_carrier, check_sign, check_waybill, checks, ended, find,
+    sign_field,
 };
 use crate::emulator::orders::{DeliveryToken, Key, NewOrder, Order, Point};
 use crate::emulator::wire::{Fields, Reply, now_unix};
@@ -295,14 +296,8 @@ pub(super) fn cancel(ctx: &mut Ctx<'_>, fields: &Fields, commit: bool) -> Result
             order.carrier.delivery_id
         )));
     }
-    match waybill {
-        Some(w) if w != order.waybill_id => {
-            return Err(Reply::args(format!(
-                "waybill_id {w} is not this order's ({})",
-                order.waybill_id
-            )));
-        }
-        _ => {}
+    if let Some(waybill) = waybill {
+        check_waybill(order, waybill)?;
     }
     if order.status.is_terminal() {
         return Err(ended(order));

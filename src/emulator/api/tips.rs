@@ -5,7 +5,7 @@
 
 use serde_json::Map;
 
-use super::{Ctx, args, check_sign, ended, find, sign_field};
+use super::{Ctx, args, check_sign, live_order, sign_field};
 use crate::emulator::wire::{Fields, Reply};
 use crate::model::statuses::Status;
 use crate::wechat::errcode;
@@ -19,16 +19,7 @@ pub(super) fn add_tips(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Repl
     args(fields.opt_string("remark"))?;
     args(fields.opt_string("shop_no"))?;
     args(fields.opt_string("openid"))?;
-    let order = find(&mut ctx.book, shopid, shop_order_id)?;
-    if waybill != order.waybill_id {
-        return Err(Reply::args(format!(
-            "waybill_id {waybill} is not this order's ({})",
-            order.waybill_id
-        )));
-    }
-    if order.status.is_terminal() {
-        return Err(ended(order));
-    }
+    let order = live_order(&mut ctx.book, shopid, shop_order_id, waybill)?;
     check_sign(&order.carrier, shopid, shop_order_id, sign, Map::new())?;
     let rule = &order.carrier.order_rules.tips;
     if !rule.supported {

@@ -5,7 +5,8 @@
 use serde_json::{Map, Value};
 
 use super::{
-    Api, Ctx, Move, apply, args, check_sign, ended, find, known_shopids, not_found, sign_field,
+    Api, Ctx, Move, apply, args, check_sign, check_waybill, ended, find, known_shopids, live_order,
+    not_found, sign_field,
 };
 use crate::emulator::orders::NewOrder;
 use crate::emulator::wire::{Fields, Reply, now_unix};
@@ -237,12 +238,7 @@ pub(super) fn carrier_update(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply
             "wx_token is not this order's: send the wx_token the platform gave the carrier for it",
         ));
     }
-    if waybill != order.waybill_id {
-        return Err(Reply::args(format!(
-            "waybill_id {waybill} is not this order's ({})",
-            order.waybill_id
-        )));
-    }
+    check_waybill(order, waybill)?;
     if order.status.is_terminal() {
         return Err(ended(order));
     }
@@ -308,16 +304,7 @@ pub(super) fn confirm_return(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply
     args(fields.opt_string("shop_no"))?;
     let remark = args(fields.opt_string("remark"))?;
     let push = ctx.push_to();
-    let order = find(&mut ctx.book, shopid, shop_order_id)?;
-    if waybill != order.waybill_id {
-        return Err(Reply::args(format!(
-            "waybill_id {waybill} is not this order's ({})",
-            order.waybill_id
-        )));
-    }
-    if order.status.is_terminal() {
-        return Err(ended(order));
-    }
+    let order = live_order(&mut ctx.book, shopid, shop_order_id, waybill)?;
     check_sign(&order.carrier, shopid, shop_order_id, sign, Map::new())?;
     if !RETURNING.contains(&order.status) {
         return Err(Reply::carrier(
