@@ -2,14 +2,16 @@
 
 use std::sync::Arc;
 
+use rust_i18n::t;
+
 use super::error::AppError;
-use super::{lang, load_carriers, load_plan, retry_policy};
+use super::{load_carriers, load_plan, retry_policy};
 use crate::app::cli::{
     CheckArgs, GlobalArgs, GraphArgs, GraphFormatChoice, NewArgs, PathChoice, PlanArgs,
     PushFormatChoice, ServeArgs,
 };
 use crate::base::duration::format_duration;
-use crate::base::text::plural;
+use crate::base::i18n::{Noun, count};
 use crate::describe::new::{self, PathKind};
 use crate::describe::{self, GraphFormat};
 use crate::emulator;
@@ -32,25 +34,33 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<(), AppErro
             }
         }
         for (scenario, orders) in files {
-            let repeated = if orders > 1 {
-                format!(", repeated {orders} times")
+            let steps = count(scenario.steps.len(), Noun::Step);
+            let line = if orders > 1 {
+                t!(
+                    "check.ok_file_repeated",
+                    file = scenario.file,
+                    carrier = scenario.carrier.id,
+                    steps = steps,
+                    orders = orders
+                )
             } else {
-                String::new()
+                t!(
+                    "check.ok_file",
+                    file = scenario.file,
+                    carrier = scenario.carrier.id,
+                    steps = steps
+                )
             };
-            report::print(&format!(
-                "ok  {} ({}, {}{repeated})\n",
-                scenario.file,
-                scenario.carrier.id,
-                plural(scenario.steps.len(), "step")
-            ));
+            report::print(&format!("{line}\n"));
         }
     }
-    report::print(&format!(
-        "{} and {} are valid (carrier table {})\n",
-        plural(plan.scenarios.len(), "scenario"),
-        plural(steps, "step"),
-        plan.carriers_version
-    ));
+    let valid = t!(
+        "check.valid",
+        scenarios = count(plan.scenarios.len(), Noun::Scenario),
+        steps = count(steps, Noun::Step),
+        carriers = plan.carriers_version
+    );
+    report::print(&format!("{valid}\n"));
     Ok(())
 }
 
@@ -58,6 +68,7 @@ pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<(), AppError>
     let run = &args.run;
     let seed = run.seed.unwrap_or_else(scenario::random_seed);
     let (_, plan) = load_plan(global, &run.paths, run.shard, seed)?;
+    super::warn_long_run(&plan, run.speed);
     let options = TimelineOptions {
         now: chrono::Local::now(),
         endpoint: if run.local {
@@ -67,14 +78,16 @@ pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<(), AppError>
             run.endpoint.clone()
         },
         speed: run.speed,
-        lang: lang(run.lang),
+        lang: crate::base::i18n::current(),
         curl: args.curl,
-        timeouts: format!(
-            "connect {}, total {}",
-            format_duration(run.connect_timeout),
-            format_duration(run.timeout)
-        ),
-        retries: retry_policy(run).describe(),
+        show_signatures: args.show_signatures,
+        timeouts: t!(
+            "plan.timeouts",
+            connect = format_duration(run.connect_timeout),
+            total = format_duration(run.timeout)
+        )
+        .into_owned(),
+        retries: retry_policy(run).describe(crate::base::i18n::current()),
         fallback_openid: run.local.then(|| super::run::LOCAL_OPENID.to_owned()),
     };
     report::print(&timeline::render(&plan, &options));
@@ -106,11 +119,11 @@ pub(super) fn new_scenario(global: &GlobalArgs, args: &NewArgs) -> Result<(), Ap
         error,
     })?;
     // A note, not an error: where the file went and what to do next.
-    eprintln!(
-        "wrote {}; check it with: simulate check {}",
+    crate::base::console::err(&format!(
+        "wrote {}; check it with: simulate check {}\n",
         file.display(),
         file.display()
-    );
+    ));
     Ok(())
 }
 
@@ -168,8 +181,36 @@ pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), Ap
             PushFormatChoice::Xml => emulator::PushFormat::Xml,
         },
         seed: args.seed,
+        show_signatures: args.show_signatures,
+        limits: emulator::Limits {
+            orders: args.max_orders,
+            history: args.max_history,
+            unmatched: args.max_unmatched,
+            body_bytes: args.max_body_bytes,
+            connections: args.max_connections,
+            header_timeout: args.header_timeout,
+            idle_timeout: args.idle_timeout,
+        },
         ..emulator::Config::default()
     };
+    if !args.addr.ip().is_loopback() {
+        if !args.allow_remote {
+            return Err(AppError::Invalid {
+                message: format!(
+                    "{} is not a loopback address: the emulator hands out tokens for public development credentials and shows every request to anyone who reaches it",
+                    args.addr
+                ),
+                help: Some(
+                    "listen on 127.0.0.1 (the default), or add --allow-remote if other machines must reach it"
+                        .to_owned(),
+                ),
+            });
+        }
+        eprintln!(
+            "simulate emulator: WARNING: listening on {}, reachable from other machines: anyone who reaches it gets tokens for the development credentials and sees every request (--allow-remote)",
+            args.addr
+        );
+    }
     if !args.apps.is_empty() {
         config.apps = args.apps;
     }

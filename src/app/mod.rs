@@ -11,9 +11,10 @@ use std::path::PathBuf;
 use clap::Parser;
 
 use crate::app::cli::{Cli, ColorChoice, Command, GlobalArgs, LangChoice, RunArgs, SchemaChoice};
-use crate::app::error::AppError;
+use crate::app::error::{AppError, Within};
 use crate::base::diag::Diagnostic;
 use crate::base::exit;
+use crate::base::i18n;
 use crate::describe;
 use crate::model::carriers::Carriers;
 use crate::model::plan::Plan;
@@ -36,6 +37,7 @@ pub fn main() -> u8 {
         }
     };
     init_tracing(cli.global.verbose, cli.global.color);
+    i18n::set(lang(cli.global.lang));
     // The one place an error is printed: every command returns its error as a value.
     match start(cli) {
         Ok(code) => code,
@@ -105,8 +107,8 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
         Some(Command::Carriers) => {
             report::print(&describe::carriers_table(&load_carriers(&global)?));
         }
-        Some(Command::Statuses(args)) => {
-            report::print(&describe::statuses_table(lang(args.lang)));
+        Some(Command::Statuses) => {
+            report::print(&describe::statuses_table(i18n::current()));
         }
         Some(Command::Graph(args)) => commands::graph(&global, &args)?,
         Some(Command::Schema(args)) => match args.kind {
@@ -179,14 +181,14 @@ fn load_carriers(global: &GlobalArgs) -> Result<Carriers, AppError> {
     )
     .map_err(|problems| AppError::InvalidFiles {
         problems,
-        within: "in the carrier file",
+        within: Within::CarrierFile,
     })
 }
 
 fn invalid_scenarios(problems: Vec<Diagnostic>) -> AppError {
     AppError::InvalidFiles {
         problems,
-        within: "in the scenarios",
+        within: Within::Scenarios,
     }
 }
 
@@ -203,6 +205,7 @@ fn load_plan(
     let carriers = load_carriers(global)?;
     let mut ctx = LoadContext::from_process_env(chrono::Utc::now());
     ctx.seed = seed;
+    ctx.max_steps = global.max_steps;
     let files = match shard {
         None => paths.to_vec(),
         Some((index, count)) => {
@@ -212,7 +215,7 @@ fn load_plan(
     };
     if files.is_empty() {
         // A shard may be empty when there are fewer files than shards. A notice, not an error.
-        eprintln!("simulate: no scenario in this shard; nothing to do");
+        crate::base::console::err("simulate: no scenario in this shard; nothing to do\n");
         let plan = Plan {
             carriers_version: carriers.version.clone(),
             seed,
@@ -226,13 +229,39 @@ fn load_plan(
         .iter()
         .filter(|s| s.fixed_order_id && s.repetition.is_none_or(|(k, _)| k == 1))
     {
-        eprintln!(
+        crate::base::console::err(&format!(
             "warning: {}: shop_order_id `{}` is the same in every run; the platform refuses to move an order \
-             that has ended and limits order calls per day\n  help: add {{{{run_id}}}} to give each run its own",
+             that has ended and limits order calls per day\n  help: add {{{{run_id}}}} to give each run its own\n",
             scenario.file, scenario.shop_order_id
-        );
+        ));
     }
     Ok((carriers, plan))
+}
+
+/// Longer than this, at the run's `--speed`, and the run gets a warning before it starts.
+const LONG_RUN: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Warns when `--speed` (below 1) stretches the run past [`LONG_RUN`] of wall-clock time:
+/// `--speed 0.001` planned the 20-minute sample over 14 days without a word.
+fn warn_long_run(plan: &Plan, speed: crate::base::pace::Speed) {
+    if let Some(text) = long_run_warning(plan, speed) {
+        eprint!("{}", crate::base::text::terminal_safe(&text));
+    }
+}
+
+fn long_run_warning(plan: &Plan, speed: crate::base::pace::Speed) -> Option<String> {
+    let (scenario, last) = plan
+        .scenarios
+        .iter()
+        .filter_map(|s| Some((s, s.steps.last()?.planned_offset(speed))))
+        .max_by_key(|(_, d)| *d)?;
+    (last > LONG_RUN).then(|| {
+        format!(
+            "warning: at --speed {speed} the run lasts {} of wall-clock time ({} ends last), far longer than a day\n  help: a speed below 1 slows the scenario down; to play it faster give --speed above 1, e.g. --speed 60\n",
+            crate::base::duration::format_duration(crate::base::duration::round_to_ms(last)),
+            scenario.name
+        )
+    })
 }
 
 /// Share `index` (1-based) of `count` of the files: every count-th file by path.
@@ -263,10 +292,12 @@ fn colors_on(choice: ColorChoice, stream: &impl IsTerminal) -> bool {
     }
 }
 
-fn lang(choice: LangChoice) -> Lang {
+/// `--lang`, else the locale's language.
+fn lang(choice: Option<LangChoice>) -> Lang {
     match choice {
-        LangChoice::En => Lang::En,
-        LangChoice::Zh => Lang::Zh,
+        Some(LangChoice::En) => Lang::En,
+        Some(LangChoice::Zh) => Lang::Zh,
+        None => Lang::from_locale(|name| std::env::var(name).ok()),
     }
 }
 
@@ -303,7 +334,7 @@ mod tests {
         assert!(matches!(cli.command, Some(Command::Check(_))));
         assert!(cli.global.quiet);
         let cli = parse(&["simulate", "-v", "--carriers", "c.yaml", "statuses"]);
-        assert!(matches!(cli.command, Some(Command::Statuses(_))));
+        assert!(matches!(cli.command, Some(Command::Statuses)));
         assert_eq!(cli.global.verbose, 1);
         let cli = parse(&["simulate", "--color", "never", "carriers"]);
         assert!(matches!(cli.command, Some(Command::Carriers)));

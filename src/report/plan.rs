@@ -2,17 +2,17 @@
 //!
 //! Plain text for people (offsets after `--speed`, wall-clock times if the run started now,
 //! each call with its JSON body and the signature shown as a placeholder), or with `curl`
-//! a shell script of runnable `curl` commands. Neither ever contains an appsecret or an access
-//! token: the token is `***` or the shell variable `$WECHAT_ACCESS_TOKEN`, and the script
-//! carries the per-order `delivery_sign`, which is a hash, not the secret.
-
-use std::fmt::Write as _;
+//! a shell script of `curl` commands. Neither ever contains an appsecret or an access token:
+//! the token is `***` or the shell variable `$WECHAT_ACCESS_TOKEN`. `delivery_sign` is a
+//! placeholder unless asked for (`--show-signatures`): it is a SHA-1 of the appsecret, from
+//! which a weak appsecret can be brute-forced.
 
 use chrono::{DateTime, Local};
+use rust_i18n::t;
 
 use crate::base::duration::{format_duration, format_range, round_to_ms};
+use crate::base::i18n::{Noun, count_in};
 use crate::base::pace::Speed;
-use crate::base::text::plural;
 use crate::model::carriers::Call;
 use crate::model::plan::{Expect, Plan, ScenarioPlan, StepPlan};
 use crate::model::statuses::Lang;
@@ -35,8 +35,10 @@ pub struct TimelineOptions {
     pub speed: Speed,
     /// The language of status labels and carrier names.
     pub lang: Lang,
-    /// Print a runnable `curl` command per step instead of the call and its body.
+    /// Print a `curl` command per step instead of the call and its body.
     pub curl: bool,
+    /// Show the real `delivery_sign` instead of a placeholder (`--show-signatures`).
+    pub show_signatures: bool,
     /// e.g. "connect 5s, total 15s".
     pub timeouts: String,
     /// The retry policy, in words.
@@ -61,48 +63,88 @@ pub fn render(plan: &Plan, options: &TimelineOptions) -> String {
         .filter(|s| s.after_range.is_some())
         .count();
 
-    out.note(&format!(
-        "plan: {}, {}; nothing is sent",
-        plural(plan.scenarios.len(), "scenario"),
-        plural(steps, "step")
+    let lang = options.lang;
+    let locale = lang.code();
+    out.note(&t!(
+        "plan.header",
+        locale = locale,
+        scenarios = count_in(lang, plan.scenarios.len(), Noun::Scenario),
+        steps = count_in(lang, steps, Noun::Step)
     ));
     let seed = if ranges == 0 {
-        format!("{} (no delay ranges)", plan.seed)
+        t!("plan.seed_no_ranges", locale = locale, seed = plan.seed)
     } else {
-        format!(
-            "{} ({} drawn from it; --seed {} gives this timeline again)",
-            plan.seed,
-            plural(ranges, "delay range"),
-            plan.seed
+        t!(
+            "plan.seed_ranges",
+            locale = locale,
+            seed = plan.seed,
+            ranges = count_in(lang, ranges, Noun::DelayRange)
         )
     };
     let speed_text = if speed.is_real_time() {
-        "×1 (real time)".to_owned()
+        t!("plan.speed_real_time", locale = locale)
     } else {
-        format!("×{speed}: every delay is divided by {speed}")
+        t!("plan.speed", locale = locale, speed = speed)
     };
     let fields = [
-        ("seed", seed),
-        ("carrier table", plan.carriers_version.clone()),
-        ("endpoint", endpoint.to_owned()),
-        ("speed", speed_text),
-        ("timeouts", one_line(&options.timeouts)),
-        ("retries", one_line(&options.retries)),
+        (t!("plan.field_seed", locale = locale), seed.into_owned()),
         (
-            "if started at",
+            t!("plan.field_carriers", locale = locale),
+            plan.carriers_version.clone(),
+        ),
+        (
+            t!("plan.field_endpoint", locale = locale),
+            endpoint.to_owned(),
+        ),
+        (
+            t!("plan.field_speed", locale = locale),
+            speed_text.into_owned(),
+        ),
+        (
+            t!("plan.field_timeouts", locale = locale),
+            one_line(&options.timeouts),
+        ),
+        (
+            t!("plan.field_retries", locale = locale),
+            one_line(&options.retries),
+        ),
+        (
+            t!("plan.field_started", locale = locale),
             options.now.format("%Y-%m-%d %H:%M:%S %:z").to_string(),
         ),
     ];
+    // Aligned by display width: a Chinese character takes two columns.
+    let width = fields
+        .iter()
+        .map(|(key, _)| console::measure_text_width(key))
+        .max()
+        .unwrap_or(0)
+        + 1;
     for (key, value) in fields {
-        out.note(&format!("  {key:<14}{value}"));
+        let pad = " ".repeat(width.saturating_sub(console::measure_text_width(&key)));
+        out.note(&format!("  {key}{pad}{value}"));
     }
     if options.curl {
         out.blank();
-        out.note(CURL_PREAMBLE);
-        out.command("set -eu");
-        out.command(&format!(
-            ": \"${{{TOKEN_VARIABLE}:?set {TOKEN_VARIABLE} to an access token}}\""
+        out.note(&t!(
+            "plan.curl_preamble",
+            locale = locale,
+            variable = TOKEN_VARIABLE
         ));
+        out.command("set -eu");
+        let unset = t!(
+            "plan.token_unset",
+            locale = locale,
+            variable = TOKEN_VARIABLE
+        );
+        out.command(&format!(": \"${{{TOKEN_VARIABLE}:?{unset}}}\""));
+        if !options.show_signatures {
+            out.note(&t!(
+                "plan.sign_placeholder",
+                locale = locale,
+                placeholder = SIGN_PLACEHOLDER
+            ));
+        }
         out.command(&format!("ENDPOINT={}", shell_quote(endpoint)));
         out.command("pids=''");
     }
@@ -117,9 +159,6 @@ pub fn render(plan: &Plan, options: &TimelineOptions) -> String {
     }
     out.text
 }
-
-/// The script's opening comment (a shell comment: `#` is added to each line).
-const CURL_PREAMBLE: &str = "A script: bash this file. The orders run side by side as in a run, each step after a sleep as planned (divided by --speed), with action_time taken when it is sent. The access token is read from $WECHAT_ACCESS_TOKEN, which must be set; it is never printed.";
 
 /// Stands for `action_time` in a body, replaced in the script by `$(date +%s)`.
 const ACTION_TIME_MARK: i64 = -1_234_567_890_123;
@@ -150,12 +189,15 @@ struct Out {
 }
 
 impl Out {
-    fn note(&mut self, line: &str) {
-        if self.curl {
-            self.text.push_str("# ");
+    /// A line for people (several, if it holds newlines): a shell comment in a script.
+    fn note(&mut self, text: &str) {
+        for line in text.lines() {
+            if self.curl {
+                self.text.push_str("# ");
+            }
+            self.text.push_str(line);
+            self.text.push('\n');
         }
-        self.text.push_str(line);
-        self.text.push('\n');
     }
 
     fn command(&mut self, line: &str) {
@@ -175,31 +217,37 @@ fn render_scenario(
     speed: Speed,
 ) {
     let carrier = &scenario.carrier;
-    let carrier_name = match options.lang {
+    let lang = options.lang;
+    let locale = lang.code();
+    let carrier_name = match lang {
         Lang::En => &carrier.name_en,
         Lang::Zh => &carrier.name_zh,
     };
     out.note(&one_line(&scenario.name));
-    out.note(&format!("  file     {}", one_line(&scenario.file)));
-    out.note(&format!(
-        "  carrier  {} ({}), delivery_id {}, profile {}",
-        carrier.id,
-        one_line(carrier_name),
-        carrier.delivery_id,
-        carrier.version
+    out.note(&t!(
+        "plan.scenario_file",
+        locale = locale,
+        file = one_line(&scenario.file)
     ));
-    out.note(&format!(
-        "  order    {} (shop {})",
-        one_line(&scenario.shop_order_id),
-        one_line(&scenario.shopid)
+    out.note(&t!(
+        "plan.scenario_carrier",
+        locale = locale,
+        id = carrier.id,
+        name = one_line(carrier_name),
+        delivery_id = carrier.delivery_id,
+        profile = carrier.version
     ));
-    out.note(&format!(
-        "  call     {}",
-        match carrier.call {
-            Call::Realmock => "realmock_update_order, signed with delivery_sign",
-            Call::TestUpdateOrder => "test_update_order (the sandbox; not signed)",
-        }
+    out.note(&t!(
+        "plan.scenario_order",
+        locale = locale,
+        order = one_line(&scenario.shop_order_id),
+        shop = one_line(&scenario.shopid)
     ));
+    let call = Api::for_call(carrier.call).name();
+    out.note(&match carrier.call {
+        Call::Realmock => t!("plan.call_signed", locale = locale, call = call),
+        Call::TestUpdateOrder => t!("plan.call_unsigned", locale = locale, call = call),
+    });
 
     let offsets: Vec<String> = scenario
         .steps
@@ -212,7 +260,7 @@ fn render_scenario(
         })
         .collect();
     let width = offsets.iter().map(|o| o.chars().count()).max().unwrap_or(0);
-    let signature = if options.curl {
+    let signature = if options.show_signatures {
         Signature::Computed
     } else {
         Signature::Shown(SIGN_PLACEHOLDER)
@@ -231,10 +279,9 @@ fn render_scenario(
         };
         let body = create.signed_body(&sign, options.fallback_openid.as_deref());
         let path = Api::Add.path();
-        out.note(&format!(
-            "  #0   +0s  {}  order/add: create the order",
-            options.now.format("%H:%M:%S")
-        ));
+        let clock = options.now.format("%H:%M:%S");
+        let create = t!("plan.create_order", locale = locale, api = Api::Add.name());
+        out.note(&format!("  #0   +0s  {clock}  {create}"));
         if options.curl {
             out.command(&curl_command(path, &shell_quote(&body.to_string())));
         } else {
@@ -263,15 +310,16 @@ fn render_scenario(
             step.status.name(),
             step.status.label(options.lang)
         ));
-        out.note(&format!("       {}", step_details(step)));
+        out.note(&format!("       {}", step_details(step, lang)));
         let action_time = if options.curl {
             ACTION_TIME_MARK
         } else {
             planned.map_or(0, |t| t.timestamp())
         };
         let body = UpdateOrder::for_step(scenario, step, action_time, signature);
-        let json = serde_json::to_string(&body)
-            .unwrap_or_else(|e| format!("<the body cannot be written: {e}>"));
+        let json = serde_json::to_string(&body).unwrap_or_else(|e| {
+            t!("plan.body_unwritable", locale = locale, error = e).into_owned()
+        });
         let path = Api::for_call(carrier.call).path();
         if options.curl {
             let at = step.planned_offset(speed);
@@ -291,22 +339,29 @@ fn render_scenario(
 }
 
 /// "after 30s", "after 20s..40s (drawn: 31s417ms); expect rejected by the carrier; …".
-fn step_details(step: &StepPlan) -> String {
-    let mut text = match step.after_range {
-        Some((low, high)) => format!(
-            "after {} (drawn: {})",
-            format_range(low, high),
-            format_duration(step.after)
+fn step_details(step: &StepPlan, lang: Lang) -> String {
+    let locale = lang.code();
+    let mut clauses = vec![match step.after_range {
+        Some((low, high)) => t!(
+            "plan.after_drawn",
+            locale = locale,
+            range = format_range(low, high),
+            drawn = format_duration(step.after)
         ),
-        None => format!("after {}", format_duration(step.after)),
-    };
+        None => t!(
+            "plan.after",
+            locale = locale,
+            after = format_duration(step.after)
+        ),
+    }];
     if step.expect != Expect::Ok {
-        let _ = write!(text, "; expect {}", step.expect);
+        let expected = super::expect_in(&step.expect, lang);
+        clauses.push(t!("plan.expect", locale = locale, expected = expected));
     }
     if !step.checked {
-        text.push_str("; transition check skipped");
+        clauses.push(t!("plan.unchecked", locale = locale));
     }
-    text
+    clauses.join(&t!("plan.clause_separator", locale = locale))
 }
 
 /// Text from a file or the command line on one line: control characters become spaces.
@@ -415,6 +470,7 @@ mod tests {
             speed,
             lang: Lang::En,
             curl,
+            show_signatures: curl,
             timeouts: "connect 5s, total 15s".to_owned(),
             retries: "none".to_owned(),
             fallback_openid: None,
@@ -505,11 +561,20 @@ Sandbox
         plan.scenarios[0].steps[1].at = Duration::from_secs(2 * 3600);
         let text = render(&plan, &options);
         assert!(
-            text.contains("  carrier  dada (达达), delivery_id DADA"),
+            text.starts_with("计划：1 个场景，2 个步骤；不发送任何请求\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  配送公司   dada（达达），delivery_id DADA"),
             "{text}"
         );
         assert!(text.contains("102 rider_assigned  分配骑手成功"), "{text}");
-        assert!(text.contains("  speed         ×1 (real time)\n"), "{text}");
+        // Keys aligned by display width (配送公司表 is ten columns wide).
+        assert!(text.contains("  速度       ×1（实时）\n"), "{text}");
+        assert!(
+            text.contains("间隔 20s..40s（抽取：31s）；预期 被配送公司拒绝；跳过状态流转检查"),
+            "{text}"
+        );
         assert!(
             text.contains("  #2   +2h  00:15:30 (+1d)  302 delivered  配送成功"),
             "{text}"
@@ -524,6 +589,21 @@ Sandbox
             options.speed = speed;
             let text = render(&plan(), &options);
             assert!(text.contains("#2"), "{speed}: {text}");
+        }
+    }
+
+    #[test]
+    fn signatures_show_only_when_asked() {
+        // The Dada vector of `plan()`: SHA-1 of shopid + "qa-1" + its appsecret.
+        let sign = "211176d055a1b6a693f802f9bacccc8dcd3e5ad0";
+        for curl in [false, true] {
+            let mut options = options(curl);
+            options.show_signatures = false;
+            let text = render(&plan(), &options);
+            assert!(!text.contains(sign), "curl {curl}: {text}");
+            assert!(text.contains(SIGN_PLACEHOLDER), "{text}");
+            options.show_signatures = true;
+            assert!(render(&plan(), &options).contains(sign));
         }
     }
 

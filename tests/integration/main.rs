@@ -1,13 +1,17 @@
 //! Integration tests: the real binary against the real emulator, over loopback.
 
 mod carriers;
+mod chinese;
 mod commands;
 mod common;
 mod credentials;
 mod emulator;
+mod hostile;
 mod html;
 mod layers;
+mod merchant;
 mod nightly;
+mod reliability;
 mod run;
 mod terminal;
 mod wording;

@@ -115,7 +115,7 @@ async fn the_curl_plan_is_a_script_bash_runs_with_every_step_accepted() {
     let platform = Platform::with(simulate::emulator::Config::default()).await;
     let plan = platform
         .simulate()
-        .args(["plan", "--curl", "--speed", "2000"])
+        .args(["plan", "--curl", "--show-signatures", "--speed", "2000"])
         .arg("scenarios/sf_order_created.yaml")
         .run()
         .await;

@@ -10,6 +10,7 @@ pub mod view;
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use rust_i18n::t;
 use tokio::time::Instant;
 
 use crate::base::pace::Speed;
@@ -47,7 +48,7 @@ impl Live {
         size: fn() -> Option<(usize, usize)>,
     ) -> Live {
         Live {
-            progress: Progress::new(plan, speed),
+            progress: Progress::new(plan, speed, console.lang),
             console,
             recent: VecDeque::new(),
             drawn: 0,
@@ -71,7 +72,8 @@ impl Live {
         let (cols, rows) = (self.size)().unwrap_or((80, 24));
         let lines = self.frame(plan, Instant::now(), cols, rows);
         let text = self.redraw(&lines);
-        super::print(&text);
+        // Each line was made terminal-safe in `redraw`; the cursor moves around them are ours.
+        crate::base::console::out(&text);
     }
 
     /// Draws the final frame and leaves it on screen, with the cursor below it.
@@ -121,7 +123,8 @@ impl Live {
     }
 
     /// The bytes that replace the last frame by `lines`: back to the frame's first line, each
-    /// line cleared and written, then everything below cleared (stale lines, an echoed `^C`).
+    /// line cleared and written (no control character but colours passes from a line), then
+    /// everything below cleared (stale lines, an echoed `^C`).
     fn redraw(&mut self, lines: &[String]) -> String {
         let mut out = String::from("\r");
         if self.drawn > 0 {
@@ -129,7 +132,7 @@ impl Live {
         }
         for line in lines {
             out.push_str("\x1b[2K");
-            out.push_str(line);
+            out.push_str(&crate::base::text::terminal_safe(line));
             out.push_str("\r\n");
         }
         out.push_str("\x1b[J");
@@ -148,6 +151,7 @@ fn terminal_size() -> Option<(usize, usize)> {
 /// Off a terminal, a line after a minute without output, so a CI log shows the job is alive.
 pub struct Heartbeat {
     progress: Progress,
+    look: Look,
     silence: Duration,
     last_output: Instant,
 }
@@ -155,9 +159,10 @@ pub struct Heartbeat {
 impl Heartbeat {
     pub const SILENCE: Duration = Duration::from_secs(60);
 
-    pub fn new(plan: &Plan, speed: Speed, now: Instant) -> Heartbeat {
+    pub fn new(plan: &Plan, speed: Speed, look: Look, now: Instant) -> Heartbeat {
         Heartbeat {
-            progress: Progress::new(plan, speed),
+            progress: Progress::new(plan, speed, look.lang),
+            look,
             silence: Heartbeat::SILENCE,
             last_output: now,
         }
@@ -173,20 +178,23 @@ impl Heartbeat {
     }
 
     /// The heartbeat line, when the output has been silent for long enough.
-    pub fn beat(&mut self, plan: &Plan, now: Instant, look: Look) -> Option<String> {
+    pub fn beat(&mut self, plan: &Plan, now: Instant) -> Option<String> {
         if now.saturating_duration_since(self.last_output) < self.silence {
             return None;
         }
         self.last_output = now;
         let (scenario, step, wait) = self.progress.next_send(plan, now)?;
+        // Whole seconds: a log line read minutes later needs no tenths.
         let wait = Duration::from_secs(wait.as_secs());
-        Some(format!(
-            "… still running: next {} {} ({}) in {}",
-            step.status.code(),
-            step.status.label(look.lang),
-            scenario.name,
-            crate::base::duration::format_duration(wait)
-        ))
+        let next = view::next_of(scenario, step, wait, self.look.lang);
+        Some(
+            t!(
+                "live.heartbeat",
+                locale = self.look.lang.code(),
+                next = next
+            )
+            .into_owned(),
+        )
     }
 }
 
@@ -292,6 +300,12 @@ mod tests {
         assert_eq!(first, "\r\x1b[2Ka\r\n\x1b[2Kb\r\n\x1b[J");
         let second = live.redraw(&["c".into()]);
         assert_eq!(second, "\r\x1b[2A\x1b[2Kc\r\n\x1b[J");
+        // A line cannot move the cursor itself; its colours pass.
+        let hostile = live.redraw(&["\x1b[2Jx \x1b[31mred\x1b[0m".into()]);
+        assert_eq!(
+            hostile,
+            "\r\x1b[1A\x1b[2K\\u{1b}[2Jx \x1b[31mred\x1b[0m\r\n\x1b[J"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -302,7 +316,7 @@ mod tests {
             lang: Lang::En,
         };
         let start = Instant::now();
-        let mut heart = Heartbeat::new(&plan, Speed::REAL_TIME, start);
+        let mut heart = Heartbeat::new(&plan, Speed::REAL_TIME, look, start);
         heart.on_event(
             &plan,
             &Event::RunStarted {
@@ -310,20 +324,14 @@ mod tests {
             },
             start,
         );
-        assert_eq!(
-            heart.beat(&plan, start + Duration::from_secs(59), look),
-            None
-        );
+        assert_eq!(heart.beat(&plan, start + Duration::from_secs(59)), None);
         assert_eq!(
             heart
-                .beat(&plan, start + Duration::from_secs(60), look)
+                .beat(&plan, start + Duration::from_secs(60))
                 .as_deref(),
             Some("… still running: next 102 rider assigned (Dada happy path) in 0s")
         );
         // Then silent again for a minute.
-        assert_eq!(
-            heart.beat(&plan, start + Duration::from_secs(90), look),
-            None
-        );
+        assert_eq!(heart.beat(&plan, start + Duration::from_secs(90)), None);
     }
 }

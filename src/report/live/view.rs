@@ -3,13 +3,15 @@
 
 use std::time::Duration;
 
+use rust_i18n::t;
 use tokio::time::Instant;
 
 use crate::base::duration::format_duration;
+use crate::base::i18n::{Noun, count_in};
 use crate::base::pace::Speed;
 use crate::model::plan::{Expect, Plan, ScenarioPlan, StepPlan};
 use crate::model::statuses::{Lang, Status};
-use crate::report::{Style, describe_failure};
+use crate::report::{Style, describe_failure_in};
 use crate::run::{Event, NotSent, StepOutcome};
 
 /// Cells in a progress bar.
@@ -50,13 +52,16 @@ impl OrderView {
 pub struct Progress {
     pub views: Vec<OrderView>,
     pub speed: Speed,
+    /// The language failures are described in.
+    pub lang: Lang,
 }
 
 impl Progress {
-    pub fn new(plan: &Plan, speed: Speed) -> Progress {
+    pub fn new(plan: &Plan, speed: Speed, lang: Lang) -> Progress {
         Progress {
             views: vec![OrderView::default(); plan.scenarios.len()],
             speed,
+            lang,
         }
     }
 
@@ -106,7 +111,7 @@ impl Progress {
                     StepOutcome::Failed(failure) => {
                         view.failed += 1;
                         view.failure
-                            .get_or_insert_with(|| describe_failure(failure));
+                            .get_or_insert_with(|| describe_failure_in(failure, self.lang));
                     }
                     StepOutcome::NotSent(why) => {
                         view.not_sent += 1;
@@ -118,7 +123,8 @@ impl Progress {
                 if let (Some(view), Some(failure)) =
                     (self.views.get_mut(*scenario), &record.failure)
                 {
-                    view.failure = Some(format!("order/add: {}", describe_failure(failure)));
+                    let what = describe_failure_in(failure, self.lang);
+                    view.failure = Some(format!("order/add: {what}"));
                 }
             }
             Event::StepAnswered { .. } | Event::RunFinished { .. } => {}
@@ -235,45 +241,55 @@ pub fn order_message(
     look: Look,
 ) -> String {
     let Look { style, lang } = look;
+    let locale = lang.code();
     let status = view.current.unwrap_or(Status::INITIAL);
     let here = format!("{} {}", status.code(), status.label(lang));
     if let Some(reason) = &view.failure {
-        let counts = format!(
-            "{} passed, {} failed, {} not sent",
-            view.passed, view.failed, view.not_sent
+        let text = t!(
+            "live.failed",
+            locale = locale,
+            passed = view.passed,
+            failed = view.failed,
+            not_sent = view.not_sent,
+            reason = reason
         );
-        return format!("{here}  {}", style.red(&format!("✗ {counts}: {reason}")));
+        return format!("{here}  {}", style.red(&text));
     }
     if view.stopped == Some(NotSent::Interrupted) {
-        let text = format!(
-            "■ interrupted: {} of {} sent",
-            view.sent(),
-            crate::base::text::plural(scenario.steps.len(), "step")
+        let text = t!(
+            "live.interrupted",
+            locale = locale,
+            sent = view.sent(),
+            steps = count_in(lang, scenario.steps.len(), Noun::Step)
         );
         return format!("{here}  {}", style.yellow(&text));
     }
     if let Some(why) = view.stopped {
-        return format!("{here}  {}", style.yellow(&format!("■ {}", why.describe())));
+        let text = t!("live.stopped", locale = locale, why = why.describe_in(lang));
+        return format!("{here}  {}", style.yellow(&text));
     }
     let Some(next) = scenario.steps.get(view.settled()) else {
-        return format!("{here}  {}", style.green("✓ done"));
+        return format!("{here}  {}", style.green(&t!("live.done", locale = locale)));
     };
     if view.sending {
-        return format!(
-            "{here}  → sending {} {}…",
-            next.status.code(),
-            next.status.label(lang)
+        let text = t!(
+            "live.sending",
+            locale = locale,
+            code = next.status.code(),
+            label = next.status.label(lang)
         );
+        return format!("{here}  {text}");
     }
     let wait = view
         .start
         .map(|start| (start + next.planned_offset(speed)).saturating_duration_since(now))
         .unwrap_or_default();
-    let text = format!(
-        "next {} {} in {}",
-        next.status.code(),
-        next.status.label(lang),
-        countdown(wait)
+    let text = t!(
+        "live.next",
+        locale = locale,
+        code = next.status.code(),
+        label = next.status.label(lang),
+        wait = countdown(wait)
     );
     format!("{here}  {}", style.dim(&text))
 }
@@ -281,37 +297,62 @@ pub fn order_message(
 /// The line shown in every view: steps sent of all, passed, failed, and the next send.
 pub fn total_line(plan: &Plan, progress: &Progress, now: Instant, look: Look) -> String {
     let t = progress.totals(plan);
-    let not_sent = if t.not_sent > 0 {
-        format!(", {} not sent", t.not_sent)
+    let locale = look.lang.code();
+    let bar = bar(t.sent, t.steps, t.failed > 0, look.style);
+    let steps = count_in(look.lang, t.steps, Noun::Step);
+    let counts = if t.not_sent > 0 {
+        t!(
+            "live.total_with_not_sent",
+            locale = locale,
+            bar = bar,
+            sent = t.sent,
+            steps = steps,
+            passed = t.passed,
+            failed = t.failed,
+            not_sent = t.not_sent
+        )
     } else {
-        String::new()
+        t!(
+            "live.total",
+            locale = locale,
+            bar = bar,
+            sent = t.sent,
+            steps = steps,
+            passed = t.passed,
+            failed = t.failed
+        )
     };
-    let next = match progress.next_send(plan, now) {
-        Some((scenario, step, wait)) => format!(
-            "  next {} {} ({}) in {}",
-            step.status.code(),
-            step.status.label(look.lang),
-            scenario.name,
-            countdown(wait)
-        ),
-        None => String::new(),
-    };
-    format!(
-        "total  {} {}/{} sent  {} passed, {} failed{not_sent}{next}",
-        bar(t.sent, t.steps, t.failed > 0, look.style),
-        t.sent,
-        crate::base::text::plural(t.steps, "step"),
-        t.passed,
-        t.failed,
+    match progress.next_send(plan, now) {
+        Some((scenario, step, wait)) => {
+            let next = next_of(scenario, step, wait, look.lang);
+            format!("{counts}  {next}")
+        }
+        None => counts.into_owned(),
+    }
+}
+
+/// `next 202 picked up (SF happy path) in 7m12s`: the step due soonest, and its order.
+pub fn next_of(scenario: &ScenarioPlan, step: &StepPlan, wait: Duration, lang: Lang) -> String {
+    t!(
+        "live.next_of",
+        locale = lang.code(),
+        code = step.status.code(),
+        label = step.status.label(lang),
+        name = scenario.name,
+        wait = countdown(wait)
     )
+    .into_owned()
 }
 
 /// The compact view's lines when orders outnumber rows: a notice, then one count line per
 /// carrier, then the failures (the caller adds the total line and the latest events).
 pub fn compact_lines(plan: &Plan, progress: &Progress, rows: usize, look: Look) -> Vec<String> {
-    let mut lines = vec![look.style.dim(&format!(
-        "compact view: {} orders, more than the terminal's {rows} rows",
-        plan.scenarios.len()
+    let locale = look.lang.code();
+    let mut lines = vec![look.style.dim(&t!(
+        "live.compact",
+        locale = locale,
+        orders = count_in(look.lang, plan.scenarios.len(), Noun::Order),
+        rows = rows
     ))];
     let mut carriers: Vec<(&str, usize, Totals)> = Vec::new();
     for (scenario, view) in plan.scenarios.iter().zip(&progress.views) {
@@ -329,15 +370,18 @@ pub fn compact_lines(plan: &Plan, progress: &Progress, rows: usize, look: Look) 
         entry.2.add(view);
     }
     for (id, orders, t) in carriers {
-        lines.push(format!(
-            "  {id}: {}, {}/{} sent, {} passed, {} failed, {} not sent",
-            crate::base::text::plural(orders, "order"),
-            t.sent,
-            t.steps,
-            t.passed,
-            t.failed,
-            t.not_sent
-        ));
+        let line = t!(
+            "live.compact_carrier",
+            locale = locale,
+            carrier = id,
+            orders = count_in(look.lang, orders, Noun::Order),
+            sent = t.sent,
+            steps = t.steps,
+            passed = t.passed,
+            failed = t.failed,
+            not_sent = t.not_sent
+        );
+        lines.push(format!("  {line}"));
     }
     for (scenario, view) in plan.scenarios.iter().zip(&progress.views) {
         if let Some(reason) = &view.failure {
@@ -392,7 +436,7 @@ mod tests {
             order_message(&s, &view, now, Speed::REAL_TIME, PLAIN),
             "102 rider assigned  next 201 rider at the store in 19s"
         );
-        // At speed 10 the 30 s wait is 3 s; labels follow --lang.
+        // At speed 10 the 30 s wait is 3 s; the whole line follows --lang.
         let Some(ten_times) = Speed::new(10.0) else {
             panic!("10 is a speed")
         };
@@ -406,7 +450,7 @@ mod tests {
         };
         assert_eq!(
             order_message(&s, &fast, now, ten_times, zh),
-            "102 分配骑手成功  next 201 骑手到店开始取货 in 3s"
+            "102 分配骑手成功  3s 后发送 201 骑手到店开始取货"
         );
     }
 
@@ -459,6 +503,51 @@ mod tests {
         assert!(
             order_message(&s, &OrderView::default(), now, Speed::REAL_TIME, PLAIN)
                 .starts_with("101 waiting for a rider")
+        );
+    }
+
+    #[test]
+    fn every_state_reads_in_chinese_with_lang_zh() {
+        let s = scenario();
+        let now = Instant::now();
+        let zh = Look {
+            lang: Lang::Zh,
+            ..PLAIN
+        };
+        let interrupted = OrderView {
+            current: Some(Status::RiderAssigned),
+            passed: 1,
+            not_sent: 2,
+            stopped: Some(NotSent::Interrupted),
+            ..OrderView::default()
+        };
+        assert_eq!(
+            order_message(&s, &interrupted, now, Speed::REAL_TIME, zh),
+            "102 分配骑手成功  ■ 已中断：3 个步骤中已发送 1 个"
+        );
+        let failed = OrderView {
+            failed: 1,
+            failure: Some("resultcode 2003 签名错误".into()),
+            stopped: Some(NotSent::EarlierStepFailed),
+            ..interrupted.clone()
+        };
+        assert_eq!(
+            order_message(&s, &failed, now, Speed::REAL_TIME, zh),
+            "102 分配骑手成功  ✗ 1 个通过，1 个失败，2 个未发送：resultcode 2003 签名错误"
+        );
+        let plan = Plan {
+            carriers_version: "test".into(),
+            seed: 0,
+            scenarios: vec![s],
+        };
+        let mut progress = Progress::new(&plan, Speed::REAL_TIME, Lang::Zh);
+        progress.views[0] = interrupted;
+        assert_eq!(
+            total_line(&plan, &progress, now, zh),
+            format!(
+                "合计  {} 已发送 1/3 个步骤  1 个通过，0 个失败，2 个未发送",
+                bar(1, 3, false, PLAIN.style)
+            )
         );
     }
 
