@@ -96,6 +96,22 @@ pub fn count_in(lang: Lang, n: usize, noun: Noun) -> String {
     text.into_owned()
 }
 
+/// Where in a file a value is, as messages append it after the value's key: ` in step 2`
+/// (`（第 2 步）` in Chinese).
+pub fn in_step(n: usize) -> String {
+    t!("place.step", n = n).into_owned()
+}
+
+/// ` in a step`: where allowed keys are listed for every step.
+pub fn in_a_step() -> String {
+    t!("place.a_step").into_owned()
+}
+
+/// ` in `key`` inside `place` (itself such a phrase, or empty at the top of the file).
+pub fn in_key(key: &str, place: &str) -> String {
+    t!("place.key", key = key, place = place).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::{BTreeMap, BTreeSet};

@@ -15,3 +15,4 @@ mod reliability;
 mod run;
 mod terminal;
 mod wording;
+mod zh_only;

@@ -1,0 +1,121 @@
+//! `--lang zh` leaves no English sentence: what people read is Chinese. The English words to
+//! look for come from the English catalogue itself (every word of it that the Chinese one
+//! does not also use, such as key names), so a message added in English only is caught
+//! without this list being kept by hand.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+
+use crate::common::{Sim, repo};
+
+/// Words of four letters or more (an `_` joins a word: `rider_assigned` is one).
+fn words(text: &str) -> BTreeSet<String> {
+    regex::Regex::new(r"[A-Za-z_]{4,}")
+        .unwrap()
+        .find_iter(text)
+        .map(|m| m.as_str().to_ascii_lowercase())
+        .filter(|w| !w.contains('_'))
+        .collect()
+}
+
+/// The words of the English messages that the Chinese ones never use.
+fn english_words() -> BTreeSet<String> {
+    let read = |lang: &str| std::fs::read_to_string(repo().join(format!("locales/{lang}.yml")));
+    let values = |text: String| -> String {
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split_once(": ").map(|(_, v)| v.to_owned()))
+            // Placeholders are names, not words anyone reads.
+            .map(|v| {
+                regex::Regex::new(r"%\{[a-z_]+\}")
+                    .unwrap()
+                    .replace_all(&v, "")
+                    .into_owned()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let english = words(&values(read("en").unwrap()));
+    let chinese = words(&values(read("zh").unwrap()));
+    english.difference(&chinese).cloned().collect()
+}
+
+/// The English words of the catalogue found in `text`, outside quoted values (`…`), file
+/// paths and ids (`qa-sf-created-…`), which are the user's own.
+fn english_in(text: &str) -> Vec<String> {
+    let quoted = regex::Regex::new(r"`[^`]*`|\S+\.ya?ml\S*|\S+-\S+").unwrap();
+    let text = quoted.replace_all(text, " ");
+    let english = english_words();
+    // Carrier ids and aliases are names (`sandbox (test)`), the same in every language.
+    let names = ["sandbox", "test"];
+    words(&text)
+        .into_iter()
+        .filter(|w| english.contains(w) && !names.contains(&w.as_str()))
+        .collect()
+}
+
+#[test]
+fn the_word_list_is_not_empty() {
+    // Without this, a broken reader would let every check below pass.
+    let english = english_words();
+    for word in ["must", "found", "unknown", "allowed", "expected", "passed"] {
+        assert!(english.contains(word), "{word} missing from {english:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_of_invalid_files_speaks_chinese_only() {
+    let run = Sim::new()
+        .args(["--lang", "zh", "check", "tests/fixtures/invalid"])
+        .run()
+        .await;
+    assert_eq!(run.code, 2, "{}", run.all_output());
+    assert!(run.stderr.contains("错误："), "{}", run.stderr);
+    assert!(run.stderr.contains("提示："), "{}", run.stderr);
+    assert!(run.stderr.contains("未知状态"), "{}", run.stderr);
+    // The YAML parser's own words (`unclosed bracket`) are not ours to translate.
+    let ours: String = run
+        .stderr
+        .lines()
+        .filter(|l| !l.contains("syntax.yaml"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let left = english_in(&ours);
+    assert!(left.is_empty(), "English left: {left:?}\n{}", run.stderr);
+    // The same files in English say the same things in English.
+    let english = Sim::new()
+        .args(["check", "tests/fixtures/invalid"])
+        .run()
+        .await;
+    assert!(!english_in(&english.stderr).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_speaks_chinese_only() {
+    for curl in [false, true] {
+        let mut sim = Sim::new().args(["--lang", "zh", "plan", "--seed", "1"]);
+        if curl {
+            sim = sim.arg("--curl");
+        }
+        let run = sim.arg("scenarios/sf_order_created.yaml").run().await;
+        assert_eq!(run.code, 0, "{}", run.all_output());
+        assert!(run.stdout.contains("不发送任何请求"), "{}", run.stdout);
+        // The calls themselves (JSON bodies, curl commands, shell) are machine text.
+        let people: String = run
+            .stdout
+            .lines()
+            .filter(|l| {
+                let t = l.trim_start_matches('#').trim_start();
+                !(t.starts_with('{')
+                    || t.starts_with("POST ")
+                    || l.trim_start().starts_with("curl ")
+                    || !l.starts_with('#') && curl)
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let name_free = people.replace("SF order created and delivered", "");
+        let left = english_in(&name_free);
+        assert!(left.is_empty(), "English left: {left:?}\n{}", run.stdout);
+    }
+}
