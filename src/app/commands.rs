@@ -3,10 +3,9 @@
 use std::sync::Arc;
 
 use super::error::AppError;
-use super::{lang, load_carriers, load_plan, retry_policy};
+use super::{lang, load_carriers, load_plan, push_format, push_security, retry_policy};
 use crate::app::cli::{
-    CheckArgs, GlobalArgs, GraphArgs, GraphFormatChoice, NewArgs, PathChoice, PlanArgs,
-    PushFormatChoice, ServeArgs,
+    CheckArgs, GlobalArgs, GraphArgs, GraphFormatChoice, NewArgs, PathChoice, PlanArgs, ServeArgs,
 };
 use crate::base::duration::format_duration;
 use crate::base::text::plural;
@@ -151,16 +150,21 @@ pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), Ap
         token_ttl: args.token_ttl,
         auto_create: args.auto_create,
         callback: args.callback,
-        callback_format: match args.callback_format {
-            PushFormatChoice::Json => emulator::PushFormat::Json,
-            PushFormatChoice::Xml => emulator::PushFormat::Xml,
-        },
+        callback_format: push_format(&args.push),
         seed: args.seed,
         ..emulator::Config::default()
     };
     if !args.apps.is_empty() {
         config.apps = args.apps;
     }
+    // Pushes are the Mini Program's: the first configured app.
+    let appid = config
+        .apps
+        .first()
+        .map(|(id, _)| id.clone())
+        .unwrap_or_default();
+    config.push_security = push_security(&args.push, &appid)?;
+    config.state = args.state;
     if let Some(faults) = args.faults {
         config.faults = faults;
     }

@@ -10,17 +10,21 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::app::cli::{Cli, ColorChoice, Command, GlobalArgs, LangChoice, RunArgs};
+use crate::app::cli::{
+    Cli, ColorChoice, Command, GlobalArgs, LangChoice, PushArgs, PushModeChoice, RunArgs,
+};
 use crate::app::error::AppError;
 use crate::base::diag::Diagnostic;
 use crate::base::exit;
 use crate::describe;
+use crate::emulator::PushSecurity;
 use crate::model::carriers::Carriers;
 use crate::model::plan::Plan;
 use crate::model::statuses::Lang;
 use crate::report::{self, Style};
 use crate::run::retry::RetryPolicy;
 use crate::scenario::{self, LoadContext};
+use crate::wechat::push::{AesKey, PushMode};
 
 pub fn main() -> u8 {
     let cli = match parse_args(std::env::args_os().collect()) {
@@ -235,6 +239,56 @@ fn lang(choice: LangChoice) -> Lang {
         LangChoice::En => Lang::En,
         LangChoice::Zh => Lang::Zh,
     }
+}
+
+/// The merchant's push settings from `--push-token`, `--push-mode` and `--aes-key`, for pushes
+/// sent as `appid`'s. Messages name the flags, never the values.
+fn push_format(push: &PushArgs) -> crate::emulator::PushFormat {
+    match push.callback_format {
+        cli::PushFormatChoice::Json => crate::emulator::PushFormat::Json,
+        cli::PushFormatChoice::Xml => crate::emulator::PushFormat::Xml,
+    }
+}
+
+fn push_security(push: &PushArgs, appid: &str) -> Result<PushSecurity, AppError> {
+    let mode = match push.push_mode {
+        PushModeChoice::Plain => PushMode::Plain,
+        PushModeChoice::Compat => PushMode::Compat,
+        PushModeChoice::Safe => PushMode::Safe,
+    };
+    let token = match &push.push_token {
+        Some(token) if token.expose().trim().is_empty() => {
+            return Err(AppError::Usage(
+                "--push-token is empty; give the Token of the message-push settings".to_owned(),
+            ));
+        }
+        Some(token) if token.expose().chars().any(|c| !c.is_ascii_alphanumeric()) => {
+            return Err(AppError::Usage(
+                "--push-token (not shown) must be letters and digits, as the MP console asks"
+                    .to_owned(),
+            ));
+        }
+        other => other.clone(),
+    };
+    let aes_key = match (&push.aes_key, mode.encrypts()) {
+        (None, true) => {
+            return Err(AppError::Usage(format!(
+                "--push-mode {} needs --aes-key KEY (the 43-character EncodingAESKey)",
+                mode.name()
+            )));
+        }
+        (None, false) => None,
+        (Some(key), _) => Some(
+            AesKey::parse(key)
+                .map_err(|why| AppError::Usage(format!("--aes-key (not shown): {why}")))?,
+        ),
+    };
+    Ok(PushSecurity {
+        token,
+        mode,
+        aes_key,
+        appid: appid.to_owned(),
+    })
 }
 
 fn retry_policy(args: &RunArgs) -> RetryPolicy {

@@ -12,6 +12,7 @@ mod faults;
 mod orders;
 mod push;
 mod server;
+mod state;
 mod tokens;
 mod wire;
 
@@ -24,6 +25,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use faults::{Faults, parse_faults};
+pub use orders::PushOutcome;
 pub use push::{PushFormat, PushSecurity};
 
 use crate::base::secret::Secret;
@@ -60,6 +62,8 @@ pub struct Config {
     pub seed: u64,
     /// How far `action_time` may be from now.
     pub max_clock_skew: Duration,
+    /// The SQLite file that keeps tokens and orders across restarts; in memory without it.
+    pub state: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
@@ -77,6 +81,7 @@ impl Default for Config {
             faults: Faults::default(),
             seed: 0,
             max_clock_skew: Duration::from_secs(600),
+            state: None,
         }
     }
 }
@@ -106,6 +111,8 @@ pub struct Emulator {
     // Dropping this sender stops every push worker.
     stop_pushes: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<io::Result<()>>>,
+    /// The push URL's echostr check at start, when there is a push URL.
+    callback_check: Option<Result<(), String>>,
 }
 
 impl Emulator {
@@ -121,11 +128,19 @@ impl Emulator {
     async fn start_with_log(
         addr: SocketAddr,
         carriers: Arc<Carriers>,
-        config: Config,
+        mut config: Config,
         log: bool,
     ) -> io::Result<Emulator> {
         if let Some(url) = &config.callback {
             check_callback(url)?;
+        }
+        if config.push_security.appid.is_empty() {
+            // Pushes are the Mini Program's: the first configured app.
+            config.push_security.appid = config
+                .apps
+                .first()
+                .map(|(id, _)| id.clone())
+                .unwrap_or_else(|| DEV_APPID.to_owned());
         }
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -142,12 +157,17 @@ impl Emulator {
                         config.push_retry_delay,
                     ),
                     stop_rx,
+                    log,
                 )
                 .map_err(io::Error::other)?,
             ),
             None => None,
         };
-        let shared = Arc::new(server::Shared::new(carriers, config, log, pusher));
+        let callback_check = match &pusher {
+            Some(pusher) => Some(pusher.verify_url().await),
+            None => None,
+        };
+        let shared = Arc::new(server::Shared::new(carriers, config, log, pusher)?);
         let app =
             server::router(shared.clone()).into_make_service_with_connect_info::<conn::Conn>();
         let (stop_server, stopped) = oneshot::channel::<()>();
@@ -164,7 +184,34 @@ impl Emulator {
             stop_server: Some(stop_server),
             stop_pushes: Some(stop_pushes),
             task: Some(task),
+            callback_check,
         })
+    }
+
+    /// Every push made so far, order by order, in the order they were made.
+    pub fn push_outcomes(&self) -> Vec<PushOutcome> {
+        let book = self
+            .shared
+            .book
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        book.push_outcomes()
+    }
+
+    /// How the push URL answered the echostr check at start (`None` without a push URL).
+    pub fn callback_check(&self) -> Option<&Result<(), String>> {
+        self.callback_check.as_ref()
+    }
+
+    /// The problem with the push URL's echostr check, as one line for the console.
+    pub fn callback_warning(&self) -> Option<String> {
+        match self.callback_check.as_ref()? {
+            Ok(()) => None,
+            Err(why) => Some(format!(
+                "warning: the callback URL failed the platform's URL check (GET with signature, \
+                 timestamp, nonce and echostr): {why}; pushes are sent anyway"
+            )),
+        }
     }
 
     /// `http://127.0.0.1:PORT` (a wildcard bind is reached through loopback).
@@ -247,8 +294,14 @@ pub async fn serve(addr: SocketAddr, carriers: Arc<Carriers>, config: Config) ->
             "simulate emulator listening on http://{}",
             emulator.local_addr()
         )?;
+        if emulator.callback_check().is_some_and(Result::is_ok) {
+            writeln!(out, "callback URL check passed (echostr answered)")?;
+        }
         writeln!(out, "ready")?;
         out.flush()?;
+    }
+    if let Some(warning) = emulator.callback_warning() {
+        eprintln!("{warning}");
     }
     wait_for_stop_signal().await?;
     eprintln!("simulate emulator: stopping");

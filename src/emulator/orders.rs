@@ -1,13 +1,14 @@
 //! The order book: every order the emulator knows, its rider, and its full history.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::push::Event;
+use super::state::{self, Fingerprint, Store};
 use super::wire::{Verdict, now_rfc3339};
 use crate::model::carriers::Carrier;
 use crate::model::statuses::{Outcome, Status};
@@ -19,7 +20,7 @@ pub(crate) type Key = (String, String);
 const UNMATCHED_KEPT: usize = 500;
 
 /// A longitude/latitude pair (GCJ-02, as the platform uses).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Point {
     pub lng: f64,
     pub lat: f64,
@@ -33,7 +34,7 @@ pub(crate) const DEFAULT_STORE: Point = Point {
 };
 
 /// A plausible rider, fixed per order so every push and `order/get` agree.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Rider {
     pub name: String,
     pub phone: String,
@@ -53,7 +54,7 @@ impl Rider {
 }
 
 /// One line of an order's history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(crate) enum Entry {
     Created {
@@ -66,15 +67,15 @@ pub(crate) enum Entry {
 }
 
 /// A call received, with what was answered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct CallRecord {
     pub time: String,
-    pub api: &'static str,
+    pub api: String,
     /// The JSON body with credentials removed (`delivery_sign` kept).
     pub request: Value,
     pub verdict: Verdict,
     /// Top-level fields the API's documentation does not list: accepted, noted here.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tolerated_fields: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_change: Option<Change>,
@@ -82,38 +83,54 @@ pub(crate) struct CallRecord {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(crate) struct Change {
     pub from: u16,
     pub to: u16,
 }
 
+/// What became of one pushed status change, after all its attempts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushOutcome {
+    pub shopid: String,
+    pub shop_order_id: String,
+    pub order_status: u16,
+    pub delivered: bool,
+    pub attempts: u32,
+    /// The last attempt's result: `HTTP 200`, `timeout after 5000 ms`, ...
+    pub detail: String,
+}
+
 /// One attempt at pushing one status change to the merchant.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct PushRecord {
     pub time: String,
     pub order_status: u16,
     pub attempt: u32,
     pub of: u32,
-    pub format: &'static str,
+    pub format: String,
     /// `delivered` or `failed`.
-    pub outcome: &'static str,
+    pub outcome: String,
     /// `HTTP 200`, `HTTP 500`, `timeout after 5000 ms`, `connection error: ...`.
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
     pub elapsed_ms: u64,
     /// The last attempt failed: WeChat drops the event.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub gave_up: bool,
 }
 
+/// Serialized whole (less its push queue) into the state file.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Order {
     pub shopid: String,
     pub shop_order_id: String,
+    #[serde(with = "state::carrier_ref")]
     pub carrier: Arc<Carrier>,
     pub waybill_id: String,
     pub shop_no: String,
+    #[serde(with = "state::status_code")]
     pub status: Status,
     pub created_at: String,
     pub rider: Rider,
@@ -124,6 +141,7 @@ pub(crate) struct Order {
     pub destination: Point,
     pub history: Vec<Entry>,
     /// This order's push queue; one worker per order keeps pushes in order.
+    #[serde(skip)]
     pub pushes: Option<UnboundedSender<Event>>,
 }
 
@@ -191,6 +209,9 @@ pub(crate) struct Book {
     /// Calls that named no order (unknown order, unparsable body, token errors without one).
     pub unmatched: VecDeque<Value>,
     next_seq: u64,
+    /// The state file, with what each order looked like when last written to it.
+    store: Option<Store>,
+    saved: HashMap<Key, Fingerprint>,
 }
 
 /// What `order/add` (or auto-create) needs to open an order.
@@ -205,6 +226,48 @@ pub(crate) struct NewOrder<'a> {
 }
 
 impl Book {
+    /// The book kept in `store`, with the orders it already holds.
+    pub fn open(
+        store: Store,
+        carriers: &crate::model::carriers::Carriers,
+    ) -> std::io::Result<Book> {
+        let (orders, next_seq) = store.load_orders(carriers)?;
+        let mut book = Book {
+            next_seq,
+            ..Book::default()
+        };
+        for order in orders {
+            let key = order.key();
+            book.saved.insert(key.clone(), state::fingerprint(&order));
+            book.orders.insert(key, order);
+        }
+        book.store = Some(store);
+        Ok(book)
+    }
+
+    /// Writes every order changed since the last write to the state file, if there is one.
+    /// Called before a change is answered: an error means the change is not durable.
+    pub fn persist(&mut self) -> std::io::Result<()> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let changed: Vec<&Order> = self
+            .orders
+            .values()
+            .filter(|o| self.saved.get(&o.key()) != Some(&state::fingerprint(o)))
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        store.save_orders(&changed, self.next_seq)?;
+        let written: Vec<(Key, Fingerprint)> = changed
+            .iter()
+            .map(|o| (state::key_of(o), state::fingerprint(o)))
+            .collect();
+        self.saved.extend(written);
+        Ok(())
+    }
+
     /// Opens an order at 101 with a new waybill id.
     pub fn create(&mut self, new: NewOrder<'_>) -> &mut Order {
         self.next_seq += 1;
@@ -266,6 +329,31 @@ impl Book {
         }
     }
 
+    /// One outcome per pushed status change: its attempts folded into the last one's result.
+    pub fn push_outcomes(&self) -> Vec<PushOutcome> {
+        let mut out: Vec<PushOutcome> = Vec::new();
+        for order in self.orders.values() {
+            for entry in &order.history {
+                let Entry::Push(push) = entry else { continue };
+                let outcome = PushOutcome {
+                    shopid: order.shopid.clone(),
+                    shop_order_id: order.shop_order_id.clone(),
+                    order_status: push.order_status,
+                    delivered: push.outcome == "delivered",
+                    attempts: push.attempt,
+                    detail: push.detail.clone(),
+                };
+                match out.last_mut() {
+                    Some(last) if push.attempt > 1 && last.order_status == push.order_status => {
+                        *last = outcome;
+                    }
+                    _ => out.push(outcome),
+                }
+            }
+        }
+        out
+    }
+
     pub fn to_json(&self) -> Value {
         let orders: Vec<Value> = self.orders.values().map(Order::to_json).collect();
         json!({
@@ -320,7 +408,7 @@ mod tests {
                 None,
                 CallRecord {
                     time: now_rfc3339(),
-                    api: "order/get",
+                    api: "order/get".to_owned(),
                     request: Value::Null,
                     verdict: Verdict::default(),
                     tolerated_fields: vec![],

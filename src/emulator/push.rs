@@ -253,6 +253,8 @@ pub(crate) struct Pusher {
     stop: watch::Receiver<bool>,
     /// Events queued or being delivered, so a caller can wait for the pushes to drain.
     pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// One stderr line per attempt (`simulate serve`).
+    log: bool,
 }
 
 impl Pusher {
@@ -262,6 +264,7 @@ impl Pusher {
         security: PushSecurity,
         (timeout, attempts, retry_delay): (Duration, u32, Duration),
         stop: watch::Receiver<bool>,
+        log: bool,
     ) -> Result<Pusher, reqwest::Error> {
         // Loopback receivers must not go through a proxy from the environment.
         let client = reqwest::Client::builder().no_proxy().build()?;
@@ -275,7 +278,57 @@ impl Pusher {
             retry_delay,
             stop,
             pending: std::sync::Arc::default(),
+            log,
         })
+    }
+
+    /// The check the platform makes when a merchant saves the push URL: a GET with
+    /// `signature`, `timestamp`, `nonce` and `echostr`, which must answer `echostr` itself.
+    pub async fn verify_url(&self) -> Result<(), String> {
+        let timestamp = chrono::Utc::now().timestamp().to_string();
+        let nonce = nonce();
+        let echostr = format!(
+            "{}",
+            u64::from_be_bytes(random_bytes()[..8].try_into().unwrap_or_default())
+        );
+        let token = self
+            .security
+            .token
+            .clone()
+            .unwrap_or_else(|| Secret::new(""));
+        let query = [
+            ("signature", protocol::signature(&token, &timestamp, &nonce)),
+            ("timestamp", timestamp),
+            ("nonce", nonce),
+            ("echostr", echostr.clone()),
+        ];
+        let response = self
+            .client
+            .get(&self.url)
+            .query(&query)
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.is_timeout() {
+                    format!("no answer within {} ms", self.timeout.as_millis())
+                } else {
+                    format!("connection error: {}", error_chain(&e.without_url()))
+                }
+            })?;
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(format!("it answered HTTP {}", status.as_u16()));
+        }
+        if body.trim() != echostr {
+            let shown: String = body.trim().chars().take(60).collect();
+            return Err(format!(
+                "it answered HTTP {} with `{shown}` instead of the echostr `{echostr}`",
+                status.as_u16()
+            ));
+        }
+        Ok(())
     }
 
     /// Queues an event for an order's worker.
@@ -370,17 +423,36 @@ impl Pusher {
                     order_status: event.order_status,
                     attempt,
                     of: self.attempts,
-                    format: self.format.name(),
-                    outcome: if delivered { "delivered" } else { "failed" },
+                    format: self.format.name().to_owned(),
+                    outcome: if delivered { "delivered" } else { "failed" }.to_owned(),
                     detail,
                     http_status,
                     elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                     gave_up: !delivered && attempt == self.attempts,
                 };
+                if self.log {
+                    eprintln!(
+                        "{} push {}/{} status {} attempt {}/{} {} ({}) {} ms",
+                        record.time,
+                        key.0,
+                        key.1,
+                        record.order_status,
+                        record.attempt,
+                        record.of,
+                        record.outcome,
+                        record.detail,
+                        record.elapsed_ms
+                    );
+                }
                 let Some(book) = book.upgrade() else { return };
-                book.lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .record_push(&key, record);
+                let mut book = book
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                book.record_push(&key, record);
+                if let Err(e) = book.persist() {
+                    eprintln!("simulate emulator: a push record was not saved: {e}");
+                }
+                drop(book);
                 if delivered {
                     break;
                 }

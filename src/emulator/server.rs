@@ -18,6 +18,7 @@ use super::conn::Conn;
 use super::faults::{Dice, Fault};
 use super::orders::Book;
 use super::push::Pusher;
+use super::state::Store;
 use super::tokens::{Issued, Tokens};
 use super::wire::{Reply, Verdict, now_rfc3339, query_param, redact_query};
 use crate::base::secret::Secret;
@@ -48,7 +49,7 @@ impl Shared {
         config: Config,
         log: bool,
         pusher: Option<Pusher>,
-    ) -> Shared {
+    ) -> std::io::Result<Shared> {
         let mut secrets: Vec<Secret> = config.apps.iter().map(|(_, s)| s.clone()).collect();
         secrets.extend(carriers.all().iter().map(|c| c.account.appsecret.clone()));
         let appid = config
@@ -56,10 +57,17 @@ impl Shared {
             .first()
             .map(|(id, _)| id.clone())
             .unwrap_or_else(|| super::DEV_APPID.to_owned());
-        Shared {
-            tokens: Tokens::new(config.apps, config.token_ttl),
+        let mut tokens = Tokens::new(config.apps, config.token_ttl);
+        let mut book = Book::default();
+        if let Some(path) = &config.state {
+            let store = Store::open(path)?;
+            tokens = tokens.with_store(store.clone())?;
+            book = Book::open(store, &carriers)?;
+        }
+        Ok(Shared {
+            tokens,
             dice: Dice::new(config.faults, config.seed),
-            book: Arc::new(Mutex::new(Book::default())),
+            book: Arc::new(Mutex::new(book)),
             pusher,
             auto_create: config.auto_create,
             max_clock_skew: config.max_clock_skew,
@@ -67,7 +75,7 @@ impl Shared {
             carriers,
             secrets,
             log,
-        }
+        })
     }
 
     /// Every secret a kept request body must not show: configured secrets, the caller's token
@@ -176,7 +184,7 @@ async fn classic_token(State(shared): State<Arc<Shared>>, RawQuery(query): RawQu
         shared
             .tokens
             .authenticate(grant.as_deref(), appid.as_deref(), secret.as_deref())
-            .map(|appid| shared.tokens.issue_classic(&appid)),
+            .and_then(|appid| shared.tokens.issue_classic(&appid)),
     )
 }
 
@@ -201,7 +209,7 @@ async fn stable_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
         shared
             .tokens
             .authenticate(text("grant_type"), text("appid"), text("secret"))
-            .map(|appid| shared.tokens.issue_stable(&appid, force)),
+            .and_then(|appid| shared.tokens.issue_stable(&appid, force)),
     )
 }
 

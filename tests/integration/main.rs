@@ -7,4 +7,8 @@ mod emulator;
 mod html;
 mod layers;
 mod nightly;
+mod push;
 mod run;
+mod sdk;
+mod serve_child;
+mod state;

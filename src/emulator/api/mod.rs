@@ -104,7 +104,7 @@ pub(crate) fn handle(
         key.as_ref(),
         CallRecord {
             time: now_rfc3339(),
-            api: api.name(),
+            api: api.name().to_owned(),
             request,
             verdict: Verdict::clone(&reply.verdict),
             tolerated_fields: tolerated,
@@ -112,6 +112,14 @@ pub(crate) fn handle(
             note,
         },
     );
+    // Durable before answered: a change that could not be written is not acknowledged.
+    if let Err(e) = ctx.book.persist() {
+        eprintln!("simulate emulator: {e}");
+        return Reply::error(
+            errcode::SYSTEM_BUSY,
+            "system error: the state file could not be written",
+        );
+    }
     reply
 }
 
