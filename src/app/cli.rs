@@ -67,8 +67,8 @@ pub enum Command {
     Statuses(StatusesArgs),
     /// Draw a carrier's transition graph (Mermaid or DOT), highlighting a scenario's path
     Graph(GraphArgs),
-    /// Print the JSON Schema for scenario files
-    Schema,
+    /// Print the JSON Schema for scenario files, or for carrier files
+    Schema(SchemaArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -117,6 +117,21 @@ pub struct StatusesArgs {
     /// Language of the table
     #[arg(long, value_enum, default_value_t = LangChoice::En)]
     pub lang: LangChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which files the schema describes
+    #[arg(value_enum, default_value_t = SchemaChoice::Scenario)]
+    pub kind: SchemaChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaChoice {
+    /// Scenario files (schema/scenario.schema.json)
+    Scenario,
+    /// Carrier files for --carriers (schema/carriers.schema.json)
+    Carriers,
 }
 
 #[derive(Debug, Args)]

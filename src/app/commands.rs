@@ -115,13 +115,10 @@ pub(super) fn graph(global: &GlobalArgs, args: &GraphArgs) -> Result<(), AppErro
         (Some(name), _) => match carriers.find(name) {
             Some(carrier) => carrier.clone(),
             None => {
-                let hint = carriers
-                    .suggest(name)
-                    .map(|s| format!("did you mean `{s}`? "))
-                    .unwrap_or_default();
+                let unknown = carriers.unknown(name);
                 return Err(AppError::Invalid {
-                    message: format!("unknown carrier `{name}`"),
-                    help: Some(format!("{hint}{}", carriers.describe_known())),
+                    message: unknown.message,
+                    help: Some(unknown.help),
                 });
             }
         },

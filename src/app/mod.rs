@@ -12,6 +12,7 @@ use clap::Parser;
 
 use crate::app::cli::{
     Cli, ColorChoice, Command, GlobalArgs, LangChoice, PushArgs, PushModeChoice, RunArgs,
+    SchemaChoice,
 };
 use crate::app::error::AppError;
 use crate::base::diag::Diagnostic;
@@ -110,9 +111,13 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
             report::print(&describe::statuses_table(lang(args.lang)));
         }
         Some(Command::Graph(args)) => commands::graph(&global, &args)?,
-        Some(Command::Schema) => {
-            report::print(&describe::scenario_schema_text(&load_carriers(&global)?));
-        }
+        Some(Command::Schema(args)) => match args.kind {
+            SchemaChoice::Scenario => {
+                report::print(&describe::scenario_schema_text(&load_carriers(&global)?));
+            }
+            // The shape of a carrier file does not depend on any carrier table.
+            SchemaChoice::Carriers => report::print(&describe::carriers_schema_text()),
+        },
         Some(Command::Completions(args)) => {
             use clap::CommandFactory;
             let mut out = Vec::new();
@@ -148,7 +153,11 @@ fn init_tracing(verbose: u8, color: ColorChoice) {
 }
 
 fn load_carriers(global: &GlobalArgs) -> Result<Carriers, AppError> {
-    Carriers::load(global.carriers.as_deref()).map_err(|problems| AppError::InvalidFiles {
+    Carriers::load(
+        global.carriers.as_deref(),
+        &crate::base::env::from_process(),
+    )
+    .map_err(|problems| AppError::InvalidFiles {
         problems,
         within: "in the carrier file",
     })

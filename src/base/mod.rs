@@ -3,7 +3,9 @@
 
 pub mod diag;
 pub mod duration;
+pub mod env;
 pub mod exit;
+pub mod fields;
 pub mod files;
 pub mod pace;
 pub mod secret;

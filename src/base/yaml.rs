@@ -1,10 +1,11 @@
 //! All YAML reading goes through here, so the parser (serde-saphyr) is named in one file.
 //!
 //! Two ways in:
-//! - [`from_str`] deserializes into a typed value (duplicate keys refused), for files whose
-//!   first problem is enough (the carrier table);
+//! - [`from_str`] deserializes into a typed value (duplicate keys refused), where the first
+//!   problem is enough;
 //! - [`parse_tree`] reads a located [`Node`] tree, so that a caller can check every key and
-//!   value itself and report every problem of a file with its line and column (scenarios).
+//!   value itself and report every problem of a file with its line and column (scenarios,
+//!   the carrier table).
 //!
 //! Both parse with tight budgets: a scenario or carrier file is a few hundred nodes, so an
 //! input that expands past [`MAX_NODES`] (an alias bomb) is refused quickly with bounded memory.
@@ -17,7 +18,7 @@ use serde_saphyr::{DuplicateKeyPolicy, Error, Options};
 
 use crate::base::diag::Diagnostic;
 
-pub use serde_saphyr::Spanned;
+use serde_saphyr::Spanned;
 
 /// Most nodes (mappings, sequences, scalars, counting alias expansions) a file may have.
 pub const MAX_NODES: usize = 10_000;
@@ -53,11 +54,6 @@ fn options(duplicate_keys: DuplicateKeyPolicy) -> Options {
 pub fn from_str<T: DeserializeOwned>(text: &str, file: &str) -> Result<T, Diagnostic> {
     serde_saphyr::from_str_with_options::<T>(text, options(DuplicateKeyPolicy::Error))
         .map_err(|error| diagnostic(&error, file))
-}
-
-/// Line and column of a located value.
-pub fn position<T>(value: &Spanned<T>) -> (u64, u64) {
-    (value.referenced.line(), value.referenced.column())
 }
 
 /// One YAML value and where it is written (where it is used, for an alias).
@@ -514,14 +510,16 @@ mod tests {
         }
         let started = std::time::Instant::now();
         let d = error(&text);
-        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        // A guard against a hang, not a speed measurement: it holds on a loaded machine.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
         assert!(d.message.contains("aliases"), "{}", d.message);
         assert!(d.line > 0);
 
         let deep = format!("a: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
         let started = std::time::Instant::now();
         let d = error(&deep);
-        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        // A guard against a hang, not a speed measurement: it holds on a loaded machine.
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
         assert!(d.message.starts_with("invalid YAML"), "{}", d.message);
     }
 

@@ -1,5 +1,6 @@
 //! What `simulate` knows, shown to people and editors: the status table, the carrier table,
-//! a carrier's transition graph (Mermaid or DOT) and the JSON Schema of scenario files.
+//! a carrier's transition graph (Mermaid or DOT) and the JSON Schemas of scenario and carrier
+//! files.
 //!
 //! Every function here is pure and returns text or a JSON value; the CLI decides where it goes.
 
@@ -9,14 +10,24 @@ mod schema;
 mod tables;
 
 pub use graph::{GraphFormat, graph};
-pub use schema::{scenario_schema, scenario_schema_text};
+#[cfg(test)]
+pub use schema::scenario_schema;
+pub use schema::{carriers_schema_text, scenario_schema_text};
 pub use tables::{carriers_table, statuses_table};
 
 /// Where the generated scenario schema lives in the repository.
+#[cfg(test)]
 pub const SCHEMA_PATH: &str = "schema/scenario.schema.json";
 
 /// The `$id` of the generated scenario schema.
 pub const SCHEMA_ID: &str = "https://simulate.dev/schema/scenario.schema.json";
+
+/// Where the generated carrier-file schema lives in the repository.
+#[cfg(test)]
+pub const CARRIERS_SCHEMA_PATH: &str = "schema/carriers.schema.json";
+
+/// The `$id` of the generated carrier-file schema.
+pub const CARRIERS_SCHEMA_ID: &str = "https://simulate.dev/schema/carriers.schema.json";
 
 #[cfg(test)]
 mod tests {
@@ -45,21 +56,38 @@ mod tests {
         }
     }
 
-    #[test]
-    fn committed_schema_is_current() {
-        let generated = scenario_schema_text(&builtin());
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(SCHEMA_PATH);
+    /// `generated` is what `path` (in the repository) holds, or is written there when blessing.
+    fn committed_is_current(path: &str, generated: &str, test: &str) {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
         if std::env::var_os("SIMULATE_BLESS").is_some()
-            && let Err(e) = std::fs::write(&path, &generated)
+            && let Err(e) = std::fs::write(&file, generated)
         {
-            panic!("cannot write {}: {e}", path.display());
+            panic!("cannot write {}: {e}", file.display());
         }
-        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        let committed = std::fs::read_to_string(&file).unwrap_or_default();
         assert!(
             committed == generated,
-            "{SCHEMA_PATH} is stale (the status model or the carrier table changed); \
-             regenerate it with `SIMULATE_BLESS=1 cargo test --lib describe::tests::committed_schema_is_current` \
+            "{path} is stale (the status model or the carrier table changed); \
+             regenerate it with `SIMULATE_BLESS=1 cargo test --lib describe::tests::{test}` \
              and commit the result"
+        );
+    }
+
+    #[test]
+    fn committed_schema_is_current() {
+        committed_is_current(
+            SCHEMA_PATH,
+            &scenario_schema_text(&builtin()),
+            "committed_schema_is_current",
+        );
+    }
+
+    #[test]
+    fn committed_carriers_schema_is_current() {
+        committed_is_current(
+            CARRIERS_SCHEMA_PATH,
+            &carriers_schema_text(),
+            "committed_carriers_schema_is_current",
         );
     }
 }

@@ -221,6 +221,7 @@ fn why_not(carrier: &Carrier, path: PathKind, spec: &Spec) -> String {
 }
 
 /// The paths `carrier` can play, in [`PathKind::ALL`] order.
+#[cfg(test)]
 pub fn paths_for(carrier: &Carrier) -> Vec<PathKind> {
     PathKind::ALL
         .into_iter()
@@ -275,11 +276,7 @@ fn action_msg(status: Status) -> String {
 /// names the paths it can).
 pub fn new_scenario(carriers: &Carriers, carrier: &str, path: PathKind) -> Result<String, String> {
     let Some(found) = carriers.find(carrier) else {
-        let known = carriers.describe_known();
-        return Err(match carriers.suggest(carrier) {
-            Some(s) => format!("unknown carrier `{carrier}`: did you mean `{s}`? {known}"),
-            None => format!("unknown carrier `{carrier}`: {known}"),
-        });
+        return Err(carriers.unknown(carrier).to_string());
     };
     let carrier: &Carrier = found;
     let statuses = route(carrier, path)?;

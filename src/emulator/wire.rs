@@ -170,6 +170,11 @@ impl Fields {
         }
     }
 
+    /// The whole body.
+    pub fn body(&self) -> &Map<String, Value> {
+        &self.map
+    }
+
     /// A required string; empty counts as missing, as the platform checks it.
     pub fn string(&self, name: &str) -> Result<&str, ArgsError> {
         match self.map.get(name) {

@@ -1,26 +1,35 @@
 //! Carrier profiles and the transition rule, read from a YAML file (built in, or `--carriers`).
 //!
-//! The runner and the emulator both ask this module what a carrier may do, so there is one
-//! source of truth for supported statuses and transitions.
+//! The runner, the scenario checks and the emulator all ask this module what a carrier may do
+//! and what it requires, so there is one source of truth for supported statuses, transitions
+//! and each carrier's quirks ([`quirks`]): nothing outside it tells carriers apart by id.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use serde::Deserialize;
+use serde_json::{Map, Value as Json};
 
 use crate::base::diag::{Diagnostic, did_you_mean};
+use crate::base::env::Env;
 use crate::base::secret::Secret;
-use crate::base::yaml::{self, Spanned};
 use crate::model::statuses::Status;
+
+mod file;
+pub mod quirks;
+
+use file::{At, FileData};
+pub use quirks::{
+    DefaultsLayer, FieldPath, ORDER_ADD_FIELDS, ORDER_BLOCKS, ORDER_CANCEL_FIELDS, Required,
+    SignError,
+};
 
 /// The built-in carrier file.
 pub const BUILTIN_YAML: &str = include_str!("carriers.yaml");
 const BUILTIN_NAME: &str = "<built-in carriers.yaml>";
 
 /// Which WeChat call moves this carrier's orders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Call {
     /// `realmock_update_order`: forwarded to the carrier's test environment, signed.
     Realmock,
@@ -51,6 +60,14 @@ pub struct Carrier {
     pub account: Account,
     /// Statuses this carrier's test account can be moved to.
     pub supported: BTreeSet<Status>,
+    /// Fields its calls need beyond the platform's own (`required`).
+    pub required: Required,
+    /// Its answer to a wrong `delivery_sign` (`sign_error`).
+    pub sign_error: SignError,
+    /// The `order/add` defaults: the table's `order_defaults` with the profile's over them.
+    pub order_defaults: Map<String, Json>,
+    /// The profile's own `order_defaults`, to lay over another file's table defaults.
+    own_defaults: DefaultsLayer,
     extra_edges: BTreeSet<(Status, Status)>,
     forbidden_edges: BTreeSet<(Status, Status)>,
     lifecycle: Arc<Lifecycle>,
@@ -118,25 +135,37 @@ pub struct Carriers {
     /// The table's version, carried into reports.
     pub version: String,
     pub lifecycle: Arc<Lifecycle>,
+    /// The table's `order_defaults`, before any profile's own.
+    order_defaults: Map<String, Json>,
     carriers: Vec<Arc<Carrier>>,
 }
 
 impl Carriers {
-    /// The table compiled into the binary.
+    /// The table compiled into the binary (it reads no `${VAR}`).
     pub fn builtin() -> Result<Carriers, Vec<Diagnostic>> {
-        let raw = parse(BUILTIN_YAML, BUILTIN_NAME)?;
-        build(None, raw, BUILTIN_NAME)
+        let data = file::read(BUILTIN_YAML, BUILTIN_NAME, &Env::new())?;
+        build(None, data, BUILTIN_NAME)
     }
 
-    /// The built-in table, replaced or extended by `file` when one is given.
-    pub fn load(file: Option<&Path>) -> Result<Carriers, Vec<Diagnostic>> {
-        let builtin_raw = parse(BUILTIN_YAML, BUILTIN_NAME)?;
-        let builtin = build(None, builtin_raw, BUILTIN_NAME)?;
+    /// The built-in table, replaced or extended by `file` when one is given; `${VAR}` in the
+    /// file reads `env`.
+    pub fn load(file: Option<&Path>, env: &Env) -> Result<Carriers, Vec<Diagnostic>> {
+        let builtin = Carriers::builtin()?;
         let Some(path) = file else { return Ok(builtin) };
         let name = path.display().to_string();
         let text = crate::base::files::read_text(path).map_err(|d| vec![d])?;
-        let raw = parse(&text, &name)?;
-        build(Some(builtin), raw, &name)
+        Carriers::extend(builtin, &text, &name, env)
+    }
+
+    /// `base` replaced or extended by the carrier file `text`, named `file` in messages.
+    pub fn extend(
+        base: Carriers,
+        text: &str,
+        file: &str,
+        env: &Env,
+    ) -> Result<Carriers, Vec<Diagnostic>> {
+        let data = file::read(text, file, env)?;
+        build(Some(base), data, file)
     }
 
     pub fn all(&self) -> &[Arc<Carrier>] {
@@ -148,11 +177,6 @@ impl Carriers {
         self.carriers
             .iter()
             .find(|c| c.names().any(|n| n.eq_ignore_ascii_case(name.trim())))
-    }
-
-    /// A carrier by WeChat `delivery_id`.
-    pub fn by_delivery_id(&self, delivery_id: &str) -> Option<&Arc<Carrier>> {
-        self.carriers.iter().find(|c| c.delivery_id == delivery_id)
     }
 
     /// The carrier whose test account has this shopid.
@@ -180,202 +204,108 @@ impl Carriers {
     pub fn suggest(&self, name: &str) -> Option<&str> {
         did_you_mean(name, self.carriers.iter().flat_map(|c| c.names()))
     }
-}
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    version: Option<String>,
-    #[serde(default)]
-    replace_builtin: bool,
-    lifecycle: Option<BTreeMap<u16, Vec<Spanned<u16>>>>,
-    #[serde(default)]
-    carriers: Vec<RawCarrier>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCarrier {
-    id: Spanned<String>,
-    #[serde(default)]
-    aliases: Vec<String>,
-    delivery_id: String,
-    name: RawNames,
-    call: Call,
-    version: String,
-    account: RawAccount,
-    statuses: Vec<Spanned<u16>>,
-    #[serde(default)]
-    extra_edges: Vec<Spanned<[u16; 2]>>,
-    #[serde(default)]
-    forbidden_edges: Vec<Spanned<[u16; 2]>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawNames {
-    en: String,
-    zh: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAccount {
-    shopid: String,
-    appsecret: Secret,
-    shop_no: String,
-}
-
-fn parse(text: &str, file: &str) -> Result<RawFile, Vec<Diagnostic>> {
-    yaml::from_str::<RawFile>(text, file).map_err(|d| vec![d])
-}
-
-fn status_at(code: &Spanned<u16>, file: &str, problems: &mut Vec<Diagnostic>) -> Option<Status> {
-    let found = Status::from_code(code.value);
-    if found.is_none() {
-        let (line, column) = yaml::position(code);
-        problems.push(
-            Diagnostic::new(
-                file,
-                line,
-                column,
-                format!("unknown status code {}", code.value),
-            )
-            .with_help(known_codes()),
-        );
-    }
-    found
-}
-
-fn known_codes() -> String {
-    let codes: Vec<String> = Status::all().map(|s| s.code().to_string()).collect();
-    format!("status codes are {}", codes.join(", "))
-}
-
-fn edges(
-    raw: &[Spanned<[u16; 2]>],
-    file: &str,
-    problems: &mut Vec<Diagnostic>,
-) -> BTreeSet<(Status, Status)> {
-    raw.iter()
-        .filter_map(|edge| {
-            let [a, b] = edge.value;
-            let from = status_at(
-                &Spanned::new(a, edge.referenced, edge.defined),
-                file,
-                problems,
-            )?;
-            let to = status_at(
-                &Spanned::new(b, edge.referenced, edge.defined),
-                file,
-                problems,
-            )?;
-            Some((from, to))
-        })
-        .collect()
-}
-
-fn build(base: Option<Carriers>, raw: RawFile, file: &str) -> Result<Carriers, Vec<Diagnostic>> {
-    let mut problems = Vec::new();
-    let lifecycle = match raw.lifecycle {
-        Some(map) => {
-            let mut next = BTreeMap::new();
-            for (from, targets) in map {
-                let Some(from_status) = Status::from_code(from) else {
-                    problems.push(
-                        Diagnostic::whole_file(
-                            file,
-                            format!("lifecycle: unknown status code {from}"),
-                        )
-                        .with_help(known_codes()),
-                    );
-                    continue;
-                };
-                let to: Vec<Status> = targets
-                    .iter()
-                    .filter_map(|t| status_at(t, file, &mut problems))
-                    .collect();
-                next.insert(from_status, to);
-            }
-            Arc::new(Lifecycle { next })
+    /// What to say about a name that is no carrier's: the one wording for every command.
+    pub fn unknown(&self, name: &str) -> UnknownCarrier {
+        let known = self.describe_known();
+        UnknownCarrier {
+            message: format!("unknown carrier `{name}`"),
+            help: match self.suggest(name) {
+                Some(s) => format!("did you mean `{s}`? {known}"),
+                None => known,
+            },
         }
+    }
+}
+
+/// "unknown carrier `dad`", with the help "did you mean `dada`? known carriers: …".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownCarrier {
+    pub message: String,
+    pub help: String,
+}
+
+impl std::fmt::Display for UnknownCarrier {
+    /// On one line, for messages without a separate help.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.message, self.help)
+    }
+}
+
+/// Builds the table of `data` (read from `file`) over `base`, the table it extends.
+fn build(base: Option<Carriers>, data: FileData, file: &str) -> Result<Carriers, Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let at = |(line, column): At, message: String| Diagnostic::new(file, line, column, message);
+    let lifecycle = match data.lifecycle {
+        Some(next) => Arc::new(Lifecycle { next }),
         None => match &base {
             Some(base) => base.lifecycle.clone(),
             None => {
-                problems.push(Diagnostic::whole_file(
-                    file,
-                    "the carrier file has no `lifecycle`",
+                problems.push(at(
+                    data.at,
+                    "the carrier file has no `lifecycle`".to_owned(),
                 ));
                 Arc::new(Lifecycle::default())
             }
         },
     };
-    let version = raw
+    let version = data
         .version
         .or_else(|| base.as_ref().map(|b| b.version.clone()))
         .unwrap_or_else(|| "unversioned".to_owned());
+    // A file's table defaults change the ones it extends key by key, as profiles do.
+    let order_defaults = data.order_defaults.unwrap_or_default().over(
+        &base
+            .as_ref()
+            .map(|b| b.order_defaults.clone())
+            .unwrap_or_default(),
+    );
 
     let mut carriers: Vec<Arc<Carrier>> = match &base {
-        Some(base) if !raw.replace_builtin => base
+        Some(base) if !data.replace_builtin => base
             .carriers
             .iter()
-            // Built-in profiles follow the new lifecycle when the file gives one.
+            // Built-in profiles follow the new lifecycle and table defaults when the file
+            // gives them.
             .map(|c| {
                 Arc::new(Carrier {
                     lifecycle: lifecycle.clone(),
+                    order_defaults: c.own_defaults.over(&order_defaults),
                     ..Carrier::clone(c)
                 })
             })
             .collect(),
         _ => Vec::new(),
     };
+    // Where each name of this file's profiles is written, to locate a clash.
+    let mut written: BTreeMap<(String, String), At> = BTreeMap::new();
     let mut ids_in_file = BTreeSet::new();
-    for rc in raw.carriers {
-        let id = rc.id.value.trim().to_ascii_lowercase();
-        let (line, column) = yaml::position(&rc.id);
-        if id.is_empty() {
-            problems.push(Diagnostic::new(
-                file,
-                line,
-                column,
-                "a carrier id must not be empty",
-            ));
-            continue;
-        }
+    for rc in data.carriers {
+        let id = rc.id;
         if !ids_in_file.insert(id.clone()) {
-            problems.push(Diagnostic::new(
-                file,
-                line,
-                column,
-                format!("carrier `{id}` is defined twice"),
-            ));
+            problems.push(at(rc.id_at, format!("carrier `{id}` is defined twice")));
             continue;
         }
-        let supported: BTreeSet<Status> = rc
-            .statuses
-            .iter()
-            .filter_map(|s| status_at(s, file, &mut problems))
-            .collect();
+        written.insert((id.clone(), id.clone()), rc.id_at);
+        for (alias, alias_at) in &rc.aliases {
+            written.insert((id.clone(), alias.clone()), *alias_at);
+        }
         let carrier = Carrier {
             id: id.clone(),
-            aliases: rc
-                .aliases
-                .iter()
-                .map(|a| a.trim().to_ascii_lowercase())
-                .collect(),
+            aliases: rc.aliases.into_iter().map(|(a, _)| a).collect(),
             delivery_id: rc.delivery_id,
-            name_en: rc.name.en,
-            name_zh: rc.name.zh,
+            name_en: rc.name_en,
+            name_zh: rc.name_zh,
             call: rc.call,
             version: rc.version,
-            account: Account {
-                shopid: rc.account.shopid,
-                appsecret: rc.account.appsecret,
-                shop_no: rc.account.shop_no,
-            },
-            supported,
-            extra_edges: edges(&rc.extra_edges, file, &mut problems),
-            forbidden_edges: edges(&rc.forbidden_edges, file, &mut problems),
+            account: rc.account,
+            supported: rc.supported,
+            required: rc.required,
+            sign_error: rc.sign_error,
+            order_defaults: rc.order_defaults.over(&order_defaults),
+            own_defaults: rc.order_defaults,
+            extra_edges: rc.extra_edges,
+            forbidden_edges: rc.forbidden_edges,
             lifecycle: lifecycle.clone(),
         };
         carriers.retain(|c| c.id != id);
@@ -386,8 +316,13 @@ fn build(base: Option<Carriers>, raw: RawFile, file: &str) -> Result<Carriers, V
     for carrier in &carriers {
         for name in carrier.names() {
             if let Some(other) = owners.insert(name.to_owned(), carrier.id.clone()) {
-                problems.push(Diagnostic::whole_file(
-                    file,
+                let place = written
+                    .get(&(carrier.id.clone(), name.to_owned()))
+                    .or_else(|| written.get(&(other.clone(), name.to_owned())))
+                    .copied()
+                    .unwrap_or(data.at);
+                problems.push(at(
+                    place,
                     format!(
                         "the name `{name}` belongs to both `{other}` and `{}`",
                         carrier.id
@@ -401,9 +336,11 @@ fn build(base: Option<Carriers>, raw: RawFile, file: &str) -> Result<Carriers, V
         Ok(Carriers {
             version,
             lifecycle,
+            order_defaults,
             carriers,
         })
     } else {
+        problems.sort_by_key(|d| (d.line, d.column));
         Err(problems)
     }
 }
@@ -441,6 +378,14 @@ mod tests {
         );
         assert!(table.find("meituan").is_none());
         assert_eq!(table.suggest("dad"), Some("dada"));
+        assert_eq!(
+            table.unknown("dad").to_string(),
+            "unknown carrier `dad`: did you mean `dada`? known carriers: dada, sandbox (test), sftc (sf, shunfeng)"
+        );
+        assert_eq!(
+            table.unknown("zzzzzz").help,
+            "known carriers: dada, sandbox (test), sftc (sf, shunfeng)"
+        );
         let dada = table
             .find("dada")
             .map(|c| (c.account.shopid.clone(), c.account.shop_no.clone()));
@@ -544,12 +489,7 @@ carriers:
     account: { shopid: m, appsecret: y, shop_no: n }
     statuses: [102, 302]
 "#;
-        let base = builtin();
-        let raw = match parse(user, "user.yaml") {
-            Ok(raw) => raw,
-            Err(e) => panic!("{e:?}"),
-        };
-        let table = match build(Some(base), raw, "user.yaml") {
+        let table = match Carriers::extend(builtin(), user, "user.yaml", &Env::new()) {
             Ok(t) => t,
             Err(e) => panic!("{e:?}"),
         };
@@ -569,13 +509,190 @@ carriers:
     #[test]
     fn a_bad_user_file_says_where() {
         let user = "carriers:\n  - id: x\n    delivery_id: X\n    name: { en: X, zh: X }\n    call: realmock\n    version: v\n    account: { shopid: s, appsecret: x, shop_no: n }\n    statuses: [102, 999]\n";
-        let problems =
-            match parse(user, "bad.yaml").and_then(|raw| build(Some(builtin()), raw, "bad.yaml")) {
-                Ok(_) => panic!("accepted"),
-                Err(p) => p,
-            };
+        let problems = match Carriers::extend(builtin(), user, "bad.yaml", &Env::new()) {
+            Ok(_) => panic!("accepted"),
+            Err(p) => p,
+        };
         assert_eq!(problems.len(), 1);
         assert_eq!((problems[0].line, problems[0].column), (8, 21));
         assert!(problems[0].message.contains("999"));
+    }
+
+    #[test]
+    fn builtin_quirks_are_data() {
+        let table = builtin();
+        let quirks = |id: &str| match table.find(id) {
+            Some(c) => {
+                let paths = |p: &[FieldPath]| p.iter().map(ToString::to_string).collect::<Vec<_>>();
+                (
+                    paths(&c.required.order_add),
+                    paths(&c.required.order_cancel),
+                    c.sign_error.clone(),
+                    c.order_defaults["sender"]["city"].clone(),
+                )
+            }
+            None => panic!("no {id}"),
+        };
+        let default_sign = SignError {
+            resultcode: 1,
+            resultmsg: "签名校验失败".to_owned(),
+        };
+        assert_eq!(SignError::default(), default_sign);
+        assert_eq!(
+            quirks("sftc"),
+            (
+                vec!["sender".to_owned(), "order_info.order_time".to_owned()],
+                vec!["waybill_id".to_owned()],
+                default_sign.clone(),
+                "深圳市".into()
+            )
+        );
+        assert_eq!(
+            quirks("dada"),
+            (
+                vec![],
+                vec![],
+                SignError {
+                    resultcode: 2003,
+                    resultmsg: "签名错误".to_owned()
+                },
+                "上海市".into()
+            )
+        );
+        assert_eq!(
+            quirks("sandbox"),
+            (vec![], vec![], default_sign, "深圳市".into())
+        );
+        // Dada changes only the places, key by key: the rest is the table's.
+        let Some(dada) = table.find("dada") else {
+            panic!("no dada")
+        };
+        assert_eq!(dada.order_defaults["sender"]["name"], "simulate 测试门店");
+        assert_eq!(dada.order_defaults["cargo"]["goods_value"], 36.5);
+        assert!(
+            dada.order_defaults["order_info"]
+                .get("order_time")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_user_file_gives_a_carrier_every_quirk() {
+        let user = r#"
+order_defaults:
+  cargo: { goods_value: 99, cargo_second_class: ~ }
+carriers:
+  - id: mtps
+    delivery_id: MTPS
+    name: { en: Meituan, zh: 美团配送 }
+    call: realmock
+    version: mtps-1
+    account: { shopid: m, appsecret: y, shop_no: n }
+    statuses: [102, 302]
+    required:
+      order_add: [shop_no, order_info.expected_delivery_time]
+      order_cancel: [cancel_reason]
+    sign_error: { resultcode: 40013, resultmsg: 美团签名错误 }
+    order_defaults:
+      sender: ~
+      receiver: { city: 北京市 }
+      order_info: { order_type: 1, expected_delivery_time: 1795990000 }
+"#;
+        let table = match Carriers::extend(builtin(), user, "user.yaml", &Env::new()) {
+            Ok(t) => t,
+            Err(e) => panic!("{e:#?}"),
+        };
+        let Some(mtps) = table.find("mtps") else {
+            panic!("no mtps")
+        };
+        let paths: Vec<String> = mtps
+            .required
+            .order_add
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(paths, ["shop_no", "order_info.expected_delivery_time"]);
+        assert_eq!(mtps.required.order_cancel[0].to_string(), "cancel_reason");
+        assert_eq!(
+            (
+                mtps.sign_error.resultcode,
+                mtps.sign_error.resultmsg.as_str()
+            ),
+            (40013, "美团签名错误")
+        );
+        let d = &mtps.order_defaults;
+        assert!(d.get("sender").is_none(), "`sender: ~` drops the block");
+        assert_eq!(d["receiver"]["city"], "北京市");
+        assert_eq!(
+            d["receiver"]["name"], "测试收件人",
+            "the rest is the table's"
+        );
+        assert_eq!(d["order_info"]["order_type"], 1);
+        assert_eq!(d["order_info"]["is_insured"], 0);
+        // The file's table defaults change the built-in profiles too, under their own.
+        for id in ["mtps", "dada", "sftc"] {
+            let Some(c) = table.find(id) else {
+                panic!("no {id}")
+            };
+            assert_eq!(c.order_defaults["cargo"]["goods_value"], 99, "{id}");
+            assert!(
+                c.order_defaults["cargo"]
+                    .get("cargo_second_class")
+                    .is_none()
+            );
+        }
+        assert_eq!(
+            table
+                .find("dada")
+                .map(|c| c.order_defaults["sender"]["city"].clone()),
+            Some("上海市".into())
+        );
+        // A profile that replaces a built-in one replaces its quirks: SF without `required`.
+        let replaced = user.replace("id: mtps", "id: sftc").replace(
+            "    required:
+      order_add: [shop_no, order_info.expected_delivery_time]
+      order_cancel: [cancel_reason]
+",
+            "",
+        );
+        let table = match Carriers::extend(builtin(), &replaced, "user.yaml", &Env::new()) {
+            Ok(t) => t,
+            Err(e) => panic!("{e:#?}"),
+        };
+        assert_eq!(
+            table.find("sftc").map(|c| c.required.clone()),
+            Some(Required::default())
+        );
+    }
+
+    #[test]
+    fn bad_quirks_are_located() {
+        let user = "carriers:\n  - id: x\n    delivery_id: X\n    name: { en: X, zh: X }\n    call: realmock\n    version: v\n    account: { shopid: s, appsecret: x, shop_no: n }\n    statuses: [102]\n    required:\n      order_add: [sendr, order_info..order_time, [a]]\n      order_cancle: []\n    sign_error: { resultcode: 0 }\n    order_defaults:\n      receiver: ~\n      cargo: [1]\n      shop: { goods_count: 1, a: 1, a: 2 }\n      store: {}\n";
+        let problems = match Carriers::extend(builtin(), user, "bad.yaml", &Env::new()) {
+            Ok(_) => panic!("accepted"),
+            Err(p) => p,
+        };
+        let found: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let expected = [
+            "bad.yaml:10:19: error: `sendr` in `order_add` in `required` in carrier `x` is no field of the call",
+            "bad.yaml:10:26: error: `order_info..order_time` in `order_add` in `required` in carrier `x` is not a field name",
+            "bad.yaml:10:50: error: `order_add` in `required` in carrier `x` must be text, found the list `[a]`",
+            "bad.yaml:11:7: error: unknown key `order_cancle` in `required` in carrier `x`",
+            "bad.yaml:12:17: error: missing `resultmsg` in `sign_error` in carrier `x`",
+            "bad.yaml:12:31: error: `resultcode` in `sign_error` in carrier `x` must not be 0",
+            "bad.yaml:14:7: error: `receiver` in `order_defaults` in carrier `x` has no value",
+            "bad.yaml:15:14: error: `cargo` in `order_defaults` in carrier `x` must be a mapping of its fields, found the list `[1]`",
+            "bad.yaml:16:37: error: duplicate key `a` in `order_defaults.shop` in carrier `x` (first written at line 16)",
+            "bad.yaml:17:7: error: unknown key `store` in `order_defaults` in carrier `x`",
+        ];
+        assert_eq!(found.len(), expected.len(), "{found:#?}");
+        for (found, want) in found.iter().zip(expected) {
+            assert!(found.starts_with(want), "{found}\n  wanted {want}");
+        }
+        assert!(found[0].contains("did you mean `sender`?"), "{found:#?}");
+        assert!(
+            found[3].contains("did you mean `order_cancel`?"),
+            "{found:#?}"
+        );
     }
 }

@@ -193,12 +193,8 @@ impl Checker<'_> {
         if let Some(carrier) = self.carriers.find(&name) {
             return Some(carrier.clone());
         }
-        let known = self.carriers.describe_known();
-        let help = match self.carriers.suggest(&name) {
-            Some(s) => format!("did you mean `{s}`? {known}"),
-            None => known,
-        };
-        self.error(node, format!("unknown carrier `{name}`"), Some(help));
+        let unknown = self.carriers.unknown(&name);
+        self.error(node, unknown.message, Some(unknown.help));
         None
     }
 }

@@ -11,22 +11,9 @@
 use std::collections::BTreeMap;
 
 use super::grammar;
+use crate::base::fields::{is_plain, names_secret};
 use crate::base::secret::{REDACTED, Secret, redact};
 use crate::base::yaml::{Node, Value};
-
-/// Whether a mapping key names a secret (`appsecret`, `AppSecret`, `app_secret:…`).
-pub(super) fn names_secret(key: &str) -> bool {
-    key.to_ascii_lowercase().contains("secret")
-}
-
-/// Whether a key is a plain name (letters, digits, `_`, `-`): a typo at most, with nothing
-/// written after it.
-pub(super) fn is_plain(key: &str) -> bool {
-    !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
 
 /// Every text of the file `root` that may be a secret, longest first, without duplicates.
 pub(super) fn collect(root: &Node, env: &BTreeMap<String, String>) -> Vec<String> {

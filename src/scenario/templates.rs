@@ -1,7 +1,9 @@
-//! `${VAR}` (the environment) and `{{run_id}}`-style templates in the values of a scenario.
+//! `${VAR}` (the environment, read by [`crate::base::env`]) and `{{run_id}}`-style templates
+//! in the values of a scenario.
 
 use super::Checker;
 use crate::base::diag::did_you_mean;
+use crate::base::env;
 use crate::base::yaml::Node;
 
 pub(super) const TEMPLATES: [&str; 5] = ["run_id", "uuid", "scenario", "timestamp", "repeat"];
@@ -65,119 +67,63 @@ impl Checker<'_> {
     ) -> Option<Vec<Piece>> {
         let mut pieces = Vec::new();
         let mut out = String::new();
-        let mut rest = raw;
         let mut ok = true;
-        loop {
-            let var = rest.find("${");
-            let tpl = if templates { rest.find("{{") } else { None };
-            let (start, is_var) = match (var, tpl) {
-                (Some(v), Some(t)) if t < v => (t, false),
-                (Some(v), _) => (v, true),
-                (None, Some(t)) => (t, false),
-                (None, None) => break,
-            };
-            out.push_str(&rest[..start]);
-            let open = &rest[start + 2..];
-            let close = if is_var { "}" } else { "}}" };
-            let Some(end) = open.find(close) else {
-                let what = if is_var { "`${`" } else { "`{{`" };
-                self.error(
-                    node,
-                    format!("unclosed {what} in `{key}`"),
-                    Some(if is_var {
-                        "write `${NAME}` to read the environment variable NAME".to_owned()
-                    } else {
-                        format!("templates: {}", template_list())
-                    }),
-                );
-                ok = false;
-                rest = "";
-                break;
-            };
-            let name = open[..end].trim();
-            rest = &open[end + close.len()..];
-            if is_var {
-                if !is_var_name(name) && secret {
-                    // What is between `${` and `}` may be the secret itself.
+        for piece in env::pieces(raw, &self.ctx.env, key, secret, templates) {
+            match piece {
+                env::Piece::Text(text) => out.push_str(text),
+                env::Piece::Var(value) => {
+                    if secret {
+                        self.secrets.push(value.to_owned());
+                    }
+                    out.push_str(value);
+                }
+                env::Piece::Problem(problem) => {
+                    self.error(node, problem.message, Some(problem.help));
+                    ok = false;
+                }
+                env::Piece::UnclosedTemplate => {
                     self.error(
                         node,
-                        format!("a `${{…}}` in `{key}` is not a variable name (not shown: it may hold a secret)"),
-                        Some("a name is letters, digits and `_`, not starting with a digit, e.g. `${DADA_APPSECRET}`".to_owned()),
+                        format!("unclosed `{{{{` in `{key}`"),
+                        Some(format!("templates: {}", template_list())),
                     );
                     ok = false;
-                    continue;
                 }
-                if !is_var_name(name) {
-                    self.error(
-                        node,
-                        format!("`${{{name}}}` in `{key}` is not a variable name"),
-                        Some("a name is letters, digits and `_`, not starting with a digit, e.g. `${DADA_APPSECRET}`".to_owned()),
-                    );
-                    ok = false;
-                    continue;
-                }
-                match self.ctx.env.get(name) {
-                    Some(value) => {
-                        if secret {
-                            self.secrets.push(value.clone());
+                env::Piece::Template(name) => {
+                    if let Some(known) = TEMPLATES.iter().find(|t| **t == name) {
+                        self.templates_used.insert(known);
+                    }
+                    match name {
+                        "repeat" => {
+                            pieces.push(Piece::Text(std::mem::take(&mut out)));
+                            pieces.push(Piece::Repeat);
                         }
-                        out.push_str(value);
-                    }
-                    None if secret && !is_conventional_var_name(name) => {
-                        // `${d80400f9…}`: a secret written where a name belongs.
-                        self.error(
-                            node,
-                            format!("an environment variable named in `{key}` is not set (the name is not shown: it is not in capitals, so it may be the secret itself)"),
-                            Some("write `${NAME}` with the name of a variable that holds the secret, e.g. `${DADA_APPSECRET}`".to_owned()),
-                        );
-                        ok = false;
-                    }
-                    None => {
-                        self.error(
-                            node,
-                            format!("environment variable `{name}` is not set (used in `{key}`)"),
-                            Some(format!(
-                                "set `{name}` before running, or write the value in the file"
-                            )),
-                        );
-                        ok = false;
-                    }
-                }
-            } else {
-                if let Some(known) = TEMPLATES.iter().find(|t| **t == name) {
-                    self.templates_used.insert(known);
-                }
-                match name {
-                    "repeat" => {
-                        pieces.push(Piece::Text(std::mem::take(&mut out)));
-                        pieces.push(Piece::Repeat);
-                    }
-                    "run_id" => out.push_str(&self.ctx.run_id),
-                    "uuid" => {
-                        let uuid = self
-                            .uuid
-                            .get_or_insert_with(|| uuid::Uuid::new_v4().to_string());
-                        out.push_str(uuid);
-                    }
-                    "scenario" => out.push_str(self.stem),
-                    "timestamp" => out.push_str(&self.ctx.timestamp.to_string()),
-                    other => {
-                        let list = template_list();
-                        let help = match did_you_mean(other, TEMPLATES) {
-                            Some(s) => format!("did you mean `{{{{{s}}}}}`? templates: {list}"),
-                            None => format!("templates: {list}"),
-                        };
-                        self.error(
-                            node,
-                            format!("unknown template `{{{{{other}}}}}` in `{key}`"),
-                            Some(help),
-                        );
-                        ok = false;
+                        "run_id" => out.push_str(&self.ctx.run_id),
+                        "uuid" => {
+                            let uuid = self
+                                .uuid
+                                .get_or_insert_with(|| uuid::Uuid::new_v4().to_string());
+                            out.push_str(uuid);
+                        }
+                        "scenario" => out.push_str(self.stem),
+                        "timestamp" => out.push_str(&self.ctx.timestamp.to_string()),
+                        other => {
+                            let list = template_list();
+                            let help = match did_you_mean(other, TEMPLATES) {
+                                Some(s) => format!("did you mean `{{{{{s}}}}}`? templates: {list}"),
+                                None => format!("templates: {list}"),
+                            };
+                            self.error(
+                                node,
+                                format!("unknown template `{{{{{other}}}}}` in `{key}`"),
+                                Some(help),
+                            );
+                            ok = false;
+                        }
                     }
                 }
             }
         }
-        out.push_str(rest);
         pieces.push(Piece::Text(out));
         ok.then_some(pieces)
     }
@@ -189,18 +135,6 @@ fn template_list() -> String {
         .map(|t| format!("{{{{{t}}}}}"))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// A name as environment variables are usually written: capitals, digits and `_`.
-fn is_conventional_var_name(name: &str) -> bool {
-    name.chars()
-        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-}
-
-fn is_var_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The platform's APIs: path, name and the request fields the documentation lists.
 
-use crate::model::carriers::Call;
+use crate::model::carriers::{Call, ORDER_ADD_FIELDS, ORDER_CANCEL_FIELDS};
 
 /// `GET /cgi-bin/token?grant_type=client_credential&appid=…&secret=…`.
 pub const TOKEN_PATH: &str = "/cgi-bin/token";
@@ -72,34 +72,11 @@ impl Api {
 
     /// The request fields the documentation lists.
     pub fn documented_fields(self) -> &'static [&'static str] {
-        const ADD: &[&str] = &[
-            "shopid",
-            "shop_order_id",
-            "delivery_id",
-            "openid",
-            "sender",
-            "receiver",
-            "cargo",
-            "order_info",
-            "shop",
-            "delivery_sign",
-            "shop_no",
-            "delivery_token",
-            "sub_biz_id",
-        ];
         match self {
-            Api::PreAdd | Api::Add => ADD,
+            // The model keeps these two: carrier profiles name required fields from them.
+            Api::PreAdd | Api::Add => &ORDER_ADD_FIELDS,
             Api::Get => &["shopid", "shop_order_id", "delivery_sign", "shop_no"],
-            Api::Cancel => &[
-                "shopid",
-                "shop_order_id",
-                "delivery_id",
-                "cancel_reason_id",
-                "cancel_reason",
-                "shop_no",
-                "delivery_sign",
-                "waybill_id",
-            ],
+            Api::Cancel => &ORDER_CANCEL_FIELDS,
             Api::Realmock => &[
                 "shopid",
                 "shop_order_id",

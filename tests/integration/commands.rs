@@ -230,6 +230,17 @@ async fn schema_command_prints_the_committed_schema() {
     assert_eq!(run.stdout, committed);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn schema_carriers_prints_the_committed_carriers_schema() {
+    let run = Sim::new().args(["schema", "carriers"]).run().await;
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    let committed = std::fs::read_to_string(repo().join("schema/carriers.schema.json")).unwrap();
+    assert_eq!(run.stdout, committed);
+    let scenario = Sim::new().args(["schema", "scenario"]).run().await;
+    let committed = std::fs::read_to_string(repo().join("schema/scenario.schema.json")).unwrap();
+    assert_eq!(scenario.stdout, committed);
+}
+
 #[test]
 fn normalizing_removes_what_changes_between_runs() {
     let line = "22:41:07.512  Dada  qa-20261128-224107-3f2a  ✓ ok (+2ms late) seed 961394 at http://127.0.0.1:38959; worst lateness 3ms (Dada, step 2)";

@@ -10,7 +10,7 @@ use simulate::emulator::{Config, Emulator, PushFormat, parse_faults};
 use simulate::model::carriers::Carriers;
 use simulate::wechat::sign::delivery_sign;
 
-type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+pub(crate) type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const BIZ: &str = "/cgi-bin/express/local/business";
 const DADA: &str = "dadaaee18818d97e236";
@@ -1333,14 +1333,14 @@ async fn every_reference_signing_vector_is_accepted() -> TestResult {
 // `simulate serve`
 
 /// A `simulate serve` child process, announced and ready.
-struct Served {
+pub(crate) struct Served {
     child: std::process::Child,
-    base: String,
+    pub(crate) base: String,
     stderr: std::process::ChildStderr,
 }
 
 impl Served {
-    async fn start(extra: &[&str]) -> TestResult<Served> {
+    pub(crate) async fn start(extra: &[&str]) -> TestResult<Served> {
         use std::io::{BufRead, BufReader};
         use std::process::{Command, Stdio};
 
@@ -1391,7 +1391,7 @@ impl Served {
         })
     }
 
-    async fn token(&self) -> TestResult<String> {
+    pub(crate) async fn token(&self) -> TestResult<String> {
         let http = reqwest::Client::builder().no_proxy().build()?;
         let issued: Value = http
             .get(format!(
@@ -1406,7 +1406,7 @@ impl Served {
     }
 
     /// Stops it with SIGTERM; everything it wrote to stderr.
-    async fn stop(mut self) -> TestResult<String> {
+    pub(crate) async fn stop(mut self) -> TestResult<String> {
         use std::io::Read;
         use std::process::Command;
 

@@ -1,5 +1,6 @@
 //! Integration tests: the real binary against the real emulator, over loopback.
 
+mod carriers;
 mod commands;
 mod common;
 mod credentials;

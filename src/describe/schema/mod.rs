@@ -1,6 +1,6 @@
-//! The JSON Schema (draft 2020-12) of scenario files, generated from the status model, the
-//! carrier table and the keys the scenario checks allow (`scenario::grammar`), for editors and
-//! checks outside `simulate`.
+//! The JSON Schemas (draft 2020-12) of scenario files, generated from the status model, the
+//! carrier table and the keys the scenario checks allow (`scenario::grammar`), and of carrier
+//! files ([`carriers`]), for editors and checks outside `simulate`.
 
 use std::collections::BTreeSet;
 
@@ -11,10 +11,12 @@ use super::tables::codes;
 use crate::model::carriers::Carriers;
 use crate::scenario::grammar::{self, Keys};
 
+mod carriers;
 mod duration;
 mod order;
 mod step;
 
+pub use carriers::carriers_schema_text;
 use duration::duration_schema;
 use order::order_schema;
 use step::{expect_schema, status_schema, step_schema};
@@ -206,8 +208,8 @@ mod tests {
         assert!(scenario_schema_text(&builtin()).ends_with("}\n"));
     }
 
-    #[test]
-    fn every_property_has_a_description() {
+    /// Where a property of `schema` has no description, as paths.
+    pub(super) fn missing_descriptions(schema: &Value) -> Vec<String> {
         fn walk(value: &Value, at: &str, missing: &mut Vec<String>) {
             match value {
                 Value::Object(map) => {
@@ -232,7 +234,13 @@ mod tests {
             }
         }
         let mut missing = Vec::new();
-        walk(&schema(), "", &mut missing);
+        walk(schema, "", &mut missing);
+        missing
+    }
+
+    #[test]
+    fn every_property_has_a_description() {
+        let missing = missing_descriptions(&schema());
         assert!(missing.is_empty(), "no description: {missing:?}");
     }
 

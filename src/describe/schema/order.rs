@@ -37,22 +37,11 @@ fn order_field_schema(field: &order::Field) -> Value {
     schema
 }
 
-/// `order:` — create the order through order/add first.
-pub(super) fn order_schema() -> Value {
+/// The schema of each `order/add` block (`sender`, …) by its key: the documented fields
+/// type-checked, `~` dropping one, others passed through. Also the blocks of a carrier file's
+/// `order_defaults`, which change the defaults in the same way.
+pub(super) fn block_schemas() -> serde_json::Map<String, Value> {
     let mut properties = serde_json::Map::new();
-    properties.insert(
-        "openid".to_owned(),
-        json!({
-            "type": "string",
-            "minLength": 1,
-            "description": format!(
-                "The openid order/add is called for: a user of the Mini Program (in the sandbox an \
-                 admin, developer or operator). Defaults to the environment variable {}; write \
-                 ${{VAR}} to read another one.",
-                order::OPENID_VAR
-            ),
-        }),
-    );
     for block in &order::BLOCKS {
         let fields: serde_json::Map<String, Value> = block
             .fields
@@ -78,6 +67,26 @@ pub(super) fn order_schema() -> Value {
             }),
         );
     }
+    properties
+}
+
+/// `order:` — create the order through order/add first.
+pub(super) fn order_schema() -> Value {
+    let mut properties = serde_json::Map::new();
+    properties.insert(
+        "openid".to_owned(),
+        json!({
+            "type": "string",
+            "minLength": 1,
+            "description": format!(
+                "The openid order/add is called for: a user of the Mini Program (in the sandbox an \
+                 admin, developer or operator). Defaults to the environment variable {}; write \
+                 ${{VAR}} to read another one.",
+                order::OPENID_VAR
+            ),
+        }),
+    );
+    properties.extend(block_schemas());
     json!({
         "description": "Create the order through order/add before the first step, under the \
                         carrier's test account (realmock only moves orders that exist at the \

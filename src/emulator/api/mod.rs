@@ -8,8 +8,7 @@
 //!
 //! | resultcode | meaning (chosen here; carriers publish no table) |
 //! |---|---|
-//! | 2003 `签名错误` | Dada: delivery_sign mismatch (observed code) |
-//! | 1 `签名校验失败` | every other carrier: delivery_sign mismatch (闪送's observed code) |
+//! | the profile's `sign_error` | delivery_sign mismatch: Dada 2003 `签名错误` (observed), by default 1 `签名校验失败` (闪送's observed code) |
 //! | 9101 | the carrier's test account does not support that status |
 //! | 9102 | the carrier does not allow that transition (says from/to and the allowed next) |
 //! | 9103 | cancel while the goods are already returning (303/304/305) |
@@ -209,11 +208,8 @@ fn check_sign(
     if sign::verify(shopid, Some(shop_order_id), secret, sign) {
         return Ok(());
     }
-    let (code, label) = if carrier.delivery_id == "DADA" {
-        (2003, "签名错误")
-    } else {
-        (1, "签名校验失败")
-    };
+    // The carrier profile's `sign_error`.
+    let (code, label) = (carrier.sign_error.resultcode, &carrier.sign_error.resultmsg);
     let why = if sign.len() != 40 || !sign.chars().all(|c| c.is_ascii_hexdigit()) {
         format!(
             "delivery_sign must be 40 hex characters (SHA-1), got {} characters",
@@ -437,5 +433,24 @@ mod tests {
         assert_eq!(code("dada"), Some(2003));
         assert_eq!(code("sftc"), Some(1));
         assert_eq!(code("sandbox"), Some(1));
+    }
+
+    #[test]
+    fn a_profile_from_a_file_answers_with_its_own_sign_error() {
+        let user = "carriers:\n  - id: mtps\n    delivery_id: MTPS\n    name: { en: Meituan, zh: 美团配送 }\n    call: realmock\n    version: mtps-1\n    account: { shopid: m, appsecret: y, shop_no: n }\n    statuses: [102, 302]\n    sign_error: { resultcode: 40013, resultmsg: 美团签名错误 }\n";
+        let table =
+            match Carriers::extend(carriers(), user, "c.yaml", &crate::base::env::Env::new()) {
+                Ok(t) => t,
+                Err(e) => panic!("{e:?}"),
+            };
+        let Some(mtps) = table.find("mtps") else {
+            panic!("no mtps")
+        };
+        let Err(reply) = check_sign(mtps, "m", "A", &"0".repeat(40), Map::new()) else {
+            panic!("accepted a wrong sign")
+        };
+        assert_eq!(reply.verdict.resultcode, Some(40013));
+        let text = reply.verdict.resultmsg.unwrap_or_default();
+        assert!(text.starts_with("美团签名错误: "), "{text}");
     }
 }

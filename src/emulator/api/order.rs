@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 use super::{Api, Ctx, apply, args, bound_carrier, check_sign, ended, find, sign_field};
 use crate::emulator::orders::{NewOrder, Point};
 use crate::emulator::wire::{Fields, Reply, now_unix};
+use crate::model::carriers::Required;
 use crate::model::statuses::Status;
 use crate::wechat::errcode;
 
@@ -43,8 +44,12 @@ pub(super) fn add(ctx: &mut Ctx<'_>, fields: &Fields, create: bool) -> Result<Re
     args(fields.opt_string("delivery_token"))?;
     args(fields.opt_string("sub_biz_id"))?;
     let carrier = bound_carrier(ctx, shopid, delivery_id)?;
-    if carrier.delivery_id == "SFTC" && sender.is_none() {
-        return Err(Reply::args("sender is required for SFTC"));
+    // The carrier profile's `required.order_add`, which the scenario checks read too.
+    if let Some(path) = Required::missing(&carrier.required.order_add, fields.body()) {
+        return Err(Reply::args(format!(
+            "{path} is required for {}",
+            carrier.delivery_id
+        )));
     }
     let key = (shopid.to_owned(), shop_order_id.to_owned());
     if create && ctx.book.orders.contains_key(&key) {
@@ -185,10 +190,13 @@ pub(super) fn cancel(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply>
             ),
         ));
     }
+    if let Some(path) = Required::missing(&order.carrier.required.order_cancel, fields.body()) {
+        return Err(Reply::args(format!(
+            "{path} is required for {}",
+            order.carrier.delivery_id
+        )));
+    }
     match waybill {
-        None if order.carrier.delivery_id == "SFTC" => {
-            return Err(Reply::args("waybill_id is required for SFTC"));
-        }
         Some(w) if w != order.waybill_id => {
             return Err(Reply::args(format!(
                 "waybill_id {w} is not this order's ({})",

@@ -307,4 +307,10 @@ mod tests {
         let keys: Vec<&str> = BLOCKS.iter().map(|b| b.key).collect();
         assert_eq!(keys, ORDER_KEYS[1..]);
     }
+
+    #[test]
+    fn the_blocks_are_those_the_carrier_defaults_give() {
+        let keys: Vec<&str> = BLOCKS.iter().map(|b| b.key).collect();
+        assert_eq!(keys, crate::model::carriers::ORDER_BLOCKS);
+    }
 }

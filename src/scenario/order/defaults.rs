@@ -1,120 +1,17 @@
-//! The default `order/add` body: a plausible store, customer and parcel, in the carrier's
-//! city.
+//! The default `order/add` body: the carrier profile's `order_defaults` (a plausible store,
+//! customer and parcel, in the carrier's city), with the run's order time.
 
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 
 use crate::model::carriers::Carrier;
 
-/// A plausible store and customer for test orders.
-struct Place {
-    name: &'static str,
-    city: &'static str,
-    address: &'static str,
-    address_detail: &'static str,
-    phone: &'static str,
-    lng: f64,
-    lat: f64,
-}
-
-impl Place {
-    fn json(&self) -> Json {
-        json!({
-            "name": self.name,
-            "city": self.city,
-            "address": self.address,
-            "address_detail": self.address_detail,
-            "phone": self.phone,
-            "lng": self.lng,
-            "lat": self.lat,
-        })
-    }
-}
-
-const SHENZHEN: [Place; 2] = [
-    Place {
-        name: "simulate 测试门店",
-        city: "深圳市",
-        address: "广东省深圳市南山区深南大道9668号",
-        address_detail: "华润万象天地 L1-101",
-        phone: "0755-86000001",
-        lng: 113.947521,
-        lat: 22.539102,
-    },
-    Place {
-        name: "测试收件人",
-        city: "深圳市",
-        address: "广东省深圳市南山区科苑南路2666号",
-        address_detail: "中国华润大厦 18楼",
-        phone: "13800138000",
-        lng: 113.950741,
-        lat: 22.516223,
-    },
-];
-
-const SHANGHAI: [Place; 2] = [
-    Place {
-        name: "simulate 测试门店",
-        city: "上海市",
-        address: "上海市黄浦区南京东路800号",
-        address_detail: "1楼 101室",
-        phone: "021-63500001",
-        lng: 121.481462,
-        lat: 31.236873,
-    },
-    Place {
-        name: "测试收件人",
-        city: "上海市",
-        address: "上海市静安区南京西路1266号",
-        address_detail: "恒隆广场 21楼",
-        phone: "13900139000",
-        lng: 121.453821,
-        lat: 31.228137,
-    },
-];
-
-/// The defaults of the five sub-objects for `carrier`, with `order_time` = `timestamp`:
-/// Dada's orders are in Shanghai, the others' in Shenzhen.
+/// The defaults of the five sub-objects for `carrier`, with `order_info.order_time` =
+/// `timestamp` unless the profile gives one.
 pub fn defaults(carrier: &Carrier, timestamp: i64) -> Map<String, Json> {
-    let [sender, receiver] = if carrier.delivery_id == "DADA" {
-        &SHANGHAI
-    } else {
-        &SHENZHEN
-    };
-    let mut out = Map::new();
-    out.insert("sender".to_owned(), sender.json());
-    out.insert("receiver".to_owned(), receiver.json());
-    out.insert(
-        "cargo".to_owned(),
-        json!({
-            "goods_value": 36.5,
-            "goods_weight": 1.2,
-            "cargo_first_class": "日用百货",
-            "cargo_second_class": "超市",
-            "goods_detail": {
-                "goods": [
-                    {"good_count": 1, "good_name": "测试商品", "good_price": 36.5, "good_unit": "件"},
-                ],
-            },
-        }),
-    );
-    out.insert(
-        "order_info".to_owned(),
-        json!({
-            "order_type": 0,
-            "order_time": timestamp,
-            "is_insured": 0,
-            "note": "simulate 测试订单 / test order",
-        }),
-    );
-    out.insert(
-        "shop".to_owned(),
-        json!({
-            "wxa_path": "/pages/order/detail",
-            "img_url": "https://simulate.dev/img/goods.png",
-            "goods_name": "测试商品",
-            "goods_count": 1,
-        }),
-    );
+    let mut out = carrier.order_defaults.clone();
+    if let Some(Json::Object(info)) = out.get_mut("order_info") {
+        info.entry("order_time").or_insert(Json::from(timestamp));
+    }
     out
 }
 

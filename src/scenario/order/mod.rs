@@ -11,13 +11,13 @@ use serde_json::{Map, Value as Json};
 
 use super::Checker;
 use crate::base::yaml::{Node, Value};
-use crate::model::carriers::Carrier;
+use crate::model::carriers::{Carrier, ORDER_BLOCKS};
 
 mod blocks;
 mod defaults;
 mod values;
 
-pub use blocks::{BLOCKS, Block, Field, Kind};
+pub use blocks::{BLOCKS, Field, Kind};
 pub use defaults::defaults;
 
 /// The keys `order:` allows.
@@ -29,6 +29,9 @@ pub const ORDER_KEYS: [&str; 6] = [
     "order_info",
     "shop",
 ];
+
+/// The fields of the order/add body that the runner fills in when it sends it.
+const RUNNER_FIELDS: [&str; 3] = ["shop_order_id", "delivery_sign", "openid"];
 
 /// The environment variable an `order:` without `openid` reads.
 pub const OPENID_VAR: &str = "WECHAT_OPENID";
@@ -153,57 +156,74 @@ impl Checker<'_> {
             }
         }
 
-        let at = fields.as_ref().and_then(|f| f.key("sender")).unwrap_or(key);
+        if let Some(shop) = shop {
+            parts.insert("shopid".to_owned(), shop.into());
+        }
         if let Some(carrier) = carrier {
             let shop_no = (shop == Some(carrier.account.shopid.as_str()))
                 .then(|| carrier.account.shop_no.clone())
                 .filter(|n| !n.is_empty());
-            if !parts.contains_key("sender") {
-                if carrier.delivery_id == "SFTC" {
-                    self.error(
-                        at,
-                        format!("{} needs `sender` in `order`", carrier.id),
-                        Some("SF's order/add requires the store's address: leave `sender` out for the default, or give its fields".to_owned()),
-                    );
-                    ok = false;
-                } else if shop_no.is_none() {
-                    self.error(
-                        at,
-                        "`order` has no `sender`, and the shop has no shop_no to stand for it",
-                        Some(
-                            "leave `sender` out for the default store, or give its fields"
-                                .to_owned(),
-                        ),
-                    );
-                    ok = false;
-                }
+            parts.insert("delivery_id".to_owned(), carrier.delivery_id.clone().into());
+            if let Some(shop_no) = &shop_no {
+                parts.insert("shop_no".to_owned(), shop_no.clone().into());
             }
-            let has_order_time = parts
-                .get("order_info")
-                .and_then(|o| o.get("order_time"))
-                .is_some();
-            if carrier.delivery_id == "SFTC" && !has_order_time {
+            // What the carrier's profile says its order/add needs (the emulator reads the same).
+            let required = &carrier.required.order_add;
+            for path in required {
+                if path.find(&parts).is_some() || RUNNER_FIELDS.contains(&path.top()) {
+                    continue;
+                }
                 let at = fields
                     .as_ref()
-                    .and_then(|f| f.key("order_info"))
+                    .and_then(|f| f.key(path.top()))
                     .unwrap_or(key);
+                if !ORDER_BLOCKS.contains(&path.top()) {
+                    self.error(
+                        at,
+                        format!(
+                            "{} needs `{path}` in order/add, which a scenario cannot give",
+                            carrier.id
+                        ),
+                        Some("the carrier table requires it (`required.order_add`); besides the blocks of `order:`, simulate sends only shopid, shop_no, delivery_id, shop_order_id, delivery_sign and openid".to_owned()),
+                    );
+                    ok = false;
+                    continue;
+                }
+                let parents = path.parents();
+                let within = if parents.is_empty() {
+                    "`order`".to_owned()
+                } else {
+                    format!("`order.{parents}`")
+                };
+                let leaf = path.leaf();
+                let help = if path.find(&defaults(carrier, timestamp)).is_some() {
+                    format!(
+                        "{}'s order/add requires it: leave `{leaf}` out for the default, or give a value",
+                        carrier.name_en
+                    )
+                } else {
+                    format!(
+                        "{}'s order/add requires it, and the carrier table has no default for it: give it",
+                        carrier.name_en
+                    )
+                };
                 self.error(
                     at,
-                    format!("{} needs `order_time` in `order.order_info`", carrier.id),
-                    Some(
-                        "leave `order_time` out for the start of the run, or give Unix seconds"
-                            .to_owned(),
-                    ),
+                    format!("{} needs `{leaf}` in {within}", carrier.id),
+                    Some(help),
                 );
                 ok = false;
             }
-            parts.insert("delivery_id".to_owned(), carrier.delivery_id.clone().into());
-            if let Some(shop_no) = shop_no {
-                parts.insert("shop_no".to_owned(), shop_no.into());
+            let sender_required = required.iter().any(|p| p.top() == "sender");
+            if !parts.contains_key("sender") && !sender_required && shop_no.is_none() {
+                let at = fields.as_ref().and_then(|f| f.key("sender")).unwrap_or(key);
+                self.error(
+                    at,
+                    "`order` has no `sender`, and the shop has no shop_no to stand for it",
+                    Some("leave `sender` out for the default store, or give its fields".to_owned()),
+                );
+                ok = false;
             }
-        }
-        if let Some(shop) = shop {
-            parts.insert("shopid".to_owned(), shop.into());
         }
         if !ok || carrier.is_none() || shop.is_none() {
             return None;
@@ -417,5 +437,73 @@ mod tests {
         // Dada does not need the order time.
         let order = order_of("dada", "\n  order_info: {order_time: ~}\n");
         assert!(order.body["order_info"].get("order_time").is_none());
+    }
+
+    #[test]
+    fn a_carrier_files_required_fields_and_defaults_are_checked() {
+        let user = "carriers:\n  - id: mtps\n    delivery_id: MTPS\n    name: { en: Meituan, zh: 美团配送 }\n    call: realmock\n    version: mtps-1\n    account: { shopid: m, appsecret: y, shop_no: n }\n    statuses: [102, 302]\n    required:\n      order_add: [shop_no, receiver.door_code, order_info.order_time, sub_biz_id, cargo.goods_height]\n    order_defaults:\n      receiver: { door_code: \"0815\" }\n";
+        let table = match crate::model::carriers::Carriers::extend(
+            crate::scenario::testing::carriers(),
+            user,
+            "c.yaml",
+            &crate::base::env::Env::new(),
+        ) {
+            Ok(t) => t,
+            Err(p) => panic!("{p:#?}"),
+        };
+        let check = |order: &str| {
+            let text = format!(
+                "carrier: mtps\nshop_order_id: x\norder:{order}\nsteps: [{{status: 102}}]\n"
+            );
+            crate::scenario::check_text(&text, "t.yaml", "t", &table, &ctx())
+        };
+        // The test account's shop_no and the run's order time count; sub_biz_id has no default.
+        let loaded = check(" true");
+        let p: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert!(
+            p[1].starts_with("t.yaml:3:1: error: mtps needs `goods_height` in `order.cargo`\n  help: Meituan's order/add requires it, and the carrier table has no default for it: give it"),
+            "{p:#?}"
+        );
+        assert!(
+            p[0].starts_with("t.yaml:3:1: error: mtps needs `sub_biz_id` in order/add, which a scenario cannot give"),
+            "{p:#?}"
+        );
+        let loaded = check("\n  receiver: {door_code: ~}\n  order_info: {order_time: ~}\n");
+        let p: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
+        assert_eq!(p.len(), 4, "{p:#?}");
+        assert!(
+            p[2].starts_with("t.yaml:4:3: error: mtps needs `door_code` in `order.receiver`\n  help: Meituan's order/add requires it: leave `door_code` out for the default"),
+            "{p:#?}"
+        );
+        assert!(
+            p[3].starts_with("t.yaml:5:3: error: mtps needs `order_time` in `order.order_info`"),
+            "{p:#?}"
+        );
+        // Without `required`, sender may be dropped where the account has a shop_no, and the
+        // body follows the profile's defaults.
+        let plain = user.replace(
+            "    required:\n      order_add: [shop_no, receiver.door_code, order_info.order_time, sub_biz_id, cargo.goods_height]\n",
+            "",
+        );
+        let table = match crate::model::carriers::Carriers::extend(
+            crate::scenario::testing::carriers(),
+            &plain,
+            "c.yaml",
+            &crate::base::env::Env::new(),
+        ) {
+            Ok(t) => t,
+            Err(p) => panic!("{p:#?}"),
+        };
+        let text = "carrier: mtps\nshop_order_id: x\norder: {sender: ~}\nsteps: [{status: 102}]\n";
+        let loaded = crate::scenario::check_text(text, "t.yaml", "t", &table, &ctx());
+        assert!(loaded.problems.is_empty(), "{:#?}", loaded.problems);
+        let Some(order) = &loaded.plans[0].order else {
+            panic!("no order")
+        };
+        assert!(order.body.get("sender").is_none());
+        assert_eq!(order.body["receiver"]["door_code"], json!("0815"));
+        assert_eq!(order.body["order_info"]["order_time"], json!(1_795_904_130));
+        assert_eq!(order.body["delivery_id"], json!("MTPS"));
     }
 }
