@@ -53,7 +53,7 @@ fn options(duplicate_keys: DuplicateKeyPolicy) -> Options {
 /// Parses `text` (the contents of `file`) into `T`, or says where and why it could not.
 pub fn from_str<T: DeserializeOwned>(text: &str, file: &str) -> Result<T, Diagnostic> {
     serde_saphyr::from_str_with_options::<T>(text, options(DuplicateKeyPolicy::Error))
-        .map_err(|error| diagnostic(&error, file))
+        .map_err(|error| diagnostic(&error, file, text))
 }
 
 /// One YAML value and where it is written (where it is used, for an alias).
@@ -212,7 +212,7 @@ impl Node {
 pub fn parse_tree(text: &str, file: &str) -> Result<Node, Diagnostic> {
     let mut root: Node =
         serde_saphyr::from_str_with_options(text, options(DuplicateKeyPolicy::PassThrough))
-            .map_err(|error| diagnostic(&error, file))?;
+            .map_err(|error| diagnostic(&error, file, text))?;
     root.fill_written(text);
     Ok(root)
 }
@@ -326,7 +326,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 }
 
 /// A parser error as a located diagnostic, in words a scenario author understands.
-fn diagnostic(error: &Error, file: &str) -> Diagnostic {
+fn diagnostic(error: &Error, file: &str, text: &str) -> Diagnostic {
     let (line, column) = error
         .location()
         .map(|l| (l.line(), l.column()))
@@ -344,13 +344,46 @@ fn diagnostic(error: &Error, file: &str) -> Diagnostic {
             },
             Some("each key may appear once in a mapping; remove or rename one".to_owned()),
         ),
-        other => (strip_position(&other.to_string()), None),
+        other => (
+            strip_position(&other.to_string()),
+            run_together(text, line).map(|key| {
+                format!(
+                    "`{key}` looks run together with its value: write `{key}: …` with a space after the colon (the value is not shown: it may be a secret)"
+                )
+            }),
+        ),
     };
     let diagnostic = Diagnostic::new(file, line, column, format!("invalid YAML: {message}"));
     match help {
         Some(help) => diagnostic.with_help(help),
         None => diagnostic,
     }
+}
+
+/// The key of a `key:value` written without the space YAML needs, on the error's line or the
+/// one before it (the parser often notices on the next line).
+fn run_together(text: &str, line: u64) -> Option<String> {
+    let line = usize::try_from(line).ok()?;
+    let lines: Vec<&str> = text.lines().collect();
+    [line.checked_sub(2), line.checked_sub(1)]
+        .into_iter()
+        .flatten()
+        .filter_map(|i| lines.get(i))
+        .find_map(|written| {
+            let written = written.trim_start().trim_start_matches("- ");
+            let (key, rest) = written.split_once(':')?;
+            let plain_key = !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            let glued = rest.chars().next().is_some_and(|c| !c.is_whitespace());
+            // `http://…` and `12:30` are values, not keys.
+            (plain_key
+                && glued
+                && !rest.starts_with("//")
+                && !key.chars().all(|c| c.is_ascii_digit()))
+            .then(|| key.to_owned())
+        })
 }
 
 /// The error under the snippet and alias wrappers.
@@ -536,5 +569,17 @@ mod tests {
         };
         assert_eq!((d.line, d.column), (2, 1));
         assert_eq!(d.message, "invalid YAML: duplicate key `a`");
+    }
+
+    #[test]
+    fn a_key_run_together_with_its_value_gets_a_hint_that_does_not_show_the_value() {
+        let text = "shop:\n  shopid: s\n  appsecret:PASTEDSECRET9876\n  other: 1\n";
+        let Err(d) = parse_tree(text, "f.yaml") else {
+            panic!("accepted")
+        };
+        let shown = d.to_string();
+        assert!(shown.contains("`appsecret` looks run together"), "{shown}");
+        assert!(!shown.contains("PASTEDSECRET9876"), "{shown}");
+        assert_eq!(run_together("url: http://x\n", 1), None);
     }
 }

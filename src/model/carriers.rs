@@ -279,13 +279,14 @@ fn build(base: Option<Carriers>, data: FileData, file: &str) -> Result<Carriers,
     };
     // Where each name of this file's profiles is written, to locate a clash.
     let mut written: BTreeMap<(String, String), At> = BTreeMap::new();
-    let mut ids_in_file = BTreeSet::new();
+    let mut ids_in_file: BTreeMap<String, At> = BTreeMap::new();
     for rc in data.carriers {
         let id = rc.id;
-        if !ids_in_file.insert(id.clone()) {
-            problems.push(at(rc.id_at, format!("carrier `{id}` is defined twice")));
+        if let Some(first) = ids_in_file.get(&id) {
+            problems.push(file::defined_twice(file, &id, rc.id_at, first.0));
             continue;
         }
+        ids_in_file.insert(id.clone(), rc.id_at);
         written.insert((id.clone(), id.clone()), rc.id_at);
         for (alias, alias_at) in &rc.aliases {
             written.insert((id.clone(), alias.clone()), *alias_at);
@@ -321,13 +322,7 @@ fn build(base: Option<Carriers>, data: FileData, file: &str) -> Result<Carriers,
                     .or_else(|| written.get(&(other.clone(), name.to_owned())))
                     .copied()
                     .unwrap_or(data.at);
-                problems.push(at(
-                    place,
-                    format!(
-                        "the name `{name}` belongs to both `{other}` and `{}`",
-                        carrier.id
-                    ),
-                ));
+                problems.push(at(place, file::name_clash(name, &other, &carrier.id)));
             }
         }
     }

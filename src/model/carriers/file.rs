@@ -91,16 +91,24 @@ pub(super) fn read(text: &str, file: &str, env: &Env) -> Result<FileData, Vec<Di
         env,
         problems: Vec::new(),
         secrets: Vec::new(),
+        names: Vec::new(),
     };
     let data = reader.file(&root);
     let Reader {
-        problems, secrets, ..
+        mut problems,
+        secrets,
+        names,
+        ..
     } = reader;
     if problems.is_empty()
         && let Some(data) = data
     {
         return Ok(data);
     }
+    // The table is not built when a profile has problems, so the file's own name clashes
+    // are found here, to be reported with the rest (clashes with built-ins come once the
+    // profiles read).
+    problems.extend(clashes_within(&names, file));
     let secrets: Vec<&Secret> = secrets.iter().collect();
     let mut problems: Vec<Diagnostic> = problems
         .into_iter()
@@ -122,6 +130,59 @@ struct Reader<'a> {
     problems: Vec<Diagnostic>,
     /// The appsecrets as written and as expanded, masked in every message.
     secrets: Vec<Secret>,
+    /// Each profile's id and aliases with their places, read even from a profile with
+    /// problems.
+    names: Vec<Names>,
+}
+
+/// A profile's id and aliases, where written.
+struct Names {
+    id: (String, At),
+    aliases: Vec<(String, At)>,
+}
+
+/// "carrier `x` is defined twice", at `at`, with where the first one is.
+pub(super) fn defined_twice(file: &str, id: &str, at: At, first_line: u64) -> Diagnostic {
+    Diagnostic::new(file, at.0, at.1, format!("carrier `{id}` is defined twice")).with_help(
+        format!(
+            "its first profile is at line {first_line} (ids are compared in lower case): merge the two or rename one"
+        ),
+    )
+}
+
+/// "the name `x` belongs to both `a` and `b`".
+pub(super) fn name_clash(name: &str, first: &str, second: &str) -> String {
+    format!("the name `{name}` belongs to both `{first}` and `{second}`")
+}
+
+/// Ids written twice and names shared by two profiles of one file.
+fn clashes_within(names: &[Names], file: &str) -> Vec<Diagnostic> {
+    let mut problems = Vec::new();
+    let mut ids: BTreeMap<&str, At> = BTreeMap::new();
+    let mut owners: BTreeMap<&str, &str> = BTreeMap::new();
+    for profile in names {
+        let (id, at) = (&profile.id.0, profile.id.1);
+        if let Some(first) = ids.get(id.as_str()) {
+            problems.push(defined_twice(file, id, at, first.0));
+            continue;
+        }
+        ids.insert(id, at);
+        let all = std::iter::once((id, at)).chain(profile.aliases.iter().map(|(a, at)| (a, *at)));
+        for (name, at) in all {
+            match owners.get(name.as_str()) {
+                Some(owner) if *owner != id.as_str() => problems.push(Diagnostic::new(
+                    file,
+                    at.0,
+                    at.1,
+                    name_clash(name, owner, id),
+                )),
+                _ => {
+                    owners.insert(name, id);
+                }
+            }
+        }
+    }
+    problems
 }
 
 impl Reader<'_> {
@@ -304,6 +365,12 @@ impl Reader<'_> {
             Some(node) => self.aliases(node, &place),
             None => Vec::new(),
         };
+        if let Some(id) = &id {
+            self.names.push(Names {
+                id: id.clone(),
+                aliases: aliases.clone(),
+            });
+        }
         let delivery_id = fields
             .given("delivery_id")
             .and_then(|v| self.text(v, "delivery_id", &place));
@@ -960,7 +1027,12 @@ mod tests {
             &mtps("b", "y")["carriers:\n".len()..]
         );
         let p = problems(&twice, &env(&[]));
-        assert_eq!(p, ["c.yaml:12:9: error: carrier `mtps` is defined twice"]);
+        assert_eq!(
+            p,
+            [
+                "c.yaml:12:9: error: carrier `mtps` is defined twice\n  help: its first profile is at line 2 (ids are compared in lower case): merge the two or rename one"
+            ]
+        );
         let clash = mtps("a", "x").replace("    delivery_id", "    aliases: [sf]\n    delivery_id");
         let p = problems(&clash, &env(&[]));
         assert_eq!(
@@ -969,6 +1041,21 @@ mod tests {
         );
         let empty = table("", &env(&[]));
         assert_eq!(empty.all().len(), 3);
+    }
+
+    #[test]
+    fn name_clashes_are_reported_with_the_other_problems_at_once() {
+        // A bad `call` in the first profile, and the second one's id written again (in
+        // another case) with an alias the first one has.
+        let first = mtps("a", "x").replace("call: realmock", "call: realmok");
+        let second = mtps("b", "y")["carriers:\n".len()..]
+            .replace("id: mtps", "id: MTPS")
+            .replace("    delivery_id", "    aliases: [mtps]\n    delivery_id");
+        let p = problems(&format!("{first}{second}"), &env(&[]));
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert!(p[0].contains("`call` in carrier `mtps` must be"), "{p:#?}");
+        assert!(p[1].contains("carrier `mtps` is defined twice"), "{p:#?}");
+        assert!(p[1].contains("first profile is at line 2"), "{p:#?}");
     }
 
     #[test]
