@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::base::duration::parse_duration;
@@ -64,7 +65,7 @@ pub enum Command {
     /// List the carriers, their statuses and allowed transitions
     Carriers,
     /// List every order status with its phase, names and labels
-    Statuses(StatusesArgs),
+    Statuses,
     /// Draw a carrier's transition graph (Mermaid or DOT), highlighting a scenario's path
     Graph(GraphArgs),
     /// Print the JSON Schema for scenario files, or for carrier files
@@ -80,9 +81,13 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub run: RunArgs,
 
-    /// Print each call as a runnable curl command (the token stays a placeholder)
+    /// Print each call as a curl command (the token stays a placeholder)
     #[arg(long)]
     pub curl: bool,
+
+    /// Show the real delivery_sign instead of a placeholder (it is a SHA-1 of the appsecret)
+    #[arg(long)]
+    pub show_signatures: bool,
 }
 
 #[derive(Debug, Args)]
@@ -110,13 +115,6 @@ pub enum PathChoice {
     Unreachable,
     Refused,
     Cancel,
-}
-
-#[derive(Debug, Args)]
-pub struct StatusesArgs {
-    /// Language of the table
-    #[arg(long, value_enum, default_value_t = LangChoice::En)]
-    pub lang: LangChoice,
 }
 
 #[derive(Debug, Args)]
@@ -176,9 +174,18 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// The most steps a run may plan (steps × repeat, over every file)
+    #[arg(long, global = true, default_value_t = crate::scenario::MAX_PLAN_STEPS, value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize), value_name = "N")]
+    pub max_steps: usize,
+
     /// When to use colours (NO_COLOR is honoured)
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    /// Language of everything printed for people [default: zh when LC_ALL, LC_MESSAGES or LANG
+    /// is a zh locale, else en]
+    #[arg(long, global = true, value_enum, value_name = "LANG")]
+    pub lang: Option<LangChoice>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -205,7 +212,7 @@ pub struct RunArgs {
         long,
         env = "SIMULATE_ENDPOINT",
         default_value = "https://api.weixin.qq.com",
-        value_parser = parse_endpoint
+        value_parser = Masked(parse_endpoint)
     )]
     pub endpoint: String,
 
@@ -241,10 +248,6 @@ pub struct RunArgs {
     /// Give up on a call (connect, send, answer) after this long
     #[arg(long, default_value = "15s", value_parser = parse_timeout, value_name = "DURATION")]
     pub timeout: Duration,
-
-    /// Language of status labels in the output
-    #[arg(long, value_enum, default_value_t = LangChoice::En)]
-    pub lang: LangChoice,
 
     /// Fetch the token from /cgi-bin/stable_token with this app id (with --app-secret)
     #[arg(
@@ -342,7 +345,7 @@ pub struct ServeArgs {
 
     /// App credentials the token endpoints accept (repeatable); default: the documented
     /// development pair wxsimulate0000dev:simulate-dev-secret
-    #[arg(long = "app", value_name = "APPID:SECRET", value_parser = emulator::parse_app)]
+    #[arg(long = "app", value_name = "APPID:SECRET", value_parser = Masked(emulator::parse_app))]
     pub apps: Vec<(String, crate::base::secret::Secret)>,
 
     /// Lifetime of issued access tokens
@@ -371,6 +374,43 @@ pub struct ServeArgs {
     /// Seed for the fault sequence (same seed, same sequence)
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+
+    /// Listen on an address other than loopback: anyone who reaches it gets tokens for the
+    /// development credentials and sees every request
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// Keep the real delivery_sign in the history at /__simulate/orders (default: `***`)
+    #[arg(long)]
+    pub show_signatures: bool,
+
+    /// Orders kept; beyond it the oldest is forgotten
+    #[arg(long, default_value_t = emulator::Limits::DEFAULT.orders, value_name = "N", help_heading = "Limits")]
+    pub max_orders: usize,
+
+    /// History entries kept per order (its creation and the latest ones)
+    #[arg(long, default_value_t = emulator::Limits::DEFAULT.history, value_name = "N", help_heading = "Limits")]
+    pub max_history: usize,
+
+    /// Calls that named no known order kept (the latest ones)
+    #[arg(long, default_value_t = emulator::Limits::DEFAULT.unmatched, value_name = "N", help_heading = "Limits")]
+    pub max_unmatched: usize,
+
+    /// Bytes of a request body kept in the history; a longer body is kept as an excerpt
+    #[arg(long, default_value_t = emulator::Limits::DEFAULT.body_bytes, value_name = "BYTES", help_heading = "Limits")]
+    pub max_body_bytes: usize,
+
+    /// Connections served at once; more wait to be accepted
+    #[arg(long, default_value_t = emulator::Limits::DEFAULT.connections, value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize), value_name = "N", help_heading = "Limits")]
+    pub max_connections: usize,
+
+    /// A connection that has not sent a whole request head in this long is closed
+    #[arg(long, default_value = "10s", value_parser = parse_timeout, value_name = "DURATION", help_heading = "Limits")]
+    pub header_timeout: Duration,
+
+    /// A connection with nothing sent or received for this long is closed
+    #[arg(long, default_value = "60s", value_parser = parse_timeout, value_name = "DURATION", help_heading = "Limits")]
+    pub idle_timeout: Duration,
 }
 
 /// The merchant's message-push settings, as configured in the MP console. The values are
@@ -430,18 +470,48 @@ pub enum PushFormatChoice {
     Xml,
 }
 
+/// A value parser whose errors never repeat the value. clap's own message ("invalid value 'X'
+/// for '--endpoint'") would print a token in a URL or the secret of `--app APPID:SECRET`; the
+/// parsers wrapped here say what is wrong without quoting what was given.
+#[derive(Clone)]
+struct Masked<T>(fn(&str) -> Result<T, String>);
+
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Masked<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let name = arg
+            .and_then(clap::Arg::get_long)
+            .map(|long| format!("--{long}"))
+            .unwrap_or_else(|| "an option".to_owned());
+        let why = match value.to_str() {
+            Some(text) => match (self.0)(text) {
+                Ok(value) => return Ok(value),
+                Err(why) => why,
+            },
+            None => "it is not valid UTF-8".to_owned(),
+        };
+        let mut cmd = cmd.clone();
+        Err(cmd.error(
+            clap::error::ErrorKind::ValueValidation,
+            format!("invalid value for {name} (not shown, it may hold a secret): {why}"),
+        ))
+    }
+}
+
 /// A base URL the calls can go to: http or https, with a host, no query.
 fn parse_endpoint(text: &str) -> Result<String, String> {
     let help =
         "give the platform's base URL, e.g. https://api.weixin.qq.com or http://127.0.0.1:8080";
     let url = reqwest::Url::parse(text.trim()).map_err(|e| format!("not a URL ({e}); {help}"))?;
-    // Errors name the URL without its query and credentials: either may carry a secret.
-    let shown = format!(
-        "{}://{}{}",
-        url.scheme(),
-        url.host_str().unwrap_or(""),
-        url.path()
-    );
+    // Errors name the URL by its scheme and host only: its path, query and credentials may
+    // each carry a secret.
+    let shown = format!("{}://{}", url.scheme(), url.host_str().unwrap_or(""));
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(format!(
             "`{shown}` is not an http or https URL with a host; {help}"

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::error::AppError;
-use super::{lang, load_carriers, load_plan, push_format, push_security, retry_policy};
+use super::{load_carriers, load_plan, push_format, push_security, retry_policy};
 use crate::app::cli::{
     CheckArgs, GlobalArgs, GraphArgs, GraphFormatChoice, NewArgs, PathChoice, PlanArgs, ServeArgs,
 };
@@ -43,6 +43,7 @@ pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<(), AppError>
     let run = &args.run;
     let seed = run.seed.unwrap_or_else(scenario::random_seed);
     let (_, plan) = load_plan(global, &run.paths, run.shard, seed)?;
+    super::warn_long_run(&plan, run.speed);
     let options = TimelineOptions {
         now: chrono::Local::now(),
         endpoint: if run.local {
@@ -52,8 +53,9 @@ pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<(), AppError>
             run.endpoint.clone()
         },
         speed: run.speed,
-        lang: lang(run.lang),
+        lang: crate::base::i18n::current(),
         curl: args.curl,
+        show_signatures: args.show_signatures,
         timeouts: format!(
             "connect {}, total {}",
             format_duration(run.connect_timeout),
@@ -90,11 +92,11 @@ pub(super) fn new_scenario(global: &GlobalArgs, args: &NewArgs) -> Result<(), Ap
         error,
     })?;
     // A note, not an error: where the file went and what to do next.
-    eprintln!(
-        "wrote {}; check it with: simulate check {}",
+    crate::base::console::err(&format!(
+        "wrote {}; check it with: simulate check {}\n",
         file.display(),
         file.display()
-    );
+    ));
     Ok(())
 }
 
@@ -149,8 +151,36 @@ pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), Ap
         callback: args.callback,
         callback_format: push_format(&args.push),
         seed: args.seed,
+        show_signatures: args.show_signatures,
+        limits: emulator::Limits {
+            orders: args.max_orders,
+            history: args.max_history,
+            unmatched: args.max_unmatched,
+            body_bytes: args.max_body_bytes,
+            connections: args.max_connections,
+            header_timeout: args.header_timeout,
+            idle_timeout: args.idle_timeout,
+        },
         ..emulator::Config::default()
     };
+    if !args.addr.ip().is_loopback() {
+        if !args.allow_remote {
+            return Err(AppError::Invalid {
+                message: format!(
+                    "{} is not a loopback address: the emulator hands out tokens for public development credentials and shows every request to anyone who reaches it",
+                    args.addr
+                ),
+                help: Some(
+                    "listen on 127.0.0.1 (the default), or add --allow-remote if other machines must reach it"
+                        .to_owned(),
+                ),
+            });
+        }
+        eprintln!(
+            "simulate emulator: WARNING: listening on {}, reachable from other machines: anyone who reaches it gets tokens for the development credentials and sees every request (--allow-remote)",
+            args.addr
+        );
+    }
     if !args.apps.is_empty() {
         config.apps = args.apps;
     }

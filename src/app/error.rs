@@ -6,9 +6,11 @@ use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use rust_i18n::t;
+
 use crate::base::diag::Diagnostic;
 use crate::base::exit;
-use crate::base::text::plural;
+use crate::base::i18n::{self, Noun, count};
 use crate::run::client::CallError;
 use crate::run::token::TokenError;
 
@@ -25,7 +27,7 @@ pub enum AppError {
     /// e.g. "in the scenarios".
     InvalidFiles {
         problems: Vec<Diagnostic>,
-        within: &'static str,
+        within: Within,
     },
     /// Valid files and flags that cannot do what was asked, e.g. an unknown carrier.
     Invalid {
@@ -54,11 +56,23 @@ pub enum AppError {
         path: PathBuf,
         error: io::Error,
     },
+    /// A report path that cannot take a report, found before anything was sent.
+    ReportUnusable {
+        path: PathBuf,
+        error: io::Error,
+    },
     /// Reports that could not be written, after a run that earned `run_code`.
     ReportsNotWritten {
         failures: Vec<(PathBuf, io::Error)>,
         run_code: u8,
     },
+}
+
+/// Which files had the problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Within {
+    Scenarios,
+    CarrierFile,
 }
 
 impl From<TokenError> for AppError {
@@ -91,7 +105,8 @@ impl AppError {
             | AppError::Emulator(_)
             | AppError::Serve { .. }
             | AppError::ManPage(_)
-            | AppError::Write { .. } => exit::COULD_NOT_RUN,
+            | AppError::Write { .. }
+            | AppError::ReportUnusable { .. } => exit::COULD_NOT_RUN,
             // A failed or interrupted run keeps its own code; a passed one could not finish.
             AppError::ReportsNotWritten { run_code, .. } if *run_code != exit::OK => *run_code,
             AppError::ReportsNotWritten { .. } => exit::COULD_NOT_RUN,
@@ -101,86 +116,92 @@ impl AppError {
     /// What stderr shows, every line ending in a newline.
     pub fn render(&self) -> String {
         match self {
-            AppError::NoCommand => error_text(
-                "no scenario given\n\nUsage: simulate [OPTIONS] <PATH>...\n       simulate --help",
-                None,
-            ),
+            AppError::NoCommand => error_text(&t!("error.no_command"), None),
             AppError::NoScenario => error_text(
-                "no scenario given",
-                Some("name scenario files or folders, e.g. simulate run scenarios/"),
+                &t!("error.no_scenario"),
+                Some(&t!("error.no_scenario_help")),
             ),
             AppError::Usage(message) => error_text(message, None),
-            AppError::InvalidFiles { problems, within } => problems_text(problems, within),
+            AppError::InvalidFiles { problems, within } => problems_text(problems, *within),
             AppError::Invalid { message, help } => error_text(message, help.as_deref()),
             AppError::MissingOpenid(places) => error_text(
-                &format!(
-                    "{} creates its order with order/add, which needs an openid",
-                    places.join(", ")
-                ),
-                Some(
-                    "set `openid:` in the `order:` block or the environment variable \
-                     WECHAT_OPENID (an admin, developer or operator of the Mini Program); \
-                     nothing was sent",
-                ),
+                &t!("error.missing_openid", places = places.join(", ")),
+                Some(&t!("error.missing_openid_help")),
             ),
-            AppError::FileExists(path) => error_text(
-                &format!("{} exists; pass --force to overwrite it", path.display()),
-                None,
-            ),
+            AppError::FileExists(path) => {
+                error_text(&t!("error.file_exists", path = path.display()), None)
+            }
             AppError::NoCredentials => error_text(
-                "no access token",
-                Some(
-                    "pass --access-token TOKEN or set WECHAT_ACCESS_TOKEN; or give \
-                     --appid/--app-secret (WECHAT_APPID, WECHAT_APP_SECRET) to fetch one; or \
-                     add --local to run against the embedded emulator (no token, no network)",
-                ),
+                &t!("error.no_credentials"),
+                Some(&t!("error.no_credentials_help")),
             ),
             AppError::Token(error) => error_text(&error.to_string(), None),
-            AppError::Client(error) => error_text(&error.to_string(), None),
-            AppError::Runtime(error) => {
-                error_text(&format!("cannot start the async runtime: {error}"), None)
-            }
-            AppError::Emulator(error) => {
-                error_text(&format!("cannot start the local emulator: {error}"), None)
-            }
+            AppError::Client(error) => error_text(&error.describe_in(i18n::current()), None),
+            AppError::Runtime(error) => error_text(&t!("error.runtime", error = error), None),
+            AppError::Emulator(error) => error_text(&t!("error.emulator", error = error), None),
             AppError::Serve { addr, error } => {
-                error_text(&format!("cannot serve on {addr}: {error}"), None)
+                error_text(&t!("error.serve", addr = addr, error = error), None)
             }
-            AppError::ManPage(error) => {
-                error_text(&format!("cannot render the man page: {error}"), None)
+            AppError::ManPage(error) => error_text(&t!("error.man_page", error = error), None),
+            AppError::Write { path, error } => error_text(
+                &t!("error.write", path = path.display(), error = error),
+                None,
+            ),
+            AppError::ReportUnusable { path, error } => error_text(
+                &t!(
+                    "error.report_unusable",
+                    path = path.display(),
+                    error = error
+                ),
+                Some(&t!("error.report_unusable_help")),
+            ),
+            AppError::ReportsNotWritten { failures, run_code } => {
+                let mut text: String = failures
+                    .iter()
+                    .map(|(path, error)| {
+                        error_text(
+                            &t!(
+                                "error.report_not_written",
+                                path = path.display(),
+                                error = error
+                            ),
+                            None,
+                        )
+                    })
+                    .collect();
+                if *run_code != exit::OK {
+                    // The exit code is the run's; say that the reports failed too.
+                    text.push_str(&t!("error.run_code_note", code = run_code));
+                    text.push('\n');
+                }
+                text
             }
-            AppError::Write { path, error } => {
-                error_text(&format!("cannot write {}: {error}", path.display()), None)
-            }
-            AppError::ReportsNotWritten { failures, .. } => failures
-                .iter()
-                .map(|(path, error)| {
-                    error_text(
-                        &format!("cannot write the report {}: {error}", path.display()),
-                        None,
-                    )
-                })
-                .collect(),
         }
     }
 
     /// Prints [`Self::render`] to stderr. A closed stderr is no reason to panic: the exit
     /// code still tells.
     pub fn print(&self) {
-        let _ = io::stderr().lock().write_all(self.render().as_bytes());
+        let text = self.render();
+        let _ = io::stderr()
+            .lock()
+            .write_all(crate::base::text::terminal_safe(&text).as_bytes());
     }
 }
 
 /// `error: message`, then `  help: …` when there is help.
 fn error_text(message: &str, help: Option<&str>) -> String {
-    match help {
-        Some(help) => format!("error: {message}\n  help: {help}\n"),
-        None => format!("error: {message}\n"),
+    let mut text = t!("error.line", message = message).into_owned();
+    text.push('\n');
+    if let Some(help) = help {
+        text.push_str(&t!("diag.help", help = help));
+        text.push('\n');
     }
+    text
 }
 
 /// Every problem, then how many in how many files.
-fn problems_text(problems: &[Diagnostic], within: &str) -> String {
+fn problems_text(problems: &[Diagnostic], within: Within) -> String {
     let mut text = String::new();
     for problem in problems {
         text.push_str(&problem.to_string());
@@ -188,11 +209,24 @@ fn problems_text(problems: &[Diagnostic], within: &str) -> String {
     }
     let files: std::collections::BTreeSet<&str> =
         problems.iter().map(|p| p.file.as_str()).collect();
-    text.push_str(&format!(
-        "{} {within} ({}); nothing was sent\n",
-        plural(problems.len(), "problem"),
-        plural(files.len(), "file"),
-    ));
+    let problems = count(problems.len(), Noun::Problem);
+    let files = count(files.len(), Noun::File);
+    let line = match within {
+        Within::Scenarios => t!(
+            "error.problems_in_scenarios",
+            problems = problems,
+            files = files
+        ),
+        Within::CarrierFile => {
+            t!(
+                "error.problems_in_carrier_file",
+                problems = problems,
+                files = files
+            )
+        }
+    };
+    text.push_str(&line);
+    text.push('\n');
     text
 }
 
@@ -252,7 +286,7 @@ mod tests {
         ];
         let error = AppError::InvalidFiles {
             problems,
-            within: "in the scenarios",
+            within: Within::Scenarios,
         };
         assert_eq!(
             error.render(),
@@ -262,7 +296,7 @@ mod tests {
         assert_eq!(error.exit_code(), exit::INVALID);
         let one = AppError::InvalidFiles {
             problems: vec![Diagnostic::new("c.yaml", 1, 1, "bad")],
-            within: "in the carrier file",
+            within: Within::CarrierFile,
         };
         assert_eq!(
             one.render(),

@@ -9,14 +9,16 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Parser;
+use rust_i18n::t;
 
 use crate::app::cli::{
     Cli, ColorChoice, Command, GlobalArgs, LangChoice, PushArgs, PushModeChoice, RunArgs,
     SchemaChoice,
 };
-use crate::app::error::AppError;
+use crate::app::error::{AppError, Within};
 use crate::base::diag::Diagnostic;
 use crate::base::exit;
+use crate::base::i18n;
 use crate::describe;
 use crate::emulator::PushSecurity;
 use crate::model::carriers::Carriers;
@@ -25,7 +27,7 @@ use crate::model::statuses::Lang;
 use crate::report::{self, Style};
 use crate::run::retry::RetryPolicy;
 use crate::scenario::{self, LoadContext};
-use crate::wechat::push::{AesKey, PushMode};
+use crate::wechat::push::{AesKey, AesKeyError, PushMode};
 
 pub fn main() -> u8 {
     let cli = match parse_args(std::env::args_os().collect()) {
@@ -41,6 +43,7 @@ pub fn main() -> u8 {
         }
     };
     init_tracing(cli.global.verbose, cli.global.color);
+    i18n::set(lang(cli.global.lang));
     // The one place an error is printed: every command returns its error as a value.
     match start(cli) {
         Ok(code) => code,
@@ -107,8 +110,8 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
         Some(Command::Carriers) => {
             report::print(&describe::carriers_table(&load_carriers(&global)?));
         }
-        Some(Command::Statuses(args)) => {
-            report::print(&describe::statuses_table(lang(args.lang)));
+        Some(Command::Statuses) => {
+            report::print(&describe::statuses_table(i18n::current()));
         }
         Some(Command::Graph(args)) => commands::graph(&global, &args)?,
         Some(Command::Schema(args)) => match args.kind {
@@ -159,14 +162,14 @@ fn load_carriers(global: &GlobalArgs) -> Result<Carriers, AppError> {
     )
     .map_err(|problems| AppError::InvalidFiles {
         problems,
-        within: "in the carrier file",
+        within: Within::CarrierFile,
     })
 }
 
 fn invalid_scenarios(problems: Vec<Diagnostic>) -> AppError {
     AppError::InvalidFiles {
         problems,
-        within: "in the scenarios",
+        within: Within::Scenarios,
     }
 }
 
@@ -183,6 +186,7 @@ fn load_plan(
     let carriers = load_carriers(global)?;
     let mut ctx = LoadContext::from_process_env(chrono::Utc::now());
     ctx.seed = seed;
+    ctx.max_steps = global.max_steps;
     let files = match shard {
         None => paths.to_vec(),
         Some((index, count)) => {
@@ -192,7 +196,7 @@ fn load_plan(
     };
     if files.is_empty() {
         // A shard may be empty when there are fewer files than shards. A notice, not an error.
-        eprintln!("simulate: no scenario in this shard; nothing to do");
+        crate::base::console::err("simulate: no scenario in this shard; nothing to do\n");
         let plan = Plan {
             carriers_version: carriers.version.clone(),
             seed,
@@ -206,13 +210,39 @@ fn load_plan(
         .iter()
         .filter(|s| s.fixed_order_id && s.repetition.is_none_or(|(k, _)| k == 1))
     {
-        eprintln!(
+        crate::base::console::err(&format!(
             "warning: {}: shop_order_id `{}` is the same in every run; the platform refuses to move an order \
-             that has ended and limits order calls per day\n  help: add {{{{run_id}}}} to give each run its own",
+             that has ended and limits order calls per day\n  help: add {{{{run_id}}}} to give each run its own\n",
             scenario.file, scenario.shop_order_id
-        );
+        ));
     }
     Ok((carriers, plan))
+}
+
+/// Longer than this, at the run's `--speed`, and the run gets a warning before it starts.
+const LONG_RUN: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Warns when `--speed` (below 1) stretches the run past [`LONG_RUN`] of wall-clock time:
+/// `--speed 0.001` planned the 20-minute sample over 14 days without a word.
+fn warn_long_run(plan: &Plan, speed: crate::base::pace::Speed) {
+    if let Some(text) = long_run_warning(plan, speed) {
+        eprint!("{}", crate::base::text::terminal_safe(&text));
+    }
+}
+
+fn long_run_warning(plan: &Plan, speed: crate::base::pace::Speed) -> Option<String> {
+    let (scenario, last) = plan
+        .scenarios
+        .iter()
+        .filter_map(|s| Some((s, s.steps.last()?.planned_offset(speed))))
+        .max_by_key(|(_, d)| *d)?;
+    (last > LONG_RUN).then(|| {
+        format!(
+            "warning: at --speed {speed} the run lasts {} of wall-clock time ({} ends last), far longer than a day\n  help: a speed below 1 slows the scenario down; to play it faster give --speed above 1, e.g. --speed 60\n",
+            crate::base::duration::format_duration(crate::base::duration::round_to_ms(last)),
+            scenario.name
+        )
+    })
 }
 
 /// Share `index` (1-based) of `count` of the files: every count-th file by path.
@@ -243,10 +273,12 @@ fn colors_on(choice: ColorChoice, stream: &impl IsTerminal) -> bool {
     }
 }
 
-fn lang(choice: LangChoice) -> Lang {
+/// `--lang`, else the locale's language.
+fn lang(choice: Option<LangChoice>) -> Lang {
     match choice {
-        LangChoice::En => Lang::En,
-        LangChoice::Zh => Lang::Zh,
+        Some(LangChoice::En) => Lang::En,
+        Some(LangChoice::Zh) => Lang::Zh,
+        None => Lang::from_locale(|name| std::env::var(name).ok()),
     }
 }
 
@@ -267,30 +299,29 @@ fn push_security(push: &PushArgs, appid: &str) -> Result<PushSecurity, AppError>
     };
     let token = match &push.push_token {
         Some(token) if token.expose().trim().is_empty() => {
-            return Err(AppError::Usage(
-                "--push-token is empty; give the Token of the message-push settings".to_owned(),
-            ));
+            return Err(AppError::Usage(t!("error.push_token_empty").into_owned()));
         }
         Some(token) if token.expose().chars().any(|c| !c.is_ascii_alphanumeric()) => {
-            return Err(AppError::Usage(
-                "--push-token (not shown) must be letters and digits, as the MP console asks"
-                    .to_owned(),
-            ));
+            return Err(AppError::Usage(t!("error.push_token_chars").into_owned()));
         }
         other => other.clone(),
     };
     let aes_key = match (&push.aes_key, mode.encrypts()) {
         (None, true) => {
-            return Err(AppError::Usage(format!(
-                "--push-mode {} needs --aes-key KEY (the 43-character EncodingAESKey)",
-                mode.name()
-            )));
+            return Err(AppError::Usage(
+                t!("error.aes_key_missing", mode = mode.name()).into_owned(),
+            ));
         }
         (None, false) => None,
-        (Some(key), _) => Some(
-            AesKey::parse(key)
-                .map_err(|why| AppError::Usage(format!("--aes-key (not shown): {why}")))?,
-        ),
+        (Some(key), _) => Some(AesKey::parse(key).map_err(|why| {
+            AppError::Usage(
+                match why {
+                    AesKeyError::Length(length) => t!("error.aes_key_length", length = length),
+                    AesKeyError::NotBase64 => t!("error.aes_key_not_base64"),
+                }
+                .into_owned(),
+            )
+        })?),
     };
     Ok(PushSecurity {
         token,
@@ -333,7 +364,7 @@ mod tests {
         assert!(matches!(cli.command, Some(Command::Check(_))));
         assert!(cli.global.quiet);
         let cli = parse(&["simulate", "-v", "--carriers", "c.yaml", "statuses"]);
-        assert!(matches!(cli.command, Some(Command::Statuses(_))));
+        assert!(matches!(cli.command, Some(Command::Statuses)));
         assert_eq!(cli.global.verbose, 1);
         let cli = parse(&["simulate", "--color", "never", "carriers"]);
         assert!(matches!(cli.command, Some(Command::Carriers)));

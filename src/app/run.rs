@@ -6,14 +6,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rust_i18n::t;
 use tokio::sync::{mpsc, watch};
 
 use super::error::AppError;
-use super::{lang, load_plan, retry_policy, style};
+use super::{load_plan, retry_policy, style};
 use crate::app::cli::{GlobalArgs, RunArgs};
+use crate::base::i18n::{Noun, count};
 use crate::base::pace::Speed;
 use crate::base::secret::Secret;
-use crate::base::text::plural;
 use crate::emulator::{self, Emulator};
 use crate::model::carriers::Carriers;
 use crate::model::plan::Plan;
@@ -31,9 +32,16 @@ const LOCAL_OPENID: &str = "simulate-local-openid";
 /// `Ok` holds the run's verdict as an exit code; `Err` what kept it from running or from
 /// writing its reports.
 pub(super) async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8, AppError> {
-    let prepared = prepare(global, &args).await?;
+    // From the first moment: a SIGTERM during a minute-long token fetch still ends with 130
+    // and the reports written.
+    let cancel = watch_interrupts();
+    let prepared = prepare(global, &args, &cancel).await?;
     let output = Output::new(global, &args, &prepared.target.endpoint);
-    let record = execute(global, &args, &prepared, &output).await;
+    let record = if prepared.interrupted {
+        runner::interrupted_before_start(&prepared.plan, run_options(&args, prepared.seed))
+    } else {
+        execute(global, &args, &prepared, &output, cancel).await
+    };
     finish(&args, prepared, &output, &record).await
 }
 
@@ -45,6 +53,8 @@ struct Prepared {
     target: Target,
     client: Client,
     timeouts: Timeouts,
+    /// Ctrl-C or SIGTERM came before the first call could go out.
+    interrupted: bool,
 }
 
 /// Where the calls go and with which credentials.
@@ -59,7 +69,7 @@ impl Target {
     /// Where the calls go, for the header: the local emulator is never mistaken for WeChat.
     fn describe(&self) -> String {
         if self.local.is_some() {
-            format!("the LOCAL EMULATOR at {} (not WeChat)", self.endpoint)
+            t!("run.target_local", endpoint = self.endpoint).into_owned()
         } else {
             self.endpoint.clone()
         }
@@ -68,12 +78,18 @@ impl Target {
 
 /// Loads and checks the scenarios, then makes sure the calls can go out: a target, a
 /// client and a token.
-async fn prepare(global: &GlobalArgs, args: &RunArgs) -> Result<Prepared, AppError> {
+async fn prepare(
+    global: &GlobalArgs,
+    args: &RunArgs,
+    cancel: &watch::Receiver<bool>,
+) -> Result<Prepared, AppError> {
     let seed = args.seed.unwrap_or_else(scenario::random_seed);
     let (carriers, plan) = load_plan(global, &args.paths, args.shard, seed)?;
+    super::warn_long_run(&plan, args.speed);
     if !args.local {
         require_openids(&plan)?;
     }
+    prepare_reports(args)?;
     let timeouts = Timeouts {
         connect: args.connect_timeout,
         total: args.timeout,
@@ -85,14 +101,47 @@ async fn prepare(global: &GlobalArgs, args: &RunArgs) -> Result<Prepared, AppErr
     };
     let client = Client::new(&target.endpoint, timeouts)?;
     // Before anything is sent: a bad credential ends the run here, not at every step.
-    target.tokens.get().await?;
+    let interrupted = tokio::select! {
+        fetched = target.tokens.get() => {
+            fetched?;
+            false
+        }
+        () = interrupted(cancel.clone()) => true,
+    };
     Ok(Prepared {
         plan,
         seed,
         target,
         client,
         timeouts,
+        interrupted,
     })
+}
+
+/// Every report path made ready before anything is sent (folder created, writable, an
+/// earlier run's report removed), so that a run never ends with its calls sent and nowhere
+/// to say how they went.
+fn prepare_reports(args: &RunArgs) -> Result<(), AppError> {
+    for path in report_paths(args) {
+        crate::base::files::prepare_output(path).map_err(|error| AppError::ReportUnusable {
+            path: path.clone(),
+            error,
+        })?;
+    }
+    Ok(())
+}
+
+fn report_paths(args: &RunArgs) -> impl Iterator<Item = &PathBuf> {
+    [&args.report_json, &args.report_html, &args.report_junit]
+        .into_iter()
+        .flatten()
+}
+
+/// Resolves once an interrupt has come; never when the signals cannot be watched.
+async fn interrupted(mut cancel: watch::Receiver<bool>) {
+    if cancel.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// The embedded emulator on a free loopback port, with a token it issued.
@@ -109,7 +158,7 @@ async fn local_target(carriers: Carriers, args: &RunArgs) -> Result<Target, AppE
         .await
         .map_err(AppError::Emulator)?;
     if let Some(warning) = started.callback_warning() {
-        eprintln!("{warning}");
+        crate::base::console::err(&format!("{warning}\n"));
     }
     Ok(Target {
         endpoint: started.base_url(),
@@ -160,6 +209,9 @@ fn require_openids(plan: &Plan) -> Result<(), AppError> {
                 .then(|| format!("{}:{}", s.file, order.line))
         })
         .collect();
+    // `repeat: 200` makes 200 plans of one file: name its place once.
+    let mut missing = missing;
+    missing.dedup();
     if missing.is_empty() {
         Ok(())
     } else {
@@ -174,17 +226,13 @@ async fn execute(
     args: &RunArgs,
     prepared: &Prepared,
     output: &Output,
+    cancel_rx: watch::Receiver<bool>,
 ) -> RunRecord {
     let plan = &prepared.plan;
     if !global.quiet {
         let target = prepared.target.describe();
         output.human(&header(plan, &target, prepared.seed, args.speed));
     }
-    let (cancel_tx, cancel_rx) = watch::channel(false);
-    let signals = tokio::spawn(async move {
-        wait_for_interrupt().await;
-        let _ = cancel_tx.send(true);
-    });
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     // The live view needs a terminal and room; CI logs get plain timestamped lines.
     let live_view = !output.jsonl
@@ -207,7 +255,6 @@ async fn execute(
         cancel_rx,
     )
     .await;
-    signals.abort();
     let _ = printer.await;
     record
 }
@@ -331,16 +378,21 @@ fn step_pushes(plan: &Plan, record: &RunRecord, outcomes: &[emulator::PushOutcom
 
 fn header(plan: &Plan, target: &str, seed: u64, speed: Speed) -> String {
     let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
-    format!(
-        "simulate: {}, {steps} steps against {target}; carrier table {}, seed {seed}{}\n",
-        plural(plan.scenarios.len(), "scenario"),
-        plan.carriers_version,
-        if speed.is_real_time() {
-            String::new()
-        } else {
-            format!(", speed ×{speed}")
-        }
-    )
+    let speed = if speed.is_real_time() {
+        "".into()
+    } else {
+        t!("run.header_speed", speed = speed)
+    };
+    let line = t!(
+        "run.header",
+        scenarios = count(plan.scenarios.len(), Noun::Scenario),
+        steps = count(steps, Noun::Step),
+        target = target,
+        carriers = plan.carriers_version,
+        seed = seed,
+        speed = speed
+    );
+    format!("{line}\n")
 }
 
 /// Where people read the run: stdout, or stderr when stdout carries JSON lines.
@@ -358,7 +410,7 @@ impl Output {
             console: Console {
                 style: style(global.color),
                 quiet: global.quiet,
-                lang: lang(args.lang),
+                lang: crate::base::i18n::current(),
                 local: args.local,
             },
             jsonl: args.events.is_some(),
@@ -368,7 +420,7 @@ impl Output {
 
     fn human(&self, text: &str) {
         if self.jsonl {
-            eprint!("{text}");
+            crate::base::console::err(&crate::base::text::terminal_safe(text));
         } else {
             report::print(text);
         }
@@ -427,7 +479,8 @@ fn write_reports(
 ) -> Vec<(PathBuf, std::io::Error)> {
     let mut failures = Vec::new();
     let mut write = |path: &PathBuf, text: String| {
-        if let Err(error) = std::fs::write(path, text) {
+        // Whole or not at all: a full disk or a kill mid-write leaves no truncated report.
+        if let Err(error) = crate::base::files::write_atomic(path, text.as_bytes()) {
             failures.push((path.clone(), error));
         }
     };
@@ -445,25 +498,55 @@ fn write_reports(
     failures
 }
 
+/// Watches Ctrl-C and SIGTERM for the whole command: the first stops the run, which still
+/// writes its reports; the second ends the process at once, without waiting for the calls
+/// in flight. The handlers are in place when this returns.
+fn watch_interrupts() -> watch::Receiver<bool> {
+    let (cancel, cancelled) = watch::channel(false);
+    let mut signals = Signals::new();
+    tokio::spawn(async move {
+        signals.next().await;
+        let _ = cancel.send(true);
+        signals.next().await;
+        crate::base::console::err(
+            "simulate: interrupted again; exiting now, without waiting for the calls in flight or writing the reports\n",
+        );
+        std::process::exit(i32::from(crate::base::exit::INTERRUPTED));
+    });
+    cancelled
+}
+
 /// Ctrl-C anywhere; SIGTERM too on Unix.
-async fn wait_for_interrupt() {
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn new() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let streams = signal(SignalKind::interrupt())
+                .and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
+                .ok();
+            Signals { streams }
+        }
+        #[cfg(not(unix))]
+        {
+            Signals {}
         }
     }
-    #[cfg(not(unix))]
-    {
+
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some((int, term)) = &mut self.streams {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
         let _ = tokio::signal::ctrl_c().await;
     }
 }

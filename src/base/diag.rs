@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use rust_i18n::t;
+
 /// One problem in a file the user gave us, with where it is and what would be allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -46,16 +48,20 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {
-            write!(f, "{}: error: {}", self.file, self.message)?;
+            let line = t!("diag.whole_file", file = self.file, message = self.message);
+            f.write_str(&line)?;
         } else {
-            write!(
-                f,
-                "{}:{}:{}: error: {}",
-                self.file, self.line, self.column, self.message
-            )?;
+            let line = t!(
+                "diag.located",
+                file = self.file,
+                line = self.line,
+                column = self.column,
+                message = self.message
+            );
+            f.write_str(&line)?;
         }
         if let Some(help) = &self.help {
-            write!(f, "\n  help: {help}")?;
+            write!(f, "\n{}", t!("diag.help", help = help))?;
         }
         Ok(())
     }

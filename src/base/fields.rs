@@ -79,6 +79,13 @@ pub fn names_secret(key: &str) -> bool {
     key.to_ascii_lowercase().contains("secret")
 }
 
+/// Whether an unknown key reads like a credential rather than a mistyped name: long, and
+/// with more digits than a name has (`d80400f91e156f63b38886e616d84590` written where a key
+/// belongs came back in "unknown key `…`").
+fn looks_like_a_key(name: &str) -> bool {
+    name.chars().count() >= 16 && name.chars().filter(char::is_ascii_digit).count() >= 4
+}
+
 /// Reads a mapping's keys into [`Fields`], adding to `problems` its unknown and duplicate
 /// keys; `None` when `node` is not a mapping (reported as `keys.what` must be a mapping).
 ///
@@ -132,7 +139,10 @@ pub fn read<'n>(
                     found.insert(known, (key, value));
                 }
             }
-            None if secret || (names_secret(&name) && !is_plain(&name)) => {
+            None if secret
+                || (names_secret(&name) && !is_plain(&name))
+                || looks_like_a_key(&name) =>
+            {
                 let help = match secret_key_typo(key, allowed) {
                     Some(KeyTypo::Spelling(s)) => {
                         suggested.insert(s);

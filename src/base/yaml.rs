@@ -20,31 +20,45 @@ use crate::base::diag::Diagnostic;
 
 use serde_saphyr::Spanned;
 
-/// Most nodes (mappings, sequences, scalars, counting alias expansions) a file may have.
+/// Most nodes (mappings, sequences, scalars, counting alias expansions) a file with anchors
+/// may have.
 pub const MAX_NODES: usize = 10_000;
+/// Most nodes of a file without anchors (`&name`), which no alias can expand: room for
+/// thousands of plain steps (a 1,500-step file was refused "through aliases" at 10,000).
+pub const MAX_PLAIN_NODES: usize = 200_000;
 /// Most aliases (`*name`) a file may use.
 pub const MAX_ALIASES: usize = 1_000;
 /// Deepest nesting of mappings and sequences.
 pub const MAX_DEPTH: usize = 32;
 
-fn options(duplicate_keys: DuplicateKeyPolicy) -> Options {
+/// The parser's options for `text`: the node budget is [`MAX_NODES`] when the text may hold
+/// an anchor, [`MAX_PLAIN_NODES`] when it cannot.
+fn options(duplicate_keys: DuplicateKeyPolicy, text: &str) -> Options {
+    let max_nodes = if text.contains('&') {
+        MAX_NODES
+    } else {
+        MAX_PLAIN_NODES
+    };
     serde_saphyr::options! {
         duplicate_keys: duplicate_keys,
         // `yes`, `no`, `on`, `off`, `y`, `n` stay text; only true/false are booleans.
         strict_booleans: true,
+        // `<<:` merges were expanded with the places of the merged mapping, so a merged
+        // `status: 102` read as "unknown status `{`": refused, with its place, instead.
+        merge_keys: serde_saphyr::MergeKeyPolicy::Error,
         budget: serde_saphyr::budget! {
-            max_nodes: MAX_NODES,
-            max_events: 4 * MAX_NODES,
+            max_nodes: max_nodes,
+            max_events: 4 * max_nodes,
             max_aliases: MAX_ALIASES,
             max_anchors: MAX_ALIASES,
             max_depth: MAX_DEPTH,
             max_documents: 1,
             max_total_scalar_bytes: 2 * 1024 * 1024,
-            max_recorded_anchor_events: 4 * MAX_NODES,
+            max_recorded_anchor_events: 4 * max_nodes,
             max_merge_keys: MAX_ALIASES,
         },
         alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: 4 * MAX_NODES,
+            max_total_replayed_events: 4 * max_nodes,
             max_replay_stack_depth: MAX_DEPTH,
         },
     }
@@ -52,7 +66,7 @@ fn options(duplicate_keys: DuplicateKeyPolicy) -> Options {
 
 /// Parses `text` (the contents of `file`) into `T`, or says where and why it could not.
 pub fn from_str<T: DeserializeOwned>(text: &str, file: &str) -> Result<T, Diagnostic> {
-    serde_saphyr::from_str_with_options::<T>(text, options(DuplicateKeyPolicy::Error))
+    serde_saphyr::from_str_with_options::<T>(text, options(DuplicateKeyPolicy::Error, text))
         .map_err(|error| diagnostic(&error, file, text))
 }
 
@@ -211,7 +225,7 @@ impl Node {
 /// diagnostic. An empty document is a `Null` node.
 pub fn parse_tree(text: &str, file: &str) -> Result<Node, Diagnostic> {
     let mut root: Node =
-        serde_saphyr::from_str_with_options(text, options(DuplicateKeyPolicy::PassThrough))
+        serde_saphyr::from_str_with_options(text, options(DuplicateKeyPolicy::PassThrough, text))
             .map_err(|error| diagnostic(&error, file, text))?;
     root.fill_written(text);
     Ok(root)
@@ -327,12 +341,21 @@ impl<'de> Visitor<'de> for ValueVisitor {
 
 /// A parser error as a located diagnostic, in words a scenario author understands.
 fn diagnostic(error: &Error, file: &str, text: &str) -> Diagnostic {
+    // Without an anchor (`&name`) there is no alias to blame for a file that is too large.
+    let anchors = text.contains('&');
     let (line, column) = error
         .location()
         .map(|l| (l.line(), l.column()))
         .unwrap_or((0, 0));
     let (message, help) = match original_error(error) {
-        Error::Budget { breach, .. } => budget_message(breach),
+        Error::Budget { breach, .. } => budget_message(breach, anchors),
+        Error::MergeKeyNotAllowed { .. } => (
+            "merge keys (`<<:`) are not supported".to_owned(),
+            Some(
+                "write the keys out in each mapping; an anchor and alias of a whole value (`&step` … `*step`) still works"
+                    .to_owned(),
+            ),
+        ),
         Error::AliasReplayLimitExceeded { .. }
         | Error::AliasExpansionLimitExceeded { .. }
         | Error::AliasReplayStackDepthExceeded { .. }
@@ -405,8 +428,12 @@ fn alias_bomb() -> (String, Option<String>) {
     )
 }
 
-fn budget_message(breach: &BudgetBreach) -> (String, Option<String>) {
+fn budget_message(breach: &BudgetBreach, anchors: bool) -> (String, Option<String>) {
     match breach {
+        BudgetBreach::Nodes { .. } | BudgetBreach::Events { .. } if !anchors => (
+            format!("the file has more than {MAX_PLAIN_NODES} values"),
+            Some("split the steps over several files".to_owned()),
+        ),
         BudgetBreach::Nodes { .. }
         | BudgetBreach::Events { .. }
         | BudgetBreach::Aliases { .. }

@@ -1,67 +1,139 @@
-//! A TCP listener whose connections a handler can cut, for the `drop` fault.
+//! The emulator's HTTP server loop, and connections a handler can cut (the `drop` fault).
 //!
 //! axum gives a handler no socket. Each accepted stream carries a shared "killed" flag that the
 //! handler reaches through `ConnectInfo`; once set, every read and write fails, so hyper drops
 //! the connection without writing the answer and the client sees the connection close.
+//!
+//! The loop is ours rather than `axum::serve` so that it can be bounded: at most
+//! `limits.connections` at once (the rest wait in the listen queue instead of using up file
+//! descriptors), a request head must arrive within `limits.header_timeout`, and a connection
+//! with no traffic for `limits.idle_timeout` is closed.
 
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use axum::extract::connect_info::Connected;
-use axum::serve::IncomingStream;
+use axum::Router;
+use axum::extract::ConnectInfo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, oneshot, watch};
+use tokio::task::JoinSet;
 
-pub(crate) struct Listener {
-    inner: TcpListener,
-}
+use super::Limits;
 
-impl Listener {
-    pub fn new(inner: TcpListener) -> Listener {
-        Listener { inner }
-    }
-}
+/// At most one accept warning this often; the others are counted into the next one.
+const WARN_EVERY: Duration = Duration::from_secs(5);
 
-impl axum::serve::Listener for Listener {
-    type Io = Stream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Stream, SocketAddr) {
-        loop {
-            match self.inner.accept().await {
-                Ok((stream, addr)) => {
-                    // Small JSON answers: do not let Nagle hold them back.
-                    let _ = stream.set_nodelay(true);
-                    return (
-                        Stream {
-                            inner: stream,
-                            killed: Arc::new(AtomicBool::new(false)),
-                        },
-                        addr,
-                    );
-                }
+/// Serves `router` on `listener` until `stop` fires, then lets open connections finish their
+/// call (the caller bounds how long).
+pub(crate) async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    mut stop: oneshot::Receiver<()>,
+) -> io::Result<()> {
+    let permits = Arc::new(Semaphore::new(limits.connections.max(1)));
+    let (closing, closing_rx) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    let mut warnings = Warnings::default();
+    loop {
+        let permit = tokio::select! {
+            _ = &mut stop => break,
+            permit = permits.clone().acquire_owned() => permit.map_err(io::Error::other)?,
+        };
+        let tcp = tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
                 Err(e) => {
                     // Usually out of file descriptors: back off instead of spinning.
-                    tracing::warn!("emulator accept failed: {e}");
+                    warnings.accept_failed(&e);
                     tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        // Small JSON answers: do not let Nagle hold them back.
+        let _ = tcp.set_nodelay(true);
+        let killed = Arc::new(AtomicBool::new(false));
+        let stream = Stream {
+            inner: tcp,
+            killed: killed.clone(),
+            idle: limits.idle_timeout,
+            deadline: Box::pin(tokio::time::sleep(limits.idle_timeout)),
+        };
+        let service = hyper_util::service::TowerToHyperService::new(
+            router
+                .clone()
+                .layer(axum::Extension(ConnectInfo(Conn { killed }))),
+        );
+        let mut closing = closing_rx.clone();
+        let header_timeout = limits.header_timeout;
+        connections.spawn(async move {
+            let _permit = permit;
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let connection =
+                builder.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                _ = closing.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
                 }
             }
-        }
+        });
+        while connections.try_join_next().is_some() {}
     }
+    let _ = closing.send(true);
+    while connections.join_next().await.is_some() {}
+    Ok(())
+}
 
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
+/// Accept failures, warned about at most once per [`WARN_EVERY`]: under a flood of
+/// connections they come every 50 ms.
+#[derive(Default)]
+struct Warnings {
+    last: Option<Instant>,
+    suppressed: u64,
+}
+
+impl Warnings {
+    fn accept_failed(&mut self, error: &io::Error) {
+        let now = Instant::now();
+        if self
+            .last
+            .is_some_and(|at| now.duration_since(at) < WARN_EVERY)
+        {
+            self.suppressed += 1;
+            return;
+        }
+        if self.suppressed > 0 {
+            tracing::warn!(
+                "emulator accept failed: {error} ({} more since the last warning)",
+                self.suppressed
+            );
+        } else {
+            tracing::warn!("emulator accept failed: {error}");
+        }
+        self.last = Some(now);
+        self.suppressed = 0;
     }
 }
 
 pub(crate) struct Stream {
     inner: TcpStream,
     killed: Arc<AtomicBool>,
+    idle: Duration,
+    /// Reset by every byte read or written; when it passes, the connection is closed.
+    deadline: Pin<Box<tokio::time::Sleep>>,
 }
 
 fn cut() -> io::Error {
@@ -75,6 +147,33 @@ impl Stream {
     fn is_killed(&self) -> bool {
         self.killed.load(Ordering::Acquire)
     }
+
+    fn active(&mut self) {
+        self.deadline
+            .as_mut()
+            .reset(tokio::time::Instant::now() + self.idle);
+    }
+
+    /// `Pending` from the socket becomes an error once the idle deadline has passed.
+    fn idle_check<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: Poll<io::Result<T>>,
+    ) -> Poll<io::Result<T>> {
+        match poll {
+            Poll::Pending => match self.deadline.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "connection idle for too long",
+                ))),
+                Poll::Pending => Poll::Pending,
+            },
+            ready => {
+                self.active();
+                ready
+            }
+        }
+    }
 }
 
 impl AsyncRead for Stream {
@@ -87,7 +186,8 @@ impl AsyncRead for Stream {
         if this.is_killed() {
             return Poll::Ready(Err(cut()));
         }
-        Pin::new(&mut this.inner).poll_read(cx, buf)
+        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        this.idle_check(cx, poll)
     }
 }
 
@@ -101,7 +201,8 @@ impl AsyncWrite for Stream {
         if this.is_killed() {
             return Poll::Ready(Err(cut()));
         }
-        Pin::new(&mut this.inner).poll_write(cx, buf)
+        let poll = Pin::new(&mut this.inner).poll_write(cx, buf);
+        this.idle_check(cx, poll)
     }
 
     fn poll_write_vectored(
@@ -113,7 +214,8 @@ impl AsyncWrite for Stream {
         if this.is_killed() {
             return Poll::Ready(Err(cut()));
         }
-        Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
+        let poll = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
+        this.idle_check(cx, poll)
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -143,13 +245,5 @@ impl Conn {
     /// Makes the connection fail from now on; the answer being prepared is never written.
     pub fn cut(&self) {
         self.killed.store(true, Ordering::Release);
-    }
-}
-
-impl Connected<IncomingStream<'_, Listener>> for Conn {
-    fn connect_info(stream: IncomingStream<'_, Listener>) -> Self {
-        Conn {
-            killed: stream.io().killed.clone(),
-        }
     }
 }

@@ -3,12 +3,16 @@
 //! Syntax (`--faults`): comma-separated `NAME:RATE` items, rates in `[0, 1]` or as `N%`, plus an
 //! optional `slow_delay=DURATION` (or `slow_delay:DURATION`; `500ms`, `2s`, `1m30s`, `1h`, at
 //! most 24h; default 2s). Names: `-1` (also `errcode=-1`), `45011`, `930556` (also
-//! `errcode=45011`, ...), `http500`, `http503`, `slow`, `drop`, `garbled`. `none` or an empty
+//! `errcode=45011`, ...), `http500`, `http503`, `slow`, `drop`, `garbled`, and the "applied,
+//! then the answer was lost" kinds `applied502`, `applied504`, `applied930556`, `applied-1`
+//! (the call takes effect, then comes back as HTTP 502/504 or errcode 930556/-1, as through a
+//! proxy that forwarded it or from a carrier that did apply it). `none` or an empty
 //! text means no faults. Example: `errcode=-1:0.1,45011:5%,http503:0.1,slow:0.2,drop:0.05,slow_delay=2s`.
 //!
 //! A `slow` call takes effect like any other (it is applied, logged and kept in the order's
 //! history at once); only its answer comes `slow_delay` late, so a client that times out has
-//! changed the order without knowing it. The other faults have no effect on the orders.
+//! changed the order without knowing it. The `applied…` kinds take effect too, and only their
+//! answer is wrong. The other faults have no effect on the orders.
 //!
 //! One number is drawn per business call, in arrival order, from a generator seeded with
 //! `Config::seed`, and the rates are laid end to end in the order above, so each call gets at
@@ -44,6 +48,14 @@ pub struct Faults {
     pub drop: f64,
     /// HTTP 200 with a body that is not JSON, as a proxy's page would be (no effect).
     pub garbled: f64,
+    /// The call takes effect, then its answer is HTTP 502 (a proxy that forwarded it).
+    pub applied_http502: f64,
+    /// The call takes effect, then its answer is HTTP 504.
+    pub applied_http504: f64,
+    /// The call takes effect, then its answer is errcode 930556 (the carrier applied it).
+    pub applied_carrier_timeout: f64,
+    /// The call takes effect, then its answer is errcode -1.
+    pub applied_system_error: f64,
     /// How late a `slow` answer is (`slow_delay=DURATION`, in the syntax of
     /// [`crate::base::duration::parse_duration`]; default 2s).
     pub slow_delay: Duration,
@@ -60,6 +72,10 @@ impl Default for Faults {
             slow: 0.0,
             drop: 0.0,
             garbled: 0.0,
+            applied_http502: 0.0,
+            applied_http504: 0.0,
+            applied_carrier_timeout: 0.0,
+            applied_system_error: 0.0,
             slow_delay: Duration::from_secs(2),
         }
     }
@@ -76,6 +92,15 @@ pub(crate) enum Fault {
     Slow(Duration),
     Drop,
     Garbled,
+    /// Processed as usual, then answered with this instead of its own answer.
+    Applied(Lost),
+}
+
+/// The answer an applied call gets instead of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lost {
+    Http(u16),
+    Errcode(i64),
 }
 
 impl fmt::Display for Fault {
@@ -86,6 +111,8 @@ impl fmt::Display for Fault {
             Fault::Slow(delay) => write!(f, "slow {} ms", delay.as_millis()),
             Fault::Drop => f.write_str("dropped connection"),
             Fault::Garbled => f.write_str("garbled answer"),
+            Fault::Applied(Lost::Http(status)) => write!(f, "applied, then http {status}"),
+            Fault::Applied(Lost::Errcode(code)) => write!(f, "applied, then errcode {code}"),
         }
     }
 }
@@ -98,7 +125,7 @@ impl Faults {
 
     // The fixed order in which rates are laid out on [0, 1); changing it changes which fault a
     // seed produces, so it is part of the reproducibility promise.
-    fn table(&self) -> [(f64, Fault); 8] {
+    fn table(&self) -> [(f64, Fault); 12] {
         [
             (self.system_error, Fault::Errcode(-1)),
             (self.minute_quota, Fault::Errcode(errcode::MINUTE_QUOTA)),
@@ -111,6 +138,16 @@ impl Faults {
             (self.drop, Fault::Drop),
             (self.slow, Fault::Slow(self.slow_delay)),
             (self.garbled, Fault::Garbled),
+            (self.applied_http502, Fault::Applied(Lost::Http(502))),
+            (self.applied_http504, Fault::Applied(Lost::Http(504))),
+            (
+                self.applied_carrier_timeout,
+                Fault::Applied(Lost::Errcode(errcode::CARRIER_TIMEOUT)),
+            ),
+            (
+                self.applied_system_error,
+                Fault::Applied(Lost::Errcode(errcode::SYSTEM_BUSY)),
+            ),
         ]
     }
 
@@ -141,6 +178,10 @@ impl fmt::Display for Faults {
             "drop",
             "slow",
             "garbled",
+            "applied502",
+            "applied504",
+            "applied930556",
+            "applied-1",
         ];
         let mut items: Vec<String> = self
             .table()
@@ -194,10 +235,15 @@ pub fn parse_faults(text: &str) -> Result<Faults, String> {
             "slow" => &mut faults.slow,
             "drop" => &mut faults.drop,
             "garbled" => &mut faults.garbled,
+            "applied502" => &mut faults.applied_http502,
+            "applied504" => &mut faults.applied_http504,
+            "applied930556" => &mut faults.applied_carrier_timeout,
+            "applied-1" => &mut faults.applied_system_error,
             _ => {
                 return Err(format!(
                     "unknown fault `{name}`; known: -1, 45011, 930556 (optionally as errcode=N), \
-                     http500, http503, slow, drop, garbled, and slow_delay=DURATION"
+                     http500, http503, slow, drop, garbled, applied502, applied504, \
+                     applied930556, applied-1, and slow_delay=DURATION"
                 ));
             }
         };
@@ -383,6 +429,25 @@ mod tests {
         assert_ne!(first, run(&c));
         assert!(first.contains(&None));
         assert!(first.contains(&Some(Fault::Drop)));
+    }
+
+    #[test]
+    fn applied_faults_parse_and_print_back() {
+        let text = "applied502:0.1,applied504:0.1,applied930556:0.1,applied-1:0.1";
+        let Ok(faults) = parse_faults(text) else {
+            panic!("{text}")
+        };
+        assert_eq!(faults.applied_http502, 0.1);
+        assert_eq!(faults.applied_system_error, 0.1);
+        assert_eq!(faults.to_string(), text);
+        let always = Dice::new(
+            Faults {
+                applied_carrier_timeout: 1.0,
+                ..Faults::default()
+            },
+            1,
+        );
+        assert_eq!(always.roll(), Some(Fault::Applied(Lost::Errcode(930556))));
     }
 
     #[test]

@@ -16,17 +16,18 @@ mod state;
 mod tokens;
 mod wire;
 
-use std::io::{self, Write};
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use rust_i18n::t;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use faults::{Faults, parse_faults};
 pub use orders::PushOutcome;
-pub use push::{PushFormat, PushSecurity};
+pub use push::{PushFormat, PushSecurity, UrlCheckFailure};
 
 use crate::base::secret::Secret;
 use crate::model::carriers::Carriers;
@@ -36,8 +37,10 @@ pub const DEV_APPID: &str = "wxsimulate0000dev";
 /// Its app secret (public on purpose: it only opens the local emulator).
 pub const DEV_SECRET: &str = "simulate-dev-secret";
 
-/// How long `shutdown` waits for open connections before cutting them.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+/// How long `shutdown` waits for open connections before cutting them: under the 5 s a
+/// supervisor commonly grants after SIGTERM, with room to print and exit (it took 5.03–5.10 s
+/// under load when the wait itself was 5 s).
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(4_000);
 
 /// Everything that shapes the emulator's behaviour.
 #[derive(Debug, Clone)]
@@ -64,6 +67,49 @@ pub struct Config {
     pub max_clock_skew: Duration,
     /// The SQLite file that keeps tokens and orders across restarts; in memory without it.
     pub state: Option<std::path::PathBuf>,
+    /// Keep the real `delivery_sign` in the history (`serve --show-signatures`); `***`
+    /// otherwise, since a weak appsecret can be brute-forced from it.
+    pub show_signatures: bool,
+    pub limits: Limits,
+}
+
+/// What the emulator keeps and serves at most, so that a long-lived or abused emulator stays
+/// bounded. What it keeps is at most `orders × history × body_bytes` (plus `unmatched ×
+/// body_bytes`); each is a `serve` flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Orders kept; creating one more forgets the oldest.
+    pub orders: usize,
+    /// History entries kept per order: its creation and the latest ones.
+    pub history: usize,
+    /// Calls that named no known order kept (the latest ones).
+    pub unmatched: usize,
+    /// Bytes of a request body kept; a longer one is kept as an excerpt of this many bytes.
+    pub body_bytes: usize,
+    /// Connections served at once; more wait in the listen queue.
+    pub connections: usize,
+    /// A connection that has not sent a whole request head in this long is closed.
+    pub header_timeout: Duration,
+    /// A connection with nothing sent or received for this long is closed.
+    pub idle_timeout: Duration,
+}
+
+impl Limits {
+    pub const DEFAULT: Limits = Limits {
+        orders: 2_000,
+        history: 100,
+        unmatched: 500,
+        body_bytes: 4_096,
+        connections: 1_024,
+        header_timeout: Duration::from_secs(10),
+        idle_timeout: Duration::from_secs(60),
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
 }
 
 impl Default for Config {
@@ -82,6 +128,8 @@ impl Default for Config {
             seed: 0,
             max_clock_skew: Duration::from_secs(600),
             state: None,
+            show_signatures: false,
+            limits: Limits::DEFAULT,
         }
     }
 }
@@ -112,7 +160,7 @@ pub struct Emulator {
     stop_pushes: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<io::Result<()>>>,
     /// The push URL's echostr check at start, when there is a push URL.
-    callback_check: Option<Result<(), String>>,
+    callback_check: Option<Result<(), UrlCheckFailure>>,
 }
 
 impl Emulator {
@@ -167,17 +215,11 @@ impl Emulator {
             Some(pusher) => Some(pusher.verify_url().await),
             None => None,
         };
+        let config_limits = config.limits;
         let shared = Arc::new(server::Shared::new(carriers, config, log, pusher)?);
-        let app =
-            server::router(shared.clone()).into_make_service_with_connect_info::<conn::Conn>();
+        let router = server::router(shared.clone());
         let (stop_server, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(conn::Listener::new(listener), app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        let task = tokio::spawn(conn::serve(listener, router, config_limits, stopped));
         Ok(Emulator {
             addr,
             shared,
@@ -199,7 +241,7 @@ impl Emulator {
     }
 
     /// How the push URL answered the echostr check at start (`None` without a push URL).
-    pub fn callback_check(&self) -> Option<&Result<(), String>> {
+    pub fn callback_check(&self) -> Option<&Result<(), UrlCheckFailure>> {
         self.callback_check.as_ref()
     }
 
@@ -207,10 +249,7 @@ impl Emulator {
     pub fn callback_warning(&self) -> Option<String> {
         match self.callback_check.as_ref()? {
             Ok(()) => None,
-            Err(why) => Some(format!(
-                "warning: the callback URL failed the platform's URL check (GET with signature, \
-                 timestamp, nonce and echostr): {why}; pushes are sent anyway"
-            )),
+            Err(why) => Some(why.warning()),
         }
     }
 
@@ -233,7 +272,6 @@ impl Emulator {
         self.shared.tokens.issue_local()
     }
 
-    /// Stops accepting, lets open calls finish (up to 5 s), stops pushes, and waits.
     /// Waits until every accepted status change has been pushed (or given up on), at most `limit`.
     pub async fn drain_pushes(&self, limit: Duration) {
         let Some(pusher) = &self.shared.pusher else {
@@ -245,6 +283,7 @@ impl Emulator {
         }
     }
 
+    /// Stops accepting, lets open calls finish (up to 4 s), stops pushes, and waits.
     pub async fn shutdown(mut self) {
         self.stop_pushes.take();
         if let Some(stop) = self.stop_server.take() {
@@ -270,6 +309,46 @@ impl Drop for Emulator {
     }
 }
 
+/// For the fuzz target (`crate::fuzzing`): one business call, handled as the server would.
+pub(crate) fn fuzz_call(api: u8, valid_token: bool, query: &str, body: &[u8]) {
+    static SHARED: std::sync::OnceLock<Option<(server::Shared, Secret)>> =
+        std::sync::OnceLock::new();
+    let Some((shared, token)) = SHARED.get_or_init(|| {
+        let carriers = Arc::new(Carriers::builtin().ok()?);
+        let config = Config {
+            auto_create: true,
+            limits: Limits {
+                orders: 64,
+                history: 16,
+                unmatched: 16,
+                body_bytes: 256,
+                ..Limits::DEFAULT
+            },
+            ..Config::default()
+        };
+        let shared = server::Shared::new(carriers, config, false, None).ok()?;
+        let token = shared.tokens.issue_local();
+        Some((shared, token))
+    }) else {
+        return;
+    };
+    let _ = wire::redact_query(query);
+    let from_query = wire::query_param(Some(query), "access_token");
+    let token = if valid_token {
+        Some(token.expose().to_owned())
+    } else {
+        from_query
+    };
+    let api = api::Api::ALL[usize::from(api) % api::Api::ALL.len()];
+    let call = api::Call {
+        api,
+        post: true,
+        token: token.as_deref(),
+        body,
+    };
+    let _ = api::handle(shared, call, None);
+}
+
 /// Refuses a push URL that could never be reached, at start rather than on every push.
 fn check_callback(url: &str) -> io::Result<()> {
     let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
@@ -287,24 +366,22 @@ fn check_callback(url: &str) -> io::Result<()> {
 /// `simulate serve`: runs until Ctrl-C or SIGTERM, logging one line per call to stderr.
 pub async fn serve(addr: SocketAddr, carriers: Arc<Carriers>, config: Config) -> io::Result<()> {
     let emulator = Emulator::start_with_log(addr, carriers, config, true).await?;
-    {
-        let mut out = io::stdout().lock();
-        writeln!(
-            out,
-            "simulate emulator listening on http://{}",
-            emulator.local_addr()
-        )?;
-        if emulator.callback_check().is_some_and(Result::is_ok) {
-            writeln!(out, "callback URL check passed (echostr answered)")?;
-        }
-        writeln!(out, "ready")?;
-        out.flush()?;
+    let mut banner = format!(
+        "simulate emulator listening on http://{}\n",
+        emulator.local_addr()
+    );
+    if emulator.callback_check().is_some_and(Result::is_ok) {
+        banner.push_str(&t!("serve.url_check_passed"));
+        banner.push('\n');
     }
+    banner.push_str("ready\n");
+    // Nobody reading stdout (`| head -2` after these lines) is no reason to stop serving.
+    crate::base::console::out(&banner);
     if let Some(warning) = emulator.callback_warning() {
-        eprintln!("{warning}");
+        crate::base::console::err(&format!("{warning}\n"));
     }
     wait_for_stop_signal().await?;
-    eprintln!("simulate emulator: stopping");
+    crate::base::console::err("simulate emulator: stopping\n");
     emulator.shutdown().await;
     Ok(())
 }

@@ -14,12 +14,14 @@ use std::str::FromStr;
 use std::sync::{Mutex, Weak};
 use std::time::{Duration, Instant};
 
+use rust_i18n::t;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 use super::orders::{Book, Key, PushRecord};
 use super::wire::now_rfc3339;
 use crate::base::secret::Secret;
+use crate::base::text::terminal_safe;
 use crate::wechat::push::{self as protocol, AesKey, PushMode};
 
 /// The body format of pushes (the MP backend's 数据格式 setting).
@@ -146,6 +148,47 @@ impl Event {
 /// A CDATA section; a `]]>` inside the text is split across two sections.
 fn cdata(text: &str) -> String {
     format!("<![CDATA[{}]]>", text.replace("]]>", "]]]]><![CDATA[>"))
+}
+
+/// Why the push URL failed the check made when a merchant saves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlCheckFailure {
+    Timeout(Duration),
+    Connection(String),
+    /// Answered, but not with a 2xx status.
+    Status(u16),
+    /// Answered 2xx with something other than the `echostr` sent.
+    NotEchoed {
+        status: u16,
+        answered: String,
+        echostr: String,
+    },
+}
+
+impl UrlCheckFailure {
+    /// The console's warning, in the current language; `serve` still starts.
+    pub fn warning(&self) -> String {
+        let text = match self {
+            UrlCheckFailure::Timeout(limit) => {
+                t!("serve.url_check_timeout", ms = limit.as_millis())
+            }
+            UrlCheckFailure::Connection(detail) => {
+                t!("serve.url_check_connection", detail = terminal_safe(detail))
+            }
+            UrlCheckFailure::Status(status) => t!("serve.url_check_status", status = status),
+            UrlCheckFailure::NotEchoed {
+                status,
+                answered,
+                echostr,
+            } => t!(
+                "serve.url_check_not_echoed",
+                status = status,
+                answered = terminal_safe(answered),
+                echostr = echostr
+            ),
+        };
+        text.into_owned()
+    }
 }
 
 /// How pushes are signed and sealed: the merchant's message-push settings.
@@ -284,7 +327,7 @@ impl Pusher {
 
     /// The check the platform makes when a merchant saves the push URL: a GET with
     /// `signature`, `timestamp`, `nonce` and `echostr`, which must answer `echostr` itself.
-    pub async fn verify_url(&self) -> Result<(), String> {
+    pub async fn verify_url(&self) -> Result<(), UrlCheckFailure> {
         let timestamp = chrono::Utc::now().timestamp().to_string();
         let nonce = nonce();
         let echostr = format!(
@@ -311,22 +354,22 @@ impl Pusher {
             .await
             .map_err(|e| {
                 if e.is_timeout() {
-                    format!("no answer within {} ms", self.timeout.as_millis())
+                    UrlCheckFailure::Timeout(self.timeout)
                 } else {
-                    format!("connection error: {}", error_chain(&e.without_url()))
+                    UrlCheckFailure::Connection(error_chain(&e.without_url()))
                 }
             })?;
-        let status = response.status();
+        let status = response.status().as_u16();
         let body = response.text().await.unwrap_or_default();
-        if !status.is_success() {
-            return Err(format!("it answered HTTP {}", status.as_u16()));
+        if !(200..300).contains(&status) {
+            return Err(UrlCheckFailure::Status(status));
         }
         if body.trim() != echostr {
-            let shown: String = body.trim().chars().take(60).collect();
-            return Err(format!(
-                "it answered HTTP {} with `{shown}` instead of the echostr `{echostr}`",
-                status.as_u16()
-            ));
+            return Err(UrlCheckFailure::NotEchoed {
+                status,
+                answered: body.trim().chars().take(60).collect(),
+                echostr,
+            });
         }
         Ok(())
     }
@@ -431,18 +474,18 @@ impl Pusher {
                     gave_up: !delivered && attempt == self.attempts,
                 };
                 if self.log {
-                    eprintln!(
-                        "{} push {}/{} status {} attempt {}/{} {} ({}) {} ms",
+                    // The order's names come from the merchant: escaped before the terminal.
+                    crate::base::console::err(&format!(
+                        "{} push {} status {} attempt {}/{} {} ({}) {} ms\n",
                         record.time,
-                        key.0,
-                        key.1,
+                        terminal_safe(&format!("{}/{}", key.0, key.1)),
                         record.order_status,
                         record.attempt,
                         record.of,
                         record.outcome,
-                        record.detail,
+                        terminal_safe(&record.detail),
                         record.elapsed_ms
-                    );
+                    ));
                 }
                 let Some(book) = book.upgrade() else { return };
                 let mut book = book
@@ -450,7 +493,9 @@ impl Pusher {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 book.record_push(&key, record);
                 if let Err(e) = book.persist() {
-                    eprintln!("simulate emulator: a push record was not saved: {e}");
+                    crate::base::console::err(&format!(
+                        "simulate emulator: a push record was not saved: {e}\n"
+                    ));
                 }
                 drop(book);
                 if delivered {

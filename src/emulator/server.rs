@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use serde_json::{Value, json};
 
 use super::Config;
@@ -23,7 +23,7 @@ use super::tokens::{Issued, Tokens};
 use super::wire::{Reply, Verdict, now_rfc3339, query_param, redact_query};
 use crate::base::secret::Secret;
 use crate::model::carriers::Carriers;
-use crate::wechat::api::{STABLE_TOKEN_PATH, TOKEN_PATH};
+use crate::wechat::api::{ACCESS_TOKEN_PARAM, COMPONENT_TOKEN_PATH, STABLE_TOKEN_PATH, TOKEN_PATH};
 use crate::wechat::errcode;
 
 /// State shared by every handler and push worker.
@@ -35,6 +35,8 @@ pub(crate) struct Shared {
     pub pusher: Option<Pusher>,
     pub auto_create: bool,
     pub max_clock_skew: Duration,
+    pub show_signatures: bool,
+    pub limits: super::Limits,
     /// The Mini Program the pushes are addressed to (the first configured app).
     pub appid: String,
     /// App secrets and carrier appsecrets, redacted from anything kept or logged.
@@ -58,11 +60,11 @@ impl Shared {
             .map(|(id, _)| id.clone())
             .unwrap_or_else(|| super::DEV_APPID.to_owned());
         let mut tokens = Tokens::new(config.apps, config.token_ttl);
-        let mut book = Book::default();
+        let mut book = Book::new(config.limits);
         if let Some(path) = &config.state {
             let store = Store::open(path)?;
             tokens = tokens.with_store(store.clone())?;
-            book = Book::open(store, &carriers)?;
+            book = Book::open(store, &carriers, config.limits)?;
         }
         Ok(Shared {
             tokens,
@@ -71,6 +73,8 @@ impl Shared {
             pusher,
             auto_create: config.auto_create,
             max_clock_skew: config.max_clock_skew,
+            show_signatures: config.show_signatures,
+            limits: config.limits,
             appid,
             carriers,
             secrets,
@@ -78,12 +82,11 @@ impl Shared {
         })
     }
 
-    /// Every secret a kept request body must not show: configured secrets, the caller's token
-    /// and every live token.
+    /// The secrets a kept request body must not show besides issued tokens (which
+    /// `tokens::redact_issued` finds by their shape): configured secrets and the caller's token.
     pub fn redaction_secrets(&self, token: Option<&str>) -> Vec<Secret> {
         let mut all = self.secrets.clone();
         all.extend(token.map(Secret::new));
-        all.extend(self.tokens.live());
         all
     }
 }
@@ -92,20 +95,24 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     let mut router = Router::new()
         .route(TOKEN_PATH, get(classic_token))
         .route(STABLE_TOKEN_PATH, post(stable_token))
+        .route(COMPONENT_TOKEN_PATH, post(component_token))
         .route("/__simulate/orders", get(all_orders))
         .route(
             "/__simulate/orders/{shopid}/{shop_order_id}",
             get(one_order),
         );
+    // Every method reaches the handler, so a GET answers 43002 as the platform does rather
+    // than a bare 405.
     for api in Api::ALL {
         router = router.route(
             api.path(),
-            post(
+            any(
                 move |State(shared): State<Arc<Shared>>,
                       ConnectInfo(conn): ConnectInfo<Conn>,
+                      method: Method,
                       RawQuery(query): RawQuery,
                       body: Bytes| async move {
-                    business(shared, api, conn, query, body).await
+                    business(shared, api, conn, method == Method::POST, query, body).await
                 },
             ),
         );
@@ -124,16 +131,23 @@ async fn business(
     shared: Arc<Shared>,
     api: Api,
     conn: Conn,
+    post: bool,
     query: Option<String>,
     body: Bytes,
 ) -> Response {
     // Drawn first, before anything about the call is looked at, so the fault sequence depends
     // only on the order of arrival.
     let fault = shared.dice.roll();
-    let token = query_param(query.as_deref(), "access_token");
+    let token = query_param(query.as_deref(), ACCESS_TOKEN_PARAM);
     // The call takes effect and is kept in the history now, before any delay: a client that
     // gives up on a slow answer (and so drops this future) has still been heard.
-    let reply = api::handle(&shared, api, token.as_deref(), &body, fault);
+    let call = api::Call {
+        api,
+        post,
+        token: token.as_deref(),
+        body: &body,
+    };
+    let reply = api::handle(&shared, call, fault);
     if reply.drop_connection {
         conn.cut();
     }
@@ -213,16 +227,117 @@ async fn stable_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
     )
 }
 
+/// `POST /cgi-bin/component/api_component_token`: a third-party platform's token. The
+/// emulator's third-party platforms are its configured apps (the same appid and secret); any
+/// non-empty `component_verify_ticket` is taken.
+async fn component_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
+    let value = match serde_json::from_slice::<Value>(&body) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => {
+            return Reply::error(
+                errcode::DATA_FORMAT_ERROR,
+                "data format error: the body must be a JSON object",
+            );
+        }
+    };
+    let text = |name: &str| value.get(name).and_then(Value::as_str);
+    if text("component_verify_ticket").is_none_or(str::is_empty) {
+        return Reply::args("component_verify_ticket is missing");
+    }
+    match shared.tokens.authenticate(
+        Some("client_credential"),
+        text("component_appid"),
+        text("component_appsecret"),
+    ) {
+        Ok(_) => match shared.tokens.issue_component() {
+            Ok(issued) => Reply::json(
+                json!({
+                    "component_access_token": issued.token.expose(),
+                    "expires_in": issued.expires_in,
+                }),
+                Verdict {
+                    errcode: Some(0),
+                    ..Verdict::default()
+                },
+            ),
+            Err(refusal) => Reply::error(refusal.errcode, refusal.message),
+        },
+        Err(refusal) => Reply::error(refusal.errcode, refusal.message),
+    }
+}
+
 fn inspect(body: Value) -> Reply {
     Reply::json(body, Verdict::default())
 }
 
-async fn all_orders(State(shared): State<Arc<Shared>>) -> Reply {
-    let book = shared
-        .book
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    inspect(book.to_json())
+/// Orders serialized per lock: the listing never holds the book for its whole length.
+const LISTING_CHUNK: usize = 32;
+
+/// `GET /__simulate/orders[?offset=N&limit=M]`: `{"orders": […], "unmatched_calls": […],
+/// "total_orders": N, "forgotten": {…}}`. Written a few orders at a time, the book locked for
+/// each few only, so calls go on while a long listing is written (it is not one snapshot: an
+/// order may move between two chunks).
+async fn all_orders(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+    let number = |name: &str| {
+        query_param(query.as_deref(), name).and_then(|v| v.trim().parse::<usize>().ok())
+    };
+    let offset = number("offset").unwrap_or(0);
+    let limit = number("limit").unwrap_or(usize::MAX);
+    let lock = || {
+        shared
+            .book
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    let (keys, total) = {
+        let book = lock();
+        let keys: Vec<_> = book
+            .orders
+            .keys()
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect();
+        (keys, book.orders.len())
+    };
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(b"{\"orders\":[");
+    let mut first = true;
+    for chunk in keys.chunks(LISTING_CHUNK) {
+        {
+            let book = lock();
+            for key in chunk {
+                // Forgotten since the keys were taken: left out.
+                let Some(order) = book.orders.get(key) else {
+                    continue;
+                };
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                let _ = serde_json::to_writer(&mut out, &order.to_json());
+            }
+        }
+        tokio::task::yield_now().await;
+    }
+    out.extend_from_slice(b"],\"unmatched_calls\":");
+    {
+        let book = lock();
+        let _ = serde_json::to_writer(&mut out, &book.unmatched);
+        out.extend_from_slice(b",\"forgotten\":");
+        let _ = serde_json::to_writer(&mut out, &book.forgotten);
+    }
+    out.extend_from_slice(format!(",\"total_orders\":{total}}}").as_bytes());
+    let mut response = (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        out,
+    )
+        .into_response();
+    response.extensions_mut().insert(Verdict {
+        http_status: 200,
+        ..Verdict::default()
+    });
+    response
 }
 
 async fn one_order(
@@ -244,11 +359,9 @@ async fn one_order(
     }
 }
 
-async fn not_found(request: Request) -> Reply {
-    inspect(json!({
-        "error": format!("no such endpoint: {} {}", request.method(), request.uri().path()),
-    }))
-    .with_status(StatusCode::NOT_FOUND)
+/// Any other path: the platform's JSON answer, never a bare 404.
+async fn not_found() -> Reply {
+    Reply::error_exact(errcode::INVALID_URL, "invalid url")
 }
 
 /// One stderr line per call: time, method, path with credentials redacted, verdict, and how
@@ -275,10 +388,11 @@ async fn access_log(State(shared): State<Arc<Shared>>, request: Request, next: N
         .get::<Verdict>()
         .map(Verdict::summary)
         .unwrap_or_else(|| format!("http={}", response.status().as_u16()));
-    eprintln!(
-        "{} {method} {path}{query} {verdict} {} ms",
+    // A closed stderr (`serve 2>&1 | head`) stops the log, never the answers.
+    crate::base::console::err(&format!(
+        "{} {method} {path}{query} {verdict} {} ms\n",
         now_rfc3339(),
         started.elapsed().as_millis()
-    );
+    ));
     response
 }

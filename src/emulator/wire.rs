@@ -67,6 +67,19 @@ impl Reply {
         )
     }
 
+    /// A platform refusal with exactly this `errmsg` and no request id, as the platform
+    /// answers a path it does not know.
+    pub fn error_exact(errcode: i64, errmsg: &str) -> Reply {
+        Reply::json(
+            json!({ "errcode": errcode, "errmsg": errmsg }),
+            Verdict {
+                errcode: Some(errcode),
+                errmsg: Some(errmsg.to_owned()),
+                ..Verdict::default()
+            },
+        )
+    }
+
     /// `930561 args error`, saying which field was wrong.
     pub fn args(detail: impl AsRef<str>) -> Reply {
         Reply::error(
@@ -204,6 +217,24 @@ impl Fields {
         }
     }
 
+    pub fn opt_integer(&self, name: &str) -> Result<Option<i64>, ArgsError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => self.integer(name).map(Some),
+        }
+    }
+
+    /// A required JSON number (whole or not); a number in a string is refused.
+    pub fn number(&self, name: &str) -> Result<f64, ArgsError> {
+        match self.map.get(name) {
+            None | Some(Value::Null) => Err(format!("{name} is missing")),
+            Some(Value::Number(n)) => n
+                .as_f64()
+                .ok_or_else(|| format!("{name} is not a usable number")),
+            Some(other) => Err(format!("{name} must be a number, got {}", kind(other))),
+        }
+    }
+
     pub fn object(&self, name: &str) -> Result<&Map<String, Value>, ArgsError> {
         match self.map.get(name) {
             None | Some(Value::Null) => Err(format!("{name} is missing")),
@@ -259,16 +290,48 @@ fn is_secret_key(key: &str) -> bool {
 }
 
 /// The request body as kept in the history: fields named like credentials are blanked and any
-/// string holding a known secret is redacted. `delivery_sign` stays: it is a derived value the
-/// caller needs to see to debug a signature mismatch.
-pub(crate) fn redact_body(body: &[u8], secrets: &[&crate::base::secret::Secret]) -> Value {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(value) => redact_value(value, secrets),
-        Err(_) => Value::String(crate::base::secret::redact(
-            &String::from_utf8_lossy(body),
-            secrets,
-        )),
+/// string holding a known secret or an issued token is redacted. `delivery_sign` stays only
+/// with `show_signatures` (it helps debug a signature mismatch, but a weak appsecret can be
+/// brute-forced from it). A body longer than `max_bytes` is kept as an excerpt:
+/// `{"excerpt": "<first max_bytes of the redacted body>", "bytes": N}`.
+pub(crate) fn redact_body(
+    body: &[u8],
+    secrets: &[&crate::base::secret::Secret],
+    show_signatures: bool,
+    max_bytes: usize,
+) -> Value {
+    let parsed = serde_json::from_slice::<Value>(body).ok();
+    let kept = match parsed {
+        Some(value) => {
+            let mut value = redact_value(value, secrets);
+            if !show_signatures
+                && let Some(sign) = value.get_mut("delivery_sign")
+                && sign.is_string()
+            {
+                *sign = Value::String(crate::base::secret::REDACTED.into());
+            }
+            value
+        }
+        None => Value::String(redact_text(&String::from_utf8_lossy(body), secrets)),
+    };
+    if body.len() <= max_bytes {
+        return kept;
     }
+    // Redacted whole first, so a cut can never leave part of a secret.
+    let text = match &kept {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut end = max_bytes.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    json!({ "excerpt": &text[..end], "bytes": body.len() })
+}
+
+fn redact_text(text: &str, secrets: &[&crate::base::secret::Secret]) -> String {
+    let text = crate::base::secret::redact(text, secrets);
+    super::tokens::redact_issued(&text).into_owned()
 }
 
 fn redact_value(value: Value, secrets: &[&crate::base::secret::Secret]) -> Value {
@@ -290,7 +353,7 @@ fn redact_value(value: Value, secrets: &[&crate::base::secret::Secret]) -> Value
                 .map(|v| redact_value(v, secrets))
                 .collect(),
         ),
-        Value::String(s) => Value::String(crate::base::secret::redact(&s, secrets)),
+        Value::String(s) => Value::String(redact_text(&s, secrets)),
         other => other,
     }
 }
@@ -400,10 +463,36 @@ mod tests {
     fn bodies_lose_credentials_but_keep_the_sign() {
         let secret = Secret::new("1c6f40492d6d89caaad80b85f7d31670");
         let body = br#"{"delivery_sign":"abc","appSecret":"1c6f40492d6d89caaad80b85f7d31670","note":"key 1c6f40492d6d89caaad80b85f7d31670","access_token":"T"}"#;
-        let kept = redact_body(body, &[&secret]).to_string();
+        let kept = redact_body(body, &[&secret], true, 4096).to_string();
         assert!(!kept.contains("1c6f40492d6d89caaad80b85f7d31670"), "{kept}");
         assert!(!kept.contains("\"T\""), "{kept}");
         assert!(kept.contains("\"delivery_sign\":\"abc\""), "{kept}");
+        // Unless asked, the signature is not kept either.
+        let kept = redact_body(body, &[&secret], false, 4096).to_string();
+        assert!(kept.contains("\"delivery_sign\":\"***\""), "{kept}");
+    }
+
+    #[test]
+    fn long_bodies_are_kept_as_redacted_excerpts() {
+        let secret = Secret::new("1c6f40492d6d89caaad80b85f7d31670");
+        let filler = "x".repeat(2_000_000);
+        let body = format!(
+            r#"{{"note":"{filler}","appsecret":"s","k":"1c6f40492d6d89caaad80b85f7d31670"}}"#
+        );
+        let kept = redact_body(body.as_bytes(), &[&secret], false, 1024);
+        assert_eq!(kept["bytes"], body.len());
+        assert!(
+            kept["excerpt"].as_str().is_some_and(|e| e.len() <= 1024),
+            "{kept}"
+        );
+        // Not JSON, with a secret across the cut: redacted before cutting.
+        let body = format!(
+            "{}1c6f40492d6d89caaad80b85f7d31670{filler}",
+            "y".repeat(1010)
+        );
+        let kept = redact_body(body.as_bytes(), &[&secret], false, 1024).to_string();
+        assert!(!kept.contains("1c6f40492d"), "{}", &kept[..1100]);
+        assert!(kept.len() < 1200);
     }
 
     #[test]

@@ -17,6 +17,8 @@ use crate::model::statuses::Status;
 
 mod file;
 pub mod quirks;
+pub mod rules;
+pub use rules::OrderRules;
 
 use file::{At, FileData};
 pub use quirks::{
@@ -68,6 +70,8 @@ pub struct Carrier {
     pub order_defaults: Map<String, Json>,
     /// The profile's own `order_defaults`, to lay over another file's table defaults.
     own_defaults: DefaultsLayer,
+    /// Its rules for tips, cancels, re-dispatch and pre_add (`order_rules`).
+    pub order_rules: OrderRules,
     extra_edges: BTreeSet<(Status, Status)>,
     forbidden_edges: BTreeSet<(Status, Status)>,
     lifecycle: Arc<Lifecycle>,
@@ -166,6 +170,21 @@ impl Carriers {
     ) -> Result<Carriers, Vec<Diagnostic>> {
         let data = file::read(text, file, env)?;
         build(Some(base), data, file)
+    }
+
+    /// For the fuzz target (`crate::fuzzing`): `text` as a `--carriers` file.
+    pub(crate) fn fuzz_check(text: &str) {
+        let Ok(builtin) = Carriers::builtin() else {
+            return;
+        };
+        let env = Env::from([("VAR".to_owned(), "value".to_owned())]);
+        if let Ok(table) = Carriers::extend(builtin, text, "fuzz.yaml", &env) {
+            for carrier in table.all() {
+                for status in Status::all() {
+                    let _ = carrier.allowed_next(status);
+                }
+            }
+        }
     }
 
     pub fn all(&self) -> &[Arc<Carrier>] {
@@ -305,6 +324,7 @@ fn build(base: Option<Carriers>, data: FileData, file: &str) -> Result<Carriers,
             sign_error: rc.sign_error,
             order_defaults: rc.order_defaults.over(&order_defaults),
             own_defaults: rc.order_defaults,
+            order_rules: rc.order_rules,
             extra_edges: rc.extra_edges,
             forbidden_edges: rc.forbidden_edges,
             lifecycle: lifecycle.clone(),
@@ -511,6 +531,44 @@ carriers:
         assert_eq!(problems.len(), 1);
         assert_eq!((problems[0].line, problems[0].column), (8, 21));
         assert!(problems[0].message.contains("999"));
+    }
+
+    #[test]
+    fn carrier_file_problems_never_show_a_secret() {
+        let secret = "d80400f91e156f63b38886e616d84590";
+        let carrier = |account: &str, extra: &str| {
+            format!(
+                "carriers:\n  - id: x\n{extra}    delivery_id: X\n    name: {{ en: X, zh: X }}\n    call: realmock\n    version: v\n    account: {account}\n    statuses: [102]\n"
+            )
+        };
+        let texts = [
+            // A secret where a key belongs: in `account:`, at the top of a carrier, at the top.
+            carrier(&format!("{{ shopid: s, {secret}: x, shop_no: n }}"), ""),
+            carrier(
+                "{ shopid: s, appsecret: x, shop_no: n }",
+                &format!("    {secret}: 1\n"),
+            ),
+            format!(
+                "{secret}: 1\n{}",
+                carrier("{ shopid: s, appsecret: x, shop_no: n }", "")
+            ),
+            // The secret's key run together with it, and a secret of the wrong type.
+            carrier(
+                &format!("{{ shopid: s, appsecret{secret}: x, shop_no: n }}"),
+                "",
+            ),
+            carrier(
+                &format!("{{ shopid: s, appsecret: [{secret}], shop_no: n }}"),
+                "",
+            ),
+        ];
+        for text in texts {
+            let Err(problems) = Carriers::extend(builtin(), &text, "c.yaml", &Env::new()) else {
+                panic!("loaded: {text}")
+            };
+            let shown = format!("{problems:?}");
+            assert!(!shown.contains("d80400f9"), "{text}\n{shown}");
+        }
     }
 
     #[test]

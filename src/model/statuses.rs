@@ -214,13 +214,8 @@ impl fmt::Display for Status {
     }
 }
 
-/// The language of status labels shown to people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
-    #[default]
-    En,
-    Zh,
-}
+/// The language of status labels shown to people: the one of every text (base::i18n).
+pub use crate::base::i18n::Lang;
 
 #[cfg(test)]
 mod tests {

@@ -200,9 +200,7 @@ fn suite(
                 };
                 (kind, Some((describe_failure(failure), failure.kind())))
             }
-            StepOutcome::NotSent(why) => {
-                (Kind::Skipped, Some((why.describe().to_owned(), "not_sent")))
-            }
+            StepOutcome::NotSent(why) => (Kind::Skipped, Some((why.describe(), "not_sent"))),
         };
         let mut system_out = format!("planned_at={}", step_record.planned.to_rfc3339());
         properties.push((

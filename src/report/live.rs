@@ -12,7 +12,9 @@ use crate::model::plan::{Plan, ScenarioPlan};
 use crate::model::statuses::{Lang, Status};
 use crate::run::{Event, StepOutcome};
 
-use super::{Style, describe_failure};
+use rust_i18n::t;
+
+use super::{Style, describe_failure_in};
 
 /// More orders than this and the live view would not fit a screen: plain lines instead.
 pub const MAX_ORDERS: usize = 30;
@@ -121,7 +123,7 @@ impl Live {
                         view.current = status;
                     }
                     StepOutcome::Failed(failure) if view.failed.is_none() => {
-                        view.failed = Some(describe_failure(failure));
+                        view.failed = Some(describe_failure_in(failure, self.lang));
                     }
                     _ => {}
                 }
@@ -133,7 +135,8 @@ impl Live {
                 if let (Some(view), Some(failure)) =
                     (self.views.get_mut(*scenario), &record.failure)
                 {
-                    view.failed = Some(format!("order/add: {}", describe_failure(failure)));
+                    let what = describe_failure_in(failure, self.lang);
+                    view.failed = Some(format!("order/add: {what}"));
                 }
             }
             Event::StepAnswered { .. } | Event::RunFinished { .. } => {}
@@ -189,15 +192,18 @@ pub fn order_message(
     if let Some(reason) = &view.failed {
         return format!("{here}  {}", style.red(&format!("✗ {reason}")));
     }
+    let locale = lang.code();
     let Some(next) = scenario.steps.get(view.done) else {
-        return format!("{here}  {}", style.green("✓ done"));
+        return format!("{here}  {}", style.green(&t!("live.done", locale = locale)));
     };
     if view.sending {
-        return format!(
-            "{here}  → sending {} {}…",
-            next.status.code(),
-            next.status.label(lang)
+        let sending = t!(
+            "live.sending",
+            locale = locale,
+            code = next.status.code(),
+            label = next.status.label(lang)
         );
+        return format!("{here}  {sending}");
     }
     let wait = view
         .start
@@ -205,11 +211,12 @@ pub fn order_message(
         .unwrap_or_default();
     format!(
         "{here}  {}",
-        style.dim(&format!(
-            "next {} {} in {}",
-            next.status.code(),
-            next.status.label(lang),
-            format_duration(round_down_to_second(wait))
+        style.dim(&t!(
+            "live.next",
+            locale = locale,
+            code = next.status.code(),
+            label = next.status.label(lang),
+            wait = format_duration(round_down_to_second(wait))
         ))
     )
 }
@@ -249,7 +256,7 @@ mod tests {
             order_message(&s, &view, now, Speed::REAL_TIME, Lang::En, PLAIN),
             "102 rider assigned  next 201 rider at the store in 19s"
         );
-        // At speed 10 the 30 s wait is 3 s; labels follow --lang.
+        // At speed 10 the 30 s wait is 3 s; the whole line follows --lang.
         let Some(ten_times) = Speed::new(10.0) else {
             panic!("10 is a speed")
         };
@@ -259,7 +266,7 @@ mod tests {
         };
         assert_eq!(
             order_message(&s, &fast, now, ten_times, Lang::Zh, PLAIN),
-            "102 分配骑手成功  next 201 骑手到店开始取货 in 3s"
+            "102 分配骑手成功  3s 后发送 201 骑手到店开始取货"
         );
     }
 

@@ -8,15 +8,16 @@ pub mod junit;
 pub mod live;
 pub mod plan;
 
-use std::io::Write;
 use std::time::Duration;
 
 use chrono::{DateTime, Local, Utc};
+use rust_i18n::t;
 
 use crate::base::duration::{format_duration, round_to_ms};
 use crate::base::exit;
-use crate::base::text::plural;
-use crate::model::plan::{Plan, ScenarioPlan};
+use crate::base::i18n::{Noun, count_in};
+use crate::base::text::{printable, terminal_safe};
+use crate::model::plan::{Expect, Plan, ScenarioPlan};
 use crate::model::statuses::Lang;
 use crate::run::{Event, Failure, RunRecord, ScenarioRecord, StepOutcome, StepRecord};
 use crate::wechat::body::Answer;
@@ -68,10 +69,17 @@ impl Console {
     pub fn event_line(&self, plan: &Plan, event: &Event) -> Option<String> {
         if let Event::OrderCreated { scenario, record } = event {
             let scenario_plan = plan.scenarios.get(*scenario)?;
+            let locale = self.lang.code();
             let verdict = match (&record.failure, &record.waybill_id) {
-                (None, Some(waybill)) => self.style.green(&format!("✓ created, waybill {waybill}")),
-                (None, None) => self.style.green("✓ created"),
-                (Some(failure), _) => self.style.red(&format!("✗ {}", describe_failure(failure))),
+                (None, Some(waybill)) => self.style.green(&t!(
+                    "console.created_with_waybill",
+                    locale = locale,
+                    waybill = waybill
+                )),
+                (None, None) => self.style.green(&t!("console.created", locale = locale)),
+                (Some(failure), _) => self
+                    .style
+                    .red(&format!("✗ {}", describe_failure_in(failure, self.lang))),
             };
             if self.quiet && record.failure.is_none() {
                 return None;
@@ -100,20 +108,21 @@ impl Console {
         let time = record.sent.unwrap_or(record.planned);
         let status = step_plan.status;
         let verdict = match &record.outcome {
-            StepOutcome::Passed(answer) => {
-                self.style.green(&format!("✓ {}", describe_answer(answer)))
-            }
-            StepOutcome::Failed(failure) => {
-                self.style.red(&format!("✗ {}", describe_failure(failure)))
-            }
+            StepOutcome::Passed(answer) => self
+                .style
+                .green(&format!("✓ {}", describe_answer_in(answer, self.lang))),
+            StepOutcome::Failed(failure) => self
+                .style
+                .red(&format!("✗ {}", describe_failure_in(failure, self.lang))),
             StepOutcome::NotSent(_) => String::new(),
         };
         let late = record
             .lateness
             .filter(|l| *l >= Duration::from_millis(1))
             .map(|l| {
+                let late = format_duration(round_to_ms(l));
                 self.style
-                    .dim(&format!(" (+{} late)", format_duration(round_to_ms(l))))
+                    .dim(&t!("console.late", locale = self.lang.code(), late = late))
             })
             .unwrap_or_default();
         Some(format!(
@@ -148,39 +157,50 @@ impl Console {
             out.push_str(&self.scenario_summary(scenario, &counts, scenario_worst));
             out.push_str(&self.failure_details(scenario, scenario_record));
         }
+        let lang = self.lang;
+        let locale = lang.code();
         let verdict = if total.failed == 0 && total.not_sent == 0 {
-            self.style.green("PASSED")
+            self.style.green(&t!("summary.passed", locale = locale))
         } else {
-            self.style.red("FAILED")
+            self.style.red(&t!("summary.failed", locale = locale))
         };
-        let worst_text = match worst {
+        let worst = match worst {
             Some((late, name, index)) => {
-                format!(
-                    "; worst lateness {} ({name}, step {})",
-                    format_duration(round_to_ms(late)),
-                    index + 1
+                let late = format_duration(round_to_ms(late));
+                t!(
+                    "summary.worst",
+                    locale = locale,
+                    late = late,
+                    name = name,
+                    step = index + 1
                 )
             }
-            None => String::new(),
+            None => "".into(),
         };
-        out.push_str(&format!(
-            "{verdict}: {}, {}: {} passed, {} failed, {} not sent{worst_text}{}{}\n",
-            plural(plan.scenarios.len(), "scenario"),
-            plural(total.steps, "step"),
-            total.passed,
-            total.failed,
-            total.not_sent,
-            if record.interrupted {
-                " (interrupted)"
-            } else {
-                ""
-            },
-            if self.local {
-                " — against the local emulator, not WeChat"
-            } else {
-                ""
-            }
+        let interrupted = if record.interrupted {
+            t!("summary.interrupted", locale = locale)
+        } else {
+            "".into()
+        };
+        let local = if self.local {
+            t!("summary.local", locale = locale)
+        } else {
+            "".into()
+        };
+        out.push_str(&t!(
+            "summary.run",
+            locale = locale,
+            verdict = verdict,
+            scenarios = count_in(lang, plan.scenarios.len(), Noun::Scenario),
+            steps = count_in(lang, total.steps, Noun::Step),
+            passed = total.passed,
+            failed = total.failed,
+            not_sent = total.not_sent,
+            worst = worst,
+            interrupted = interrupted,
+            local = local
         ));
+        out.push('\n');
         out
     }
 
@@ -195,28 +215,45 @@ impl Console {
         } else {
             self.style.red("✗")
         };
+        let locale = self.lang.code();
         let worst = worst
-            .map(|(late, _)| format!(", worst lateness {}", format_duration(round_to_ms(late))))
+            .map(|(late, _)| {
+                let late = format_duration(round_to_ms(late));
+                t!("summary.scenario_worst", locale = locale, late = late)
+            })
             .unwrap_or_default();
-        format!(
-            "{mark} {} ({}, order {}): {}/{} passed{}{}{}\n",
-            scenario.name,
-            scenario.carrier.id,
-            scenario.shop_order_id,
-            counts.passed,
-            counts.steps,
-            if counts.failed > 0 {
-                format!(", {} failed", counts.failed)
-            } else {
-                String::new()
-            },
-            if counts.not_sent > 0 {
-                format!(", {} not sent", counts.not_sent)
-            } else {
-                String::new()
-            },
-            worst
-        )
+        let failed = if counts.failed > 0 {
+            t!(
+                "summary.scenario_failed",
+                locale = locale,
+                count = counts.failed
+            )
+        } else {
+            "".into()
+        };
+        let not_sent = if counts.not_sent > 0 {
+            t!(
+                "summary.scenario_not_sent",
+                locale = locale,
+                count = counts.not_sent
+            )
+        } else {
+            "".into()
+        };
+        let line = t!(
+            "summary.scenario",
+            locale = locale,
+            mark = mark,
+            name = scenario.name,
+            carrier = scenario.carrier.id,
+            order = scenario.shop_order_id,
+            passed = counts.passed,
+            steps = counts.steps,
+            failed = failed,
+            not_sent = not_sent,
+            worst = worst
+        );
+        format!("{line}\n")
     }
 
     fn failure_details(&self, scenario: &ScenarioPlan, record: &ScenarioRecord) -> String {
@@ -224,29 +261,37 @@ impl Console {
         if let (Some(create), Some(order)) = (&scenario.order, &record.order)
             && let Some(failure) = &order.failure
         {
-            out.push_str(&format!(
-                "    order ({}:{}) order/add: {}\n",
-                scenario.file,
-                create.line,
-                self.style.red(&describe_failure(failure))
-            ));
+            let what = self.style.red(&describe_failure_in(failure, self.lang));
+            let line = t!(
+                "summary.order_failed",
+                locale = self.lang.code(),
+                file = scenario.file,
+                line = create.line,
+                what = what
+            );
+            out.push_str(&format!("    {line}\n"));
         }
         let steps = &record.steps;
         for (plan_step, record) in scenario.steps.iter().zip(steps) {
             let status = plan_step.status;
             let what = match &record.outcome {
-                StepOutcome::Failed(failure) => self.style.red(&describe_failure(failure)),
-                StepOutcome::NotSent(why) => self.style.yellow(why.describe()),
+                StepOutcome::Failed(failure) => {
+                    self.style.red(&describe_failure_in(failure, self.lang))
+                }
+                StepOutcome::NotSent(why) => self.style.yellow(&why.describe_in(self.lang)),
                 StepOutcome::Passed(_) => continue,
             };
-            out.push_str(&format!(
-                "    step {} ({}:{}) {} {}: {what}\n",
-                plan_step.index + 1,
-                scenario.file,
-                plan_step.line,
-                status.code(),
-                status.name()
-            ));
+            let line = t!(
+                "summary.step_failed",
+                locale = self.lang.code(),
+                step = plan_step.index + 1,
+                file = scenario.file,
+                line = plan_step.line,
+                code = status.code(),
+                name = status.name(),
+                what = what
+            );
+            out.push_str(&format!("    {line}\n"));
         }
         out
     }
@@ -281,46 +326,84 @@ pub fn exit_code(record: &RunRecord) -> u8 {
 
 /// Writes to stdout, treating a closed pipe (`simulate … | head`) as nothing to do.
 pub fn print(text: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+    crate::base::console::out(&terminal_safe(text));
 }
 
-fn describe_answer(answer: &Answer) -> String {
+fn describe_answer_in(answer: &Answer, lang: Lang) -> String {
     match (answer.errcode, answer.resultcode) {
-        (0, 0) => non_empty(&answer.resultmsg).unwrap_or("ok").to_owned(),
-        (0, code) => format!("resultcode {code} {}", answer.resultmsg)
+        // The messages are the server's: shown, never obeyed.
+        (0, 0) => match non_empty(&answer.resultmsg) {
+            Some(said) => printable(said).into_owned(),
+            None => t!("answer.ok", locale = lang.code()).into_owned(),
+        },
+        (0, code) => format!("resultcode {code} {}", printable(&answer.resultmsg))
             .trim_end()
             .to_owned(),
-        (code, _) => format!("errcode {code} {}", answer.errmsg)
+        (code, _) => format!("errcode {code} {}", printable(&answer.errmsg))
             .trim_end()
             .to_owned(),
     }
 }
 
-/// What went wrong with a step, in one line.
+/// What went wrong with a step, in one line, in English (as machine-readable reports keep it).
 pub fn describe_failure(failure: &Failure) -> String {
+    describe_failure_in(failure, Lang::En)
+}
+
+/// What went wrong with a step, in one line, for people.
+pub fn describe_failure_in(failure: &Failure, lang: Lang) -> String {
+    let locale = lang.code();
     match failure {
         Failure::Unexpected { answer, expected } => {
-            let hint = if crate::wechat::errcode::TOKEN_REFUSED.contains(&answer.errcode) {
-                " — the access token was refused; check --access-token / WECHAT_ACCESS_TOKEN"
+            let answer_text = describe_answer_in(answer, lang);
+            let expected = expect_in(expected, lang);
+            if crate::wechat::errcode::TOKEN_REFUSED.contains(&answer.errcode) {
+                t!(
+                    "failure.unexpected_token",
+                    locale = locale,
+                    answer = answer_text,
+                    expected = expected
+                )
             } else {
-                ""
-            };
-            format!("{} (expected {expected}){hint}", describe_answer(answer))
+                t!(
+                    "failure.unexpected",
+                    locale = locale,
+                    answer = answer_text,
+                    expected = expected
+                )
+            }
+            .into_owned()
         }
-        Failure::Call(error) => error.to_string(),
-        Failure::OutcomeUnknown(detail) => format!("outcome unknown: {detail}"),
-        Failure::VerifyMismatch { expected, actual } => {
-            format!(
-                "accepted, but order/get shows the order at {actual}, not {}",
-                expected.code()
-            )
-        }
-        Failure::Interrupted => "interrupted before the call went out".to_owned(),
-        Failure::Token(error) => error.to_string(),
-        Failure::Internal(detail) => detail.clone(),
+        Failure::Call(error) => printable(&error.describe_in(lang)).into_owned(),
+        Failure::OutcomeUnknown(detail) => t!(
+            "failure.outcome_unknown",
+            locale = locale,
+            detail = printable(detail)
+        )
+        .into_owned(),
+        Failure::VerifyMismatch { expected, actual } => t!(
+            "failure.verify_mismatch",
+            locale = locale,
+            actual = actual,
+            expected = expected.code()
+        )
+        .into_owned(),
+        Failure::Interrupted => t!("failure.interrupted", locale = locale).into_owned(),
+        Failure::Token(error) => printable(&error.to_string()).into_owned(),
+        Failure::Internal(detail) => printable(detail).into_owned(),
     }
+}
+
+/// What a step expected, for people.
+pub fn expect_in(expect: &Expect, lang: Lang) -> String {
+    let locale = lang.code();
+    match expect {
+        Expect::Ok => t!("expect.ok", locale = locale),
+        Expect::Errcode(code) => t!("expect.errcode", locale = locale, code = code),
+        Expect::Resultcode(code) => t!("expect.resultcode", locale = locale, code = code),
+        Expect::Rejected => t!("expect.rejected", locale = locale),
+    }
+    .into_owned()
 }
 
 fn non_empty(text: &str) -> Option<&str> {
@@ -384,7 +467,10 @@ impl Pushes {
     /// The console's line, e.g. `pushes: 5/5 delivered`.
     pub fn summary(&self) -> String {
         let (delivered, made) = self.counts();
-        format!("pushes: {delivered}/{made} delivered\n")
+        format!(
+            "{}\n",
+            t!("summary.pushes", delivered = delivered, made = made)
+        )
     }
 }
 
@@ -424,7 +510,6 @@ impl Counts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::plan::Expect;
     use crate::run::client::CallError;
 
     fn step(outcome: StepOutcome) -> StepRecord {
@@ -486,13 +571,16 @@ mod tests {
             resultmsg: "ok".into(),
             ..Answer::default()
         };
-        assert_eq!(describe_answer(&ok), "ok");
+        assert_eq!(describe_answer_in(&ok, Lang::En), "ok");
         let carrier = Answer {
             resultcode: 2003,
             resultmsg: "签名错误".into(),
             ..Answer::default()
         };
-        assert_eq!(describe_answer(&carrier), "resultcode 2003 签名错误");
+        assert_eq!(
+            describe_answer_in(&carrier, Lang::En),
+            "resultcode 2003 签名错误"
+        );
         let platform = Answer {
             errcode: 42001,
             errmsg: "access_token expired".into(),

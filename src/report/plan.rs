@@ -2,9 +2,10 @@
 //!
 //! Plain text for people (offsets after `--speed`, wall-clock times if the run started now,
 //! each call with its JSON body and the signature shown as a placeholder), or with `curl`
-//! a shell script of runnable `curl` commands. Neither ever contains an appsecret or an access
-//! token: the token is `***` or the shell variable `$WECHAT_ACCESS_TOKEN`, and the script
-//! carries the per-order `delivery_sign`, which is a hash, not the secret.
+//! a shell script of `curl` commands. Neither ever contains an appsecret or an access token:
+//! the token is `***` or the shell variable `$WECHAT_ACCESS_TOKEN`. `delivery_sign` is a
+//! placeholder unless asked for (`--show-signatures`): it is a SHA-1 of the appsecret, from
+//! which a weak appsecret can be brute-forced.
 
 use std::fmt::Write as _;
 
@@ -35,8 +36,10 @@ pub struct TimelineOptions {
     pub speed: Speed,
     /// The language of status labels and carrier names.
     pub lang: Lang,
-    /// Print a runnable `curl` command per step instead of the call and its body.
+    /// Print a `curl` command per step instead of the call and its body.
     pub curl: bool,
+    /// Show the real `delivery_sign` instead of a placeholder (`--show-signatures`).
+    pub show_signatures: bool,
     /// e.g. "connect 5s, total 15s".
     pub timeouts: String,
     /// The retry policy, in words.
@@ -102,6 +105,14 @@ pub fn render(plan: &Plan, options: &TimelineOptions) -> String {
         out.note(&format!(
             "is read from ${TOKEN_VARIABLE}, which must be set; it is never printed."
         ));
+        if !options.show_signatures {
+            out.note(&format!(
+                "delivery_sign is the placeholder {SIGN_PLACEHOLDER}; add --show-signatures to put"
+            ));
+            out.note(
+                "the real signature in the commands (a SHA-1 of the appsecret: keep it private).",
+            );
+        }
         out.command(&format!("ENDPOINT={}", shell_quote(endpoint)));
     }
 
@@ -181,7 +192,7 @@ fn render_scenario(
         })
         .collect();
     let width = offsets.iter().map(|o| o.chars().count()).max().unwrap_or(0);
-    let signature = if options.curl {
+    let signature = if options.show_signatures {
         Signature::Computed
     } else {
         Signature::Shown(SIGN_PLACEHOLDER)
@@ -353,6 +364,7 @@ mod tests {
             speed,
             lang: Lang::En,
             curl,
+            show_signatures: curl,
             timeouts: "connect 5s, total 15s".to_owned(),
             retries: "none".to_owned(),
         }
@@ -480,6 +492,21 @@ curl -sS -X POST "$ENDPOINT/cgi-bin/express/local/business/test_update_order?acc
             options.speed = speed;
             let text = render(&plan(), &options);
             assert!(text.contains("#2"), "{speed}: {text}");
+        }
+    }
+
+    #[test]
+    fn signatures_show_only_when_asked() {
+        // The Dada vector of `plan()`: SHA-1 of shopid + "qa-1" + its appsecret.
+        let sign = "211176d055a1b6a693f802f9bacccc8dcd3e5ad0";
+        for curl in [false, true] {
+            let mut options = options(curl);
+            options.show_signatures = false;
+            let text = render(&plan(), &options);
+            assert!(!text.contains(sign), "curl {curl}: {text}");
+            assert!(text.contains(SIGN_PLACEHOLDER), "{text}");
+            options.show_signatures = true;
+            assert!(render(&plan(), &options).contains(sign));
         }
     }
 

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
+use rust_i18n::t;
 use serde::Serialize;
+
+use crate::base::i18n::Lang;
 
 use crate::base::secret::{self, Secret};
 use crate::model::carriers::Call;
@@ -12,23 +15,57 @@ use crate::wechat::body::{
 };
 
 /// Why a call got no usable answer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallError {
-    #[error("cannot connect to {endpoint}: {detail}")]
     Connect { endpoint: String, detail: String },
-    #[error("no answer within {}", crate::base::duration::format_duration(*.0))]
     Timeout(Duration),
-    #[error("HTTP {status}: {excerpt}")]
     Http { status: u16, excerpt: String },
-    #[error("unreadable answer: {0}")]
     Body(String),
-    #[error("the connection closed before an answer: {0}")]
     Dropped(String),
-    #[error("request failed: {0}")]
     Other(String),
 }
 
+impl std::error::Error for CallError {}
+
+/// In English, as logs and machine-readable reports keep it.
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe_in(Lang::En))
+    }
+}
+
 impl CallError {
+    /// What went wrong, for people.
+    pub fn describe_in(&self, lang: Lang) -> String {
+        let locale = lang.code();
+        match self {
+            CallError::Connect { endpoint, detail } => {
+                t!(
+                    "call.connect",
+                    locale = locale,
+                    endpoint = endpoint,
+                    detail = detail
+                )
+            }
+            CallError::Timeout(limit) => {
+                let limit = crate::base::duration::format_duration(*limit);
+                t!("call.timeout", locale = locale, limit = limit)
+            }
+            CallError::Http { status, excerpt } => {
+                t!(
+                    "call.http",
+                    locale = locale,
+                    status = status,
+                    excerpt = excerpt
+                )
+            }
+            CallError::Body(detail) => t!("call.body", locale = locale, detail = detail),
+            CallError::Dropped(detail) => t!("call.dropped", locale = locale, detail = detail),
+            CallError::Other(detail) => t!("call.other", locale = locale, detail = detail),
+        }
+        .into_owned()
+    }
+
     /// Short machine-readable kind, for reports.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -87,6 +124,7 @@ impl Client {
         call: Call,
         body: &UpdateOrder,
         token: &Secret,
+        handed: &crate::run::platform::HandedAt,
     ) -> Result<Answer, CallError> {
         let api = Api::for_call(call);
         // The signature is derived from the appsecret: logs show that one was sent, not its value.
@@ -99,7 +137,7 @@ impl Client {
             signed = body.delivery_sign.is_some(),
             "sending"
         );
-        let text = self.post(api.path(), body, token).await?;
+        let text = self.post(api.path(), body, token, Some(handed)).await?;
         parse_answer(&text).map_err(|detail| {
             CallError::Body(format!(
                 "{detail}: {}",
@@ -114,7 +152,7 @@ impl Client {
         body: &OrderGet,
         token: &Secret,
     ) -> Result<(Answer, Option<OrderState>), CallError> {
-        let text = self.post(Api::Get.path(), body, token).await?;
+        let text = self.post(Api::Get.path(), body, token, None).await?;
         parse_answer_and_state(&text).map_err(CallError::Body)
     }
 
@@ -124,7 +162,7 @@ impl Client {
         body: &serde_json::Value,
         token: &Secret,
     ) -> Result<(Answer, Option<OrderState>), CallError> {
-        let text = self.post(Api::Add.path(), body, token).await?;
+        let text = self.post(Api::Add.path(), body, token, None).await?;
         parse_answer_and_state(&text).map_err(CallError::Body)
     }
 
@@ -133,14 +171,24 @@ impl Client {
         path: &str,
         body: &impl Serialize,
         token: &Secret,
+        handed: Option<&crate::run::platform::HandedAt>,
     ) -> Result<String, CallError> {
         let url = format!("{}{}", self.endpoint, path);
-        let response = self
+        let request = self
             .http
             .post(&url)
             .query(&[(ACCESS_TOKEN_PARAM, token.expose())])
             .json(body)
-            .send()
+            .build()
+            .map_err(|e| self.classify(e, token))?;
+        // Built and serialized: from here on it is the connection's (a pooled one, or one
+        // opened now, whose setup counts as latency, not lateness).
+        if let Some(handed) = handed {
+            let _ = handed.set(tokio::time::Instant::now());
+        }
+        let response = self
+            .http
+            .execute(request)
             .await
             .map_err(|e| self.classify(e, token))?;
         let status = response.status();

@@ -60,6 +60,11 @@ pub(super) enum End<T> {
 
 /// Makes the call until it ends: the one place the retry, resend, renew and stop decisions
 /// are taken.
+///
+/// An attempt whose outcome is unknown is never sent again blind: `order/get` is asked first,
+/// on a budget of its own ([`crate::run::retry::RetryPolicy::questions`]). A final refusal
+/// after such an attempt is checked the same way, since it may be the platform refusing a
+/// repeat of what it already applied.
 pub(super) async fn drive<E: Exchange + Send>(
     shared: &Shared,
     exchange: &mut E,
@@ -68,7 +73,11 @@ pub(super) async fn drive<E: Exchange + Send>(
     let mut waited = Duration::ZERO;
     let mut retries = 0u32;
     let mut renewed = false;
+    // The last attempt may have taken effect: settle that before sending again.
     let mut unknown = false;
+    // Some attempt may have taken effect, even if a question said not yet.
+    let mut maybe_applied = false;
+    let mut questions = Questions::default();
     let mut last_failure: Option<Failure> = None;
     loop {
         if !shared.paced().await {
@@ -84,28 +93,13 @@ pub(super) async fn drive<E: Exchange + Send>(
                 return End::Failed(Failure::Token(error));
             }
         };
-        // After an unknown outcome, ask before sending again, every time.
         if unknown {
-            match exchange.confirm(&token).await {
-                Confirmation::Applied(output) => return End::Done(output),
-                Confirmation::NotApplied => unknown = false,
-                // The question may fail transiently too: ask again later, within budget.
-                Confirmation::CannotTell(detail) => {
-                    let failure = Failure::OutcomeUnknown(detail);
-                    retries += 1;
-                    let delay =
-                        shared
-                            .options
-                            .retry
-                            .delay(retries, Transient::NotSent, waited, rng);
-                    match delay {
-                        Some(delay) if shared.wait_until(Instant::now() + delay).await => {
-                            waited += delay;
-                            last_failure = Some(failure);
-                            continue;
-                        }
-                        _ => return End::Failed(failure),
-                    }
+            match questions.settle(shared, exchange, &token, rng).await {
+                Settled::Applied(output) => return End::Done(output),
+                Settled::NotApplied => unknown = false,
+                Settled::CannotTell(detail) => return End::Failed(Failure::OutcomeUnknown(detail)),
+                Settled::Interrupted(detail) => {
+                    return End::Interrupted(Some(Failure::OutcomeUnknown(detail)));
                 }
             }
         }
@@ -116,7 +110,17 @@ pub(super) async fn drive<E: Exchange + Send>(
         };
         let (failure, why) = match exchange.attempt(&token, sent_waited).await {
             Verdict::Done(output) => return End::Done(output),
-            Verdict::Fail(failure) => return End::Failed(failure),
+            Verdict::Fail(failure) => {
+                // "From 202 to 202 not allowed" after an attempt that may have taken effect:
+                // the refusal of a repeat, which order/get can tell from a real no.
+                if maybe_applied
+                    && let Settled::Applied(output) =
+                        questions.settle(shared, exchange, &token, rng).await
+                {
+                    return End::Done(output);
+                }
+                return End::Failed(failure);
+            }
             Verdict::TokenRefused(failure) => match renew(shared, &token, &mut renewed).await {
                 Renewal::Renewed => continue,
                 Renewal::Unavailable(error) => return End::Failed(Failure::Token(error)),
@@ -125,23 +129,89 @@ pub(super) async fn drive<E: Exchange + Send>(
             Verdict::Retry(failure, why) => (failure, why),
             Verdict::Unknown(failure) => {
                 unknown = true;
+                maybe_applied = true;
                 (failure, Transient::NotSent)
             }
         };
         retries += 1;
         let Some(delay) = shared.options.retry.delay(retries, why, waited, rng) else {
-            // The last chance to learn that an unknown outcome was in fact a success.
-            if unknown && let Confirmation::Applied(output) = exchange.confirm(&token).await {
-                return End::Done(output);
+            // No more sending; an unknown outcome may still be learnt a success.
+            if unknown {
+                return match questions.settle(shared, exchange, &token, rng).await {
+                    Settled::Applied(output) => End::Done(output),
+                    Settled::NotApplied => End::Failed(failure),
+                    Settled::CannotTell(detail) => End::Failed(Failure::OutcomeUnknown(detail)),
+                    Settled::Interrupted(detail) => {
+                        End::Interrupted(Some(Failure::OutcomeUnknown(detail)))
+                    }
+                };
             }
             return End::Failed(failure);
         };
         tracing::debug!(?delay, retry = retries, "retrying");
         waited += delay;
         if !shared.wait_until(Instant::now() + delay).await {
-            return End::Interrupted(Some(failure));
+            // Stopped with an unknown outcome: it stays unknown, never a failure.
+            return End::Interrupted(Some(if unknown {
+                Failure::OutcomeUnknown(
+                    "the run stopped before order/get could say whether the last attempt took effect"
+                        .to_owned(),
+                )
+            } else {
+                failure
+            }));
         }
         last_failure = Some(failure);
+    }
+}
+
+/// What the `order/get` questions came to.
+enum Settled<T> {
+    Applied(T),
+    NotApplied,
+    /// The questions' budget is spent and none could say; why.
+    CannotTell(String),
+    /// The run stopped before a question could say; why.
+    Interrupted(String),
+}
+
+/// The `order/get` questions of one call, counted apart from its retries.
+#[derive(Default)]
+struct Questions {
+    asked_in_vain: u32,
+}
+
+impl Questions {
+    /// Asks until the platform says whether the call took effect, or the budget is spent.
+    async fn settle<E: Exchange + Send>(
+        &mut self,
+        shared: &Shared,
+        exchange: &mut E,
+        token: &Secret,
+        rng: &mut StdRng,
+    ) -> Settled<E::Output> {
+        loop {
+            let detail = match exchange.confirm(token).await {
+                Confirmation::Applied(output) => return Settled::Applied(output),
+                Confirmation::NotApplied => return Settled::NotApplied,
+                Confirmation::CannotTell(detail) => detail,
+            };
+            if shared.stopped().is_some() {
+                return Settled::Interrupted(detail);
+            }
+            self.asked_in_vain += 1;
+            let Some(delay) = shared.options.retry.question_delay(self.asked_in_vain, rng) else {
+                return Settled::CannotTell(detail);
+            };
+            tracing::debug!(
+                ?delay,
+                question = self.asked_in_vain,
+                "asking order/get again"
+            );
+            if !shared.wait_until(Instant::now() + delay).await {
+                return Settled::Interrupted(detail);
+            }
+        }
     }
 }
 

@@ -181,6 +181,23 @@ pub async fn run_on(
 }
 
 /// The record of an order whose task died: its first step failed, the rest were not sent.
+/// The record of a run interrupted before its first call: every step not sent.
+pub fn interrupted_before_start(plan: &Plan, options: RunOptions) -> RunRecord {
+    let now = Utc::now();
+    RunRecord {
+        started: now,
+        finished: now,
+        interrupted: true,
+        credentials_refused: false,
+        options,
+        scenarios: plan
+            .scenarios
+            .iter()
+            .map(|scenario| not_started(scenario, now, NotSent::Interrupted))
+            .collect(),
+    }
+}
+
 fn lost(scenario: &ScenarioPlan, started: DateTime<Utc>) -> ScenarioRecord {
     let mut record = not_started(scenario, started, NotSent::EarlierStepFailed);
     if let Some(first) = record.steps.first_mut() {

@@ -13,8 +13,8 @@ use tokio::time::Instant;
 use crate::base::secret::Secret;
 use crate::model::plan::{Expect, OrderCreate, ScenarioPlan, StepPlan};
 use crate::run::client::CallError;
-use crate::run::platform::StateAnswer;
-use crate::run::retry::{transient_answer, transient_error};
+use crate::run::platform::{HandedAt, StateAnswer};
+use crate::run::retry::{ambiguous_answer, transient_answer, transient_error};
 use crate::wechat::body::{Answer, OrderGet, OrderState, Signature, UpdateOrder};
 use crate::wechat::errcode::{ORDER_EXISTS, ORDER_NOT_FOUND, TOKEN_REFUSED};
 use crate::wechat::sign::delivery_sign;
@@ -178,6 +178,7 @@ impl OrderJob {
     async fn verify(&self, step: &StepPlan, record: &mut StepRecord) {
         let token = match self.shared.platform.token().await {
             Ok(token) => token,
+            Err(_) if self.shared.stopped().is_some() => return,
             Err(error) => {
                 record.outcome = StepOutcome::Failed(Failure::Token(error));
                 return;
@@ -186,6 +187,12 @@ impl OrderJob {
         let Some(asked) = self.order_get(&token).await else {
             return;
         };
+        let answered = matches!(&asked, Ok((answer, Some(_))) if answer.is_success());
+        if !answered && self.shared.stopped().is_some() {
+            // Interrupted mid-question (the emulator may have got the same Ctrl-C): the
+            // platform accepted the step, and nothing says otherwise.
+            return;
+        }
         record.outcome = match asked {
             Ok((answer, Some(state))) if answer.is_success() => {
                 record.verified = Some(state.order_status);
@@ -229,11 +236,13 @@ impl Exchange for CreateOrder<'_> {
             Ok((answer, state)) if answer.is_success() || answer.errcode == ORDER_EXISTS => {
                 Verdict::Done(waybill(state))
             }
-            Ok((answer, _)) => judge_answer(answer, Expect::Ok),
             // Did it take? An order that exists now was created by that call.
-            Err(error @ (CallError::Timeout(_) | CallError::Dropped(_))) => {
-                Verdict::Unknown(Failure::Call(error))
-            }
+            Ok((answer, _)) if ambiguous_answer(&answer) => Verdict::Unknown(Failure::Unexpected {
+                answer,
+                expected: Expect::Ok,
+            }),
+            Ok((answer, _)) => judge_answer(answer, Expect::Ok),
+            Err(error) if may_have_applied(&error) => Verdict::Unknown(Failure::Call(error)),
             Err(error) => judge_error(error),
         }
     }
@@ -245,11 +254,11 @@ impl Exchange for CreateOrder<'_> {
             }
             Some(Ok((answer, _))) if answer.errcode == ORDER_NOT_FOUND => Confirmation::NotApplied,
             Some(Ok((answer, _))) => Confirmation::CannotTell(format!(
-                "order/add got no answer and order/get could not say whether the order exists (errcode {} {})",
+                "order/add got no clear answer and order/get could not say whether the order exists (errcode {} {})",
                 answer.errcode, answer.errmsg
             )),
             Some(Err(error)) => Confirmation::CannotTell(format!(
-                "order/add got no answer and order/get could not say whether the order exists ({error})"
+                "order/add got no clear answer and order/get could not say whether the order exists ({error})"
             )),
             None => Confirmation::CannotTell(
                 "the run stopped before order/get could be asked".to_owned(),
@@ -277,9 +286,9 @@ impl Exchange for SendStep<'_> {
         let (shared, scenario, step) = (&self.job.shared, &self.job.scenario, self.step);
         let sent_instant = Instant::now();
         let sent = Utc::now();
-        if self.record.sent.is_none() {
+        let first = self.record.sent.is_none();
+        if first {
             self.record.sent = Some(sent);
-            self.record.lateness = Some(sent_instant.saturating_duration_since(self.deadline));
         }
         let body = UpdateOrder::for_step(scenario, step, sent.timestamp(), Signature::Computed);
         shared.emit(Event::StepSending {
@@ -288,11 +297,17 @@ impl Exchange for SendStep<'_> {
             attempt: self.record.attempts.len(),
             at: sent,
         });
+        let handed = HandedAt::new();
         let result = shared
             .platform
-            .update_order(scenario.carrier.call, &body, token)
+            .update_order(scenario.carrier.call, &body, token, &handed)
             .await
             .map(|answer| answer.redacted(&[&scenario.appsecret]));
+        if first {
+            // From the planned instant to the request handed to the connection (README).
+            let at = handed.get().copied().unwrap_or(sent_instant);
+            self.record.lateness = Some(at.saturating_duration_since(self.deadline));
+        }
         let attempt = Attempt {
             sent,
             action_time: body.action_time,
@@ -313,15 +328,13 @@ impl Exchange for SendStep<'_> {
             Ok(answer) if step.expect.met_by(answer.errcode, answer.resultcode) => {
                 Verdict::Done(answer)
             }
-            Ok(answer) => judge_answer(answer, step.expect),
             // Sent again only after order/get shows it did not take.
-            Err(CallError::Timeout(limit)) => Verdict::Unknown(Failure::OutcomeUnknown(format!(
-                "no answer within {}; the update may or may not have taken effect",
-                crate::base::duration::format_duration(limit)
-            ))),
-            Err(CallError::Dropped(detail)) => Verdict::Unknown(Failure::OutcomeUnknown(format!(
-                "the connection closed before an answer ({detail}); the update may or may not have taken effect"
-            ))),
+            Ok(answer) if ambiguous_answer(&answer) => Verdict::Unknown(Failure::Unexpected {
+                answer,
+                expected: step.expect,
+            }),
+            Ok(answer) => judge_answer(answer, step.expect),
+            Err(error) if may_have_applied(&error) => Verdict::Unknown(Failure::Call(error)),
             Err(error) => judge_error(error),
         }
     }
@@ -332,7 +345,8 @@ impl Exchange for SendStep<'_> {
             Some(Ok((answer, Some(state)))) if answer.is_success() => {
                 if state.order_status == i64::from(self.step.status.code()) {
                     Confirmation::Applied(Answer {
-                        resultmsg: "confirmed by order/get after the answer timed out".to_owned(),
+                        resultmsg: "confirmed by order/get after an answer that did not say"
+                            .to_owned(),
                         ..Answer::default()
                     })
                 } else {
@@ -342,17 +356,50 @@ impl Exchange for SendStep<'_> {
             // No such order: the update certainly did not take (it would have created it).
             Some(Ok((answer, _))) if answer.errcode == ORDER_NOT_FOUND => Confirmation::NotApplied,
             Some(Ok((answer, _))) => Confirmation::CannotTell(format!(
-                "the call timed out and order/get could not say whether it took effect (errcode {} {})",
-                answer.errcode, answer.errmsg
+                "{} and order/get could not say whether it took effect (errcode {} {})",
+                self.last_attempt(),
+                answer.errcode,
+                answer.errmsg
             )),
             Some(Err(error)) => Confirmation::CannotTell(format!(
-                "the call timed out and order/get could not say whether it took effect ({error})"
+                "{} and order/get could not say whether it took effect ({error})",
+                self.last_attempt()
             )),
-            None => Confirmation::CannotTell(
-                "the call timed out and the run stopped before order/get could be asked".to_owned(),
-            ),
+            None => Confirmation::CannotTell(format!(
+                "{} and the run stopped before order/get could be asked",
+                self.last_attempt()
+            )),
         }
     }
+}
+
+impl SendStep<'_> {
+    /// What the last attempt got, for saying why its outcome is unknown.
+    fn last_attempt(&self) -> String {
+        match self.record.attempts.last().map(|a| &a.result) {
+            Some(AttemptResult::Answer(answer)) => format!(
+                "the update got errcode {} {}",
+                answer.errcode, answer.errmsg
+            )
+            .trim_end()
+            .to_owned(),
+            Some(AttemptResult::Error(error)) => format!("the update got {error}"),
+            None => "the update got no answer".to_owned(),
+        }
+    }
+}
+
+/// Whether a call that got no usable answer may have been applied: anything after the
+/// request could have reached the platform (a timeout, a dropped connection, an HTTP 5xx
+/// from a proxy that forwarded it, a 200 that is not the platform's JSON).
+fn may_have_applied(error: &CallError) -> bool {
+    matches!(
+        error,
+        CallError::Timeout(_)
+            | CallError::Dropped(_)
+            | CallError::Body(_)
+            | CallError::Http { status: 500.., .. }
+    )
 }
 
 /// An answer that did not meet `expected`: a refused token, a busy platform or a final no.

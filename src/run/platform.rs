@@ -17,6 +17,10 @@ use crate::wechat::body::{Answer, OrderGet, OrderState, UpdateOrder};
 /// A boxed future, so that the runner can hold any platform behind one pointer.
 pub type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// When a status update's request was handed to the connection; set by the platform, read
+/// for the step's lateness.
+pub type HandedAt = std::sync::OnceLock<tokio::time::Instant>;
+
 /// An answer that may carry the order's state (`order/get`, `order/add`).
 pub type StateAnswer = Result<(Answer, Option<OrderState>), CallError>;
 
@@ -29,12 +33,13 @@ pub trait Platform: Send + Sync {
         &'a self,
         rejected: &'a Secret,
     ) -> Pending<'a, Option<Result<Secret, TokenError>>>;
-    /// One status update.
+    /// One status update; `handed` is set when its request goes to the connection.
     fn update_order<'a>(
         &'a self,
         call: Call,
         body: &'a UpdateOrder,
         token: &'a Secret,
+        handed: &'a HandedAt,
     ) -> Pending<'a, Result<Answer, CallError>>;
     /// `order/get`.
     fn order_get<'a>(&'a self, body: &'a OrderGet, token: &'a Secret) -> Pending<'a, StateAnswer>;
@@ -69,8 +74,9 @@ impl Platform for Wechat {
         call: Call,
         body: &'a UpdateOrder,
         token: &'a Secret,
+        handed: &'a HandedAt,
     ) -> Pending<'a, Result<Answer, CallError>> {
-        Box::pin(self.client.update_order(call, body, token))
+        Box::pin(self.client.update_order(call, body, token, handed))
     }
 
     fn order_get<'a>(&'a self, body: &'a OrderGet, token: &'a Secret) -> Pending<'a, StateAnswer> {

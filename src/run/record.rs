@@ -6,6 +6,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use rust_i18n::t;
+
+use crate::base::i18n::Lang;
 use crate::model::plan::Expect;
 use crate::model::statuses::Status;
 use crate::run::client::CallError;
@@ -58,7 +61,8 @@ pub struct StepRecord {
     pub planned: DateTime<Utc>,
     /// When its first request left, if one did.
     pub sent: Option<DateTime<Utc>>,
-    /// How long after its deadline the first request left.
+    /// From its deadline to the moment its first request was handed to the connection
+    /// (after the `--rate` wait, the token and the body are done; connection setup is latency).
     pub lateness: Option<Duration>,
     /// From sending the first request to having the outcome.
     pub latency: Option<Duration>,
@@ -90,14 +94,22 @@ pub enum NotSent {
 }
 
 impl NotSent {
-    pub fn describe(self) -> &'static str {
+    /// Why the step was not sent, in English (as machine-readable reports keep it).
+    pub fn describe(self) -> String {
+        self.describe_in(Lang::En)
+    }
+
+    /// Why the step was not sent, for people.
+    pub fn describe_in(self, lang: Lang) -> String {
+        let locale = lang.code();
         match self {
-            NotSent::EarlierStepFailed => "not sent (an earlier step failed)",
-            NotSent::Interrupted => "not sent (interrupted)",
-            NotSent::CredentialsRefused => "not sent (the credentials were refused)",
-            NotSent::FailFast => "not sent (--fail-fast after another scenario failed)",
-            NotSent::OrderNotCreated => "not sent (the order could not be created)",
+            NotSent::EarlierStepFailed => t!("not_sent.earlier_step_failed", locale = locale),
+            NotSent::Interrupted => t!("not_sent.interrupted", locale = locale),
+            NotSent::CredentialsRefused => t!("not_sent.credentials_refused", locale = locale),
+            NotSent::FailFast => t!("not_sent.fail_fast", locale = locale),
+            NotSent::OrderNotCreated => t!("not_sent.order_not_created", locale = locale),
         }
+        .into_owned()
     }
 }
 

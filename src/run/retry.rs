@@ -9,7 +9,7 @@ use rand::Rng;
 
 use crate::run::client::CallError;
 use crate::wechat::body::Answer;
-use crate::wechat::errcode::{BUSY, MINUTE_QUOTA};
+use crate::wechat::errcode::{AMBIGUOUS, BUSY, MINUTE_QUOTA};
 
 /// Bounds on retrying one step.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -24,6 +24,10 @@ pub struct RetryPolicy {
     pub max_wait: Duration,
     /// How long 45011 (minute quota) makes us wait.
     pub quota_wait: Duration,
+    /// How many more times one call asks `order/get` when it could not say whether an unknown
+    /// outcome took effect: a budget of its own, as asking is never sending again and must not
+    /// use up the call's retries.
+    pub questions: u32,
 }
 
 impl Default for RetryPolicy {
@@ -34,6 +38,7 @@ impl Default for RetryPolicy {
             cap: Duration::from_secs(8),
             max_wait: Duration::from_secs(90),
             quota_wait: Duration::from_secs(60),
+            questions: 6,
         }
     }
 }
@@ -53,6 +58,13 @@ pub enum Transient {
 pub fn transient_answer(answer: &Answer) -> Option<Transient> {
     BUSY.contains(&answer.errcode)
         .then_some(Transient::Busy(answer.errcode))
+}
+
+/// Whether an answer leaves open that the call took effect: a busy code that may come back
+/// from a carrier that did apply the update (-1, 930555, 930556). The minute quota (45011)
+/// is refused before anything is done.
+pub fn ambiguous_answer(answer: &Answer) -> bool {
+    AMBIGUOUS.contains(&answer.errcode)
 }
 
 /// Whether a call error may be retried without risk of applying the update twice.
@@ -78,18 +90,26 @@ impl RetryPolicy {
         }
         let delay = match why {
             Transient::Busy(MINUTE_QUOTA) => self.quota_wait,
-            _ => {
-                // Equal jitter: half the exponential step, plus up to as much again at random,
-                // so concurrent orders that failed together do not retry together.
-                let exp = self
-                    .base
-                    .saturating_mul(1u32 << (retry - 1).min(16))
-                    .min(self.cap);
-                let half = exp / 2;
-                half + half.mul_f64(rng.random::<f64>())
-            }
+            _ => self.backoff(retry, rng),
         };
         (waited + delay <= self.max_wait).then_some(delay)
+    }
+
+    /// The wait before `order/get` question number `question` (1-based) of the same call, or
+    /// `None` when the questions' own budget is spent.
+    pub fn question_delay(&self, question: u32, rng: &mut impl Rng) -> Option<Duration> {
+        (question <= self.questions).then(|| self.backoff(question, rng))
+    }
+
+    fn backoff(&self, n: u32, rng: &mut impl Rng) -> Duration {
+        // Equal jitter: half the exponential step, plus up to as much again at random,
+        // so concurrent orders that failed together do not retry together.
+        let exp = self
+            .base
+            .saturating_mul(1u32 << n.saturating_sub(1).min(16))
+            .min(self.cap);
+        let half = exp / 2;
+        half + half.mul_f64(rng.random::<f64>())
     }
 
     /// "3 retries, backoff 500ms doubling to 8s, at most 1m30s in all", for plans and reports.

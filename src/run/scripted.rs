@@ -28,7 +28,7 @@ struct Reply<T> {
 #[derive(Default)]
 struct Scripted {
     updates: Mutex<VecDeque<Reply<Result<Answer, CallError>>>>,
-    gets: Mutex<VecDeque<StateAnswer>>,
+    gets: Mutex<VecDeque<Reply<StateAnswer>>>,
     adds: Mutex<VecDeque<Reply<StateAnswer>>>,
     renewals: Mutex<VecDeque<Option<Result<Secret, TokenError>>>>,
     token: Mutex<Option<String>>,
@@ -63,7 +63,11 @@ impl Scripted {
     }
 
     fn get(self: &Arc<Self>, value: StateAnswer) -> Arc<Self> {
-        lock(&self.gets).push_back(value);
+        self.late_get(Duration::ZERO, value)
+    }
+
+    fn late_get(self: &Arc<Self>, after: Duration, value: StateAnswer) -> Arc<Self> {
+        lock(&self.gets).push_back(Reply { after, value });
         self.clone()
     }
 
@@ -124,7 +128,9 @@ impl Platform for Scripted {
         _call: Call,
         body: &'a UpdateOrder,
         token: &'a Secret,
+        handed: &'a super::platform::HandedAt,
     ) -> Pending<'a, Result<Answer, CallError>> {
+        let _ = handed.set(Instant::now());
         self.note(format!("update {} {}", body.order_status, token.expose()));
         let reply = lock(&self.updates).pop_front();
         Box::pin(async move {
@@ -145,7 +151,15 @@ impl Platform for Scripted {
     ) -> Pending<'a, StateAnswer> {
         self.note("get".to_owned());
         let reply = lock(&self.gets).pop_front();
-        Box::pin(async move { reply.unwrap_or_else(|| Ok((Answer::default(), None))) })
+        Box::pin(async move {
+            match reply {
+                Some(reply) => {
+                    tokio::time::sleep(reply.after).await;
+                    reply.value
+                }
+                None => Ok((Answer::default(), None)),
+            }
+        })
     }
 
     fn order_add<'a>(
@@ -262,7 +276,12 @@ fn outcome(record: &RunRecord, step: usize) -> &StepOutcome {
 
 #[tokio::test(start_paused = true)]
 async fn a_busy_platform_is_retried_with_growing_backoff_until_it_accepts() {
-    let platform = Scripted::new().update(errcode(-1)).update(errcode(-1));
+    // -1 may come back from a carrier that applied the update: order/get says it did not.
+    let platform = Scripted::new()
+        .update(errcode(-1))
+        .get(state(101))
+        .update(errcode(-1))
+        .get(state(101));
     let record = play(
         &plan(&[Status::RiderAssigned], false),
         platform.clone(),
@@ -311,8 +330,12 @@ async fn retries_stop_at_the_budget_and_the_minute_quota_waits_a_minute() {
     let platform = Scripted::new()
         .update(errcode(45011))
         .update(errcode(-1))
+        .get(state(101))
         .update(errcode(-1))
-        .update(errcode(-1));
+        .get(state(101))
+        .update(errcode(-1))
+        .get(state(101))
+        .get(state(101));
     let record = play(
         &plan(&[Status::RiderAssigned], false),
         platform.clone(),
@@ -320,7 +343,11 @@ async fn retries_stop_at_the_budget_and_the_minute_quota_waits_a_minute() {
         None,
     )
     .await;
-    assert!(matches!(outcome(&record, 0), StepOutcome::Failed(_)));
+    // Not applied, as order/get said each time: a failure, not an unknown outcome.
+    assert!(matches!(
+        outcome(&record, 0),
+        StepOutcome::Failed(Failure::Unexpected { .. })
+    ));
     let times = platform.times("update");
     assert_eq!(times.len(), 4, "one try and three retries");
     assert_eq!(times[1] - times[0], Duration::from_secs(60));
@@ -556,4 +583,286 @@ async fn steps_go_out_at_deadlines_from_one_start_even_when_answers_are_slow() {
             Duration::from_secs(3)
         ]
     );
+    // Lateness is from the deadline to the request handed to the connection.
+    let lateness: Vec<_> = record.scenarios[0]
+        .steps
+        .iter()
+        .map(|s| s.lateness)
+        .collect();
+    assert_eq!(
+        lateness,
+        [
+            Some(Duration::ZERO),
+            Some(Duration::from_millis(500)),
+            Some(Duration::ZERO)
+        ]
+    );
+}
+
+fn http(status: u16) -> CallError {
+    CallError::Http {
+        status,
+        excerpt: "Bad Gateway".to_owned(),
+    }
+}
+
+fn get_errcode(code: i64) -> StateAnswer {
+    Ok((
+        Answer {
+            errcode: code,
+            ..Answer::default()
+        },
+        None,
+    ))
+}
+
+fn updates(platform: &Scripted) -> usize {
+    platform
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("update"))
+        .count()
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_ambiguous_answer_after_the_update_took_is_confirmed_never_resent() {
+    // A proxy that forwarded and answered 502/504, a carrier that applied and said 930556 or
+    // -1, a 200 that is not JSON: order/get says the order moved, and the step passed.
+    let ambiguous: [Result<Answer, CallError>; 5] = [
+        Err(http(502)),
+        Err(http(504)),
+        errcode(930556),
+        errcode(-1),
+        Err(CallError::Body(
+            "expected value at line 1 column 1: OK".to_owned(),
+        )),
+    ];
+    for answer in ambiguous {
+        let shown = format!("{answer:?}");
+        let platform = Scripted::new().update(answer).get(state(102));
+        let record = play(
+            &plan(&[Status::RiderAssigned], false),
+            platform.clone(),
+            RunOptions::default(),
+            None,
+        )
+        .await;
+        assert!(
+            matches!(outcome(&record, 0), StepOutcome::Passed(_)),
+            "{shown}: {:?}",
+            outcome(&record, 0)
+        );
+        assert_eq!(platform.calls(), ["update 102 T1", "get"], "{shown}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_minute_quota_proves_nothing_was_done_and_is_resent_without_asking() {
+    let platform = Scripted::new().update(errcode(45011));
+    let record = play(
+        &plan(&[Status::RiderAssigned], false),
+        platform.clone(),
+        RunOptions {
+            retry: crate::run::retry::RetryPolicy {
+                quota_wait: Duration::from_secs(1),
+                ..Default::default()
+            },
+            ..RunOptions::default()
+        },
+        None,
+    )
+    .await;
+    assert!(matches!(outcome(&record, 0), StepOutcome::Passed(_)));
+    assert_eq!(platform.calls(), ["update 102 T1", "update 102 T1"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resend_refused_as_a_repeat_is_confirmed_and_passes() {
+    // order/get first said "not yet" (the carrier was still applying it); the resend is then
+    // refused as a repeat, and order/get shows the status: passed.
+    let repeat = Ok(Answer {
+        resultcode: 9102,
+        resultmsg: "from 202 to 202 not allowed".to_owned(),
+        ..Answer::default()
+    });
+    let platform = Scripted::new()
+        .update(Err(http(504)))
+        .get(state(101))
+        .update(repeat)
+        .get(state(102));
+    let record = play(
+        &plan(&[Status::RiderAssigned], false),
+        platform.clone(),
+        RunOptions::default(),
+        None,
+    )
+    .await;
+    assert!(
+        matches!(outcome(&record, 0), StepOutcome::Passed(_)),
+        "{:?}",
+        outcome(&record, 0)
+    );
+    assert_eq!(
+        platform.calls(),
+        ["update 102 T1", "get", "update 102 T1", "get"]
+    );
+
+    // Without an earlier unknown outcome a refusal is final, and nothing is asked.
+    let platform = Scripted::new().update(Ok(Answer {
+        resultcode: 9102,
+        ..Answer::default()
+    }));
+    play(
+        &plan(&[Status::RiderAssigned], false),
+        platform.clone(),
+        RunOptions::default(),
+        None,
+    )
+    .await;
+    assert_eq!(platform.calls(), ["update 102 T1"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn order_get_questions_have_their_own_budget_apart_from_the_retries() {
+    // No retries at all, and order/get fails five times before it answers: the questions
+    // are still asked, and the applied step passes.
+    let mut platform = Scripted::new().update(Err(CallError::Timeout(Duration::from_secs(15))));
+    for _ in 0..5 {
+        platform = platform.get(get_errcode(-1));
+    }
+    let platform = platform.get(state(102));
+    let options = RunOptions {
+        retry: crate::run::retry::RetryPolicy {
+            retries: 0,
+            ..Default::default()
+        },
+        ..RunOptions::default()
+    };
+    let record = play(
+        &plan(&[Status::RiderAssigned], false),
+        platform.clone(),
+        options.clone(),
+        None,
+    )
+    .await;
+    assert!(
+        matches!(outcome(&record, 0), StepOutcome::Passed(_)),
+        "{:?}",
+        outcome(&record, 0)
+    );
+    assert_eq!(updates(&platform), 1);
+    let gets = platform.times("get");
+    assert_eq!(gets.len(), 6);
+    // Spaced by the backoff, not asked in a burst.
+    assert!(gets[1] - gets[0] >= Duration::from_millis(250));
+
+    // The budget is bounded: past it, the outcome is unknown, and said so.
+    let mut platform = Scripted::new().update(Err(CallError::Timeout(Duration::from_secs(15))));
+    for _ in 0..20 {
+        platform = platform.get(get_errcode(-1));
+    }
+    let record = play(
+        &plan(&[Status::RiderAssigned], false),
+        platform.clone(),
+        options,
+        None,
+    )
+    .await;
+    let StepOutcome::Failed(Failure::OutcomeUnknown(why)) = outcome(&record, 0) else {
+        panic!("{:?}", outcome(&record, 0))
+    };
+    assert!(why.contains("order/get could not say"), "{why}");
+    assert_eq!(platform.times("get").len(), 7, "one question and six more");
+    assert_eq!(updates(&platform), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_or_failed_order_add_is_checked_with_order_get() {
+    for answer in [
+        Err(CallError::Timeout(Duration::from_secs(15))),
+        Err(http(502)),
+        Err(CallError::Body("not JSON".to_owned())),
+        Ok((
+            Answer {
+                errcode: 930556,
+                ..Answer::default()
+            },
+            None,
+        )),
+    ] {
+        let shown = format!("{answer:?}");
+        let platform = Scripted::new()
+            .add(answer)
+            .get(get_errcode(-1))
+            .get(state(101));
+        let record = play(
+            &plan(&[Status::RiderAssigned], true),
+            platform.clone(),
+            RunOptions::default(),
+            None,
+        )
+        .await;
+        let order = record.scenarios[0].order.as_ref();
+        assert!(order.is_some_and(|o| o.failure.is_none()), "{shown}");
+        assert_eq!(
+            platform.calls(),
+            ["add", "get", "get", "update 102 T1"],
+            "{shown}"
+        );
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interrupted_verification_leaves_the_step_passed_and_unverified() {
+    // The question is in flight when Ctrl-C comes, and the emulator (same process group)
+    // dies with it: the accepted step stays passed.
+    let platform = Scripted::new().late_get(
+        Duration::from_secs(2),
+        Err(CallError::Connect {
+            endpoint: "http://127.0.0.1:9".to_owned(),
+            detail: "refused".to_owned(),
+        }),
+    );
+    let options = RunOptions {
+        verify: true,
+        ..RunOptions::default()
+    };
+    let record = play(
+        &plan(&[Status::RiderAssigned], false),
+        platform.clone(),
+        options,
+        Some(Duration::from_millis(1500)),
+    )
+    .await;
+    assert!(record.interrupted);
+    assert!(
+        matches!(outcome(&record, 0), StepOutcome::Passed(_)),
+        "{:?}",
+        outcome(&record, 0)
+    );
+    assert_eq!(record.scenarios[0].steps[0].verified, None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_interrupt_after_an_unknown_outcome_reports_it_unknown_not_failed() {
+    let platform = Scripted::new()
+        .update(Err(http(502)))
+        .late_get(Duration::from_secs(5), get_errcode(-1));
+    let record = play(
+        &plan(&[Status::RiderAssigned], false),
+        platform.clone(),
+        RunOptions::default(),
+        Some(Duration::from_secs(3)),
+    )
+    .await;
+    assert!(record.interrupted);
+    assert!(
+        matches!(
+            outcome(&record, 0),
+            StepOutcome::Failed(Failure::OutcomeUnknown(_))
+        ),
+        "{:?}",
+        outcome(&record, 0)
+    );
+    assert_eq!(updates(&platform), 1);
 }

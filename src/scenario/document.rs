@@ -9,6 +9,7 @@ use super::grammar;
 use super::templates::{FRESH_TEMPLATES, render_id};
 use super::{Checker, MAX_REPEAT};
 use crate::base::diag::Diagnostic;
+use crate::base::text::printable;
 use crate::base::yaml::{Node, Value};
 use crate::model::carriers::Carrier;
 use crate::model::plan::{OrderCreate, ScenarioPlan};
@@ -48,7 +49,8 @@ impl Checker<'_> {
 
         let name = match fields.given("name") {
             Some(node) => match node.as_text() {
-                Some(text) if !text.trim().is_empty() => Some(text.trim().to_owned()),
+                // Shown on terminals everywhere: a name cannot carry escape sequences.
+                Some(text) if !text.trim().is_empty() => Some(printable(text.trim()).into_owned()),
                 Some(_) => Some(self.stem.to_owned()),
                 None => {
                     self.wrong_type(node, "name", "", "text");
@@ -90,6 +92,44 @@ impl Checker<'_> {
             .given("steps")
             .and_then(|node| self.steps(node, carrier.as_deref()));
 
+        // Refused before anything is multiplied: steps × repeat is what the run would hold.
+        if let (Some(steps), Some(Some(n))) = (&steps, &repeat)
+            && steps.len().saturating_mul(*n as usize) > self.ctx.max_steps
+            && let Some(node) = fields.given("repeat")
+        {
+            self.error(
+                node,
+                format!(
+                    "{} steps × `repeat: {n}` plan {} steps, more than the limit of {}",
+                    steps.len(),
+                    steps.len().saturating_mul(*n as usize),
+                    self.ctx.max_steps
+                ),
+                Some(format!(
+                    "lower `repeat` or split the steps over several files; --max-steps N raises the limit (default {})",
+                    super::MAX_PLAN_STEPS
+                )),
+            );
+            return (Vec::new(), Vec::new());
+        }
+        if let Some(steps) = &steps
+            && steps.len() > self.ctx.max_steps
+            && let Some(node) = fields.given("steps")
+        {
+            self.error(
+                node,
+                format!(
+                    "{} steps, more than the limit of {}",
+                    steps.len(),
+                    self.ctx.max_steps
+                ),
+                Some(format!(
+                    "split the steps over several files; --max-steps N raises the limit (default {})",
+                    super::MAX_PLAN_STEPS
+                )),
+            );
+            return (Vec::new(), Vec::new());
+        }
         // k of n for each order the file makes; one order without `repeat:`.
         let repetitions: Vec<Option<(u32, u32)>> = match repeat {
             Some(Some(n)) => (1..=n).map(|k| Some((k, n))).collect(),

@@ -45,6 +45,10 @@ pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 pub const MAX_SHOP_ORDER_ID_BYTES: usize = 128;
 /// The most orders `repeat:` may make of one file.
 pub const MAX_REPEAT: u32 = 1000;
+/// The most steps a run may plan (steps × repeats, over every file), unless `--max-steps`
+/// says otherwise: 1,900 steps with `repeat: 1000` passed as 1.9 million steps, and `plan`
+/// then took 951 MB.
+pub const MAX_PLAN_STEPS: usize = 100_000;
 
 /// Values for template expansion, fixed once per run.
 #[derive(Clone)]
@@ -58,6 +62,8 @@ pub struct LoadContext {
     /// Delay ranges (`after: 20s..40s`) are drawn from this, the file name and the step
     /// index: the same seed gives the same timeline.
     pub seed: u64,
+    /// The most steps the plan may have, over every file and repetition (`--max-steps`).
+    pub max_steps: usize,
 }
 
 impl LoadContext {
@@ -75,6 +81,7 @@ impl LoadContext {
             timestamp: now.timestamp(),
             env: env::from_process(),
             seed: random_seed(),
+            max_steps: MAX_PLAN_STEPS,
         }
     }
 }
@@ -91,6 +98,7 @@ impl fmt::Debug for LoadContext {
             .field("run_id", &self.run_id)
             .field("timestamp", &self.timestamp)
             .field("seed", &self.seed)
+            .field("max_steps", &self.max_steps)
             .field("env", &format_args!("<{} variables>", self.env.len()))
             .finish()
     }
@@ -106,10 +114,30 @@ pub fn load_plan(
     let (files, mut problems) = files::gather(paths);
     let mut scenarios = Vec::new();
     let mut claimed = Claimed::default();
+    let mut planned_steps = 0usize;
+    let mut over_limit = false;
     for path in &files {
         let loaded = load_file(path, carriers, ctx);
         let mut file_problems = loaded.problems;
         file_problems.extend(claimed.claim(&loaded.orders));
+        let steps: usize = loaded.plans.iter().map(|p| p.steps.len()).sum();
+        planned_steps = planned_steps.saturating_add(steps);
+        if planned_steps > ctx.max_steps && !over_limit && file_problems.is_empty() {
+            // Each file is within the limit (checked in the file); together they are not.
+            over_limit = true;
+            file_problems.push(
+                Diagnostic::whole_file(
+                    loaded.plans.first().map_or("", |p| p.file.as_str()),
+                    format!(
+                        "with this file the run plans more than {} steps (steps × repeat over every file so far: {planned_steps})",
+                        ctx.max_steps
+                    ),
+                )
+                .with_help(format!(
+                    "run fewer files at once (--shard I/N), or raise the limit with --max-steps N (default {MAX_PLAN_STEPS})"
+                )),
+            );
+        }
         if file_problems.is_empty() {
             scenarios.extend(loaded.plans);
         }
@@ -123,6 +151,25 @@ pub fn load_plan(
         })
     } else {
         Err(problems)
+    }
+}
+
+/// For the fuzz target (`crate::fuzzing`): checks one file's text, and the plans it gives.
+pub(crate) fn fuzz_check(text: &str) {
+    static CARRIERS: std::sync::OnceLock<Option<Carriers>> = std::sync::OnceLock::new();
+    let Some(carriers) = CARRIERS.get_or_init(|| Carriers::builtin().ok()) else {
+        return;
+    };
+    let ctx = LoadContext {
+        run_id: "20261128-221530-ab12".to_owned(),
+        timestamp: 1_795_904_130,
+        env: std::collections::BTreeMap::from([("VAR".to_owned(), "value".to_owned())]),
+        seed: 42,
+        max_steps: MAX_PLAN_STEPS,
+    };
+    let loaded = check_text(text, "fuzz.yaml", "fuzz", carriers, &ctx);
+    for problem in &loaded.problems {
+        let _ = problem.to_string();
     }
 }
 
@@ -146,7 +193,8 @@ impl Loaded {
 }
 
 fn load_file(path: &Path, carriers: &Carriers, ctx: &LoadContext) -> Loaded {
-    let file = path.display().to_string();
+    // File names are shown on terminals: one named with escape sequences shows them escaped.
+    let file = crate::base::text::printable(&path.display().to_string()).into_owned();
     let fail = Loaded::failed;
     if let Ok(meta) = std::fs::metadata(path)
         && meta.len() > MAX_FILE_BYTES
@@ -168,7 +216,7 @@ fn load_file(path: &Path, carriers: &Carriers, ctx: &LoadContext) -> Loaded {
     };
     let stem = path
         .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
+        .map(|s| crate::base::text::printable(&s.to_string_lossy()).into_owned())
         .unwrap_or_else(|| file.clone());
     check_text(&text, &file, &stem, carriers, ctx)
 }

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use rust_i18n::t;
+
 use super::Checker;
 use super::expect::EXPECT_FORMS;
 use super::grammar;
@@ -217,10 +219,14 @@ impl Checker<'_> {
         if let Some((ended_at, ended_with)) = track.ended_by {
             self.error(
                 at,
-                format!(
-                    "step {number} ({status}) comes after the order ended: step {ended_at} set {ended_with}, which ends the order"
+                t!(
+                    "check.after_end",
+                    step = number,
+                    status = status,
+                    ended_at = ended_at,
+                    ended_with = ended_with
                 ),
-                Some("remove the step, or to test that the platform refuses it add `skip_transition_check: true` and an `expect:`".to_owned()),
+                Some(t!("check.after_end_help").into_owned()),
             );
             return;
         }
@@ -229,8 +235,20 @@ impl Checker<'_> {
             let supported: Vec<String> = carrier.supported.iter().map(|s| s.to_string()).collect();
             self.error(
                 at,
-                format!("{} does not support {status} (step {number})", carrier.id),
-                Some(format!("{} supports: {}", carrier.id, supported.join(", "))),
+                t!(
+                    "check.unsupported",
+                    carrier = carrier.id,
+                    status = status,
+                    step = number
+                ),
+                Some(
+                    t!(
+                        "check.unsupported_help",
+                        carrier = carrier.id,
+                        supported = supported.join(", ")
+                    )
+                    .into_owned(),
+                ),
             );
             return;
         }
@@ -241,17 +259,20 @@ impl Checker<'_> {
                 .map(|s| s.to_string())
                 .collect();
             let next = if next.is_empty() {
-                "none".to_owned()
+                t!("check.allowed_next_none").into_owned()
             } else {
                 next.join(", ")
             };
             self.error(
                 at,
-                format!(
-                    "{} cannot go from {} to {status}; allowed next: {next}",
-                    carrier.id, track.current
+                t!(
+                    "check.transition",
+                    carrier = carrier.id,
+                    from = track.current,
+                    to = status,
+                    next = next
                 ),
-                Some("to test that the carrier refuses it on purpose, add `skip_transition_check: true` and `expect: rejected`".to_owned()),
+                Some(t!("check.transition_help").into_owned()),
             );
         }
     }

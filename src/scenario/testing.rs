@@ -23,6 +23,7 @@ pub(crate) fn ctx() -> LoadContext {
         timestamp: 1_795_904_130,
         env: BTreeMap::new(),
         seed: 42,
+        max_steps: super::MAX_PLAN_STEPS,
     }
 }
 

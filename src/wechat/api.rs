@@ -6,33 +6,83 @@ use crate::model::carriers::{Call, ORDER_ADD_FIELDS, ORDER_CANCEL_FIELDS};
 pub const TOKEN_PATH: &str = "/cgi-bin/token";
 /// `POST /cgi-bin/stable_token` with `{grant_type, appid, secret, force_refresh}`.
 pub const STABLE_TOKEN_PATH: &str = "/cgi-bin/stable_token";
+/// `POST /cgi-bin/component/api_component_token` with `{component_appid,
+/// component_appsecret, component_verify_ticket}`: a third-party platform's token.
+pub const COMPONENT_TOKEN_PATH: &str = "/cgi-bin/component/api_component_token";
 /// The query parameter every business call carries its access token in.
 pub const ACCESS_TOKEN_PARAM: &str = "access_token";
 
-/// One business API, all under `/cgi-bin/express/local/business/`.
+/// `cargo.goods_value` is at most this many yuan (the documented range is (0, 5000]).
+pub const GOODS_VALUE_MAX: f64 = 5000.0;
+/// `cargo.goods_weight` is at most this many kilograms (the documented range is (0, 50]).
+pub const GOODS_WEIGHT_MAX: f64 = 50.0;
+/// `cargo.cargo_first_class`: the first-level categories of the platform's category table as
+/// we know it (the documentation lists pairs such as 果蔬生鲜/果蔬, 日用百货/超市, 其他/其他).
+/// The second level is any non-empty text.
+pub const CARGO_FIRST_CLASSES: [&str; 9] = [
+    "美食夜宵",
+    "快餐",
+    "甜品饮品",
+    "果蔬生鲜",
+    "日用百货",
+    "医药健康",
+    "鲜花",
+    "文件",
+    "其他",
+];
+
+/// One API of the platform: the merchant's, all under `/cgi-bin/express/local/business/`, and
+/// the carrier's status update under `/cgi-bin/express/local/delivery/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Api {
     PreAdd,
     Add,
+    ReAdd,
     Get,
+    AddTips,
+    PreCancel,
     Cancel,
+    ConfirmReturn,
     Realmock,
     TestUpdate,
     GetAll,
     ShopGet,
+    /// `shop/add` (bindLocalAccount): a third-party call.
+    ShopAdd,
+    /// `open` (openDelivery): a third-party call.
+    Open,
+    /// The carrier side's `update_order`, the way a carrier reports a status.
+    CarrierUpdate,
 }
 
 impl Api {
-    pub const ALL: [Api; 8] = [
+    pub const ALL: [Api; 15] = [
         Api::PreAdd,
         Api::Add,
+        Api::ReAdd,
         Api::Get,
+        Api::AddTips,
+        Api::PreCancel,
         Api::Cancel,
+        Api::ConfirmReturn,
         Api::Realmock,
         Api::TestUpdate,
         Api::GetAll,
         Api::ShopGet,
+        Api::ShopAdd,
+        Api::Open,
+        Api::CarrierUpdate,
     ];
+
+    /// APIs that take no request fields, so an empty body (what SDKs send) is `{}`.
+    pub fn takes_no_fields(self) -> bool {
+        matches!(self, Api::GetAll | Api::ShopGet | Api::Open)
+    }
+
+    /// Third-party APIs: only a third-party platform's token may call them.
+    pub fn third_party_only(self) -> bool {
+        matches!(self, Api::ShopAdd | Api::Open)
+    }
 
     /// The API that moves a carrier's orders.
     pub fn for_call(call: Call) -> Api {
@@ -42,17 +92,25 @@ impl Api {
         }
     }
 
-    /// The name used in histories, plans and reports: the path after `business/`.
+    /// The name used in histories, plans and reports: the path after `business/` (after
+    /// `local/` for the carrier side's `delivery/update_order`).
     pub fn name(self) -> &'static str {
         match self {
             Api::PreAdd => "order/pre_add",
             Api::Add => "order/add",
+            Api::ReAdd => "order/readd",
             Api::Get => "order/get",
+            Api::AddTips => "order/addtips",
+            Api::PreCancel => "order/precancel",
             Api::Cancel => "order/cancel",
+            Api::ConfirmReturn => "order/confirm_return",
             Api::Realmock => "realmock_update_order",
             Api::TestUpdate => "test_update_order",
             Api::GetAll => "delivery/getall",
             Api::ShopGet => "shop/get",
+            Api::ShopAdd => "shop/add",
+            Api::Open => "open",
+            Api::CarrierUpdate => "delivery/update_order",
         }
     }
 
@@ -61,22 +119,47 @@ impl Api {
         match self {
             Api::PreAdd => "/cgi-bin/express/local/business/order/pre_add",
             Api::Add => "/cgi-bin/express/local/business/order/add",
+            Api::ReAdd => "/cgi-bin/express/local/business/order/readd",
             Api::Get => "/cgi-bin/express/local/business/order/get",
+            Api::AddTips => "/cgi-bin/express/local/business/order/addtips",
+            Api::PreCancel => "/cgi-bin/express/local/business/order/precancel",
             Api::Cancel => "/cgi-bin/express/local/business/order/cancel",
+            Api::ConfirmReturn => "/cgi-bin/express/local/business/order/confirm_return",
             Api::Realmock => "/cgi-bin/express/local/business/realmock_update_order",
             Api::TestUpdate => "/cgi-bin/express/local/business/test_update_order",
             Api::GetAll => "/cgi-bin/express/local/business/delivery/getall",
             Api::ShopGet => "/cgi-bin/express/local/business/shop/get",
+            Api::ShopAdd => "/cgi-bin/express/local/business/shop/add",
+            Api::Open => "/cgi-bin/express/local/business/open",
+            Api::CarrierUpdate => "/cgi-bin/express/local/delivery/update_order",
         }
     }
 
     /// The request fields the documentation lists.
     pub fn documented_fields(self) -> &'static [&'static str] {
         match self {
-            // The model keeps these two: carrier profiles name required fields from them.
-            Api::PreAdd | Api::Add => &ORDER_ADD_FIELDS,
+            // The model keeps add and cancel's: carrier profiles name required fields from them.
+            Api::PreAdd | Api::Add | Api::ReAdd => &ORDER_ADD_FIELDS,
             Api::Get => &["shopid", "shop_order_id", "delivery_sign", "shop_no"],
-            Api::Cancel => &ORDER_CANCEL_FIELDS,
+            Api::AddTips => &[
+                "shopid",
+                "shop_order_id",
+                "shop_no",
+                "delivery_sign",
+                "waybill_id",
+                "openid",
+                "tips",
+                "remark",
+            ],
+            Api::ConfirmReturn => &[
+                "shopid",
+                "shop_order_id",
+                "shop_no",
+                "delivery_sign",
+                "waybill_id",
+                "remark",
+            ],
+            Api::Cancel | Api::PreCancel => &ORDER_CANCEL_FIELDS,
             Api::Realmock => &[
                 "shopid",
                 "shop_order_id",
@@ -92,7 +175,21 @@ impl Api {
                 "action_time",
                 "action_msg",
             ],
-            Api::GetAll | Api::ShopGet => &[],
+            Api::ShopAdd => &["delivery_id"],
+            Api::CarrierUpdate => &[
+                "wx_token",
+                "shopid",
+                "shop_order_id",
+                "shop_no",
+                "waybill_id",
+                "action_time",
+                "order_status",
+                "action_msg",
+                "wxa_path",
+                "agent",
+                "expected_delivery_time",
+            ],
+            Api::GetAll | Api::ShopGet | Api::Open => &[],
         }
     }
 }
@@ -104,11 +201,17 @@ mod tests {
     #[test]
     fn names_are_paths_after_business() {
         for api in Api::ALL {
-            assert_eq!(
-                api.path(),
-                format!("/cgi-bin/express/local/business/{}", api.name())
-            );
+            let below = if api == Api::CarrierUpdate {
+                "/cgi-bin/express/local/"
+            } else {
+                "/cgi-bin/express/local/business/"
+            };
+            assert_eq!(api.path(), format!("{below}{}", api.name()));
         }
+        assert_eq!(
+            Api::CarrierUpdate.path(),
+            "/cgi-bin/express/local/delivery/update_order"
+        );
         assert_eq!(Api::for_call(Call::Realmock), Api::Realmock);
         assert_eq!(Api::for_call(Call::TestUpdateOrder), Api::TestUpdate);
     }

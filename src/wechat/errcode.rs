@@ -24,6 +24,8 @@ pub const INVALID_APPSECRET: i64 = 40125;
 pub const IP_NOT_WHITELISTED: i64 = 40164;
 /// The AppSecret is frozen.
 pub const APPSECRET_FROZEN: i64 = 40243;
+/// `open`: the Mini Program is not verified (未认证).
+pub const NOT_VERIFIED: i64 = 43016;
 /// No access token on the call.
 pub const ACCESS_TOKEN_MISSING: i64 = 41001;
 /// No appid on the token call.
@@ -70,6 +72,12 @@ pub const NO_QUOTA: i64 = 930_564;
 pub const ORDER_FINISHED: i64 = 930_565;
 /// `shop arg error`: a bad `shop` object.
 pub const SHOP_ARG_ERROR: i64 = 930_567;
+/// `open`: personal Mini Programs cannot open immediate delivery (不支持个人类型小程序).
+pub const PERSONAL_APP: i64 = 930_568;
+/// `open`: immediate delivery is already open (已经开通不需要再开通).
+pub const ALREADY_OPEN: i64 = 930_569;
+/// `open`: the merchant has no beta access (该商户没有内测权限).
+pub const NO_BETA_ACCESS: i64 = 930_571;
 /// The `shop` object's `img_url`, `goods_name` or `goods_count` is empty or invalid.
 pub const SHOP_FIELDS_INVALID: i64 = 9_300_535;
 
@@ -110,6 +118,10 @@ const MEANINGS: &[(i64, &str)] = &[
     (NO_QUOTA, "no quota"),
     (ORDER_FINISHED, "order finished"),
     (SHOP_ARG_ERROR, "shop arg error"),
+    (NOT_VERIFIED, "the mini program is not verified"),
+    (PERSONAL_APP, "personal mini programs are not supported"),
+    (ALREADY_OPEN, "already open"),
+    (NO_BETA_ACCESS, "no beta access"),
     (
         SHOP_FIELDS_INVALID,
         "shop img_url, goods_name or goods_count invalid",
@@ -130,6 +142,11 @@ pub const TOKEN_REFUSED: [i64; 3] = [
 
 /// "Busy, try later": system busy, platform error, carrier timeout, minute quota.
 pub const BUSY: [i64; 4] = [SYSTEM_BUSY, PLATFORM_ERROR, CARRIER_TIMEOUT, MINUTE_QUOTA];
+
+/// Busy codes that do not prove a call was not applied: they also come back from a carrier
+/// that did apply the update before its answer was lost (system busy, platform error,
+/// carrier timeout). Not the minute quota, which is refused before anything is done.
+pub const AMBIGUOUS: [i64; 3] = [SYSTEM_BUSY, PLATFORM_ERROR, CARRIER_TIMEOUT];
 
 /// The token endpoint's verdicts on the app credentials themselves: another try gives the same
 /// answer (bad AppSecret, wrong grant_type, bad appid, invalid AppSecret, frozen AppSecret,
@@ -158,6 +175,19 @@ pub mod result {
     pub const TRANSITION_NOT_ALLOWED: i64 = 9102;
     /// A cancel while the goods are already coming back (303, 304, 305).
     pub const CANCEL_WHILE_RETURNING: i64 = 9103;
+    /// `order/addtips` on an order that no longer waits for a rider (only 101 takes tips).
+    pub const TIPS_NOT_WAITING: i64 = 9104;
+    /// A tip the carrier's rule refuses: not above the last one, over its cap, one too many,
+    /// not one of its tiers, above the goods value.
+    pub const TIPS_REFUSED: i64 = 9105;
+    /// The carrier takes no tips (MTPS).
+    pub const TIPS_NOT_SUPPORTED: i64 = 9106;
+    /// The carrier does not re-dispatch orders (`order/readd`; MTPS).
+    pub const READD_NOT_SUPPORTED: i64 = 9107;
+    /// `order/readd` on an order that did not end cancelled, expired or in a delivery exception.
+    pub const READD_NOT_ENDED: i64 = 9108;
+    /// `order/confirm_return` on an order whose goods are not coming back (303, 304, 305).
+    pub const NOT_RETURNING: i64 = 9109;
 
     /// What one of these codes means.
     pub fn meaning(code: i64) -> Option<&'static str> {
@@ -165,6 +195,14 @@ pub mod result {
             UNSUPPORTED_STATUS => Some("the carrier's test account does not support that status"),
             TRANSITION_NOT_ALLOWED => Some("the carrier does not allow that transition"),
             CANCEL_WHILE_RETURNING => Some("the goods are already coming back"),
+            TIPS_NOT_WAITING => Some("tips are taken only while the order waits for a rider"),
+            TIPS_REFUSED => Some("the carrier's tip rule refuses that tip"),
+            TIPS_NOT_SUPPORTED => Some("the carrier takes no tips"),
+            READD_NOT_SUPPORTED => Some("the carrier does not re-dispatch orders"),
+            READD_NOT_ENDED => {
+                Some("only a cancelled, expired or failed order can be re-dispatched")
+            }
+            NOT_RETURNING => Some("the goods are not coming back"),
             _ => None,
         }
     }

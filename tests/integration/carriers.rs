@@ -163,7 +163,8 @@ async fn simulate_serve_with_a_carrier_file_answers_as_the_profile_says() {
                         "phone": "010-1", "lng": 116.4, "lat": 39.9 },
             "receiver": { "name": "客", "city": "北京市", "address": "c", "address_detail": "d",
                           "phone": "13800138000", "lng": 116.41, "lat": 39.91 },
-            "cargo": { "goods_value": 10, "goods_weight": 1 },
+            "cargo": { "goods_value": 10, "goods_weight": 1,
+                       "cargo_first_class": "其他", "cargo_second_class": "其他" },
             "order_info": order_info,
             "shop": { "wxa_path": "/p", "img_url": "https://x/y.png", "goods_name": "g", "goods_count": 1 },
         })
@@ -249,6 +250,8 @@ async fn variables_in_a_carrier_file_sign_with_the_secret_they_read() {
         Arc::new(table),
         Config {
             auto_create: true,
+            // The signature is checked below; the history shows it only when asked.
+            show_signatures: true,
             ..Config::default()
         },
     )

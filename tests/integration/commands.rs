@@ -7,7 +7,7 @@
 use crate::common::*;
 
 /// Compares `actual` with tests/snapshots/NAME, or writes it when blessing.
-fn snapshot(name: &str, actual: &str) {
+pub(crate) fn snapshot(name: &str, actual: &str) {
     let path = repo().join("tests").join("snapshots").join(name);
     if std::env::var_os("SIMULATE_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -24,7 +24,7 @@ fn snapshot(name: &str, actual: &str) {
 }
 
 /// Replaces what changes from run to run (clock times, ports, run ids, lateness) by placeholders.
-fn normalize(text: &str) -> String {
+pub(crate) fn normalize(text: &str) -> String {
     let rules: [(&str, &str); 9] = [
         (
             r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} [+-]\d{2}:\d{2}",

@@ -136,6 +136,10 @@ impl Sim {
             .env_remove("WECHAT_OPENID")
             .env_remove("WECHAT_APPID")
             .env_remove("WECHAT_APP_SECRET")
+            // English unless a test asks for another language: the locale must not choose.
+            .env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env_remove("LANG")
             .env("NO_COLOR", "1")
             .current_dir(repo())
             .stdin(Stdio::null());

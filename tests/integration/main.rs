@@ -1,14 +1,18 @@
 //! Integration tests: the real binary against the real emulator, over loopback.
 
 mod carriers;
+mod chinese;
 mod commands;
 mod common;
 mod credentials;
 mod emulator;
+mod hostile;
 mod html;
 mod layers;
+mod merchant;
 mod nightly;
 mod push;
+mod reliability;
 mod run;
 mod sdk;
 mod serve_child;

@@ -133,6 +133,54 @@ fn carrier_schema() -> Value {
                 "description": "Changes to the table's order_defaults for this carrier, key by \
                                 key.",
             },
+            "order_rules": order_rules_schema(),
+        },
+    })
+}
+
+/// `order_rules`: the carrier's tips, cancels, re-dispatch and delivery_token in the emulator.
+fn order_rules_schema() -> Value {
+    let money = |d: &str| json!({ "type": "number", "minimum": 0, "description": d });
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "How the emulator answers the merchant's order calls for this carrier.",
+        "properties": {
+            "tips": {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "order/addtips: only at 101, each tip above the last; these limits on top.",
+                "properties": {
+                    "supported": { "type": "boolean", "description": "Takes tips at all (default true)." },
+                    "max": money("The largest tip, in yuan."),
+                    "times": { "type": "integer", "minimum": 0, "description": "Tips per order." },
+                    "tiers": { "type": "array", "items": { "type": "number" }, "description": "The only amounts taken." },
+                    "within_goods_value": { "type": "boolean", "description": "Not above cargo.goods_value." },
+                },
+            },
+            "cancel": {
+                "type": "object",
+                "additionalProperties": false,
+                "description": "order/precancel and order/cancel.",
+                "properties": {
+                    "allowed_at": { "type": "array", "items": { "type": "integer" }, "description": "Statuses a cancel is taken at (default 101, 102, 201, 202, 301)." },
+                    "refusal": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["resultcode", "resultmsg"],
+                        "description": "The carrier's answer to a cancel at another status (default 9110).",
+                        "properties": {
+                            "resultcode": { "type": "integer", "description": "The carrier's resultcode." },
+                            "resultmsg": text("The carrier's answer."),
+                        },
+                    },
+                    "fee_before_rider": money("deduct_fee before a rider is assigned (default 0)."),
+                    "fee_after_rider": money("deduct_fee once a rider is assigned (default 2)."),
+                    "grace_seconds": { "type": "integer", "minimum": 0, "description": "Free this long after a rider is assigned (default 0)." },
+                },
+            },
+            "readd": { "type": "boolean", "description": "Takes order/readd (default true)." },
+            "delivery_token_seconds": { "type": "integer", "minimum": 1, "description": "order/pre_add issues a delivery_token valid this long." },
         },
     })
 }

@@ -18,14 +18,17 @@
 //! say it must be the current time); so is a `delivery_sign` with surrounding whitespace
 //! (a real request with a trailing space got 930561).
 
+mod checks;
 mod order;
+mod shop;
+mod tips;
 mod update;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::{Map, Value, json};
 
-use super::faults::Fault;
+use super::faults::{Fault, Lost};
 use super::orders::{Book, CallRecord, Change, Key, Order};
 use super::push::{Agent, Event, FROM_USER_NAME};
 use super::server::Shared;
@@ -55,19 +58,34 @@ struct Ctx<'a> {
     effects: Effects,
 }
 
+/// One call as it arrived.
+pub(crate) struct Call<'a> {
+    pub api: Api,
+    /// Whether it came as a POST.
+    pub post: bool,
+    pub token: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
 /// Answers one business call. `fault` is what the dice gave for it (a slow call is processed
 /// here like any other; the caller holds back its answer afterwards).
-pub(crate) fn handle(
-    shared: &Shared,
-    api: Api,
-    token: Option<&str>,
-    body: &[u8],
-    fault: Option<Fault>,
-) -> Reply {
+pub(crate) fn handle(shared: &Shared, call: Call<'_>, fault: Option<Fault>) -> Reply {
+    let Call {
+        api, token, body, ..
+    } = call;
     let secrets = shared.redaction_secrets(token);
     let secret_refs: Vec<&Secret> = secrets.iter().collect();
-    let request = redact_body(body, &secret_refs);
-    let key = order_key(&request);
+    let request = redact_body(
+        body,
+        &secret_refs,
+        shared.show_signatures,
+        shared.limits.body_bytes,
+    );
+    // From the body as sent: a long body is kept as an excerpt, but still filed under its order.
+    let key = serde_json::from_slice::<Value>(body)
+        .ok()
+        .as_ref()
+        .and_then(order_key);
     let mut ctx = Ctx {
         shared,
         book: shared
@@ -86,7 +104,16 @@ pub(crate) fn handle(
             drop_connection: true,
             ..injected_http(0)
         },
-        Some(Fault::Slow(_)) | None => process(&mut ctx, api, token, body).unwrap_or_else(|r| r),
+        Some(Fault::Slow(_)) | None => process(&mut ctx, &call).unwrap_or_else(|r| r),
+        // Done, and its effect kept; only the answer that says so is lost on the way back.
+        Some(Fault::Applied(lost)) => {
+            // The history's status change shows what was done; the verdict, what was said.
+            let _done = process(&mut ctx, &call);
+            match lost {
+                Lost::Http(status) => injected_http(status),
+                Lost::Errcode(code) => Reply::error(code, fault_message(code)),
+            }
+        }
     };
     if let Some(fault) = fault {
         reply.verdict.fault = Some(fault.to_string());
@@ -113,7 +140,7 @@ pub(crate) fn handle(
     );
     // Durable before answered: a change that could not be written is not acknowledged.
     if let Err(e) = ctx.book.persist() {
-        eprintln!("simulate emulator: {e}");
+        crate::base::console::err(&format!("simulate emulator: {e}\n"));
         return Reply::error(
             errcode::SYSTEM_BUSY,
             "system error: the state file could not be written",
@@ -152,32 +179,73 @@ fn order_key(request: &Value) -> Option<Key> {
     Some((shopid.to_owned(), id.to_owned()))
 }
 
-fn process(ctx: &mut Ctx<'_>, api: Api, token: Option<&str>, body: &[u8]) -> Result<Reply, Reply> {
-    match token.map(|t| ctx.shared.tokens.check(t)) {
-        Some(Check::Valid) => {}
-        Some(Check::Expired) => {
+/// The platform's own checks, in its order: a token at all (41001), a valid one (40001 /
+/// 42001), POST (43002), the token's kind (86000), a body (44002), JSON (47001); then the API.
+fn process(ctx: &mut Ctx<'_>, call: &Call<'_>) -> Result<Reply, Reply> {
+    let api = call.api;
+    let Some(token) = call.token.filter(|t| !t.is_empty()) else {
+        return Err(Reply::error(
+            errcode::ACCESS_TOKEN_MISSING,
+            "access_token missing",
+        ));
+    };
+    match ctx.shared.tokens.check(token) {
+        Check::Valid => {}
+        Check::Expired => {
             return Err(Reply::error(
                 errcode::ACCESS_TOKEN_EXPIRED,
                 "access_token expired",
             ));
         }
-        None | Some(Check::Unknown) | Some(Check::Superseded) => {
+        Check::Unknown | Check::Superseded => {
             return Err(Reply::error(
                 errcode::INVALID_CREDENTIAL,
                 "invalid credential, access_token is invalid or not latest",
             ));
         }
     }
-    let fields = Fields::parse(body)?;
+    if !call.post {
+        return Err(Reply::error(
+            errcode::REQUIRE_POST,
+            format!("require POST method: {} takes POST only", api.name()),
+        ));
+    }
+    if api.third_party_only() && !ctx.shared.tokens.is_third_party(token) {
+        return Err(Reply::error(
+            errcode::NOT_THIRD_PARTY,
+            format!(
+                "{} is a third-party call: use a component_access_token from api_component_token, not the Mini Program's access_token",
+                api.name()
+            ),
+        ));
+    }
+    let empty = call.body.iter().all(u8::is_ascii_whitespace);
+    let fields = match (empty, api.takes_no_fields()) {
+        (true, true) => Fields::parse(b"{}")?,
+        (true, false) => {
+            return Err(Reply::error(
+                errcode::EMPTY_POST_DATA,
+                format!("empty post data: {} needs a JSON body", api.name()),
+            ));
+        }
+        (false, _) => Fields::parse(call.body)?,
+    };
     ctx.effects.tolerated = fields.undocumented(api.documented_fields());
     match api {
-        Api::PreAdd => order::add(ctx, &fields, false),
-        Api::Add => order::add(ctx, &fields, true),
+        Api::PreAdd => order::add(ctx, &fields, order::Mode::Quote),
+        Api::Add => order::add(ctx, &fields, order::Mode::Create),
+        Api::ReAdd => order::add(ctx, &fields, order::Mode::Redispatch),
         Api::Get => order::get(ctx, &fields),
-        Api::Cancel => order::cancel(ctx, &fields),
+        Api::AddTips => tips::add_tips(ctx, &fields),
+        Api::PreCancel => order::cancel(ctx, &fields, false),
+        Api::Cancel => order::cancel(ctx, &fields, true),
+        Api::ConfirmReturn => update::confirm_return(ctx, &fields),
         Api::Realmock | Api::TestUpdate => update::update(ctx, &fields, api),
+        Api::CarrierUpdate => update::carrier_update(ctx, &fields),
         Api::GetAll => Ok(get_all(ctx)),
         Api::ShopGet => Ok(shop_get(ctx)),
+        Api::ShopAdd => shop::shop_add(ctx, &fields),
+        Api::Open => shop::open(ctx),
     }
 }
 
@@ -272,6 +340,33 @@ fn find<'b>(book: &'b mut Book, shopid: &str, shop_order_id: &str) -> Result<&'b
         .ok_or_else(|| not_found(shopid, shop_order_id))
 }
 
+/// The order a call names together with its waybill, while it is live: the checks that tips,
+/// confirm_return and the carrier's own update share.
+fn live_order<'b>(
+    book: &'b mut Book,
+    shopid: &str,
+    shop_order_id: &str,
+    waybill: &str,
+) -> Result<&'b mut Order, Reply> {
+    let order = find(book, shopid, shop_order_id)?;
+    check_waybill(order, waybill)?;
+    if order.status.is_terminal() {
+        return Err(ended(order));
+    }
+    Ok(order)
+}
+
+/// 930561 when `waybill` is not the order's.
+fn check_waybill(order: &Order, waybill: &str) -> Result<(), Reply> {
+    if waybill != order.waybill_id {
+        return Err(Reply::args(format!(
+            "waybill_id {waybill} is not this order's ({})",
+            order.waybill_id
+        )));
+    }
+    Ok(())
+}
+
 fn not_found(shopid: &str, shop_order_id: &str) -> Reply {
     Reply::error(
         errcode::ORDER_NOT_FOUND,
@@ -291,18 +386,38 @@ fn ended(order: &Order) -> Reply {
     )
 }
 
-/// Moves an order, assigns its rider, and queues the push (in the order's own queue, under
-/// the book lock, so pushes keep the order of the changes).
-fn apply(
-    order: &mut Order,
+/// A status change as a call asks for it.
+struct Move<'a> {
     to: Status,
     action_time: i64,
-    action_msg: &str,
-    pusher: Option<&super::push::Pusher>,
-    book: &Arc<Mutex<Book>>,
-    appid: &str,
-) -> Change {
+    action_msg: &'a str,
+    /// The expected arrival the carrier gave (`expected_delivery_time`), if any.
+    reach_time: Option<i64>,
+}
+
+/// Where pushes go: the pusher, the book its workers file their records in, and the appid
+/// they are addressed to.
+struct PushTo<'a> {
+    pusher: Option<super::push::Pusher>,
+    book: &'a Arc<Mutex<Book>>,
+    appid: String,
+}
+
+impl<'a> Ctx<'a> {
+    fn push_to(&self) -> PushTo<'a> {
+        PushTo {
+            pusher: self.shared.pusher.clone(),
+            book: self.book_ref,
+            appid: self.shared.appid.clone(),
+        }
+    }
+}
+
+/// Moves an order, assigns its rider, and queues the push (in the order's own queue, under
+/// the book lock, so pushes keep the order of the changes).
+fn apply(order: &mut Order, step: Move<'_>, push: &PushTo<'_>) -> Change {
     let from = order.status;
+    let to = step.to;
     order.status = to;
     let before_rider = matches!(
         to,
@@ -311,19 +426,26 @@ fn apply(
             | Status::CarrierCancelled
             | Status::ForceMajeureCancelled
     );
-    if !before_rider {
+    if !before_rider && !order.rider_assigned {
         order.rider_assigned = true;
+        order.rider_assigned_at = Some(step.action_time);
     }
-    // Twenty minutes from the moment delivery starts.
-    order.reach_time = (to == Status::Delivering).then_some(action_time + 1200);
-    if let Some(pusher) = pusher {
+    if to == Status::Delivering {
+        order.delivering_since = Some(step.action_time);
+        // Twenty minutes from the moment delivery starts, unless the carrier said when.
+        order.reach_time = Some(step.reach_time.unwrap_or(step.action_time + 1200));
+    } else {
+        order.reach_time = None;
+    }
+    let reach_time = order.reach_time;
+    if let Some(pusher) = &push.pusher {
         let (name, phone) = if order.rider_assigned {
             (order.rider.name.clone(), order.rider.phone.clone())
         } else {
             (String::new(), String::new())
         };
         let event = Event {
-            to_user_name: super::push::to_user_name(appid),
+            to_user_name: super::push::to_user_name(&push.appid),
             from_user_name: FROM_USER_NAME.to_owned(),
             create_time: now_unix(),
             msg_type: "event",
@@ -331,20 +453,20 @@ fn apply(
             shopid: order.shopid.clone(),
             shop_order_id: order.shop_order_id.clone(),
             waybill_id: order.waybill_id.clone(),
-            action_time,
+            action_time: step.action_time,
             order_status: to.code(),
-            action_msg: action_msg.to_owned(),
+            action_msg: step.action_msg.to_owned(),
             shop_no: order.shop_no.clone(),
             agent: Agent {
                 name,
                 phone,
-                reach_time: order.reach_time,
+                reach_time,
             },
         };
         let key = order.key();
         let queue = order
             .pushes
-            .get_or_insert_with(|| pusher.spawn_queue(Arc::downgrade(book), key));
+            .get_or_insert_with(|| pusher.spawn_queue(Arc::downgrade(push.book), key));
         pusher.enqueue(queue, event);
     }
     Change {

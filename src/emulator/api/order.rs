@@ -1,20 +1,18 @@
-//! `order/add`, `order/pre_add`, `order/get` and `order/cancel`.
+//! `order/add`, `order/pre_add`, `order/readd`, `order/get`, `order/precancel` and
+//! `order/cancel`.
 
 use serde_json::{Map, Value, json};
 
-use super::{Api, Ctx, apply, args, bound_carrier, check_sign, ended, find, sign_field};
-use crate::emulator::orders::{NewOrder, Point};
+use super::{
+    Api, Ctx, Move, apply, args, bound_carrier, check_sign, check_waybill, checks, ended, find,
+    sign_field,
+};
+use crate::emulator::orders::{DeliveryToken, Key, NewOrder, Order, Point};
 use crate::emulator::wire::{Fields, Reply, now_unix};
 use crate::model::carriers::Required;
+use crate::model::carriers::rules::READD_FROM;
 use crate::model::statuses::Status;
 use crate::wechat::errcode;
-
-fn point(object: Option<&Map<String, Value>>) -> Option<Point> {
-    let object = object?;
-    let lng = object.get("lng")?.as_f64()?;
-    let lat = object.get("lat")?.as_f64()?;
-    Some(Point { lng, lat })
-}
 
 /// Straight-line distance in metres.
 fn distance_m(a: Point, b: Point) -> f64 {
@@ -25,8 +23,19 @@ fn distance_m(a: Point, b: Point) -> f64 {
     2.0 * 6_371_000.0 * h.sqrt().asin()
 }
 
-/// `order/add` and `order/pre_add` (which quotes without creating).
-pub(super) fn add(ctx: &mut Ctx<'_>, fields: &Fields, create: bool) -> Result<Reply, Reply> {
+/// What an `order/add`-shaped call does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Mode {
+    /// `order/pre_add`: quotes, creates nothing.
+    Quote,
+    /// `order/add`.
+    Create,
+    /// `order/readd`: an ended order of that id starts again with a new waybill.
+    Redispatch,
+}
+
+/// `order/add`, `order/pre_add` and `order/readd`.
+pub(super) fn add(ctx: &mut Ctx<'_>, fields: &Fields, mode: Mode) -> Result<Reply, Reply> {
     let shopid = args(fields.string("shopid"))?;
     let shop_order_id = args(fields.string("shop_order_id"))?;
     if shop_order_id.len() > 128 {
@@ -37,11 +46,11 @@ pub(super) fn add(ctx: &mut Ctx<'_>, fields: &Fields, create: bool) -> Result<Re
     args(fields.string("openid"))?;
     let sender = args(fields.opt_object("sender"))?;
     let receiver = args(fields.object("receiver"))?;
-    args(fields.object("cargo"))?;
+    let cargo = args(fields.object("cargo"))?;
     let order_info = args(fields.object("order_info"))?;
-    args(fields.object("shop"))?;
+    let shop = args(fields.object("shop"))?;
     let shop_no = args(fields.opt_string("shop_no"))?;
-    args(fields.opt_string("delivery_token"))?;
+    let delivery_token = args(fields.opt_string("delivery_token"))?;
     args(fields.opt_string("sub_biz_id"))?;
     let carrier = bound_carrier(ctx, shopid, delivery_id)?;
     // The carrier profile's `required.order_add`, which the scenario checks read too.
@@ -51,45 +60,61 @@ pub(super) fn add(ctx: &mut Ctx<'_>, fields: &Fields, create: bool) -> Result<Re
             carrier.delivery_id
         )));
     }
+    let store = sender.map(|s| checks::party(s, "sender")).transpose()?;
+    let destination = checks::party(receiver, "receiver")?;
+    let goods_value = checks::cargo(cargo)?;
+    let now = now_unix();
+    let tips = checks::order_info(order_info, now)?;
+    checks::shop(shop)?;
     let key = (shopid.to_owned(), shop_order_id.to_owned());
-    if create && ctx.book.orders.contains_key(&key) {
-        return Err(Reply::error(
-            errcode::ORDER_EXISTS,
-            format!("order exists: {shopid}/{shop_order_id} was already added"),
-        ));
+    match (mode, ctx.book.orders.get(&key)) {
+        (Mode::Create, Some(_)) => {
+            return Err(Reply::error(
+                errcode::ORDER_EXISTS,
+                format!("order exists: {shopid}/{shop_order_id} was already added"),
+            ));
+        }
+        (Mode::Redispatch, None) => return Err(super::not_found(shopid, shop_order_id)),
+        (Mode::Redispatch, Some(order)) => redispatchable(order)?,
+        _ => {}
     }
     let zeros = Map::from_iter([
         ("fee".to_owned(), json!(0)),
         ("waybill_id".to_owned(), json!("")),
     ]);
     check_sign(&carrier, shopid, shop_order_id, sign, zeros)?;
+    if mode != Mode::Quote
+        && let Some(token) = delivery_token
+    {
+        take_delivery_token(ctx, token, &key, now)?;
+    }
 
-    let store = point(sender);
-    let destination = point(Some(receiver));
-    let distance = match (store, destination) {
-        (Some(a), Some(b)) => distance_m(a, b).round(),
-        _ => 3000.0,
+    let distance = match store {
+        Some(a) => distance_m(a, destination).round() as i64,
+        None => 3000,
     };
-    let tips = order_info
-        .get("tips")
-        .and_then(Value::as_f64)
-        .unwrap_or(0.0);
     // A plausible tariff: 6 yuan plus 2 per km, in fen-precise yuan.
-    let deliverfee = ((6.0 + 2.0 * distance / 1000.0) * 100.0).round() / 100.0;
+    let deliverfee = ((6.0 + 2.0 * distance as f64 / 1000.0) * 100.0).round() / 100.0;
     let mut fields_out = Map::from_iter([
         ("fee".to_owned(), json!(deliverfee + tips)),
         ("deliverfee".to_owned(), json!(deliverfee)),
         ("couponfee".to_owned(), json!(0)),
         ("tips".to_owned(), json!(tips)),
+        // An integer number of metres, as documented: typed decoders refuse 1246.0.
         ("distance".to_owned(), json!(distance)),
         ("dispatch_duration".to_owned(), json!(300)),
     ]);
-    if !create {
+    if mode == Mode::Quote {
         fields_out.insert("insurancefee".into(), json!(0));
-        fields_out.insert(
-            "delivery_token".into(),
-            json!(uuid::Uuid::new_v4().simple().to_string()),
-        );
+        // Only carriers whose rules say so issue one (Dada); the others quote without.
+        if let Some(valid) = carrier.order_rules.delivery_token_seconds {
+            let token = uuid::Uuid::new_v4().simple().to_string();
+            let expires = now.saturating_add(i64::try_from(valid).unwrap_or(i64::MAX));
+            ctx.book
+                .delivery_tokens
+                .insert(token.clone(), DeliveryToken { key, expires });
+            fields_out.insert("delivery_token".into(), json!(token));
+        }
         return Ok(Reply::ok(fields_out));
     }
     let order = ctx.book.create(NewOrder {
@@ -98,16 +123,23 @@ pub(super) fn add(ctx: &mut Ctx<'_>, fields: &Fields, create: bool) -> Result<Re
         shop_order_id,
         shop_no,
         store,
-        destination,
-        via: Api::Add.name(),
+        destination: Some(destination),
+        tips,
+        goods_value,
+        via: match mode {
+            Mode::Redispatch => Api::ReAdd.name(),
+            _ => Api::Add.name(),
+        },
     });
     fields_out.insert("insurancfee".into(), json!(0)); // sic: the platform's spelling
     fields_out.insert("waybill_id".into(), json!(order.waybill_id));
     fields_out.insert("order_status".into(), json!(order.status.code()));
     let wants = |name: &str| order_info.get(name).and_then(Value::as_i64) == Some(1);
-    // Four digits the rider asks for, taken from the waybill so they stay stable.
+    // Four digits the rider asks for, from the waybill so they stay stable; a number, as
+    // documented.
     let digits = order.waybill_id.chars().count().saturating_sub(4);
     let code: String = order.waybill_id.chars().skip(digits).collect();
+    let code: i64 = code.parse().unwrap_or(1000);
     if wants("is_finish_code_needed") {
         fields_out.insert("finish_code".into(), json!(code));
     }
@@ -115,6 +147,67 @@ pub(super) fn add(ctx: &mut Ctx<'_>, fields: &Fields, create: bool) -> Result<Re
         fields_out.insert("pickup_code".into(), json!(code));
     }
     Ok(Reply::ok(fields_out))
+}
+
+/// `order/readd` takes an order that ended cancelled or after a delivery exception, of a
+/// carrier that re-dispatches.
+fn redispatchable(order: &Order) -> Result<(), Reply> {
+    if !order.carrier.order_rules.readd {
+        return Err(Reply::carrier(
+            errcode::result::READD_NOT_SUPPORTED,
+            format!(
+                "{} does not re-dispatch orders; add a new order with another shop_order_id",
+                order.carrier.name_en
+            ),
+            Map::new(),
+        ));
+    }
+    if !order.status.is_terminal() {
+        return Err(Reply::error(
+            errcode::ORDER_EXISTS,
+            format!(
+                "order exists: {} is live at {} ({}); only a cancelled or failed order can be re-dispatched",
+                order.shop_order_id,
+                order.status.code(),
+                order.status.name()
+            ),
+        ));
+    }
+    if !READD_FROM.contains(&order.status) {
+        return Err(Reply::carrier(
+            errcode::result::READD_NOT_ENDED,
+            format!(
+                "cannot re-dispatch {}: it ended at {} ({}), not cancelled or failed",
+                order.shop_order_id,
+                order.status.code(),
+                order.status.name()
+            ),
+            Map::new(),
+        ));
+    }
+    Ok(())
+}
+
+/// A `delivery_token` given to `order/add` must be one `pre_add` issued for that order, not
+/// yet expired; it is used up.
+fn take_delivery_token(ctx: &mut Ctx<'_>, token: &str, key: &Key, now: i64) -> Result<(), Reply> {
+    match ctx.book.delivery_tokens.get(token) {
+        None => Err(Reply::args(format!(
+            "delivery_token {token} is unknown; quote with order/pre_add first"
+        ))),
+        Some(t) if &t.key != key => Err(Reply::args(format!(
+            "delivery_token was issued for order {}, not {}",
+            t.key.1, key.1
+        ))),
+        Some(t) if t.expires < now => Err(Reply::args(format!(
+            "delivery_token expired {} s ago; quote again with order/pre_add",
+            now - t.expires
+        ))),
+        Some(_) => {
+            ctx.book.delivery_tokens.remove(token);
+            Ok(())
+        }
+    }
 }
 
 /// `order/get`.
@@ -125,7 +218,8 @@ pub(super) fn get(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply> {
     args(fields.opt_string("shop_no"))?;
     let order = find(&mut ctx.book, shopid, shop_order_id)?;
     check_sign(&order.carrier, shopid, shop_order_id, sign, Map::new())?;
-    let position = order.rider_position();
+    let now = now_unix();
+    let position = order.rider_position(now);
     let (name, phone) = if order.rider_assigned {
         (order.rider.name.clone(), order.rider.phone.clone())
     } else {
@@ -147,28 +241,36 @@ pub(super) fn get(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply> {
     ]);
     if let Some(reach) = order.reach_time {
         // Seconds remaining, per the getOrder documentation.
-        out.insert("reach_time".into(), json!((reach - now_unix()).max(0)));
+        out.insert("reach_time".into(), json!((reach - now).max(0)));
     }
     Ok(Reply::ok(out))
 }
 
-/// `order/cancel`: 101/102 → 103 (before pickup), 201 → 203 (during pickup), 202/301 → 303
-/// (the rider holds the goods, so they go back). Returning orders (303/304/305) cannot be
-/// cancelled (9103); ended ones answer 930565. The move must exist in the shared lifecycle,
-/// but need not be in the carrier's realmock set: cancels come from the merchant, not from
-/// the carrier's test tool.
-pub(super) fn cancel(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply> {
+/// `order/precancel` (`commit` false: quotes, changes nothing) and `order/cancel`.
+///
+/// 101/102 → 103 (before pickup), 201 → 203 (during pickup), 202/301 → 303 (the rider holds
+/// the goods, so they go back). Returning orders (303/304/305) cannot be cancelled (9103);
+/// ended ones answer 930565. The carrier's `order_rules.cancel` says at which statuses it
+/// takes a cancel (Dada: only before pickup) and what it costs; precancel quotes exactly what
+/// cancel then charges.
+pub(super) fn cancel(ctx: &mut Ctx<'_>, fields: &Fields, commit: bool) -> Result<Reply, Reply> {
     let shopid = args(fields.string("shopid"))?;
     let shop_order_id = args(fields.string("shop_order_id"))?;
     let delivery_id = args(fields.string("delivery_id"))?;
-    let reason_id = args(fields.integer("cancel_reason_id"))?;
-    if !(1..=6).contains(&reason_id) {
+    let reason_id = if commit {
+        Some(args(fields.integer("cancel_reason_id"))?)
+    } else {
+        args(fields.opt_integer("cancel_reason_id"))?
+    };
+    if let Some(reason_id) = reason_id
+        && !(1..=6).contains(&reason_id)
+    {
         return Err(Reply::args(format!(
             "cancel_reason_id {reason_id} is not 1..6"
         )));
     }
     let reason = args(fields.opt_string("cancel_reason"))?;
-    if reason_id == 6 && reason.is_none_or(str::is_empty) {
+    if reason_id == Some(6) && reason.is_none_or(str::is_empty) {
         return Err(Reply::args(
             "cancel_reason is required when cancel_reason_id is 6",
         ));
@@ -177,9 +279,7 @@ pub(super) fn cancel(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply>
     args(fields.opt_string("shop_no"))?;
     let waybill = args(fields.opt_string("waybill_id"))?;
     let lifecycle = ctx.shared.carriers.lifecycle.clone();
-    let pusher = ctx.shared.pusher.clone();
-    let appid = ctx.shared.appid.clone();
-    let book_ref = ctx.book_ref;
+    let push = ctx.push_to();
     let order = find(&mut ctx.book, shopid, shop_order_id)?;
     if order.carrier.delivery_id != delivery_id {
         return Err(Reply::error(
@@ -196,14 +296,8 @@ pub(super) fn cancel(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply>
             order.carrier.delivery_id
         )));
     }
-    match waybill {
-        Some(w) if w != order.waybill_id => {
-            return Err(Reply::args(format!(
-                "waybill_id {w} is not this order's ({})",
-                order.waybill_id
-            )));
-        }
-        _ => {}
+    if let Some(waybill) = waybill {
+        check_waybill(order, waybill)?;
     }
     if order.status.is_terminal() {
         return Err(ended(order));
@@ -226,6 +320,22 @@ pub(super) fn cancel(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply>
             ));
         }
     };
+    let rule = &order.carrier.order_rules.cancel;
+    if !rule.allows(from) {
+        let allowed: Vec<String> = rule.allowed_at.iter().map(u16::to_string).collect();
+        return Err(Reply::carrier(
+            rule.refusal.resultcode,
+            format!(
+                "{}: {} takes a cancel only at {}, the order is at {} ({})",
+                rule.refusal.resultmsg,
+                order.carrier.name_en,
+                allowed.join(", "),
+                from.code(),
+                from.name()
+            ),
+            Map::new(),
+        ));
+    }
     if !lifecycle.next(from).contains(&to) {
         return Err(Reply::carrier(
             errcode::result::TRANSITION_NOT_ALLOWED,
@@ -239,23 +349,39 @@ pub(super) fn cancel(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply>
             Map::new(),
         ));
     }
-    let deduct_fee = if order.rider_assigned { 2.0 } else { 0.0 };
+    let now = now_unix();
+    let rider_for = order
+        .rider_assigned_at
+        .map(|at| u64::try_from(now - at).unwrap_or(0));
+    let quote = rule.quote(rider_for);
+    if !commit {
+        return Ok(Reply::ok(Map::from_iter([
+            ("deduct_fee".to_owned(), json!(quote.deduct_fee)),
+            ("desc".to_owned(), json!(quote.desc)),
+        ])));
+    }
     let message = reason.unwrap_or("商家取消").to_owned();
     let change = apply(
         order,
-        to,
-        now_unix(),
-        &message,
-        pusher.as_ref(),
-        book_ref,
-        &appid,
+        Move {
+            to,
+            action_time: now,
+            action_msg: &message,
+            reach_time: None,
+        },
+        &push,
     );
     ctx.effects.change = Some(change);
     Ok(Reply::ok(Map::from_iter([
-        ("deduct_fee".to_owned(), json!(deduct_fee)),
+        ("deduct_fee".to_owned(), json!(quote.deduct_fee)),
         (
             "desc".to_owned(),
-            json!(format!("cancelled: {} {}", to.code(), to.name())),
+            json!(format!(
+                "cancelled: {} {}; {}",
+                to.code(),
+                to.name(),
+                quote.desc
+            )),
         ),
     ])))
 }

@@ -16,6 +16,7 @@ use crate::model::carriers::quirks::{
     DefaultsLayer, FieldPath, OPTIONAL_BLOCK, ORDER_ADD_FIELDS, ORDER_BLOCKS, ORDER_CANCEL_FIELDS,
     Required, SignError,
 };
+use crate::model::carriers::rules::{self, OrderRules};
 use crate::model::carriers::{Account, Call};
 use crate::model::statuses::Status;
 
@@ -26,7 +27,7 @@ const TOP_KEYS: [&str; 5] = [
     "order_defaults",
     "carriers",
 ];
-const CARRIER_KEYS: [&str; 13] = [
+const CARRIER_KEYS: [&str; 14] = [
     "id",
     "aliases",
     "delivery_id",
@@ -40,6 +41,7 @@ const CARRIER_KEYS: [&str; 13] = [
     "required",
     "sign_error",
     "order_defaults",
+    "order_rules",
 ];
 const REQUIRED_KEYS: [&str; 2] = ["order_add", "order_cancel"];
 const SIGN_ERROR_KEYS: [&str; 2] = ["resultcode", "resultmsg"];
@@ -81,6 +83,7 @@ pub(super) struct CarrierData {
     pub required: Required,
     pub sign_error: SignError,
     pub order_defaults: DefaultsLayer,
+    pub order_rules: OrderRules,
 }
 
 /// Reads the carrier file `text` (named `file`): its data, or every problem in it.
@@ -405,6 +408,10 @@ impl Reader<'_> {
             Some(v) => self.order_defaults(v, &place),
             None => Some(DefaultsLayer::default()),
         };
+        let order_rules = match fields.given("order_rules") {
+            Some(v) => self.order_rules(v, &place),
+            None => Some(OrderRules::default()),
+        };
         if self.problems.len() != problems_before {
             return None;
         }
@@ -426,7 +433,27 @@ impl Reader<'_> {
             required: required?,
             sign_error: sign_error?,
             order_defaults: order_defaults?,
+            order_rules: order_rules?,
         })
+    }
+
+    /// `order_rules`: read as JSON, then as [`OrderRules`], then checked for values that
+    /// cannot work; every problem is located at the block.
+    fn order_rules(&mut self, node: &Node, place: &str) -> Option<OrderRules> {
+        let json = self.json(node, "order_rules", place)?;
+        match serde_json::from_value::<OrderRules>(json) {
+            Ok(rules) => {
+                let problems = rules::problems(&rules);
+                for problem in &problems {
+                    self.error(node, format!("{problem} in `order_rules`{place}"), None);
+                }
+                problems.is_empty().then_some(rules)
+            }
+            Err(e) => {
+                self.error(node, format!("`order_rules`{place}: {e}"), None);
+                None
+            }
+        }
     }
 
     fn required(&mut self, node: &Node, place: &str) -> Option<Required> {

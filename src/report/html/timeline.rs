@@ -223,7 +223,7 @@ fn reason(order: &Order<'_>, record: &StepRecord) -> Option<String> {
             REASON_WIDTH,
             SMALL_FONT,
         )),
-        StepOutcome::NotSent(why) => Some(why.describe().to_owned()),
+        StepOutcome::NotSent(why) => Some(why.describe()),
     }
 }
 
@@ -349,7 +349,7 @@ fn step_tooltip(
     let detail = match &record.outcome {
         StepOutcome::Passed(answer) => answer_text(answer),
         StepOutcome::Failed(failure) => describe_failure(failure),
-        StepOutcome::NotSent(why) => why.describe().to_owned(),
+        StepOutcome::NotSent(why) => why.describe(),
     };
     text.push_str(&format!("\n{} {}: {detail}", kind.mark(), kind.word()));
     order.redacted(&text)
