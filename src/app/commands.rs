@@ -5,10 +5,9 @@ use std::sync::Arc;
 use rust_i18n::t;
 
 use super::error::AppError;
-use super::{load_carriers, load_plan, retry_policy};
+use super::{load_carriers, load_plan, push_format, push_security, retry_policy};
 use crate::app::cli::{
-    CheckArgs, GlobalArgs, GraphArgs, GraphFormatChoice, NewArgs, PathChoice, PlanArgs,
-    PushFormatChoice, ServeArgs,
+    CheckArgs, GlobalArgs, GraphArgs, GraphFormatChoice, NewArgs, PathChoice, PlanArgs, ServeArgs,
 };
 use crate::base::duration::format_duration;
 use crate::base::i18n::{Noun, count};
@@ -176,10 +175,7 @@ pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), Ap
         token_ttl: args.token_ttl,
         auto_create: args.auto_create,
         callback: args.callback,
-        callback_format: match args.callback_format {
-            PushFormatChoice::Json => emulator::PushFormat::Json,
-            PushFormatChoice::Xml => emulator::PushFormat::Xml,
-        },
+        callback_format: push_format(&args.push),
         seed: args.seed,
         show_signatures: args.show_signatures,
         limits: emulator::Limits {
@@ -214,6 +210,14 @@ pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), Ap
     if !args.apps.is_empty() {
         config.apps = args.apps;
     }
+    // Pushes are the Mini Program's: the first configured app.
+    let appid = config
+        .apps
+        .first()
+        .map(|(id, _)| id.clone())
+        .unwrap_or_default();
+    config.push_security = push_security(&args.push, &appid)?;
+    config.state = args.state;
     if let Some(faults) = args.faults {
         config.faults = faults;
     }

@@ -21,7 +21,7 @@ use crate::model::carriers::Carriers;
 use crate::model::plan::Plan;
 use crate::model::statuses::Lang;
 use crate::report::live::{Heartbeat, Live, Look};
-use crate::report::{self, Console, ReportContext};
+use crate::report::{self, Console, Pushes, ReportContext, StepPush};
 use crate::run::client::{Client, Timeouts};
 use crate::run::token::TokenSource;
 use crate::run::{self as runner, RunOptions, RunRecord};
@@ -155,12 +155,17 @@ async fn local_target(carriers: Carriers, args: &RunArgs) -> Result<Target, AppE
     let config = emulator::Config {
         auto_create: true,
         callback: args.callback.clone(),
+        callback_format: super::push_format(&args.push),
+        push_security: super::push_security(&args.push, emulator::DEV_APPID)?,
         ..emulator::Config::default()
     };
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let started = Emulator::start(addr, Arc::new(carriers), config)
         .await
         .map_err(AppError::Emulator)?;
+    if let Some(warning) = started.callback_warning() {
+        crate::base::console::err(&format!("{warning}\n"));
+    }
     Ok(Target {
         endpoint: started.base_url(),
         tokens: Arc::new(TokenSource::Fixed(started.issue_token())),
@@ -285,12 +290,23 @@ async fn finish(
         timeouts,
         ..
     } = prepared;
+    // The pushes are drained first, so that the summary can tell what became of them.
+    let mut pushes = None;
+    if let Some(emulator) = target.local {
+        if emulator.callback_check().is_some() {
+            if !record.interrupted {
+                emulator.drain_pushes(PUSH_DRAIN).await;
+            }
+            pushes = Some(step_pushes(&plan, record, &emulator.push_outcomes()));
+        }
+        emulator.shutdown().await;
+    }
     output.human(&output.console.summary(&plan, record));
+    if let Some(pushes) = &pushes {
+        output.human(&pushes.summary());
+    }
     if record.credentials_refused {
         output.human(&credentials_refused(&target.tokens));
-    }
-    if let Some(emulator) = target.local {
-        stop_emulator(emulator, record).await;
     }
     let code = report::exit_code(record);
     let ctx = ReportContext {
@@ -298,6 +314,7 @@ async fn finish(
         local: args.local,
         timeouts,
         exit_code: code,
+        pushes,
     };
     let failures = write_reports(args, &plan, record, &ctx, output.console.lang);
     if failures.is_empty() {
@@ -322,13 +339,44 @@ fn credentials_refused(tokens: &TokenSource) -> String {
     )
 }
 
-async fn stop_emulator(emulator: Emulator, record: &RunRecord) {
-    // Pushes to --callback go out after the answers: let them arrive (WeChat's rule:
-    // 3 attempts of 5 s at most) before the emulator stops.
-    if !record.interrupted {
-        emulator.drain_pushes(Duration::from_secs(16)).await;
-    }
-    emulator.shutdown().await;
+/// Pushes to --callback go out after the answers: let them arrive (WeChat's rule: 3 attempts
+/// of 5 s at most, spaced) before the emulator stops.
+const PUSH_DRAIN: Duration = Duration::from_secs(18);
+
+/// Each step's push: the first not yet matched push of the scenario's order with the step's
+/// status (a refused step made none).
+fn step_pushes(plan: &Plan, record: &RunRecord, outcomes: &[emulator::PushOutcome]) -> Pushes {
+    let mut used = vec![false; outcomes.len()];
+    let steps = plan
+        .scenarios
+        .iter()
+        .zip(&record.scenarios)
+        .map(|(scenario, scenario_record)| {
+            scenario
+                .steps
+                .iter()
+                .zip(&scenario_record.steps)
+                .map(|(step, step_record)| {
+                    // A step never sent made no push.
+                    step_record.sent?;
+                    let found = outcomes.iter().enumerate().position(|(i, o)| {
+                        !used[i]
+                            && o.shopid == scenario.shopid
+                            && o.shop_order_id == scenario.shop_order_id
+                            && o.order_status == step.status.code()
+                    })?;
+                    used[found] = true;
+                    let o = &outcomes[found];
+                    Some(StepPush {
+                        delivered: o.delivered,
+                        attempts: o.attempts,
+                        detail: o.detail.clone(),
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    Pushes { steps }
 }
 
 fn header(plan: &Plan, target: &str, seed: u64, speed: Speed) -> String {

@@ -445,6 +445,46 @@ pub struct ReportContext {
     pub local: bool,
     pub timeouts: crate::run::client::Timeouts,
     pub exit_code: u8,
+    /// What became of the local emulator's pushes to `--callback`; `None` without one.
+    pub pushes: Option<Pushes>,
+}
+
+/// The push that followed one accepted step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepPush {
+    pub delivered: bool,
+    pub attempts: u32,
+    /// The last attempt's result: `HTTP 200`, `HTTP 401`, `timeout after 5000 ms`, ...
+    pub detail: String,
+}
+
+/// Every push of a `--local` run with `--callback`: `steps[scenario][step]`, `None` for a step
+/// that made no push (refused, not sent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pushes {
+    pub steps: Vec<Vec<Option<StepPush>>>,
+}
+
+impl Pushes {
+    pub fn step(&self, scenario: usize, step: usize) -> Option<&StepPush> {
+        self.steps.get(scenario)?.get(step)?.as_ref()
+    }
+
+    /// (delivered, made)
+    pub fn counts(&self) -> (usize, usize) {
+        let all = self.steps.iter().flatten().flatten();
+        let made = all.clone().count();
+        (all.filter(|p| p.delivered).count(), made)
+    }
+
+    /// The console's line, e.g. `pushes: 5/5 delivered`.
+    pub fn summary(&self) -> String {
+        let (delivered, made) = self.counts();
+        format!(
+            "{}\n",
+            t!("summary.pushes", delivered = delivered, made = made)
+        )
+    }
 }
 
 /// Whole milliseconds, for reports: rounded as the console rounds.

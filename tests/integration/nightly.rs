@@ -13,7 +13,7 @@ fn read_json(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&text).expect("report is JSON")
 }
 
-fn validate_report(report: &serde_json::Value) {
+pub fn validate_report(report: &serde_json::Value) {
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(repo().join("schema/report.schema.json")).unwrap(),
     )

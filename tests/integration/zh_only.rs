@@ -42,9 +42,10 @@ fn english_words() -> BTreeSet<String> {
 }
 
 /// The English words of the catalogue found in `text`, outside quoted values (`…`), file
-/// paths and ids (`qa-sf-created-…`), which are the user's own.
+/// paths and ids (`qa-sf-created-…`), which are the user's own, and status names after their
+/// code (`302 delivered`), which are identifiers.
 fn english_in(text: &str) -> Vec<String> {
-    let quoted = regex::Regex::new(r"`[^`]*`|\S+\.ya?ml\S*|\S+-\S+").unwrap();
+    let quoted = regex::Regex::new(r"`[^`]*`|\S+\.ya?ml\S*|\S+-\S+|\b\d{3} [a-z_]+").unwrap();
     let text = quoted.replace_all(text, " ");
     let english = english_words();
     // Carrier ids and aliases are names (`sandbox (test)`), the same in every language.
