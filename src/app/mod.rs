@@ -262,11 +262,15 @@ fn long_run_warning(plan: &Plan, speed: crate::base::pace::Speed) -> Option<Stri
         .filter_map(|s| Some((s, s.steps.last()?.planned_offset(speed))))
         .max_by_key(|(_, d)| *d)?;
     (last > LONG_RUN).then(|| {
-        format!(
-            "warning: at --speed {speed} the run lasts {} of wall-clock time ({} ends last), far longer than a day\n  help: a speed below 1 slows the scenario down; to play it faster give --speed above 1, e.g. --speed 60\n",
-            crate::base::duration::format_duration(crate::base::duration::round_to_ms(last)),
-            scenario.name
-        )
+        let warning = t!(
+            "run.long_run",
+            speed = speed,
+            lasts =
+                crate::base::duration::format_duration(crate::base::duration::round_to_ms(last)),
+            name = scenario.name
+        );
+        let help = t!("diag.help", help = t!("run.long_run_help"));
+        format!("{warning}\n{help}\n")
     })
 }
 

@@ -137,7 +137,9 @@ async fn the_html_report_is_labelled_in_the_chosen_language() {
     for lang in ["en", "zh"] {
         let path = dir.path().join(format!("{lang}.html"));
         let run = Sim::new()
-            .args(["--lang", lang, "--local", "--speed", "100000", "--seed", "1"])
+            .args([
+                "--lang", lang, "--local", "--speed", "100000", "--seed", "1",
+            ])
             .arg("--report-html")
             .arg(&path)
             .arg("scenarios/sf_happy_path.yaml")
@@ -156,4 +158,44 @@ async fn the_html_report_is_labelled_in_the_chosen_language() {
             assert!(!html.contains(absent), "{lang}: {absent} is there");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_carrier_table_and_a_token_refusal_speak_chinese() {
+    let table = Sim::new().args(["--lang", "zh", "carriers"]).run().await;
+    assert_eq!(table.code, 0, "{}", table.all_output());
+    assert!(table.stdout.contains("状态流转"), "{}", table.stdout);
+    // A profile's heading line carries the carrier's English and Chinese names: data.
+    let rows: String = table
+        .stdout
+        .lines()
+        .filter(|l| !l.contains(" — "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let left = english_in(&rows);
+    assert!(left.is_empty(), "English left: {left:?}\n{}", table.stdout);
+
+    let platform = crate::common::Platform::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = crate::common::write_scenario(
+        &dir,
+        "refused.yaml",
+        "carrier: sf\nshop_order_id: refused-{{run_id}}\nsteps:\n  - status: 102\n",
+    );
+    let run = Sim::new()
+        .args(["--lang", "zh", "--endpoint", &platform.url()])
+        .args(["--appid", simulate::emulator::DEV_APPID])
+        .args(["--app-secret", "not-the-dev-secret"])
+        .env("WECHAT_OPENID", "o-simulate-test-openid")
+        .path(&path)
+        .run()
+        .await;
+    assert_eq!(run.code, 3, "{}", run.all_output());
+    assert!(run.stderr.contains("拒绝了应用凭证"), "{}", run.stderr);
+    assert!(run.stderr.contains("errcode 40001"), "{}", run.stderr);
+    let without_errmsg = regex::Regex::new(r"errcode 40001[^；]*")
+        .unwrap()
+        .replace_all(&run.stderr, "");
+    let left = english_in(&without_errmsg);
+    assert!(left.is_empty(), "English left: {left:?}\n{}", run.stderr);
 }
