@@ -234,7 +234,7 @@ impl Order {
                 "id": self.carrier.id,
                 "delivery_id": self.carrier.delivery_id,
                 "name": self.carrier.name_en,
-                "call": crate::wechat::api::Api::for_call(self.carrier.call).name(),
+                "call": crate::wechat::api::Api::call_name(self.carrier.call),
             },
             "status": {
                 "code": self.status.code(),

@@ -178,6 +178,8 @@ fn render_scenario(
         match carrier.call {
             Call::Realmock => "realmock_update_order, signed with delivery_sign",
             Call::TestUpdateOrder => "test_update_order (the sandbox; not signed)",
+            // Refused when the scenario is loaded.
+            Call::None => "none (no test call reaches this carrier)",
         }
     ));
 
@@ -226,7 +228,8 @@ fn render_scenario(
         );
         let json = serde_json::to_string(&body)
             .unwrap_or_else(|e| format!("<the body cannot be written: {e}>"));
-        let path = Api::for_call(carrier.call).path();
+        // A carrier no test call reaches is refused when the scenario is loaded.
+        let path = Api::for_call(carrier.call).map_or("", Api::path);
         if options.curl {
             out.command(&format!(
                 "curl -sS -X POST \"$ENDPOINT{path}?access_token=${TOKEN_VARIABLE}\" -H 'Content-Type: application/json' -d {}",

@@ -17,6 +17,9 @@ const DADA: &str = "dadaaee18818d97e236";
 const DADA_SECRET: &str = "1c6f40492d6d89caaad80b85f7d31670";
 const SF: &str = "1534713176";
 const SF_SECRET: &str = "d80400f91e156f63b38886e616d84590";
+// 闪送 and MTPS publish no test account: these are the emulator's own (carriers.yaml).
+const SS: &str = "simulate-ss-shop";
+const MTPS: &str = "simulate-mtps-shop";
 
 fn now() -> i64 {
     SystemTime::now()
@@ -26,10 +29,20 @@ fn now() -> i64 {
 }
 
 fn secret_of(shopid: &str) -> &'static str {
-    if shopid == DADA {
-        DADA_SECRET
-    } else {
-        SF_SECRET
+    match shopid {
+        DADA => DADA_SECRET,
+        SS => "simulate-ss-secret",
+        MTPS => "simulate-mtps-secret",
+        _ => SF_SECRET,
+    }
+}
+
+fn delivery_id_of(shopid: &str) -> &'static str {
+    match shopid {
+        DADA => "DADA",
+        SS => "SS",
+        MTPS => "MTPS",
+        _ => "SFTC",
     }
 }
 
@@ -41,7 +54,7 @@ fn add_body(shopid: &str, order: &str) -> Value {
     json!({
         "shopid": shopid,
         "shop_order_id": order,
-        "delivery_id": if shopid == DADA { "DADA" } else { "SFTC" },
+        "delivery_id": delivery_id_of(shopid),
         "delivery_sign": sign(shopid, order),
         "openid": "oTESTopenid000000000000000000",
         "sender": { "name": "店", "city": "广州", "address": "a", "address_detail": "b",
@@ -450,5 +463,109 @@ async fn the_carrier_side_moves_an_order_and_the_rider_it_names_is_shown() -> Te
         (113.32452..113.34).contains(&lng),
         "between shop and receiver: {got}"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn shansong_and_meituan_have_profiles_for_the_order_apis() -> TestResult {
+    let env = Env::start().await?;
+    let all = env.call("delivery/getall", json!({})).await?;
+    let ids: Vec<&str> = all["list"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|c| c["delivery_id"].as_str()).collect())
+        .unwrap_or_default();
+    for id in ["SFTC", "DADA", "SS", "MTPS"] {
+        assert!(ids.contains(&id), "getall lists {id}: {all}");
+    }
+    // Both need shop_no on pre_add and add.
+    for shopid in [SS, MTPS] {
+        let mut body = add_body(shopid, "N-0");
+        let answer = env.call("order/pre_add", body.clone()).await?;
+        assert_eq!(code(&answer, "errcode"), 930561, "{shopid}: {answer}");
+        body["shop_no"] = json!("store-9");
+        let answer = env.call("order/add", body).await?;
+        assert_eq!(code(&answer, "resultcode"), 0, "{shopid}: {answer}");
+    }
+    let with_shop_no = |shopid: &str, order: &str| {
+        let mut body = add_body(shopid, order);
+        body["shop_no"] = json!("store-9");
+        body
+    };
+    // MTPS: pre_add answers only its result code, no tips, no readd.
+    let quote = env.call("order/pre_add", with_shop_no(MTPS, "M-1")).await?;
+    assert_eq!(code(&quote, "resultcode"), 0, "{quote}");
+    assert!(
+        quote.get("fee").is_none() && quote.get("delivery_token").is_none(),
+        "{quote}"
+    );
+    let m1 = env.call("order/add", with_shop_no(MTPS, "M-1")).await?;
+    let m1 = m1["waybill_id"].as_str().unwrap_or_default().to_owned();
+    let mut tip = order_ref(MTPS, "M-1", &m1);
+    tip["tips"] = json!(5);
+    assert_eq!(
+        code(&env.call("order/addtips", tip).await?, "resultcode"),
+        9106
+    );
+    let mut cancel = order_ref(MTPS, "M-1", &m1);
+    cancel["delivery_id"] = json!("MTPS");
+    cancel["cancel_reason_id"] = json!(1);
+    assert_eq!(
+        code(&env.call("order/cancel", cancel).await?, "resultcode"),
+        0
+    );
+    let again = env.call("order/readd", with_shop_no(MTPS, "M-1")).await?;
+    assert_eq!(
+        code(&again, "resultcode"),
+        9107,
+        "MTPS has no readd: {again}"
+    );
+
+    // 闪送: its fixed tip tiers, and a quote without a delivery_token.
+    let quote = env.call("order/pre_add", with_shop_no(SS, "S-1")).await?;
+    assert!(
+        quote["fee"].is_number() && quote.get("delivery_token").is_none(),
+        "{quote}"
+    );
+    let s1 = env.call("order/add", with_shop_no(SS, "S-1")).await?;
+    let s1 = s1["waybill_id"].as_str().unwrap_or_default().to_owned();
+    for (amount, expected) in [(4, 9105), (5, 0), (3, 9105), (10, 0), (12, 9105)] {
+        let mut tip = order_ref(SS, "S-1", &s1);
+        tip["tips"] = json!(amount);
+        let answer = env.call("order/addtips", tip).await?;
+        assert_eq!(
+            code(&answer, "resultcode"),
+            expected,
+            "tip {amount}: {answer}"
+        );
+    }
+    // No test call reaches them: realmock answers 930557, test_update_order 930561; the
+    // carrier side moves their orders.
+    let mock = env.realmock(SS, "S-1", 102).await?;
+    assert_eq!(code(&mock, "errcode"), 930557, "{mock}");
+    let sandbox = env
+        .call(
+            "test_update_order",
+            json!({ "shopid": SS, "shop_order_id": "S-1", "order_status": 102,
+                    "action_time": now() }),
+        )
+        .await?;
+    assert_eq!(code(&sandbox, "errcode"), 930561, "{sandbox}");
+    let wx_token = env.view(SS, "S-1").await?["wx_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let token = env.token.clone();
+    let update = json!({ "wx_token": wx_token, "shopid": SS, "shop_order_id": "S-1",
+                         "waybill_id": s1, "action_time": now(), "order_status": 102,
+                         "action_msg": "", "agent": {"name": "闪送员", "phone": "13800130001"} });
+    let (_, moved) = env
+        .post(
+            "/cgi-bin/express/local/delivery/update_order",
+            Some(&token),
+            &update.to_string(),
+        )
+        .await?;
+    assert_eq!(code(&moved, "resultcode"), 0, "{moved}");
+    assert_eq!(env.view(SS, "S-1").await?["status"]["code"], 102);
     Ok(())
 }

@@ -104,6 +104,9 @@ pub(super) fn add(ctx: &mut Ctx<'_>, fields: &Fields, mode: Mode) -> Result<Repl
         ("distance".to_owned(), json!(distance)),
         ("dispatch_duration".to_owned(), json!(300)),
     ]);
+    if mode == Mode::Quote && !carrier.order_rules.quote {
+        return Ok(Reply::ok(Map::new()));
+    }
     if mode == Mode::Quote {
         fields_out.insert("insurancefee".into(), json!(0));
         // Only carriers whose rules say so issue one (Dada); the others quote without.
