@@ -102,7 +102,10 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
     match cli.command {
         Some(Command::Run(args)) => return run::run(&global, args).await,
         None if cli.run.paths.is_empty() => return Err(AppError::NoCommand),
-        None => return run::run(&global, cli.run).await,
+        None => {
+            mistyped_command(&cli.run.paths)?;
+            return run::run(&global, cli.run).await;
+        }
         Some(Command::Check(args)) => commands::check(&global, &args)?,
         Some(Command::Serve(args)) => commands::serve(&global, args).await?,
         Some(Command::Plan(args)) => commands::plan(&global, &args)?,
@@ -137,6 +140,28 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
         }
     }
     Ok(exit::OK)
+}
+
+/// `simulate chek` would look for a scenario file `chek`: when no such file exists and the word
+/// is close to a command's name, say so instead.
+fn mistyped_command(paths: &[std::path::PathBuf]) -> Result<(), AppError> {
+    use clap::CommandFactory;
+    let Some(first) = paths.first() else {
+        return Ok(());
+    };
+    let word = first.to_string_lossy();
+    if first.exists() || word.contains(['/', '.', '\\']) {
+        return Ok(());
+    }
+    let command = Cli::command();
+    let names = command.get_subcommands().map(|c| c.get_name());
+    match crate::base::diag::did_you_mean(&word, names) {
+        Some(name) => Err(AppError::MistypedCommand {
+            word: word.into_owned(),
+            command: name.to_owned(),
+        }),
+        None => Ok(()),
+    }
 }
 
 fn init_tracing(verbose: u8, color: ColorChoice) {

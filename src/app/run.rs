@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use rust_i18n::t;
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
 use super::error::AppError;
 use super::{load_plan, retry_policy, style};
@@ -19,7 +20,7 @@ use crate::emulator::{self, Emulator};
 use crate::model::carriers::Carriers;
 use crate::model::plan::Plan;
 use crate::model::statuses::Lang;
-use crate::report::live::Live;
+use crate::report::live::{Heartbeat, Live, Look};
 use crate::report::{self, Console, Pushes, ReportContext, StepPush};
 use crate::run::client::{Client, Timeouts};
 use crate::run::token::TokenSource;
@@ -27,7 +28,7 @@ use crate::run::{self as runner, RunOptions, RunRecord};
 use crate::scenario;
 
 /// The openid `order/add` carries against the local emulator when a scenario gives none.
-const LOCAL_OPENID: &str = "simulate-local-openid";
+pub(super) const LOCAL_OPENID: &str = "simulate-local-openid";
 
 /// `Ok` holds the run's verdict as an exit code; `Err` what kept it from running or from
 /// writing its reports.
@@ -84,6 +85,11 @@ async fn prepare(
     cancel: &watch::Receiver<bool>,
 ) -> Result<Prepared, AppError> {
     let seed = args.seed.unwrap_or_else(scenario::random_seed);
+    // Without --jobs every scenario starts at once, so no scenario is left for --fail-fast to hold.
+    if args.fail_fast && args.jobs.is_none() {
+        eprintln!("{}", t!("run.fail_fast_alone"));
+        eprintln!("{}", t!("diag.help", help = t!("run.fail_fast_alone_help")));
+    }
     let (carriers, plan) = load_plan(global, &args.paths, args.shard, seed)?;
     super::warn_long_run(&plan, args.speed);
     if !args.local {
@@ -235,10 +241,7 @@ async fn execute(
     }
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     // The live view needs a terminal and room; CI logs get plain timestamped lines.
-    let live_view = !output.jsonl
-        && !global.quiet
-        && std::io::stdout().is_terminal()
-        && plan.scenarios.len() <= report::live::MAX_ORDERS;
+    let live_view = !output.jsonl && !global.quiet && std::io::stdout().is_terminal();
     let printer = tokio::spawn(print_events(
         plan.clone(),
         output.clone(),
@@ -427,7 +430,8 @@ impl Output {
     }
 }
 
-/// Shows the events as they come: JSON lines, the live view, or plain lines.
+/// Shows the events as they come: JSON lines, the live view, or plain lines (with a heartbeat
+/// in long silences).
 async fn print_events(
     plan: Plan,
     output: Output,
@@ -436,7 +440,14 @@ async fn print_events(
     mut events: mpsc::UnboundedReceiver<runner::Event>,
 ) {
     let console = output.console;
-    let mut live = live_view.then(|| Live::new(&plan, console.style, console.lang, speed));
+    let look = Look {
+        style: console.style,
+        lang: console.lang,
+    };
+    let mut live = live_view.then(|| Live::new(&plan, console, speed));
+    // Quiet runs and JSON lines stay as asked.
+    let mut heart = (!live_view && !output.jsonl && !console.quiet)
+        .then(|| Heartbeat::new(&plan, speed, look, Instant::now()));
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     loop {
         tokio::select! {
@@ -447,19 +458,30 @@ async fn print_events(
                 {
                     report::print(&format!("{line}\n"));
                 }
+                if let Some(heart) = heart.as_mut() {
+                    heart.on_event(&plan, &event, Instant::now());
+                }
                 match live.as_mut() {
                     Some(live) => live.on_event(&plan, &event),
                     None => {
                         if let Some(line) = console.event_line(&plan, &event) {
                             output.human(&format!("{line}\n"));
+                            if let Some(heart) = heart.as_mut() {
+                                heart.printed(Instant::now());
+                            }
                         }
                     }
                 }
             }
-            // The countdowns move with time.
-            _ = tick.tick(), if live.is_some() => {
+            // The countdowns move with time; a silent log gets its heartbeat.
+            _ = tick.tick() => {
                 if let Some(live) = live.as_mut() {
                     live.refresh(&plan);
+                }
+                if let Some(heart) = heart.as_mut()
+                    && let Some(line) = heart.beat(&plan, Instant::now())
+                {
+                    output.human(&format!("{line}\n"));
                 }
             }
         }

@@ -108,6 +108,12 @@ impl Console {
         let time = record.sent.unwrap_or(record.planned);
         let status = step_plan.status;
         let verdict = match &record.outcome {
+            StepOutcome::Passed(answer) if step_plan.expect != Expect::Ok => self.style.green(&t!(
+                "console.as_expected",
+                locale = self.lang.code(),
+                expected = expect_in(&step_plan.expect, self.lang),
+                answer = describe_answer_in(answer, self.lang)
+            )),
             StepOutcome::Passed(answer) => self
                 .style
                 .green(&format!("✓ {}", describe_answer_in(answer, self.lang))),
@@ -364,6 +370,13 @@ pub fn describe_failure_in(failure: &Failure, lang: Lang) -> String {
                     answer = answer_text,
                     expected = expected
                 )
+            } else if answer.errcode == crate::wechat::errcode::ORDER_NOT_FOUND {
+                t!(
+                    "failure.unexpected_order_not_found",
+                    locale = locale,
+                    answer = answer_text,
+                    expected = expected
+                )
             } else {
                 t!(
                     "failure.unexpected",
@@ -595,5 +608,16 @@ mod tests {
                 .starts_with("errcode 42001 access_token expired (expected ok)")
         );
         assert!(describe_failure(&failure).contains("WECHAT_ACCESS_TOKEN"));
+        let missing = Failure::Unexpected {
+            answer: Answer {
+                errcode: 930563,
+                errmsg: "order not exists".into(),
+                ..Answer::default()
+            },
+            expected: Expect::Ok,
+        };
+        let text = describe_failure(&missing);
+        assert!(text.contains("`order: true`"), "{text}");
+        assert!(text.contains("--auto-create"), "{text}");
     }
 }

@@ -17,3 +17,5 @@ mod run;
 mod sdk;
 mod serve_child;
 mod state;
+mod terminal;
+mod wording;
