@@ -538,6 +538,14 @@ async fn shansong_and_meituan_have_profiles_for_the_order_apis() -> TestResult {
             "tip {amount}: {answer}"
         );
     }
+    // 闪送's precancel and cancel need shop_no too.
+    let mut quote = order_ref(SS, "S-1", &s1);
+    quote["delivery_id"] = json!("SS");
+    let answer = env.call("order/precancel", quote.clone()).await?;
+    assert_eq!(code(&answer, "errcode"), 930561, "{answer}");
+    quote["shop_no"] = json!("store-9");
+    let answer = env.call("order/precancel", quote).await?;
+    assert_eq!(code(&answer, "resultcode"), 0, "{answer}");
     // No test call reaches them: realmock answers 930557, test_update_order 930561; the
     // carrier side moves their orders.
     let mock = env.realmock(SS, "S-1", 102).await?;
