@@ -76,7 +76,10 @@ struct Env {
 
 impl Env {
     async fn start() -> TestResult<Env> {
-        let carriers = Carriers::builtin().map_err(|d| format!("{d:?}"))?;
+        Env::start_with(Carriers::builtin().map_err(|d| format!("{d:?}"))?).await
+    }
+
+    async fn start_with(carriers: Carriers) -> TestResult<Env> {
         let emu = Emulator::start(
             "127.0.0.1:0".parse()?,
             Arc::new(carriers),
@@ -208,6 +211,18 @@ async fn add_checks_its_sub_objects_and_answers_documented_types() -> TestResult
         code(&env.call("order/add", quoted).await?, "errcode"),
         930561
     );
+    // Categories come from the platform's table, each second level under its first.
+    for (first, second) in [("快餐", "其他"), ("美食夜宵", "超市")] {
+        let mut body = add_body(DADA, "T-cat");
+        body["cargo"]["cargo_first_class"] = json!(first);
+        body["cargo"]["cargo_second_class"] = json!(second);
+        let answer = env.call("order/add", body).await?;
+        assert_eq!(
+            code(&answer, "errcode"),
+            930570,
+            "{first}/{second}: {answer}"
+        );
+    }
     let mut heavy = add_body(DADA, "T-3");
     heavy["cargo"]["goods_weight"] = json!(80);
     assert_eq!(
@@ -257,9 +272,51 @@ async fn pre_add_gives_dada_a_delivery_token_and_add_checks_it() -> TestResult {
         code(&env.call("order/add", unknown).await?, "errcode"),
         930561
     );
+    let mut other = add_body(DADA, "P-3");
+    other["delivery_token"] = json!(token);
+    assert_eq!(
+        code(&env.call("order/add", other).await?, "errcode"),
+        930561,
+        "a token is for the order it was quoted for"
+    );
     let mut good = add_body(DADA, "P-1");
     good["delivery_token"] = json!(token);
     assert_eq!(code(&env.call("order/add", good).await?, "resultcode"), 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_expired_delivery_token_is_refused() -> TestResult {
+    // A made-up carrier whose delivery tokens last one second.
+    let file = "carriers:\n  - id: acme\n    delivery_id: ACME\n    name: { en: Acme Courier, zh: 示例快送 }\n    call: realmock\n    version: acme-1\n    account: { shopid: acme-shop, appsecret: acme-secret, shop_no: a1 }\n    statuses: [102, 302]\n    order_rules: { delivery_token_seconds: 1 }\n";
+    let base = Carriers::builtin().map_err(|d| format!("{d:?}"))?;
+    let carriers = Carriers::extend(base, file, "acme.yaml", &Default::default())
+        .map_err(|d| format!("{d:?}"))?;
+    let env = Env::start_with(carriers).await?;
+    let mut body = add_body(DADA, "E-1");
+    body["shopid"] = json!("acme-shop");
+    body["delivery_id"] = json!("ACME");
+    body["delivery_sign"] = json!(delivery_sign(
+        "acme-shop",
+        Some("E-1"),
+        &Secret::new("acme-secret")
+    ));
+    let quote = env.call("order/pre_add", body.clone()).await?;
+    let token = quote["delivery_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!token.is_empty(), "{quote}");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    body["delivery_token"] = json!(token);
+    let late = env.call("order/add", body).await?;
+    assert_eq!(code(&late, "errcode"), 930561, "{late}");
+    assert!(
+        late["errmsg"]
+            .as_str()
+            .is_some_and(|m| m.contains("expired")),
+        "{late}"
+    );
     Ok(())
 }
 
@@ -379,6 +436,24 @@ async fn confirm_return_ends_a_returning_order_and_readd_starts_again() -> TestR
     assert_eq!(readd["order_status"], 101);
     let unknown = env.call("order/readd", add_body(DADA, "R-none")).await?;
     assert_eq!(code(&unknown, "errcode"), 930563);
+
+    // A delivered order is not re-dispatched; a returning one is not cancelled.
+    let delivered = add(&env, SF, "R-2").await?;
+    for status in [102, 202, 302] {
+        env.realmock(SF, "R-2", status).await?;
+    }
+    let readd = env.call("order/readd", add_body(SF, "R-2")).await?;
+    assert_eq!(code(&readd, "resultcode"), 9108, "{readd}");
+    assert!(!delivered.is_empty());
+    let returning = add(&env, DADA, "R-3").await?;
+    for status in [102, 201, 202, 301, 305] {
+        env.realmock(DADA, "R-3", status).await?;
+    }
+    let mut cancel = order_ref(DADA, "R-3", &returning);
+    cancel["delivery_id"] = json!("DADA");
+    cancel["cancel_reason_id"] = json!(1);
+    let answer = env.call("order/cancel", cancel).await?;
+    assert_eq!(code(&answer, "resultcode"), 9103, "{answer}");
     Ok(())
 }
 
