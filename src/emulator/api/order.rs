@@ -113,6 +113,8 @@ pub(super) fn add(ctx: &mut Ctx<'_>, fields: &Fields, mode: Mode) -> Result<Repl
         if let Some(valid) = carrier.order_rules.delivery_token_seconds {
             let token = uuid::Uuid::new_v4().simple().to_string();
             let expires = now.saturating_add(i64::try_from(valid).unwrap_or(i64::MAX));
+            // Expired ones are let go, so that quotes never pile up.
+            ctx.book.delivery_tokens.retain(|_, t| t.expires >= now);
             ctx.book
                 .delivery_tokens
                 .insert(token.clone(), DeliveryToken { key, expires });
