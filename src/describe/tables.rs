@@ -139,16 +139,18 @@ pub fn carriers_table(carriers: &Carriers) -> String {
             ("delivery_id".to_owned(), carrier.delivery_id.clone()),
             (
                 t!("carriers.call").into_owned(),
-                crate::wechat::api::Api::for_call(carrier.call)
-                    .name()
-                    .to_owned(),
+                crate::wechat::api::Api::call_name(carrier.call).to_owned(),
             ),
             (t!("carriers.version").into_owned(), carrier.version.clone()),
             ("shopid".to_owned(), carrier.account.shopid.clone()),
             ("shop_no".to_owned(), carrier.account.shop_no.clone()),
             (
                 t!("carriers.supported").into_owned(),
-                codes(carrier.supported.iter().copied()),
+                if carrier.call == crate::model::carriers::Call::None {
+                    t!("carriers.no_test_call").into_owned()
+                } else {
+                    codes(carrier.supported.iter().copied())
+                },
             ),
         ];
         let rows: Vec<Vec<String>> = fields
@@ -156,6 +158,9 @@ pub fn carriers_table(carriers: &Carriers) -> String {
             .map(|(key, value)| vec![key, value])
             .collect();
         out.push_str(&render_rows(&rows, "  "));
+        if carrier.call == crate::model::carriers::Call::None {
+            continue;
+        }
         out.push_str(&format!("  {}\n", t!("carriers.transitions")));
         let from: BTreeSet<Status> = std::iter::once(Status::INITIAL)
             .chain(carrier.supported.iter().copied())
@@ -282,7 +287,7 @@ mod tests {
         assert!(!text.contains("appsecret"));
     }
 
-    const CARRIERS: &str = r##"carrier table version 2026-11-28 (3 carriers)
+    const CARRIERS: &str = r##"carrier table version 2026-11-28 (5 carriers)
 
 dada — Dada (达达)
   aliases      —
@@ -301,6 +306,15 @@ dada — Dada (达达)
     302 delivered              → — (ends: success)
     304 recipient_unreachable  → — (dead end: this carrier supports nothing that comes next)
     305 recipient_refused      → — (dead end: this carrier supports nothing that comes next)
+
+mtps — Meituan Delivery (美团配送)
+  aliases      meituan
+  delivery_id  MTPS
+  call         none
+  version      mtps-2026-12
+  shopid       simulate-mtps-shop
+  shop_no      simulate-mtps-store-1
+  supported    — (no test call reaches it: scenarios cannot play it; in the emulator its orders move by delivery/update_order)
 
 sandbox — WeChat sandbox (微信沙盒)
   aliases      test
@@ -341,5 +355,14 @@ sftc — SF Express City (顺丰同城急送)
     102 rider_assigned  → 202
     202 picked_up       → 302
     302 delivered       → — (ends: success)
+
+ss — ShanSong (闪送)
+  aliases      shansong
+  delivery_id  SS
+  call         none
+  version      ss-2026-12
+  shopid       simulate-ss-shop
+  shop_no      simulate-ss-store-1
+  supported    — (no test call reaches it: scenarios cannot play it; in the emulator its orders move by delivery/update_order)
 "##;
 }

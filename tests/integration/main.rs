@@ -10,6 +10,7 @@ mod hostile;
 mod html;
 mod layers;
 mod merchant;
+mod merchant_flow;
 mod nightly;
 mod push;
 mod reliability;

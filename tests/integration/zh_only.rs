@@ -48,8 +48,9 @@ fn english_in(text: &str) -> Vec<String> {
     let quoted = regex::Regex::new(r"`[^`]*`|\S+\.ya?ml\S*|\S+-\S+|\b\d{3} [a-z_]+").unwrap();
     let text = quoted.replace_all(text, " ");
     let english = english_words();
-    // Carrier ids and aliases are names (`sandbox (test)`), the same in every language.
-    let names = ["sandbox", "test"];
+    // Carrier ids and aliases are names (`sandbox (test)`), and `none` is a carrier file's
+    // `call:` value: the same in every language.
+    let names = ["dada", "sandbox", "test", "none"];
     words(&text)
         .into_iter()
         .filter(|w| english.contains(w) && !names.contains(&w.as_str()))
