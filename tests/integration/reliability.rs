@@ -179,6 +179,34 @@ async fn events_with_stderr_into_a_closed_pipe_still_write_the_report() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_log_and_the_warnings_survive_a_closed_stderr() {
+    // `-vv` logs through tracing, whose writer reported a failed write with a panicking
+    // eprint!; the long-run warning was an eprint! of its own. Both exited 101.
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.json");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_simulate"));
+    command
+        .args(["-vv", "--local", "--speed", "100000", "--report-json"])
+        .arg(&report)
+        .arg(scenario("dada_happy_path.yaml"));
+    let output = tokio::task::spawn_blocking(move || with_closed_pipe(command, false))
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(report.is_file(), "no report");
+
+    let mut command = Command::new(env!("CARGO_BIN_EXE_simulate"));
+    command
+        .args(["plan", "--speed", "0.001"])
+        .arg(scenario("dada_happy_path.yaml"));
+    let output = tokio::task::spawn_blocking(move || with_closed_pipe(command, false))
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    assert!(!output.stdout.is_empty(), "{output:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn serve_into_a_closed_pipe_keeps_answering() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_simulate"))
         .args(["serve", "--addr", "127.0.0.1:0"])
