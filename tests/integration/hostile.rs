@@ -60,13 +60,29 @@ async fn invalid_values_that_may_hold_a_secret_are_not_echoed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_refuses_a_remote_address_without_allow_remote() {
-    let run = Sim::new()
+    // Refused at once; a serve that listens instead is killed after a while and fails here.
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
         .args(["serve", "--addr", "0.0.0.0:0"])
-        .run()
-        .await;
-    assert_eq!(run.code, 2, "{run:?}");
-    assert!(run.stderr.contains("--allow-remote"), "{}", run.stderr);
-    assert!(!run.stdout.contains("listening"), "{}", run.stdout);
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap());
+    let output = match tokio::time::timeout(Duration::from_secs(30), output).await {
+        Ok(output) => output.unwrap(),
+        Err(_) => {
+            let _ = std::process::Command::new("kill").arg(&pid).status();
+            panic!("serve --addr 0.0.0.0:0 listened instead of refusing");
+        }
+    };
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("--allow-remote"), "{stderr}");
+    assert!(!stdout.contains("listening"), "{stdout}");
 
     // With it: served, with a loud warning.
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
