@@ -8,8 +8,8 @@
 //! `limits.connections` at once (the rest wait in the listen queue instead of using up file
 //! descriptors), a request head must arrive within `limits.header_timeout`, and a connection
 //! with no traffic for `limits.idle_timeout` is closed. When every slot is taken or no file
-//! descriptor is left, the oldest connection that has not sent a request head is closed to
-//! make room (see `shed`): 600 half-sent requests made a whole one wait 8.5 s.
+//! descriptor is left, the oldest connection that sent half a request head is closed to make
+//! room (see `shed`): 600 half-sent requests made a whole one wait 8.5 s.
 
 use std::io;
 use std::pin::Pin;
@@ -59,24 +59,28 @@ pub(crate) async fn serve(
                 }
             },
         };
-        let permit = match permits.clone().try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
-                // Full: a connection that has sent no request head gives up its slot; when
-                // every one is busy with a request, this one waits for a slot.
-                headless.shed_oldest();
-                tokio::select! {
-                    _ = &mut stop => break,
-                    permit = permits.clone().acquire_owned() => permit.map_err(io::Error::other)?,
-                }
+        // Full: a connection that has sent half a request head gives up its slot; when every
+        // one is busy with a request (or too fresh to judge), this one waits for a slot.
+        let permit = loop {
+            if let Ok(permit) = permits.clone().try_acquire_owned() {
+                break Some(permit);
+            }
+            headless.shed_oldest();
+            tokio::select! {
+                _ = &mut stop => break None,
+                permit = permits.clone().acquire_owned() => break Some(permit.map_err(io::Error::other)?),
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
             }
         };
+        let Some(permit) = permit else { break };
         // Small JSON answers: do not let Nagle hold them back.
         let _ = tcp.set_nodelay(true);
         let killed = Arc::new(AtomicBool::new(false));
+        let heard = Arc::new(AtomicBool::new(false));
         let stream = Stream {
             inner: tcp,
             killed: killed.clone(),
+            heard: heard.clone(),
             idle: limits.idle_timeout,
             deadline: Box::pin(tokio::time::sleep(limits.idle_timeout)),
         };
@@ -85,7 +89,7 @@ pub(crate) async fn serve(
                 .clone()
                 .layer(axum::Extension(ConnectInfo(Conn { killed }))),
         );
-        let ticket = Arc::new(headless.register());
+        let ticket = Arc::new(headless.register(heard));
         let headed = ticket.clone();
         let service = hyper::service::service_fn(move |request| {
             headed.headed();
@@ -153,6 +157,8 @@ impl Warnings {
 pub(crate) struct Stream {
     inner: TcpStream,
     killed: Arc<AtomicBool>,
+    /// Set by the first bytes read: a connection that sent nothing is never shed.
+    heard: Arc<AtomicBool>,
     idle: Duration,
     /// Reset by every byte read or written; when it passes, the connection is closed.
     deadline: Pin<Box<tokio::time::Sleep>>,
@@ -208,7 +214,11 @@ impl AsyncRead for Stream {
         if this.is_killed() {
             return Poll::Ready(Err(cut()));
         }
+        let before = buf.filled().len();
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.heard.store(true, Ordering::Release);
+        }
         this.idle_check(cx, poll)
     }
 }

@@ -22,7 +22,8 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
         .scenarios
         .iter()
         .zip(&record.scenarios)
-        .map(|(scenario, scenario_record)| {
+        .enumerate()
+        .map(|(number, (scenario, scenario_record))| {
             let counts = Counts::of(&scenario_record.steps);
             totals.add(&counts);
             json!({
@@ -46,7 +47,7 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
                     "answer": order.answer,
                 })),
                 "steps": scenario.steps.iter().zip(&scenario_record.steps)
-                    .map(|(step, step_record)| step_json(scenario, step, step_record))
+                    .map(|(step, step_record)| step_json(scenario, step, step_record, push_json(ctx, number, step.index)))
                     .collect::<Vec<_>>(),
             })
         })
@@ -91,11 +92,27 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
             "not_sent": totals.not_sent,
             "worst_lateness_ms": worst.map(millis),
         },
+        "pushes": ctx.pushes.as_ref().map(|p| {
+            let (delivered, made) = p.counts();
+            json!({ "delivered": delivered, "made": made })
+        }),
         "scenarios": scenarios,
     })
 }
 
-fn step_json(scenario: &ScenarioPlan, step: &StepPlan, record: &StepRecord) -> Value {
+/// A step's push: `null` without `--callback` or when the step made none.
+fn push_json(ctx: &ReportContext, scenario: usize, step: usize) -> Value {
+    match ctx.pushes.as_ref().and_then(|p| p.step(scenario, step)) {
+        Some(push) => json!({
+            "delivered": push.delivered,
+            "attempts": push.attempts,
+            "detail": push.detail,
+        }),
+        None => Value::Null,
+    }
+}
+
+fn step_json(scenario: &ScenarioPlan, step: &StepPlan, record: &StepRecord, push: Value) -> Value {
     let (outcome, failure, not_sent) = match &record.outcome {
         StepOutcome::Passed(_) => ("passed", Value::Null, Value::Null),
         StepOutcome::Failed(f) => (
@@ -135,6 +152,7 @@ fn step_json(scenario: &ScenarioPlan, step: &StepPlan, record: &StepRecord) -> V
         "request": record.attempts.last().map(|a| request_json(scenario, step, a)),
         "answer": answer,
         "attempts": record.attempts,
+        "push": push,
     })
 }
 

@@ -142,6 +142,7 @@ pub(super) fn fixture() -> (Plan, RunRecord, ReportContext) {
         local: true,
         timeouts: Timeouts::default(),
         exit_code: 1,
+        pushes: None,
     };
     (plan, record, ctx)
 }
