@@ -6,6 +6,7 @@ mod commands;
 mod common;
 mod credentials;
 mod emulator;
+mod fault_matrix;
 mod hostile;
 mod html;
 mod layers;
