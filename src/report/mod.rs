@@ -493,6 +493,7 @@ mod tests {
             options: crate::run::RunOptions::default(),
             scenarios: vec![ScenarioRecord {
                 started: Utc::now(),
+                finished: Utc::now(),
                 order: None,
                 steps: outcomes.into_iter().map(step).collect(),
             }],

@@ -212,6 +212,7 @@ fn lost(scenario: &ScenarioPlan, started: DateTime<Utc>) -> ScenarioRecord {
 fn not_started(scenario: &ScenarioPlan, started: DateTime<Utc>, why: NotSent) -> ScenarioRecord {
     ScenarioRecord {
         started,
+        finished: started,
         order: None,
         steps: scenario
             .steps

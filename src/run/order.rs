@@ -84,6 +84,7 @@ impl OrderJob {
         }
         ScenarioRecord {
             started,
+            finished: Utc::now(),
             order,
             steps,
         }

@@ -179,6 +179,9 @@ pub struct OrderRecord {
 #[derive(Debug, Clone)]
 pub struct ScenarioRecord {
     pub started: DateTime<Utc>,
+    /// When its last step had its outcome (or was given up): with `started`, the order's
+    /// wall-clock duration.
+    pub finished: DateTime<Utc>,
     pub order: Option<OrderRecord>,
     pub steps: Vec<StepRecord>,
 }

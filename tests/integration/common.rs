@@ -203,3 +203,101 @@ pub fn write_scenarios(dir: &tempfile::TempDir, prefix: &str, count: usize, text
         write_scenario(dir, &format!("{prefix}{i:04}.yaml"), text);
     }
 }
+
+pub fn read_json(path: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).expect("report written");
+    serde_json::from_str(&text).expect("report is JSON")
+}
+
+pub fn validate_report(report: &serde_json::Value) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schema/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the report schema is a schema");
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match its schema: {errors:#?}"
+    );
+}
+
+/// The element and attribute sets of the JUnit schema Jenkins validates against (the
+/// strictest of the CI reporters): nothing else may appear.
+pub fn assert_jenkins_schema(xml: &str) {
+    let allowed: &[(&str, &[&str])] = &[
+        (
+            "testsuites",
+            &["name", "time", "tests", "failures", "errors"],
+        ),
+        (
+            "testsuite",
+            &[
+                "name",
+                "tests",
+                "failures",
+                "errors",
+                "group",
+                "time",
+                "skipped",
+                "timestamp",
+                "hostname",
+                "id",
+                "package",
+                "file",
+                "log",
+                "url",
+            ],
+        ),
+        ("properties", &[]),
+        ("property", &["name", "value"]),
+        ("testcase", &["name", "time", "classname", "group"]),
+        ("failure", &["type", "message"]),
+        ("error", &["type", "message"]),
+        ("skipped", &["type", "message"]),
+        ("system-out", &[]),
+        ("system-err", &[]),
+    ];
+    let timestamp = regex::Regex::new(r#"timestamp="([^"]*)""#).unwrap();
+    let xsd_datetime =
+        regex::Regex::new(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$").unwrap();
+    for found in timestamp.captures_iter(xml) {
+        assert!(
+            xsd_datetime.is_match(&found[1]),
+            "timestamp `{}` is not the schema's dateTime",
+            &found[1]
+        );
+    }
+    let tag = regex::Regex::new(r#"<([a-z-]+)((?:\s+[a-z_]+="[^"]*")*)\s*/?>"#).unwrap();
+    let attribute = regex::Regex::new(r#"([a-z_]+)=""#).unwrap();
+    let mut seen = 0;
+    for found in tag.captures_iter(xml) {
+        seen += 1;
+        let name = &found[1];
+        let Some((_, attributes)) = allowed.iter().find(|(n, _)| *n == name) else {
+            panic!("element <{name}> is not in the JUnit schema")
+        };
+        for a in attribute.captures_iter(&found[2]) {
+            assert!(
+                attributes.contains(&&a[1]),
+                "<{name}> may not carry `{}`",
+                &a[1]
+            );
+        }
+        for required in match name {
+            "testsuite" => &["name", "tests", "failures", "errors"][..],
+            "testcase" => &["name"][..],
+            "property" => &["name", "value"][..],
+            _ => &[][..],
+        } {
+            assert!(
+                found[2].contains(&format!(" {required}=")),
+                "<{name}> needs `{required}`"
+            );
+        }
+    }
+    assert!(seen > 3, "no elements found in {xml}");
+}

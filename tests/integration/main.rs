@@ -6,6 +6,7 @@ mod commands;
 mod common;
 mod credentials;
 mod emulator;
+mod history;
 mod hostile;
 mod html;
 mod layers;

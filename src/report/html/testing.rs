@@ -91,6 +91,7 @@ pub(super) fn fixture() -> (Plan, RunRecord, ReportContext) {
         scenarios: vec![ScenarioRecord {
             order: None,
             started: start,
+            finished: start,
             steps: vec![
                 StepRecord {
                     planned: start,
