@@ -297,14 +297,24 @@ async fn finish(
         exit_code: code,
     };
     let failures = write_reports(args, &plan, record, &ctx, output.console.lang);
-    if failures.is_empty() {
+    let result = if failures.is_empty() {
         Ok(code)
     } else {
         Err(AppError::ReportsNotWritten {
             failures,
             run_code: code,
         })
+    };
+    // The stream's last line carries the code the process ends with, reports included.
+    if output.jsonl {
+        let exit = result
+            .as_ref()
+            .map_or_else(AppError::exit_code, |code| *code);
+        if let Some(line) = report::events::run_finished(&plan, record, exit) {
+            report::print(&format!("{line}\n"));
+        }
     }
+    result
 }
 
 /// Which credential to check when the platform refused the token mid-run.

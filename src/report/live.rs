@@ -139,7 +139,10 @@ impl Live {
                     view.failed = Some(format!("order/add: {what}"));
                 }
             }
-            Event::StepAnswered { .. } | Event::RunFinished { .. } => {}
+            Event::StepAnswered { .. }
+            | Event::RunFinished
+            | Event::ScenarioStarted { .. }
+            | Event::ScenarioFinished { .. } => {}
         }
         self.refresh(plan);
     }

@@ -140,6 +140,10 @@ pub async fn run_on(
                     record: step_record.clone(),
                 });
             }
+            shared.emit(Event::ScenarioFinished {
+                scenario: index,
+                record: record.clone(),
+            });
             records[index] = Some(record);
             continue;
         }
@@ -163,8 +167,23 @@ pub async fn run_on(
         }
     }
     watcher.abort();
+    let scenarios: Vec<ScenarioRecord> = records
+        .into_iter()
+        .zip(&plan.scenarios)
+        .enumerate()
+        .map(|(index, (record, scenario))| {
+            record.unwrap_or_else(|| {
+                let record = lost(scenario, started);
+                shared.emit(Event::ScenarioFinished {
+                    scenario: index,
+                    record: record.clone(),
+                });
+                record
+            })
+        })
+        .collect();
     let finished = Utc::now();
-    shared.emit(Event::RunFinished { at: finished });
+    shared.emit(Event::RunFinished);
     let stop = *shared.stop.borrow();
     RunRecord {
         started,
@@ -172,11 +191,7 @@ pub async fn run_on(
         interrupted: stop == Stop::Interrupted,
         credentials_refused: stop == Stop::CredentialsRefused,
         options,
-        scenarios: records
-            .into_iter()
-            .zip(&plan.scenarios)
-            .map(|(record, scenario)| record.unwrap_or_else(|| lost(scenario, started)))
-            .collect(),
+        scenarios,
     }
 }
 

@@ -204,6 +204,16 @@ pub enum Event {
     RunStarted {
         at: DateTime<Utc>,
     },
+    /// A scenario's order begins (with `--jobs`, once it has its turn).
+    ScenarioStarted {
+        scenario: usize,
+        at: DateTime<Utc>,
+    },
+    /// A scenario is over: every step has its outcome (or was given up).
+    ScenarioFinished {
+        scenario: usize,
+        record: ScenarioRecord,
+    },
     /// The scenario's order was created (or could not be).
     OrderCreated {
         scenario: usize,
@@ -228,9 +238,8 @@ pub enum Event {
         step: usize,
         record: StepRecord,
     },
-    RunFinished {
-        at: DateTime<Utc>,
-    },
+    /// Every scenario is over (the record's `finished` says when).
+    RunFinished,
 }
 
 fn ser_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

@@ -301,3 +301,28 @@ pub fn assert_jenkins_schema(xml: &str) {
     }
     assert!(seen > 3, "no elements found in {xml}");
 }
+
+/// Every line of an `--events jsonl` stream, each checked against `schema/events.schema.json`.
+pub fn validate_events(stdout: &str) -> Vec<serde_json::Value> {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schema/events.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the events schema is a schema");
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    for event in &events {
+        let errors: Vec<String> = validator
+            .iter_errors(event)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "event does not match schema/events.schema.json: {event}\n{errors:#?}"
+        );
+    }
+    assert!(!events.is_empty(), "no events in {stdout:?}");
+    events
+}

@@ -425,11 +425,7 @@ async fn events_stream_as_json_lines() {
         .run()
         .await;
     assert_eq!(run.code, 0, "{}", run.all_output());
-    let events: Vec<serde_json::Value> = run
-        .stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
-        .collect();
+    let events = validate_events(&run.stdout);
     let kinds: Vec<&str> = events
         .iter()
         .map(|e| e["event"].as_str().unwrap())
@@ -441,6 +437,18 @@ async fn events_stream_as_json_lines() {
     assert_eq!(kinds.iter().filter(|k| **k == "step_sent").count(), 3);
     assert_eq!(kinds.iter().filter(|k| **k == "step_answered").count(), 3);
     assert_eq!(kinds.iter().filter(|k| **k == "step_finished").count(), 3);
+    assert_eq!(kinds[1], "scenario_started");
+    assert_eq!(kinds[kinds.len() - 2], "scenario_finished");
+    let finished = events.last().unwrap();
+    assert_eq!(
+        (&finished["steps"], &finished["passed"], &finished["failed"]),
+        (&3.into(), &3.into(), &0.into())
+    );
+    assert_eq!(finished["exit_code"], 0);
+    assert!(
+        events.iter().all(|e| e["at"].is_string()),
+        "every event has its time"
+    );
     assert!(
         run.stderr.contains("PASSED"),
         "people read stderr:\n{}",

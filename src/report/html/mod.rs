@@ -19,7 +19,7 @@ mod text;
 mod timeline;
 
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 use crate::base::pace::Speed;
 use crate::base::secret::redact;
