@@ -10,7 +10,7 @@ use rust_i18n::t;
 use tokio::sync::{mpsc, watch};
 
 use super::error::AppError;
-use super::{load_plan, retry_policy, style};
+use super::{retry_policy, style};
 use crate::app::cli::{GlobalArgs, RunArgs};
 use crate::base::i18n::{Noun, count};
 use crate::base::pace::Speed;
@@ -84,7 +84,7 @@ async fn prepare(
     cancel: &watch::Receiver<bool>,
 ) -> Result<Prepared, AppError> {
     let seed = args.seed.unwrap_or_else(scenario::random_seed);
-    let (carriers, plan) = load_plan(global, &args.paths, args.shard, seed)?;
+    let (carriers, plan) = super::load_selected_plan(global, args, seed)?;
     super::warn_long_run(&plan, args.speed);
     if !args.local {
         require_openids(&plan)?;
@@ -265,6 +265,7 @@ fn run_options(args: &RunArgs, seed: u64) -> RunOptions {
         seed,
         // The emulator takes any openid; WeChat needs a real one (checked before the run).
         fallback_openid: args.local.then(|| LOCAL_OPENID.to_owned()),
+        max_lateness: args.max_lateness,
     }
 }
 

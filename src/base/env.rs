@@ -21,6 +21,9 @@ pub fn from_process() -> Env {
 pub struct Problem {
     pub message: String,
     pub help: String,
+    /// The variable is not set (rather than written wrong): a lint job without the secrets
+    /// may take that as a warning (`check --allow-missing-env`).
+    pub unset: bool,
 }
 
 /// One part of a value as written.
@@ -69,6 +72,7 @@ pub fn pieces<'a>(
                 Piece::Problem(Problem {
                     message: format!("unclosed `${{` in `{key}`"),
                     help: "write `${NAME}` to read the environment variable NAME".to_owned(),
+                    unset: false,
                 })
             } else {
                 Piece::UnclosedTemplate
@@ -124,7 +128,20 @@ const NAME_HELP: &str =
     "a name is letters, digits and `_`, not starting with a digit, e.g. `${DADA_APPSECRET}`";
 
 fn variable<'a>(name: &str, env: &'a Env, key: &str, secret: bool) -> Piece<'a> {
-    let problem = |message: String, help: String| Piece::Problem(Problem { message, help });
+    let problem = |message: String, help: String| {
+        Piece::Problem(Problem {
+            message,
+            help,
+            unset: false,
+        })
+    };
+    let unset = |message: String, help: String| {
+        Piece::Problem(Problem {
+            message,
+            help,
+            unset: true,
+        })
+    };
     if !is_var_name(name) {
         return if secret {
             // What is between `${` and `}` may be the secret itself.
@@ -144,13 +161,13 @@ fn variable<'a>(name: &str, env: &'a Env, key: &str, secret: bool) -> Piece<'a> 
     match env.get(name) {
         Some(value) => Piece::Var(value),
         // `${d80400f9…}`: a secret written where a name belongs.
-        None if secret && !is_conventional_var_name(name) => problem(
+        None if secret && !is_conventional_var_name(name) => unset(
             format!(
                 "an environment variable named in `{key}` is not set (the name is not shown: it is not in capitals, so it may be the secret itself)"
             ),
             "write `${NAME}` with the name of a variable that holds the secret, e.g. `${DADA_APPSECRET}`".to_owned(),
         ),
-        None => problem(
+        None => unset(
             format!("environment variable `{name}` is not set (used in `{key}`)"),
             format!("set `{name}` before running, or write the value in the file"),
         ),

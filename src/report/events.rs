@@ -143,6 +143,7 @@ pub fn run_finished(plan: &Plan, record: &RunRecord, exit_code: u8) -> Option<St
         "not_sent": totals.not_sent,
         "worst_lateness_ms": worst.map(millis),
         "interrupted": record.interrupted,
+        "over_max_lateness": super::late_steps_json(plan, record),
         "exit_code": exit_code,
     });
     serde_json::to_string(&value).ok()

@@ -203,6 +203,14 @@ fn suite(
             }
             StepOutcome::NotSent(why) => (Kind::Skipped, Some((why.describe(), "not_sent"))),
         };
+        // A step sent later than --max-lateness fails the run; its testcase says so.
+        let (kind, message) = match (kind, step_record.lateness, record.options.max_lateness) {
+            (Kind::Passed, Some(late), Some(max)) if late > max => (
+                Kind::Failure,
+                Some((super::too_late_message(late, max), "max_lateness")),
+            ),
+            other => (other.0, message),
+        };
         let mut system_out = format!("planned_at={}", step_record.planned.to_rfc3339());
         properties.push((
             format!("step.{n}.planned_at"),

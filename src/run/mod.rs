@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub seed: u64,
     /// The openid for `order/add` when a scenario gives none (the local emulator's placeholder).
     pub fallback_openid: Option<String>,
+    /// `--max-lateness`: a step sent later than this fails the run, as a k6 threshold does.
+    pub max_lateness: Option<Duration>,
 }
 
 impl Default for RunOptions {
@@ -63,6 +65,7 @@ impl Default for RunOptions {
             verify: false,
             seed: 0,
             fallback_openid: None,
+            max_lateness: None,
         }
     }
 }
