@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::base::duration::parse_duration;
 use crate::base::pace::{Rate, Speed};
+use crate::base::secret::Secret;
 use crate::emulator;
 
 const ABOUT: &str =
@@ -233,6 +234,9 @@ pub struct RunArgs {
     #[arg(long, requires = "local", value_name = "URL")]
     pub callback: Option<String>,
 
+    #[command(flatten)]
+    pub push: PushArgs,
+
     /// Divide every delay by F (60 plays a minute in a second)
     #[arg(long, default_value_t = Speed::REAL_TIME, value_parser = Speed::from_str, value_name = "F")]
     pub speed: Speed,
@@ -379,9 +383,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "URL")]
     pub callback: Option<String>,
 
-    /// Format of the pushes
-    #[arg(long, value_enum, default_value_t = PushFormatChoice::Json)]
-    pub callback_format: PushFormatChoice,
+    #[command(flatten)]
+    pub push: PushArgs,
+
+    /// Keep tokens, orders and histories in this SQLite file, so a restart keeps them
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
 
     /// Fault rates for resilience testing, e.g. "errcode=-1:0.1,http503:0.05,drop:0.02"
     #[arg(long, value_parser = emulator::parse_faults, value_name = "SPEC")]
@@ -427,6 +434,57 @@ pub struct ServeArgs {
     /// A connection with nothing sent or received for this long is closed
     #[arg(long, default_value = "60s", value_parser = parse_timeout, value_name = "DURATION", help_heading = "Limits")]
     pub idle_timeout: Duration,
+}
+
+/// The merchant's message-push settings, as configured in the MP console. The values are
+/// secrets: they are parsed without checks here (clap would echo a refused value) and checked
+/// in `app::push_security`, whose messages never show them.
+#[derive(Debug, Clone, Args)]
+pub struct PushArgs {
+    /// Format of the pushes
+    #[arg(long, value_enum, default_value_t = PushFormatChoice::Json, help_heading = "Pushes")]
+    pub callback_format: PushFormatChoice,
+
+    /// The push Token: every push URL carries signature, timestamp and nonce made with it
+    #[arg(
+        long,
+        env = "SIMULATE_PUSH_TOKEN",
+        hide_env_values = true,
+        requires = "callback",
+        value_name = "TOKEN",
+        value_parser = secret,
+        help_heading = "Pushes"
+    )]
+    pub push_token: Option<Secret>,
+
+    /// Message encryption: plain, compat (message and its encrypted copy) or safe (encrypted
+    /// only); compat and safe need --aes-key
+    #[arg(long, value_enum, default_value_t = PushModeChoice::Plain, requires = "callback", help_heading = "Pushes")]
+    pub push_mode: PushModeChoice,
+
+    /// The 43-character EncodingAESKey for --push-mode compat or safe
+    #[arg(
+        long,
+        env = "SIMULATE_AES_KEY",
+        hide_env_values = true,
+        requires = "callback",
+        value_name = "KEY",
+        value_parser = secret,
+        help_heading = "Pushes"
+    )]
+    pub aes_key: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PushModeChoice {
+    Plain,
+    Compat,
+    Safe,
+}
+
+/// Never fails, so that clap never prints the value.
+fn secret(text: &str) -> Result<Secret, String> {
+    Ok(Secret::new(text))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,18 +2,19 @@
 
 use std::sync::Arc;
 
+use rust_i18n::t;
+
 use super::error::{AppError, Within};
-use super::{load_carriers, load_plan, load_plan_warned, retry_policy};
+use super::{load_carriers, load_plan, load_plan_warned, push_format, push_security, retry_policy};
 use crate::app::cli::{
-    CheckArgs, GlobalArgs, GraphArgs, GraphFormatChoice, NewArgs, PathChoice, PlanArgs,
-    PushFormatChoice, ServeArgs,
+    CheckArgs, GlobalArgs, GraphArgs, GraphFormatChoice, NewArgs, PathChoice, PlanArgs, ServeArgs,
 };
 use crate::base::duration::format_duration;
-use crate::base::text::plural;
+use crate::base::i18n::{Noun, count};
 use crate::describe::new::{self, PathKind};
 use crate::describe::{self, GraphFormat};
 use crate::emulator;
-use crate::model::plan::Expect;
+use crate::model::plan::{Expect, ScenarioPlan};
 use crate::model::statuses::Status;
 use crate::report;
 use crate::report::plan::{self as timeline, TimelineOptions};
@@ -31,20 +32,42 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<(), AppErro
     super::print_warnings(&warnings);
     let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
     if !global.quiet {
+        // A file with `repeat:` makes several orders; it is one file to check.
+        let mut files: Vec<(&ScenarioPlan, usize)> = Vec::new();
         for scenario in &plan.scenarios {
-            report::print(&format!(
-                "ok  {} ({}, {} steps)\n",
-                scenario.file,
-                scenario.carrier.id,
-                scenario.steps.len()
-            ));
+            match files.iter_mut().find(|(s, _)| s.file == scenario.file) {
+                Some((_, orders)) => *orders += 1,
+                None => files.push((scenario, 1)),
+            }
+        }
+        for (scenario, orders) in files {
+            let steps = count(scenario.steps.len(), Noun::Step);
+            let line = if orders > 1 {
+                t!(
+                    "check.ok_file_repeated",
+                    file = scenario.file,
+                    carrier = scenario.carrier.id,
+                    steps = steps,
+                    orders = orders
+                )
+            } else {
+                t!(
+                    "check.ok_file",
+                    file = scenario.file,
+                    carrier = scenario.carrier.id,
+                    steps = steps
+                )
+            };
+            report::print(&format!("{line}\n"));
         }
     }
-    report::print(&format!(
-        "{} and {steps} steps are valid (carrier table {})\n",
-        plural(plan.scenarios.len(), "scenario"),
-        plan.carriers_version
-    ));
+    let valid = t!(
+        "check.valid",
+        scenarios = count(plan.scenarios.len(), Noun::Scenario),
+        steps = count(steps, Noun::Step),
+        carriers = plan.carriers_version
+    );
+    report::print(&format!("{valid}\n"));
     Ok(())
 }
 
@@ -65,12 +88,14 @@ pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<(), AppError>
         lang: crate::base::i18n::current(),
         curl: args.curl,
         show_signatures: args.show_signatures,
-        timeouts: format!(
-            "connect {}, total {}",
-            format_duration(run.connect_timeout),
-            format_duration(run.timeout)
-        ),
-        retries: retry_policy(run).describe(),
+        timeouts: t!(
+            "plan.timeouts",
+            connect = format_duration(run.connect_timeout),
+            total = format_duration(run.timeout)
+        )
+        .into_owned(),
+        retries: retry_policy(run).describe(crate::base::i18n::current()),
+        fallback_openid: run.local.then(|| super::run::LOCAL_OPENID.to_owned()),
     };
     report::print(&timeline::render(&plan, &options));
     Ok(())
@@ -158,10 +183,7 @@ pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), Ap
         token_ttl: args.token_ttl,
         auto_create: args.auto_create,
         callback: args.callback,
-        callback_format: match args.callback_format {
-            PushFormatChoice::Json => emulator::PushFormat::Json,
-            PushFormatChoice::Xml => emulator::PushFormat::Xml,
-        },
+        callback_format: push_format(&args.push),
         seed: args.seed,
         show_signatures: args.show_signatures,
         limits: emulator::Limits {
@@ -196,6 +218,14 @@ pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), Ap
     if !args.apps.is_empty() {
         config.apps = args.apps;
     }
+    // Pushes are the Mini Program's: the first configured app.
+    let appid = config
+        .apps
+        .first()
+        .map(|(id, _)| id.clone())
+        .unwrap_or_default();
+    config.push_security = push_security(&args.push, &appid)?;
+    config.state = args.state;
     if let Some(faults) = args.faults {
         config.faults = faults;
     }

@@ -23,6 +23,11 @@ pub enum AppError {
     NoScenario,
     /// The command line lacks something or contradicts itself.
     Usage(String),
+    /// `simulate chek`: a word that is no file, but close to a command's name.
+    MistypedCommand {
+        word: String,
+        command: String,
+    },
     /// Files that do not check, every problem with its place; `within` says which files,
     /// e.g. "in the scenarios".
     InvalidFiles {
@@ -94,6 +99,7 @@ impl AppError {
             AppError::NoCommand
             | AppError::NoScenario
             | AppError::Usage(_)
+            | AppError::MistypedCommand { .. }
             | AppError::InvalidFiles { .. }
             | AppError::Invalid { .. }
             | AppError::MissingOpenid(_)
@@ -122,6 +128,10 @@ impl AppError {
                 Some(&t!("error.no_scenario_help")),
             ),
             AppError::Usage(message) => error_text(message, None),
+            AppError::MistypedCommand { word, command } => error_text(
+                &t!("error.mistyped_command", word = word),
+                Some(&t!("error.mistyped_command_help", command = command)),
+            ),
             AppError::InvalidFiles { problems, within } => problems_text(problems, *within),
             AppError::Invalid { message, help } => error_text(message, help.as_deref()),
             AppError::MissingOpenid(places) => error_text(

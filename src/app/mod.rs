@@ -10,19 +10,25 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Parser;
+use rust_i18n::t;
 
-use crate::app::cli::{Cli, ColorChoice, Command, GlobalArgs, LangChoice, RunArgs, SchemaChoice};
+use crate::app::cli::{
+    Cli, ColorChoice, Command, GlobalArgs, LangChoice, PushArgs, PushModeChoice, RunArgs,
+    SchemaChoice,
+};
 use crate::app::error::{AppError, Within};
 use crate::base::diag::Diagnostic;
 use crate::base::exit;
 use crate::base::i18n;
 use crate::describe;
+use crate::emulator::PushSecurity;
 use crate::model::carriers::Carriers;
 use crate::model::plan::Plan;
 use crate::model::statuses::Lang;
 use crate::report::{self, Style};
 use crate::run::retry::RetryPolicy;
 use crate::scenario::{self, LoadContext};
+use crate::wechat::push::{AesKey, AesKeyError, PushMode};
 
 pub fn main() -> u8 {
     let cli = match parse_args(std::env::args_os().collect()) {
@@ -99,7 +105,10 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
         None if cli.run.paths.is_empty() && cli.run.rerun_failed.is_none() => {
             return Err(AppError::NoCommand);
         }
-        None => return run::run(&global, cli.run).await,
+        None => {
+            mistyped_command(&cli.run.paths)?;
+            return run::run(&global, cli.run).await;
+        }
         Some(Command::Check(args)) => commands::check(&global, &args)?,
         Some(Command::Serve(args)) => commands::serve(&global, args).await?,
         Some(Command::Plan(args)) => commands::plan(&global, &args)?,
@@ -134,6 +143,28 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
         }
     }
     Ok(exit::OK)
+}
+
+/// `simulate chek` would look for a scenario file `chek`: when no such file exists and the word
+/// is close to a command's name, say so instead.
+fn mistyped_command(paths: &[std::path::PathBuf]) -> Result<(), AppError> {
+    use clap::CommandFactory;
+    let Some(first) = paths.first() else {
+        return Ok(());
+    };
+    let word = first.to_string_lossy();
+    if first.exists() || word.contains(['/', '.', '\\']) {
+        return Ok(());
+    }
+    let command = Cli::command();
+    let names = command.get_subcommands().map(|c| c.get_name());
+    match crate::base::diag::did_you_mean(&word, names) {
+        Some(name) => Err(AppError::MistypedCommand {
+            word: word.into_owned(),
+            command: name.to_owned(),
+        }),
+        None => Ok(()),
+    }
 }
 
 fn init_tracing(verbose: u8, color: ColorChoice) {
@@ -343,6 +374,55 @@ fn lang(choice: Option<LangChoice>) -> Lang {
         Some(LangChoice::Zh) => Lang::Zh,
         None => Lang::from_locale(|name| std::env::var(name).ok()),
     }
+}
+
+/// The merchant's push settings from `--push-token`, `--push-mode` and `--aes-key`, for pushes
+/// sent as `appid`'s. Messages name the flags, never the values.
+fn push_format(push: &PushArgs) -> crate::emulator::PushFormat {
+    match push.callback_format {
+        cli::PushFormatChoice::Json => crate::emulator::PushFormat::Json,
+        cli::PushFormatChoice::Xml => crate::emulator::PushFormat::Xml,
+    }
+}
+
+fn push_security(push: &PushArgs, appid: &str) -> Result<PushSecurity, AppError> {
+    let mode = match push.push_mode {
+        PushModeChoice::Plain => PushMode::Plain,
+        PushModeChoice::Compat => PushMode::Compat,
+        PushModeChoice::Safe => PushMode::Safe,
+    };
+    let token = match &push.push_token {
+        Some(token) if token.expose().trim().is_empty() => {
+            return Err(AppError::Usage(t!("error.push_token_empty").into_owned()));
+        }
+        Some(token) if token.expose().chars().any(|c| !c.is_ascii_alphanumeric()) => {
+            return Err(AppError::Usage(t!("error.push_token_chars").into_owned()));
+        }
+        other => other.clone(),
+    };
+    let aes_key = match (&push.aes_key, mode.encrypts()) {
+        (None, true) => {
+            return Err(AppError::Usage(
+                t!("error.aes_key_missing", mode = mode.name()).into_owned(),
+            ));
+        }
+        (None, false) => None,
+        (Some(key), _) => Some(AesKey::parse(key).map_err(|why| {
+            AppError::Usage(
+                match why {
+                    AesKeyError::Length(length) => t!("error.aes_key_length", length = length),
+                    AesKeyError::NotBase64 => t!("error.aes_key_not_base64"),
+                }
+                .into_owned(),
+            )
+        })?),
+    };
+    Ok(PushSecurity {
+        token,
+        mode,
+        aes_key,
+        appid: appid.to_owned(),
+    })
 }
 
 fn retry_policy(args: &RunArgs) -> RetryPolicy {

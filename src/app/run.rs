@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use rust_i18n::t;
 use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
 
 use super::error::AppError;
 use super::{retry_policy, style};
@@ -19,15 +20,15 @@ use crate::emulator::{self, Emulator};
 use crate::model::carriers::Carriers;
 use crate::model::plan::Plan;
 use crate::model::statuses::Lang;
-use crate::report::live::Live;
-use crate::report::{self, Console, ReportContext};
+use crate::report::live::{Heartbeat, Live, Look};
+use crate::report::{self, Console, Pushes, ReportContext, StepPush};
 use crate::run::client::{Client, Timeouts};
 use crate::run::token::TokenSource;
 use crate::run::{self as runner, RunOptions, RunRecord};
 use crate::scenario;
 
 /// The openid `order/add` carries against the local emulator when a scenario gives none.
-const LOCAL_OPENID: &str = "simulate-local-openid";
+pub(super) const LOCAL_OPENID: &str = "simulate-local-openid";
 
 /// `Ok` holds the run's verdict as an exit code; `Err` what kept it from running or from
 /// writing its reports.
@@ -84,6 +85,11 @@ async fn prepare(
     cancel: &watch::Receiver<bool>,
 ) -> Result<Prepared, AppError> {
     let seed = args.seed.unwrap_or_else(scenario::random_seed);
+    // Without --jobs every scenario starts at once, so no scenario is left for --fail-fast to hold.
+    if args.fail_fast && args.jobs.is_none() {
+        eprintln!("{}", t!("run.fail_fast_alone"));
+        eprintln!("{}", t!("diag.help", help = t!("run.fail_fast_alone_help")));
+    }
     let (carriers, plan) = super::load_selected_plan(global, args, seed)?;
     super::warn_long_run(&plan, args.speed);
     if !args.local {
@@ -149,12 +155,17 @@ async fn local_target(carriers: Carriers, args: &RunArgs) -> Result<Target, AppE
     let config = emulator::Config {
         auto_create: true,
         callback: args.callback.clone(),
+        callback_format: super::push_format(&args.push),
+        push_security: super::push_security(&args.push, emulator::DEV_APPID)?,
         ..emulator::Config::default()
     };
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let started = Emulator::start(addr, Arc::new(carriers), config)
         .await
         .map_err(AppError::Emulator)?;
+    if let Some(warning) = started.callback_warning() {
+        crate::base::console::err(&format!("{warning}\n"));
+    }
     Ok(Target {
         endpoint: started.base_url(),
         tokens: Arc::new(TokenSource::Fixed(started.issue_token())),
@@ -230,10 +241,7 @@ async fn execute(
     }
     let (events_tx, events_rx) = mpsc::unbounded_channel();
     // The live view needs a terminal and room; CI logs get plain timestamped lines.
-    let live_view = !output.jsonl
-        && !global.quiet
-        && std::io::stdout().is_terminal()
-        && plan.scenarios.len() <= report::live::MAX_ORDERS;
+    let live_view = !output.jsonl && !global.quiet && std::io::stdout().is_terminal();
     let printer = tokio::spawn(print_events(
         plan.clone(),
         output.clone(),
@@ -283,12 +291,23 @@ async fn finish(
         timeouts,
         ..
     } = prepared;
+    // The pushes are drained first, so that the summary can tell what became of them.
+    let mut pushes = None;
+    if let Some(emulator) = target.local {
+        if emulator.callback_check().is_some() {
+            if !record.interrupted {
+                emulator.drain_pushes(PUSH_DRAIN).await;
+            }
+            pushes = Some(step_pushes(&plan, record, &emulator.push_outcomes()));
+        }
+        emulator.shutdown().await;
+    }
     output.human(&output.console.summary(&plan, record));
+    if let Some(pushes) = &pushes {
+        output.human(&pushes.summary());
+    }
     if record.credentials_refused {
         output.human(&credentials_refused(&target.tokens));
-    }
-    if let Some(emulator) = target.local {
-        stop_emulator(emulator, record).await;
     }
     let code = report::exit_code(record);
     let ctx = ReportContext {
@@ -296,6 +315,7 @@ async fn finish(
         local: args.local,
         timeouts,
         exit_code: code,
+        pushes,
     };
     let failures = write_reports(args, &plan, record, &ctx, output.console.lang);
     let result = if failures.is_empty() {
@@ -330,13 +350,44 @@ fn credentials_refused(tokens: &TokenSource) -> String {
     )
 }
 
-async fn stop_emulator(emulator: Emulator, record: &RunRecord) {
-    // Pushes to --callback go out after the answers: let them arrive (WeChat's rule:
-    // 3 attempts of 5 s at most) before the emulator stops.
-    if !record.interrupted {
-        emulator.drain_pushes(Duration::from_secs(16)).await;
-    }
-    emulator.shutdown().await;
+/// Pushes to --callback go out after the answers: let them arrive (WeChat's rule: 3 attempts
+/// of 5 s at most, spaced) before the emulator stops.
+const PUSH_DRAIN: Duration = Duration::from_secs(18);
+
+/// Each step's push: the first not yet matched push of the scenario's order with the step's
+/// status (a refused step made none).
+fn step_pushes(plan: &Plan, record: &RunRecord, outcomes: &[emulator::PushOutcome]) -> Pushes {
+    let mut used = vec![false; outcomes.len()];
+    let steps = plan
+        .scenarios
+        .iter()
+        .zip(&record.scenarios)
+        .map(|(scenario, scenario_record)| {
+            scenario
+                .steps
+                .iter()
+                .zip(&scenario_record.steps)
+                .map(|(step, step_record)| {
+                    // A step never sent made no push.
+                    step_record.sent?;
+                    let found = outcomes.iter().enumerate().position(|(i, o)| {
+                        !used[i]
+                            && o.shopid == scenario.shopid
+                            && o.shop_order_id == scenario.shop_order_id
+                            && o.order_status == step.status.code()
+                    })?;
+                    used[found] = true;
+                    let o = &outcomes[found];
+                    Some(StepPush {
+                        delivered: o.delivered,
+                        attempts: o.attempts,
+                        detail: o.detail.clone(),
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    Pushes { steps }
 }
 
 fn header(plan: &Plan, target: &str, seed: u64, speed: Speed) -> String {
@@ -390,7 +441,8 @@ impl Output {
     }
 }
 
-/// Shows the events as they come: JSON lines, the live view, or plain lines.
+/// Shows the events as they come: JSON lines, the live view, or plain lines (with a heartbeat
+/// in long silences).
 async fn print_events(
     plan: Plan,
     output: Output,
@@ -399,7 +451,14 @@ async fn print_events(
     mut events: mpsc::UnboundedReceiver<runner::Event>,
 ) {
     let console = output.console;
-    let mut live = live_view.then(|| Live::new(&plan, console.style, console.lang, speed));
+    let look = Look {
+        style: console.style,
+        lang: console.lang,
+    };
+    let mut live = live_view.then(|| Live::new(&plan, console, speed));
+    // Quiet runs and JSON lines stay as asked.
+    let mut heart = (!live_view && !output.jsonl && !console.quiet)
+        .then(|| Heartbeat::new(&plan, speed, look, Instant::now()));
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     loop {
         tokio::select! {
@@ -410,19 +469,30 @@ async fn print_events(
                 {
                     report::print(&format!("{line}\n"));
                 }
+                if let Some(heart) = heart.as_mut() {
+                    heart.on_event(&plan, &event, Instant::now());
+                }
                 match live.as_mut() {
                     Some(live) => live.on_event(&plan, &event),
                     None => {
                         if let Some(line) = console.event_line(&plan, &event) {
                             output.human(&format!("{line}\n"));
+                            if let Some(heart) = heart.as_mut() {
+                                heart.printed(Instant::now());
+                            }
                         }
                     }
                 }
             }
-            // The countdowns move with time.
-            _ = tick.tick(), if live.is_some() => {
+            // The countdowns move with time; a silent log gets its heartbeat.
+            _ = tick.tick() => {
                 if let Some(live) = live.as_mut() {
                     live.refresh(&plan);
+                }
+                if let Some(heart) = heart.as_mut()
+                    && let Some(line) = heart.beat(&plan, Instant::now())
+                {
+                    output.human(&format!("{line}\n"));
                 }
             }
         }

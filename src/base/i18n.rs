@@ -65,6 +65,7 @@ pub enum Noun {
     File,
     Attempt,
     DelayRange,
+    Order,
 }
 
 /// `1 step`, `2 steps` (`2 个步骤` in Chinese, which has no plural): the count and its noun,
@@ -89,6 +90,8 @@ pub fn count_in(lang: Lang, n: usize, noun: Noun) -> String {
         (Noun::Attempt, false) => t!("count.attempt.other", locale = locale, count = n),
         (Noun::DelayRange, true) => t!("count.delay_range.one", locale = locale),
         (Noun::DelayRange, false) => t!("count.delay_range.other", locale = locale, count = n),
+        (Noun::Order, true) => t!("count.order.one", locale = locale),
+        (Noun::Order, false) => t!("count.order.other", locale = locale, count = n),
     };
     text.into_owned()
 }

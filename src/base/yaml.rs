@@ -12,6 +12,7 @@
 
 use std::fmt;
 
+use rust_i18n::t;
 use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::budget::BudgetBreach;
 use serde_saphyr::{DuplicateKeyPolicy, Error, Options};
@@ -367,14 +368,16 @@ fn diagnostic(error: &Error, file: &str, text: &str) -> Diagnostic {
             },
             Some("each key may appear once in a mapping; remove or rename one".to_owned()),
         ),
-        other => (
-            strip_position(&other.to_string()),
-            run_together(text, line).map(|key| {
-                format!(
-                    "`{key}` looks run together with its value: write `{key}: …` with a space after the colon (the value is not shown: it may be a secret)"
-                )
-            }),
-        ),
+        other => {
+            let message = strip_position(&other.to_string());
+            // YAML forbids tabs in indentation; editors often insert them unseen.
+            let help = if message.contains("tab") {
+                Some(t!("yaml.tab_help").into_owned())
+            } else {
+                run_together(text, line).map(|key| t!("yaml.run_together_help", key = key).into_owned())
+            };
+            (message, help)
+        }
     };
     let diagnostic = Diagnostic::new(file, line, column, format!("invalid YAML: {message}"));
     match help {
@@ -581,6 +584,16 @@ mod tests {
         // A guard against a hang, not a speed measurement: it holds on a loaded machine.
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
         assert!(d.message.starts_with("invalid YAML"), "{}", d.message);
+    }
+
+    #[test]
+    fn a_tab_in_the_indentation_gets_a_help_line() {
+        let d = error("steps:\n\t- status: 102\n");
+        assert!(d.message.contains("tab"), "{}", d.message);
+        assert_eq!(
+            d.help.as_deref(),
+            Some("indent with spaces: YAML does not allow tabs in indentation")
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod faults;
 mod orders;
 mod push;
 mod server;
+mod state;
 mod tokens;
 mod wire;
 
@@ -20,11 +21,13 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use rust_i18n::t;
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 pub use faults::{Faults, parse_faults};
-pub use push::{PushFormat, PushSecurity};
+pub use orders::PushOutcome;
+pub use push::{PushFormat, PushSecurity, UrlCheckFailure};
 
 use crate::base::secret::Secret;
 use crate::model::carriers::Carriers;
@@ -62,6 +65,8 @@ pub struct Config {
     pub seed: u64,
     /// How far `action_time` may be from now.
     pub max_clock_skew: Duration,
+    /// The SQLite file that keeps tokens and orders across restarts; in memory without it.
+    pub state: Option<std::path::PathBuf>,
     /// Keep the real `delivery_sign` in the history (`serve --show-signatures`); `***`
     /// otherwise, since a weak appsecret can be brute-forced from it.
     pub show_signatures: bool,
@@ -122,6 +127,7 @@ impl Default for Config {
             faults: Faults::default(),
             seed: 0,
             max_clock_skew: Duration::from_secs(600),
+            state: None,
             show_signatures: false,
             limits: Limits::DEFAULT,
         }
@@ -153,6 +159,8 @@ pub struct Emulator {
     // Dropping this sender stops every push worker.
     stop_pushes: Option<watch::Sender<bool>>,
     task: Option<JoinHandle<io::Result<()>>>,
+    /// The push URL's echostr check at start, when there is a push URL.
+    callback_check: Option<Result<(), UrlCheckFailure>>,
 }
 
 impl Emulator {
@@ -168,11 +176,19 @@ impl Emulator {
     async fn start_with_log(
         addr: SocketAddr,
         carriers: Arc<Carriers>,
-        config: Config,
+        mut config: Config,
         log: bool,
     ) -> io::Result<Emulator> {
         if let Some(url) = &config.callback {
             check_callback(url)?;
+        }
+        if config.push_security.appid.is_empty() {
+            // Pushes are the Mini Program's: the first configured app.
+            config.push_security.appid = config
+                .apps
+                .first()
+                .map(|(id, _)| id.clone())
+                .unwrap_or_else(|| DEV_APPID.to_owned());
         }
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
@@ -189,13 +205,18 @@ impl Emulator {
                         config.push_retry_delay,
                     ),
                     stop_rx,
+                    log,
                 )
                 .map_err(io::Error::other)?,
             ),
             None => None,
         };
+        let callback_check = match &pusher {
+            Some(pusher) => Some(pusher.verify_url().await),
+            None => None,
+        };
         let config_limits = config.limits;
-        let shared = Arc::new(server::Shared::new(carriers, config, log, pusher));
+        let shared = Arc::new(server::Shared::new(carriers, config, log, pusher)?);
         let router = server::router(shared.clone());
         let (stop_server, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(conn::serve(listener, router, config_limits, stopped));
@@ -205,7 +226,31 @@ impl Emulator {
             stop_server: Some(stop_server),
             stop_pushes: Some(stop_pushes),
             task: Some(task),
+            callback_check,
         })
+    }
+
+    /// Every push made so far, order by order, in the order they were made.
+    pub fn push_outcomes(&self) -> Vec<PushOutcome> {
+        let book = self
+            .shared
+            .book
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        book.push_outcomes()
+    }
+
+    /// How the push URL answered the echostr check at start (`None` without a push URL).
+    pub fn callback_check(&self) -> Option<&Result<(), UrlCheckFailure>> {
+        self.callback_check.as_ref()
+    }
+
+    /// The problem with the push URL's echostr check, as one line for the console.
+    pub fn callback_warning(&self) -> Option<String> {
+        match self.callback_check.as_ref()? {
+            Ok(()) => None,
+            Err(why) => Some(why.warning()),
+        }
     }
 
     /// `http://127.0.0.1:PORT` (a wildcard bind is reached through loopback).
@@ -281,7 +326,7 @@ pub(crate) fn fuzz_call(api: u8, valid_token: bool, query: &str, body: &[u8]) {
             },
             ..Config::default()
         };
-        let shared = server::Shared::new(carriers, config, false, None);
+        let shared = server::Shared::new(carriers, config, false, None).ok()?;
         let token = shared.tokens.issue_local();
         Some((shared, token))
     }) else {
@@ -321,11 +366,20 @@ fn check_callback(url: &str) -> io::Result<()> {
 /// `simulate serve`: runs until Ctrl-C or SIGTERM, logging one line per call to stderr.
 pub async fn serve(addr: SocketAddr, carriers: Arc<Carriers>, config: Config) -> io::Result<()> {
     let emulator = Emulator::start_with_log(addr, carriers, config, true).await?;
-    // Nobody reading stdout (`| head -2` after these lines) is no reason to stop serving.
-    crate::base::console::out(&format!(
-        "simulate emulator listening on http://{}\nready\n",
+    let mut banner = format!(
+        "simulate emulator listening on http://{}\n",
         emulator.local_addr()
-    ));
+    );
+    if emulator.callback_check().is_some_and(Result::is_ok) {
+        banner.push_str(&t!("serve.url_check_passed"));
+        banner.push('\n');
+    }
+    banner.push_str("ready\n");
+    // Nobody reading stdout (`| head -2` after these lines) is no reason to stop serving.
+    crate::base::console::out(&banner);
+    if let Some(warning) = emulator.callback_warning() {
+        crate::base::console::err(&format!("{warning}\n"));
+    }
     wait_for_stop_signal().await?;
     crate::base::console::err("simulate emulator: stopping\n");
     emulator.shutdown().await;

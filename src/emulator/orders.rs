@@ -1,14 +1,15 @@
 //! The order book: every order the emulator knows, its rider, and its full history.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::Limits;
 use super::push::Event;
+use super::state::{self, Fingerprint, Store};
 use super::wire::{Verdict, now_rfc3339};
 use crate::model::carriers::Carrier;
 use crate::model::statuses::{Outcome, Status};
@@ -17,7 +18,7 @@ use crate::model::statuses::{Outcome, Status};
 pub(crate) type Key = (String, String);
 
 /// A longitude/latitude pair (GCJ-02, as the platform uses).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Point {
     pub lng: f64,
     pub lat: f64,
@@ -31,7 +32,7 @@ pub(crate) const DEFAULT_STORE: Point = Point {
 };
 
 /// A plausible rider, fixed per order so every push and `order/get` agree.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Rider {
     pub name: String,
     pub phone: String,
@@ -51,7 +52,7 @@ impl Rider {
 }
 
 /// One line of an order's history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub(crate) enum Entry {
     Created {
@@ -64,15 +65,15 @@ pub(crate) enum Entry {
 }
 
 /// A call received, with what was answered.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct CallRecord {
     pub time: String,
-    pub api: &'static str,
+    pub api: String,
     /// The JSON body with credentials removed (`delivery_sign` kept).
     pub request: Value,
     pub verdict: Verdict,
     /// Top-level fields the API's documentation does not list: accepted, noted here.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tolerated_fields: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_change: Option<Change>,
@@ -80,63 +81,93 @@ pub(crate) struct CallRecord {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(crate) struct Change {
     pub from: u16,
     pub to: u16,
 }
 
+/// What became of one pushed status change, after all its attempts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushOutcome {
+    pub shopid: String,
+    pub shop_order_id: String,
+    pub order_status: u16,
+    pub delivered: bool,
+    pub attempts: u32,
+    /// The last attempt's result: `HTTP 200`, `timeout after 5000 ms`, ...
+    pub detail: String,
+}
+
 /// One attempt at pushing one status change to the merchant.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct PushRecord {
     pub time: String,
     pub order_status: u16,
     pub attempt: u32,
     pub of: u32,
-    pub format: &'static str,
+    pub format: String,
     /// `delivered` or `failed`.
-    pub outcome: &'static str,
+    pub outcome: String,
     /// `HTTP 200`, `HTTP 500`, `timeout after 5000 ms`, `connection error: ...`.
     pub detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub http_status: Option<u16>,
     pub elapsed_ms: u64,
     /// The last attempt failed: WeChat drops the event.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub gave_up: bool,
 }
 
+/// Serialized whole (less its push queue) into the state file.
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Order {
     pub shopid: String,
     pub shop_order_id: String,
+    #[serde(with = "state::carrier_ref")]
     pub carrier: Arc<Carrier>,
     pub waybill_id: String,
     pub shop_no: String,
+    #[serde(with = "state::status_code")]
     pub status: Status,
     pub created_at: String,
     pub rider: Rider,
     pub rider_assigned: bool,
     /// When the rider was assigned (Unix seconds), for the cancel fee's grace.
+    #[serde(default)]
     pub rider_assigned_at: Option<i64>,
     /// When delivery started (301), so the rider moves from the store to the receiver.
+    #[serde(default)]
     pub delivering_since: Option<i64>,
     /// Expected arrival (Unix seconds), only while delivering (301).
     pub reach_time: Option<i64>,
     /// The current tip (yuan) and how many `order/addtips` were taken.
+    // The defaults let state files written before these fields existed load.
+    #[serde(default)]
     pub tips: f64,
+    #[serde(default)]
     pub tips_given: u32,
     /// `cargo.goods_value`, the cap of some carriers' tips.
+    #[serde(default)]
     pub goods_value: f64,
     /// The token the platform gives the carrier for this order; the carrier's
     /// `delivery/update_order` must send it back as `wx_token`.
+    #[serde(default = "new_wx_token")]
     pub wx_token: String,
     pub store: Point,
     pub destination: Point,
     pub history: Vec<Entry>,
     /// Entries let go to keep the history within its limit.
+    #[serde(default)]
     pub history_dropped: u64,
     /// This order's push queue; one worker per order keeps pushes in order.
+    #[serde(skip)]
     pub pushes: Option<UnboundedSender<Event>>,
+}
+
+/// A fresh `wx_token` (also for orders kept by a state file from before there were any).
+fn new_wx_token() -> String {
+    format!("SIMWX{}", uuid::Uuid::new_v4().simple())
 }
 
 impl Order {
@@ -238,6 +269,11 @@ pub(crate) struct Book {
     pub forgotten: Forgotten,
     limits: Limits,
     next_seq: u64,
+    /// The state file, with what each order looked like when last written to it, and the
+    /// orders forgotten since (to delete from it).
+    store: Option<Store>,
+    saved: HashMap<Key, Fingerprint>,
+    removed: Vec<Key>,
 }
 
 /// Counts of what the limits made the emulator let go.
@@ -249,7 +285,7 @@ pub(crate) struct Forgotten {
 }
 
 /// A `delivery_token` quoted by `order/pre_add`, good for one `order/add` of that order.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct DeliveryToken {
     pub key: Key,
     /// Unix seconds after which `order/add` refuses it.
@@ -286,7 +322,69 @@ impl Book {
             forgotten: Forgotten::default(),
             limits,
             next_seq: 0,
+            store: None,
+            saved: HashMap::new(),
+            removed: Vec::new(),
         }
+    }
+
+    /// The book kept in `store`, with the orders it already holds.
+    pub fn open(
+        store: Store,
+        carriers: &crate::model::carriers::Carriers,
+        limits: Limits,
+    ) -> std::io::Result<Book> {
+        let saved = store.load_book(carriers)?;
+        let mut book = Book {
+            next_seq: saved.next_seq,
+            delivery_tokens: saved.delivery_tokens,
+            opened: saved.opened,
+            ..Book::new(limits)
+        };
+        let mut orders = saved.orders;
+        // Oldest first, so the limit forgets the same orders it would have.
+        orders.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        for order in orders {
+            let key = order.key();
+            book.saved.insert(key.clone(), state::fingerprint(&order));
+            book.created.push_back(key.clone());
+            book.orders.insert(key, order);
+        }
+        book.store = Some(store);
+        Ok(book)
+    }
+
+    /// Writes every order changed since the last write to the state file, if there is one,
+    /// with the delivery tokens and the `open` flag. Called before a change is answered: an
+    /// error means the change is not durable.
+    pub fn persist(&mut self) -> std::io::Result<()> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let changed: Vec<&Order> = self
+            .orders
+            .values()
+            .filter(|o| self.saved.get(&o.key()) != Some(&state::fingerprint(o)))
+            .collect();
+        if changed.is_empty() && self.removed.is_empty() {
+            return Ok(());
+        }
+        store.save_book(&state::Changes {
+            orders: &changed,
+            removed: &self.removed,
+            next_seq: self.next_seq,
+            delivery_tokens: &self.delivery_tokens,
+            opened: self.opened,
+        })?;
+        let written: Vec<(Key, Fingerprint)> = changed
+            .iter()
+            .map(|o| (o.key(), state::fingerprint(o)))
+            .collect();
+        self.saved.extend(written);
+        for key in std::mem::take(&mut self.removed) {
+            self.saved.remove(&key);
+        }
+        Ok(())
     }
 
     /// Opens an order at 101 with a new waybill id, forgetting the oldest order beyond
@@ -301,6 +399,9 @@ impl Book {
                 };
                 if self.orders.remove(&oldest).is_some() {
                     self.forgotten.orders += 1;
+                    if self.store.is_some() {
+                        self.removed.push(oldest);
+                    }
                 }
             }
             self.created.push_back(key);
@@ -308,9 +409,9 @@ impl Book {
         self.next_seq += 1;
         let seq = self.next_seq;
         let key = (new.shopid.to_owned(), new.shop_order_id.to_owned());
-        let (history, pushes) = match self.orders.remove(&key) {
-            Some(old) => (old.history, old.pushes),
-            None => (Vec::new(), None),
+        let (history, history_dropped, pushes) = match self.orders.remove(&key) {
+            Some(old) => (old.history, old.history_dropped, old.pushes),
+            None => (Vec::new(), 0, None),
         };
         let store = new.store.unwrap_or(DEFAULT_STORE);
         let destination = new.destination.unwrap_or(Point {
@@ -337,11 +438,11 @@ impl Book {
             tips: new.tips,
             tips_given: 0,
             goods_value: new.goods_value,
-            wx_token: format!("SIMWX{}", uuid::Uuid::new_v4().simple()),
+            wx_token: new_wx_token(),
             store,
             destination,
             history,
-            history_dropped: 0,
+            history_dropped,
             pushes,
         };
         let mut order = order;
@@ -380,6 +481,31 @@ impl Book {
         if let Some(order) = self.orders.get_mut(key) {
             self.forgotten.history_entries += order.remember(Entry::Push(record), limit);
         }
+    }
+
+    /// One outcome per pushed status change: its attempts folded into the last one's result.
+    pub fn push_outcomes(&self) -> Vec<PushOutcome> {
+        let mut out: Vec<PushOutcome> = Vec::new();
+        for order in self.orders.values() {
+            for entry in &order.history {
+                let Entry::Push(push) = entry else { continue };
+                let outcome = PushOutcome {
+                    shopid: order.shopid.clone(),
+                    shop_order_id: order.shop_order_id.clone(),
+                    order_status: push.order_status,
+                    delivered: push.outcome == "delivered",
+                    attempts: push.attempt,
+                    detail: push.detail.clone(),
+                };
+                match out.last_mut() {
+                    Some(last) if push.attempt > 1 && last.order_status == push.order_status => {
+                        *last = outcome;
+                    }
+                    _ => out.push(outcome),
+                }
+            }
+        }
+        out
     }
 }
 
@@ -425,7 +551,7 @@ mod tests {
     fn call() -> CallRecord {
         CallRecord {
             time: now_rfc3339(),
-            api: "order/get",
+            api: "order/get".to_owned(),
             request: Value::Null,
             verdict: Verdict::default(),
             tolerated_fields: vec![],

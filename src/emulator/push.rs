@@ -14,12 +14,14 @@ use std::str::FromStr;
 use std::sync::{Mutex, Weak};
 use std::time::{Duration, Instant};
 
+use rust_i18n::t;
 use serde::Serialize;
 use tokio::sync::{mpsc, watch};
 
 use super::orders::{Book, Key, PushRecord};
 use super::wire::now_rfc3339;
 use crate::base::secret::Secret;
+use crate::base::text::terminal_safe;
 use crate::wechat::push::{self as protocol, AesKey, PushMode};
 
 /// The body format of pushes (the MP backend's 数据格式 setting).
@@ -148,6 +150,47 @@ fn cdata(text: &str) -> String {
     format!("<![CDATA[{}]]>", text.replace("]]>", "]]]]><![CDATA[>"))
 }
 
+/// Why the push URL failed the check made when a merchant saves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UrlCheckFailure {
+    Timeout(Duration),
+    Connection(String),
+    /// Answered, but not with a 2xx status.
+    Status(u16),
+    /// Answered 2xx with something other than the `echostr` sent.
+    NotEchoed {
+        status: u16,
+        answered: String,
+        echostr: String,
+    },
+}
+
+impl UrlCheckFailure {
+    /// The console's warning, in the current language; `serve` still starts.
+    pub fn warning(&self) -> String {
+        let text = match self {
+            UrlCheckFailure::Timeout(limit) => {
+                t!("serve.url_check_timeout", ms = limit.as_millis())
+            }
+            UrlCheckFailure::Connection(detail) => {
+                t!("serve.url_check_connection", detail = terminal_safe(detail))
+            }
+            UrlCheckFailure::Status(status) => t!("serve.url_check_status", status = status),
+            UrlCheckFailure::NotEchoed {
+                status,
+                answered,
+                echostr,
+            } => t!(
+                "serve.url_check_not_echoed",
+                status = status,
+                answered = terminal_safe(answered),
+                echostr = echostr
+            ),
+        };
+        text.into_owned()
+    }
+}
+
 /// How pushes are signed and sealed: the merchant's message-push settings.
 #[derive(Debug, Clone, Default)]
 pub struct PushSecurity {
@@ -253,6 +296,8 @@ pub(crate) struct Pusher {
     stop: watch::Receiver<bool>,
     /// Events queued or being delivered, so a caller can wait for the pushes to drain.
     pending: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// One stderr line per attempt (`simulate serve`).
+    log: bool,
 }
 
 impl Pusher {
@@ -262,6 +307,7 @@ impl Pusher {
         security: PushSecurity,
         (timeout, attempts, retry_delay): (Duration, u32, Duration),
         stop: watch::Receiver<bool>,
+        log: bool,
     ) -> Result<Pusher, reqwest::Error> {
         // Loopback receivers must not go through a proxy from the environment.
         let client = reqwest::Client::builder().no_proxy().build()?;
@@ -275,7 +321,57 @@ impl Pusher {
             retry_delay,
             stop,
             pending: std::sync::Arc::default(),
+            log,
         })
+    }
+
+    /// The check the platform makes when a merchant saves the push URL: a GET with
+    /// `signature`, `timestamp`, `nonce` and `echostr`, which must answer `echostr` itself.
+    pub async fn verify_url(&self) -> Result<(), UrlCheckFailure> {
+        let timestamp = chrono::Utc::now().timestamp().to_string();
+        let nonce = nonce();
+        let echostr = format!(
+            "{}",
+            u64::from_be_bytes(random_bytes()[..8].try_into().unwrap_or_default())
+        );
+        let token = self
+            .security
+            .token
+            .clone()
+            .unwrap_or_else(|| Secret::new(""));
+        let query = [
+            ("signature", protocol::signature(&token, &timestamp, &nonce)),
+            ("timestamp", timestamp),
+            ("nonce", nonce),
+            ("echostr", echostr.clone()),
+        ];
+        let response = self
+            .client
+            .get(&self.url)
+            .query(&query)
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.is_timeout() {
+                    UrlCheckFailure::Timeout(self.timeout)
+                } else {
+                    UrlCheckFailure::Connection(error_chain(&e.without_url()))
+                }
+            })?;
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
+        if !(200..300).contains(&status) {
+            return Err(UrlCheckFailure::Status(status));
+        }
+        if body.trim() != echostr {
+            return Err(UrlCheckFailure::NotEchoed {
+                status,
+                answered: body.trim().chars().take(60).collect(),
+                echostr,
+            });
+        }
+        Ok(())
     }
 
     /// Queues an event for an order's worker.
@@ -370,17 +466,38 @@ impl Pusher {
                     order_status: event.order_status,
                     attempt,
                     of: self.attempts,
-                    format: self.format.name(),
-                    outcome: if delivered { "delivered" } else { "failed" },
+                    format: self.format.name().to_owned(),
+                    outcome: if delivered { "delivered" } else { "failed" }.to_owned(),
                     detail,
                     http_status,
                     elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
                     gave_up: !delivered && attempt == self.attempts,
                 };
+                if self.log {
+                    // The order's names come from the merchant: escaped before the terminal.
+                    crate::base::console::err(&format!(
+                        "{} push {} status {} attempt {}/{} {} ({}) {} ms\n",
+                        record.time,
+                        terminal_safe(&format!("{}/{}", key.0, key.1)),
+                        record.order_status,
+                        record.attempt,
+                        record.of,
+                        record.outcome,
+                        terminal_safe(&record.detail),
+                        record.elapsed_ms
+                    ));
+                }
                 let Some(book) = book.upgrade() else { return };
-                book.lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .record_push(&key, record);
+                let mut book = book
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                book.record_push(&key, record);
+                if let Err(e) = book.persist() {
+                    crate::base::console::err(&format!(
+                        "simulate emulator: a push record was not saved: {e}\n"
+                    ));
+                }
+                drop(book);
                 if delivered {
                     break;
                 }

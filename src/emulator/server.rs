@@ -18,6 +18,7 @@ use super::conn::Conn;
 use super::faults::{Dice, Fault};
 use super::orders::Book;
 use super::push::Pusher;
+use super::state::Store;
 use super::tokens::{Issued, Tokens};
 use super::wire::{Reply, Verdict, now_rfc3339, query_param, redact_query};
 use crate::base::secret::Secret;
@@ -50,7 +51,7 @@ impl Shared {
         config: Config,
         log: bool,
         pusher: Option<Pusher>,
-    ) -> Shared {
+    ) -> std::io::Result<Shared> {
         let mut secrets: Vec<Secret> = config.apps.iter().map(|(_, s)| s.clone()).collect();
         secrets.extend(carriers.all().iter().map(|c| c.account.appsecret.clone()));
         let appid = config
@@ -58,10 +59,17 @@ impl Shared {
             .first()
             .map(|(id, _)| id.clone())
             .unwrap_or_else(|| super::DEV_APPID.to_owned());
-        Shared {
-            tokens: Tokens::new(config.apps, config.token_ttl),
+        let mut tokens = Tokens::new(config.apps, config.token_ttl);
+        let mut book = Book::new(config.limits);
+        if let Some(path) = &config.state {
+            let store = Store::open(path)?;
+            tokens = tokens.with_store(store.clone())?;
+            book = Book::open(store, &carriers, config.limits)?;
+        }
+        Ok(Shared {
+            tokens,
             dice: Dice::new(config.faults, config.seed),
-            book: Arc::new(Mutex::new(Book::new(config.limits))),
+            book: Arc::new(Mutex::new(book)),
             pusher,
             auto_create: config.auto_create,
             max_clock_skew: config.max_clock_skew,
@@ -71,7 +79,7 @@ impl Shared {
             carriers,
             secrets,
             log,
-        }
+        })
     }
 
     /// The secrets a kept request body must not show besides issued tokens (which
@@ -190,7 +198,7 @@ async fn classic_token(State(shared): State<Arc<Shared>>, RawQuery(query): RawQu
         shared
             .tokens
             .authenticate(grant.as_deref(), appid.as_deref(), secret.as_deref())
-            .map(|appid| shared.tokens.issue_classic(&appid)),
+            .and_then(|appid| shared.tokens.issue_classic(&appid)),
     )
 }
 
@@ -215,7 +223,7 @@ async fn stable_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Reply {
         shared
             .tokens
             .authenticate(text("grant_type"), text("appid"), text("secret"))
-            .map(|appid| shared.tokens.issue_stable(&appid, force)),
+            .and_then(|appid| shared.tokens.issue_stable(&appid, force)),
     )
 }
 
@@ -241,9 +249,8 @@ async fn component_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Repl
         text("component_appid"),
         text("component_appsecret"),
     ) {
-        Ok(_) => {
-            let issued = shared.tokens.issue_component();
-            Reply::json(
+        Ok(_) => match shared.tokens.issue_component() {
+            Ok(issued) => Reply::json(
                 json!({
                     "component_access_token": issued.token.expose(),
                     "expires_in": issued.expires_in,
@@ -252,8 +259,9 @@ async fn component_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Repl
                     errcode: Some(0),
                     ..Verdict::default()
                 },
-            )
-        }
+            ),
+            Err(refusal) => Reply::error(refusal.errcode, refusal.message),
+        },
         Err(refusal) => Reply::error(refusal.errcode, refusal.message),
     }
 }

@@ -10,7 +10,11 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+
+use super::state::Store;
 
 use crate::base::secret::Secret;
 use crate::wechat::errcode;
@@ -66,7 +70,18 @@ pub(crate) struct Tokens {
     ttl: Duration,
     stable_rotate: Duration,
     inner: Mutex<Inner>,
+    /// The state file the tokens are kept in, if any.
+    store: Option<Store>,
 }
+
+/// Where the token table is kept in the state file.
+const STATE_NAME: &str = "tokens";
+
+/// The refusal when an issued token could not be written to the state file.
+const NOT_SAVED: Refusal = Refusal {
+    errcode: errcode::SYSTEM_BUSY,
+    message: "system error: the state file could not be written",
+};
 
 impl Tokens {
     pub fn new(apps: Vec<(String, Secret)>, ttl: Duration) -> Tokens {
@@ -81,7 +96,31 @@ impl Tokens {
             ttl,
             stable_rotate,
             inner: Mutex::new(Inner::default()),
+            store: None,
         }
+    }
+
+    /// Keeps the tokens in `store`, starting from those it already holds.
+    pub fn with_store(mut self, store: Store) -> std::io::Result<Tokens> {
+        if let Some(text) = store.load_meta(STATE_NAME)? {
+            let value: Value = serde_json::from_str(&text).map_err(std::io::Error::other)?;
+            *self.lock() = Inner::from_json(&value);
+        }
+        self.store = Some(store);
+        Ok(self)
+    }
+
+    /// Writes the table before a token is handed out.
+    fn save(&self, inner: &Inner) -> Result<(), Refusal> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        store
+            .save_meta(STATE_NAME, &inner.to_json().to_string())
+            .map_err(|e| {
+                crate::base::console::err(&format!("simulate emulator: {e}\n"));
+                NOT_SAVED
+            })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -127,7 +166,7 @@ impl Tokens {
     }
 
     /// `/cgi-bin/token`: always a new token; the previous classic one enters its overlap.
-    pub fn issue_classic(&self, appid: &str) -> Issued {
+    pub fn issue_classic(&self, appid: &str) -> Result<Issued, Refusal> {
         let now = Instant::now();
         let mut inner = self.lock();
         inner.purge(now);
@@ -138,15 +177,16 @@ impl Tokens {
             entry.superseded = Some(now + CLASSIC_OVERLAP);
         }
         inner.insert(&token, now + self.ttl);
-        Issued {
+        self.save(&inner)?;
+        Ok(Issued {
             token: Secret::new(token),
             expires_in: seconds(self.ttl),
-        }
+        })
     }
 
     /// `/cgi-bin/stable_token`: the current stable token while valid, else (or when forced) a
     /// new one.
-    pub fn issue_stable(&self, appid: &str, force_refresh: bool) -> Issued {
+    pub fn issue_stable(&self, appid: &str, force_refresh: bool) -> Result<Issued, Refusal> {
         let now = Instant::now();
         let mut inner = self.lock();
         inner.purge(now);
@@ -157,10 +197,10 @@ impl Tokens {
             && entry.expires > now + self.stable_rotate
             && entry.superseded.is_none()
         {
-            return Issued {
+            return Ok(Issued {
                 token: Secret::new(current.clone()),
                 expires_in: seconds(entry.expires - now),
-            };
+            });
         }
         // Forced: the old token stops at once. Rotated near expiry: it runs out on its own.
         if force_refresh
@@ -172,15 +212,16 @@ impl Tokens {
         let token = new_token();
         inner.stable.insert(appid.to_owned(), token.clone());
         inner.insert(&token, now + self.ttl);
-        Issued {
+        self.save(&inner)?;
+        Ok(Issued {
             token: Secret::new(token),
             expires_in: seconds(self.ttl),
-        }
+        })
     }
 
     /// `api_component_token`: a new third-party token (earlier ones stay valid until they
     /// expire).
-    pub fn issue_component(&self) -> Issued {
+    pub fn issue_component(&self) -> Result<Issued, Refusal> {
         let now = Instant::now();
         let mut inner = self.lock();
         inner.purge(now);
@@ -189,10 +230,11 @@ impl Tokens {
         if let Some(entry) = inner.tokens.get_mut(&token) {
             entry.third_party = true;
         }
-        Issued {
+        self.save(&inner)?;
+        Ok(Issued {
             token: Secret::new(token),
             expires_in: seconds(self.ttl),
-        }
+        })
     }
 
     /// Whether `token` was issued to a third-party platform.
@@ -210,7 +252,16 @@ impl Tokens {
             .first()
             .map(|(id, _)| id.clone())
             .unwrap_or_else(|| super::DEV_APPID.to_owned());
-        self.issue_stable(&appid, false).token
+        match self.issue_stable(&appid, false) {
+            Ok(issued) => issued.token,
+            // Not kept in the state file: still valid while this emulator runs.
+            Err(_) => {
+                let mut inner = self.lock();
+                let token = new_token();
+                inner.insert(&token, Instant::now() + self.ttl);
+                Secret::new(token)
+            }
+        }
     }
 
     pub fn check(&self, token: &str) -> Check {
@@ -259,6 +310,78 @@ pub(crate) fn redact_issued(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 impl Inner {
+    /// The table with instants as Unix milliseconds, for the state file.
+    fn to_json(&self) -> Value {
+        let (now, wall) = (Instant::now(), unix_ms(SystemTime::now()));
+        let at = |i: Instant| {
+            if i >= now {
+                wall + millis(i - now)
+            } else {
+                wall - millis(now - i)
+            }
+        };
+        let tokens: serde_json::Map<String, Value> = self
+            .tokens
+            .iter()
+            .map(|(token, e)| {
+                (
+                    token.clone(),
+                    json!({
+                        "expires": at(e.expires),
+                        "superseded": e.superseded.map(at),
+                        "third_party": e.third_party,
+                    }),
+                )
+            })
+            .collect();
+        json!({
+            "tokens": tokens,
+            "latest_classic": self.latest_classic,
+            "stable": self.stable,
+        })
+    }
+
+    fn from_json(value: &Value) -> Inner {
+        let (now, wall) = (Instant::now(), unix_ms(SystemTime::now()));
+        let at = |ms: i64| {
+            if ms >= wall {
+                now + Duration::from_millis(u64::try_from(ms - wall).unwrap_or(0))
+            } else {
+                let ago = Duration::from_millis(u64::try_from(wall - ms).unwrap_or(0));
+                now.checked_sub(ago).unwrap_or(now)
+            }
+        };
+        let map = |name: &str| -> HashMap<String, String> {
+            value
+                .get(name)
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default()
+        };
+        let mut tokens = HashMap::new();
+        if let Some(Value::Object(kept)) = value.get("tokens") {
+            for (token, entry) in kept {
+                let Some(expires) = entry.get("expires").and_then(Value::as_i64) else {
+                    continue;
+                };
+                let superseded = entry.get("superseded").and_then(Value::as_i64).map(at);
+                let third_party = entry.get("third_party").and_then(Value::as_bool);
+                tokens.insert(
+                    token.clone(),
+                    Entry {
+                        expires: at(expires),
+                        superseded,
+                        third_party: third_party.unwrap_or(false),
+                    },
+                );
+            }
+        }
+        Inner {
+            tokens,
+            latest_classic: map("latest_classic"),
+            stable: map("stable"),
+        }
+    }
+
     fn insert(&mut self, token: &str, expires: Instant) {
         self.tokens.insert(
             token.to_owned(),
@@ -274,6 +397,14 @@ impl Inner {
         self.tokens
             .retain(|_, e| e.expires + REMEMBER_EXPIRED > now);
     }
+}
+
+fn unix_ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH).map(millis).unwrap_or(0)
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Whole seconds, rounded up so a 1.5 s lifetime does not read as 1 s.
@@ -337,8 +468,8 @@ mod tests {
     #[test]
     fn classic_supersedes_with_overlap() {
         let t = tokens(Duration::from_secs(60));
-        let first = t.issue_classic("wxa");
-        let second = t.issue_classic("wxa");
+        let first = t.issue_classic("wxa").unwrap_or_else(|_| panic!());
+        let second = t.issue_classic("wxa").unwrap_or_else(|_| panic!());
         assert_ne!(first.token, second.token);
         assert_eq!(second.expires_in, 60);
         // Still inside the overlap.
@@ -350,10 +481,10 @@ mod tests {
     #[test]
     fn stable_is_reused_until_forced() {
         let t = tokens(Duration::from_secs(60));
-        let a = t.issue_stable("wxa", false);
-        let b = t.issue_stable("wxa", false);
+        let a = t.issue_stable("wxa", false).unwrap_or_else(|_| panic!());
+        let b = t.issue_stable("wxa", false).unwrap_or_else(|_| panic!());
         assert_eq!(a.token, b.token);
-        let c = t.issue_stable("wxa", true);
+        let c = t.issue_stable("wxa", true).unwrap_or_else(|_| panic!());
         assert_ne!(a.token, c.token);
         assert_eq!(t.check(a.token.expose()), Check::Superseded);
         assert_eq!(t.check(c.token.expose()), Check::Valid);
@@ -364,9 +495,9 @@ mod tests {
     fn stable_rotates_near_expiry_and_keeps_the_old_one_valid() {
         let mut t = tokens(Duration::from_millis(200));
         t.stable_rotate = Duration::from_millis(150);
-        let a = t.issue_stable("wxa", false);
+        let a = t.issue_stable("wxa", false).unwrap_or_else(|_| panic!());
         std::thread::sleep(Duration::from_millis(80));
-        let b = t.issue_stable("wxa", false);
+        let b = t.issue_stable("wxa", false).unwrap_or_else(|_| panic!());
         assert_ne!(a.token, b.token, "rotated inside the window");
         assert_eq!(t.check(a.token.expose()), Check::Valid);
         // Long lifetimes rotate 300 s before expiry; short ones never early.
@@ -380,8 +511,14 @@ mod tests {
     #[test]
     fn issued_tokens_are_redacted_by_their_shape() {
         let t = tokens(Duration::from_secs(60));
-        let a = t.issue_classic("wxa").token;
-        let b = t.issue_stable("wxa", false).token;
+        let a = t
+            .issue_classic("wxa")
+            .map(|i| i.token)
+            .unwrap_or_else(|_| panic!());
+        let b = t
+            .issue_stable("wxa", false)
+            .map(|i| i.token)
+            .unwrap_or_else(|_| panic!());
         let text = format!("x{}y {} SIM_abc", a.expose(), b.expose());
         assert_eq!(redact_issued(&text), "x***y *** SIM_abc");
         assert!(matches!(
@@ -397,7 +534,7 @@ mod tests {
         // redaction secrets of a call no longer include the live tokens.
         let t = tokens(Duration::from_secs(60));
         for _ in 0..3_000 {
-            t.issue_classic("wxa");
+            let _ = t.issue_classic("wxa");
         }
         assert!(t.lock().tokens.len() >= 3_000);
         let body = format!("{{\"access_token\":\"{}\"}}", new_token());
@@ -407,23 +544,28 @@ mod tests {
     #[test]
     fn component_tokens_are_third_party() {
         let t = tokens(Duration::from_secs(60));
-        let c = t.issue_component();
+        let c = t.issue_component().unwrap_or_else(|_| panic!());
         assert_eq!(t.check(c.token.expose()), Check::Valid);
         assert!(t.is_third_party(c.token.expose()));
-        let plain = t.issue_stable("wxa", false);
+        let plain = t.issue_stable("wxa", false).unwrap_or_else(|_| panic!());
         assert!(!t.is_third_party(plain.token.expose()));
     }
 
     #[test]
     fn tokens_expire() {
         let t = tokens(Duration::from_millis(1));
-        let a = t.issue_classic("wxa");
+        let a = t.issue_classic("wxa").unwrap_or_else(|_| panic!());
         std::thread::sleep(Duration::from_millis(5));
         assert_eq!(t.check(a.token.expose()), Check::Expired);
-        let s = t.issue_stable("wxa", false);
+        let s = t.issue_stable("wxa", false).unwrap_or_else(|_| panic!());
         std::thread::sleep(Duration::from_millis(5));
         assert_eq!(t.check(s.token.expose()), Check::Expired);
         // An expired stable token is replaced, not served again.
-        assert_ne!(t.issue_stable("wxa", false).token, s.token);
+        assert_ne!(
+            t.issue_stable("wxa", false)
+                .unwrap_or_else(|_| panic!())
+                .token,
+            s.token
+        );
     }
 }

@@ -4,7 +4,7 @@
 use crate::wechat::errcode;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 /// One answer, with what the log and the order history say about it.
@@ -20,7 +20,7 @@ pub(crate) struct Reply {
 }
 
 /// The outcome of one call, as recorded in the history and logged (never a secret).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Verdict {
     pub http_status: u16,
     #[serde(skip_serializing_if = "Option::is_none")]

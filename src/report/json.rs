@@ -23,7 +23,8 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
         .scenarios
         .iter()
         .zip(&record.scenarios)
-        .map(|(scenario, scenario_record)| {
+        .enumerate()
+        .map(|(number, (scenario, scenario_record))| {
             let counts = Counts::of(&scenario_record.steps);
             totals.add(&counts);
             json!({
@@ -47,7 +48,7 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
                     "answer": order.answer,
                 })),
                 "steps": scenario.steps.iter().zip(&scenario_record.steps)
-                    .map(|(step, step_record)| step_json(scenario, step, step_record, options.max_lateness))
+                    .map(|(step, step_record)| step_json(scenario, step, step_record, push_json(ctx, number, step.index), options.max_lateness))
                     .collect::<Vec<_>>(),
             })
         })
@@ -93,14 +94,31 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
             "worst_lateness_ms": worst.map(millis),
             "over_max_lateness": super::late_steps_json(plan, record),
         },
+        "pushes": ctx.pushes.as_ref().map(|p| {
+            let (delivered, made) = p.counts();
+            json!({ "delivered": delivered, "made": made })
+        }),
         "scenarios": scenarios,
     })
+}
+
+/// A step's push: `null` without `--callback` or when the step made none.
+fn push_json(ctx: &ReportContext, scenario: usize, step: usize) -> Value {
+    match ctx.pushes.as_ref().and_then(|p| p.step(scenario, step)) {
+        Some(push) => json!({
+            "delivered": push.delivered,
+            "attempts": push.attempts,
+            "detail": push.detail,
+        }),
+        None => Value::Null,
+    }
 }
 
 fn step_json(
     scenario: &ScenarioPlan,
     step: &StepPlan,
     record: &StepRecord,
+    push: Value,
     max_lateness: Option<std::time::Duration>,
 ) -> Value {
     let too_late = matches!((record.lateness, max_lateness), (Some(l), Some(max)) if l > max);
@@ -144,6 +162,7 @@ fn step_json(
         "request": record.attempts.last().map(|a| request_json(scenario, step, a)),
         "answer": answer,
         "attempts": record.attempts,
+        "push": push,
     })
 }
 

@@ -26,8 +26,16 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> String {
         .scenarios
         .iter()
         .zip(&record.scenarios)
-        .map(|(scenario, scenario_record)| {
-            suite(plan, record, ctx, scenario, scenario_record, &hostname)
+        .enumerate()
+        .map(|(number, (scenario, scenario_record))| {
+            suite(
+                plan,
+                record,
+                ctx,
+                (number, scenario),
+                scenario_record,
+                &hostname,
+            )
         })
         .collect();
     let total = |f: fn(&Suite) -> usize| suites.iter().map(f).sum::<usize>();
@@ -144,7 +152,7 @@ fn suite(
     plan: &Plan,
     record: &RunRecord,
     ctx: &ReportContext,
-    scenario: &ScenarioPlan,
+    (number, scenario): (usize, &ScenarioPlan),
     scenario_record: &ScenarioRecord,
     hostname: &str,
 ) -> Suite {
@@ -164,6 +172,11 @@ fn suite(
         ("shop_order_id".to_owned(), scenario.shop_order_id.clone()),
         ("seed".to_owned(), record.options.seed.to_string()),
     ];
+    if let Some(pushes) = &ctx.pushes {
+        let (delivered, made) = pushes.counts();
+        properties.push(("pushes.delivered".to_owned(), delivered.to_string()));
+        properties.push(("pushes.made".to_owned(), made.to_string()));
+    }
     let classname = format!("simulate.{}", scenario.carrier.id);
     let mut cases = Vec::new();
     if let Some(order) = &scenario_record.order {
@@ -225,6 +238,16 @@ fn suite(
             properties.push((format!("step.{n}.lateness_ms"), millis(late).to_string()));
         }
         let _ = write!(system_out, "\nattempts={}", step_record.attempts.len());
+        if let Some(push) = ctx.pushes.as_ref().and_then(|p| p.step(number, step.index)) {
+            let word = if push.delivered {
+                "delivered"
+            } else {
+                "failed"
+            };
+            let _ = write!(system_out, "\npush={word} ({})", push.detail);
+            properties.push((format!("step.{n}.push"), word.to_owned()));
+            properties.push((format!("step.{n}.push_attempts"), push.attempts.to_string()));
+        }
         cases.push(Case {
             name: format!(
                 "{} / step {n} {} {}",

@@ -108,6 +108,12 @@ impl Console {
         let time = record.sent.unwrap_or(record.planned);
         let status = step_plan.status;
         let verdict = match &record.outcome {
+            StepOutcome::Passed(answer) if step_plan.expect != Expect::Ok => self.style.green(&t!(
+                "console.as_expected",
+                locale = self.lang.code(),
+                expected = expect_in(&step_plan.expect, self.lang),
+                answer = describe_answer_in(answer, self.lang)
+            )),
             StepOutcome::Passed(answer) => self
                 .style
                 .green(&format!("✓ {}", describe_answer_in(answer, self.lang))),
@@ -398,6 +404,13 @@ pub fn describe_failure_in(failure: &Failure, lang: Lang) -> String {
                     answer = answer_text,
                     expected = expected
                 )
+            } else if answer.errcode == crate::wechat::errcode::ORDER_NOT_FOUND {
+                t!(
+                    "failure.unexpected_order_not_found",
+                    locale = locale,
+                    answer = answer_text,
+                    expected = expected
+                )
             } else {
                 t!(
                     "failure.unexpected",
@@ -497,6 +510,46 @@ pub struct ReportContext {
     pub local: bool,
     pub timeouts: crate::run::client::Timeouts,
     pub exit_code: u8,
+    /// What became of the local emulator's pushes to `--callback`; `None` without one.
+    pub pushes: Option<Pushes>,
+}
+
+/// The push that followed one accepted step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepPush {
+    pub delivered: bool,
+    pub attempts: u32,
+    /// The last attempt's result: `HTTP 200`, `HTTP 401`, `timeout after 5000 ms`, ...
+    pub detail: String,
+}
+
+/// Every push of a `--local` run with `--callback`: `steps[scenario][step]`, `None` for a step
+/// that made no push (refused, not sent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pushes {
+    pub steps: Vec<Vec<Option<StepPush>>>,
+}
+
+impl Pushes {
+    pub fn step(&self, scenario: usize, step: usize) -> Option<&StepPush> {
+        self.steps.get(scenario)?.get(step)?.as_ref()
+    }
+
+    /// (delivered, made)
+    pub fn counts(&self) -> (usize, usize) {
+        let all = self.steps.iter().flatten().flatten();
+        let made = all.clone().count();
+        (all.filter(|p| p.delivered).count(), made)
+    }
+
+    /// The console's line, e.g. `pushes: 5/5 delivered`.
+    pub fn summary(&self) -> String {
+        let (delivered, made) = self.counts();
+        format!(
+            "{}\n",
+            t!("summary.pushes", delivered = delivered, made = made)
+        )
+    }
 }
 
 /// Whole milliseconds, for reports: rounded as the console rounds.
@@ -635,5 +688,16 @@ mod tests {
                 .starts_with("errcode 42001 access_token expired (expected ok)")
         );
         assert!(describe_failure(&failure).contains("WECHAT_ACCESS_TOKEN"));
+        let missing = Failure::Unexpected {
+            answer: Answer {
+                errcode: 930563,
+                errmsg: "order not exists".into(),
+                ..Answer::default()
+            },
+            expected: Expect::Ok,
+        };
+        let text = describe_failure(&missing);
+        assert!(text.contains("`order: true`"), "{text}");
+        assert!(text.contains("--auto-create"), "{text}");
     }
 }

@@ -7,13 +7,12 @@
 //! placeholder unless asked for (`--show-signatures`): it is a SHA-1 of the appsecret, from
 //! which a weak appsecret can be brute-forced.
 
-use std::fmt::Write as _;
-
 use chrono::{DateTime, Local};
+use rust_i18n::t;
 
 use crate::base::duration::{format_duration, format_range, round_to_ms};
+use crate::base::i18n::{Noun, count_in};
 use crate::base::pace::Speed;
-use crate::base::text::plural;
 use crate::model::carriers::Call;
 use crate::model::plan::{Expect, Plan, ScenarioPlan, StepPlan};
 use crate::model::statuses::Lang;
@@ -44,6 +43,8 @@ pub struct TimelineOptions {
     pub timeouts: String,
     /// The retry policy, in words.
     pub retries: String,
+    /// The openid `order/add` carries when a scenario gives none (the local emulator's).
+    pub fallback_openid: Option<String>,
 }
 
 /// The whole timeline of `plan`, ending with a newline.
@@ -62,65 +63,123 @@ pub fn render(plan: &Plan, options: &TimelineOptions) -> String {
         .filter(|s| s.after_range.is_some())
         .count();
 
-    out.note(&format!(
-        "plan: {}, {}; nothing is sent",
-        plural(plan.scenarios.len(), "scenario"),
-        plural(steps, "step")
+    let lang = options.lang;
+    let locale = lang.code();
+    out.note(&t!(
+        "plan.header",
+        locale = locale,
+        scenarios = count_in(lang, plan.scenarios.len(), Noun::Scenario),
+        steps = count_in(lang, steps, Noun::Step)
     ));
     let seed = if ranges == 0 {
-        format!("{} (no delay ranges)", plan.seed)
+        t!("plan.seed_no_ranges", locale = locale, seed = plan.seed)
     } else {
-        format!(
-            "{} ({} drawn from it; --seed {} gives this timeline again)",
-            plan.seed,
-            plural(ranges, "delay range"),
-            plan.seed
+        t!(
+            "plan.seed_ranges",
+            locale = locale,
+            seed = plan.seed,
+            ranges = count_in(lang, ranges, Noun::DelayRange)
         )
     };
     let speed_text = if speed.is_real_time() {
-        "×1 (real time)".to_owned()
+        t!("plan.speed_real_time", locale = locale)
     } else {
-        format!("×{speed}: every delay is divided by {speed}")
+        t!("plan.speed", locale = locale, speed = speed)
     };
     let fields = [
-        ("seed", seed),
-        ("carrier table", plan.carriers_version.clone()),
-        ("endpoint", endpoint.to_owned()),
-        ("speed", speed_text),
-        ("timeouts", one_line(&options.timeouts)),
-        ("retries", one_line(&options.retries)),
+        (t!("plan.field_seed", locale = locale), seed.into_owned()),
         (
-            "if started at",
+            t!("plan.field_carriers", locale = locale),
+            plan.carriers_version.clone(),
+        ),
+        (
+            t!("plan.field_endpoint", locale = locale),
+            endpoint.to_owned(),
+        ),
+        (
+            t!("plan.field_speed", locale = locale),
+            speed_text.into_owned(),
+        ),
+        (
+            t!("plan.field_timeouts", locale = locale),
+            one_line(&options.timeouts),
+        ),
+        (
+            t!("plan.field_retries", locale = locale),
+            one_line(&options.retries),
+        ),
+        (
+            t!("plan.field_started", locale = locale),
             options.now.format("%Y-%m-%d %H:%M:%S %:z").to_string(),
         ),
     ];
+    // Aligned by display width: a Chinese character takes two columns.
+    let width = fields
+        .iter()
+        .map(|(key, _)| console::measure_text_width(key))
+        .max()
+        .unwrap_or(0)
+        + 1;
     for (key, value) in fields {
-        out.note(&format!("  {key:<14}{value}"));
+        let pad = " ".repeat(width.saturating_sub(console::measure_text_width(&key)));
+        out.note(&format!("  {key}{pad}{value}"));
     }
     if options.curl {
         out.blank();
-        out.note(
-            "Each command sends one step; run it at the time shown above it. The access token",
-        );
-        out.note(&format!(
-            "is read from ${TOKEN_VARIABLE}, which must be set; it is never printed."
+        out.note(&t!(
+            "plan.curl_preamble",
+            locale = locale,
+            variable = TOKEN_VARIABLE
         ));
+        out.command("set -eu");
+        let unset = t!(
+            "plan.token_unset",
+            locale = locale,
+            variable = TOKEN_VARIABLE
+        );
+        out.command(&format!(": \"${{{TOKEN_VARIABLE}:?{unset}}}\""));
         if !options.show_signatures {
-            out.note(&format!(
-                "delivery_sign is the placeholder {SIGN_PLACEHOLDER}; add --show-signatures to put"
+            out.note(&t!(
+                "plan.sign_placeholder",
+                locale = locale,
+                placeholder = SIGN_PLACEHOLDER
             ));
-            out.note(
-                "the real signature in the commands (a SHA-1 of the appsecret: keep it private).",
-            );
         }
         out.command(&format!("ENDPOINT={}", shell_quote(endpoint)));
+        out.command("pids=''");
     }
 
     for scenario in &plan.scenarios {
         out.blank();
         render_scenario(&mut out, scenario, options, speed);
     }
+    if options.curl {
+        out.blank();
+        out.command("for pid in $pids; do wait \"$pid\"; done");
+    }
     out.text
+}
+
+/// Stands for `action_time` in a body, replaced in the script by `$(date +%s)`.
+const ACTION_TIME_MARK: i64 = -1_234_567_890_123;
+
+/// The JSON `body` as a shell word, with its `action_time` computed when the command runs.
+fn curl_body(json: &str) -> String {
+    let mark = format!("\"action_time\":{ACTION_TIME_MARK}");
+    match json.split_once(&mark) {
+        Some((head, tail)) => format!(
+            "{}\"$(date +%s)\"{}",
+            shell_quote(&format!("{head}\"action_time\":")),
+            shell_quote(tail)
+        ),
+        None => shell_quote(json),
+    }
+}
+
+fn curl_command(path: &str, body: &str) -> String {
+    format!(
+        "  curl -sS -w '\\n' -X POST \"$ENDPOINT{path}?access_token=${TOKEN_VARIABLE}\" -H 'Content-Type: application/json' -d {body}"
+    )
 }
 
 /// Output where, for `--curl`, everything but the commands is a shell comment.
@@ -130,12 +189,15 @@ struct Out {
 }
 
 impl Out {
-    fn note(&mut self, line: &str) {
-        if self.curl {
-            self.text.push_str("# ");
+    /// A line for people (several, if it holds newlines): a shell comment in a script.
+    fn note(&mut self, text: &str) {
+        for line in text.lines() {
+            if self.curl {
+                self.text.push_str("# ");
+            }
+            self.text.push_str(line);
+            self.text.push('\n');
         }
-        self.text.push_str(line);
-        self.text.push('\n');
     }
 
     fn command(&mut self, line: &str) {
@@ -155,31 +217,37 @@ fn render_scenario(
     speed: Speed,
 ) {
     let carrier = &scenario.carrier;
-    let carrier_name = match options.lang {
+    let lang = options.lang;
+    let locale = lang.code();
+    let carrier_name = match lang {
         Lang::En => &carrier.name_en,
         Lang::Zh => &carrier.name_zh,
     };
     out.note(&one_line(&scenario.name));
-    out.note(&format!("  file     {}", one_line(&scenario.file)));
-    out.note(&format!(
-        "  carrier  {} ({}), delivery_id {}, profile {}",
-        carrier.id,
-        one_line(carrier_name),
-        carrier.delivery_id,
-        carrier.version
+    out.note(&t!(
+        "plan.scenario_file",
+        locale = locale,
+        file = one_line(&scenario.file)
     ));
-    out.note(&format!(
-        "  order    {} (shop {})",
-        one_line(&scenario.shop_order_id),
-        one_line(&scenario.shopid)
+    out.note(&t!(
+        "plan.scenario_carrier",
+        locale = locale,
+        id = carrier.id,
+        name = one_line(carrier_name),
+        delivery_id = carrier.delivery_id,
+        profile = carrier.version
     ));
-    out.note(&format!(
-        "  call     {}",
-        match carrier.call {
-            Call::Realmock => "realmock_update_order, signed with delivery_sign",
-            Call::TestUpdateOrder => "test_update_order (the sandbox; not signed)",
-        }
+    out.note(&t!(
+        "plan.scenario_order",
+        locale = locale,
+        order = one_line(&scenario.shop_order_id),
+        shop = one_line(&scenario.shopid)
     ));
+    let call = Api::for_call(carrier.call).name();
+    out.note(&match carrier.call {
+        Call::Realmock => t!("plan.call_signed", locale = locale, call = call),
+        Call::TestUpdateOrder => t!("plan.call_unsigned", locale = locale, call = call),
+    });
 
     let offsets: Vec<String> = scenario
         .steps
@@ -197,6 +265,31 @@ fn render_scenario(
     } else {
         Signature::Shown(SIGN_PLACEHOLDER)
     };
+    if options.curl {
+        out.command("(");
+    }
+    if let Some(create) = &scenario.order {
+        let sign = match signature {
+            Signature::Computed => crate::wechat::sign::delivery_sign(
+                &scenario.shopid,
+                Some(&scenario.shop_order_id),
+                &scenario.appsecret,
+            ),
+            Signature::Shown(placeholder) => placeholder.to_owned(),
+        };
+        let body = create.signed_body(&sign, options.fallback_openid.as_deref());
+        let path = Api::Add.path();
+        let clock = options.now.format("%H:%M:%S");
+        let create = t!("plan.create_order", locale = locale, api = Api::Add.name());
+        out.note(&format!("  #0   +0s  {clock}  {create}"));
+        if options.curl {
+            out.command(&curl_command(path, &shell_quote(&body.to_string())));
+        } else {
+            out.note(&format!("       POST {path}?access_token=***"));
+            out.note(&format!("       {body}"));
+        }
+    }
+    let mut previous = std::time::Duration::ZERO;
     for (step, offset) in scenario.steps.iter().zip(&offsets) {
         let planned = step.planned_at(&options.now, speed);
         let clock = match planned {
@@ -217,45 +310,58 @@ fn render_scenario(
             step.status.name(),
             step.status.label(options.lang)
         ));
-        out.note(&format!("       {}", step_details(step)));
-        let body = UpdateOrder::for_step(
-            scenario,
-            step,
-            planned.map_or(0, |t| t.timestamp()),
-            signature,
-        );
-        let json = serde_json::to_string(&body)
-            .unwrap_or_else(|e| format!("<the body cannot be written: {e}>"));
+        out.note(&format!("       {}", step_details(step, lang)));
+        let action_time = if options.curl {
+            ACTION_TIME_MARK
+        } else {
+            planned.map_or(0, |t| t.timestamp())
+        };
+        let body = UpdateOrder::for_step(scenario, step, action_time, signature);
+        let json = serde_json::to_string(&body).unwrap_or_else(|e| {
+            t!("plan.body_unwritable", locale = locale, error = e).into_owned()
+        });
         let path = Api::for_call(carrier.call).path();
         if options.curl {
-            out.command(&format!(
-                "curl -sS -X POST \"$ENDPOINT{path}?access_token=${TOKEN_VARIABLE}\" -H 'Content-Type: application/json' -d {}",
-                shell_quote(&json)
-            ));
+            let at = step.planned_offset(speed);
+            let wait = at.saturating_sub(previous);
+            previous = at;
+            out.command(&format!("  sleep {:.3}", wait.as_secs_f64()));
+            out.command(&curl_command(path, &curl_body(&json)));
         } else {
             out.note(&format!("       POST {path}?access_token=***"));
             out.note(&format!("       {json}"));
         }
     }
+    if options.curl {
+        out.command(") &");
+        out.command("pids=\"$pids $!\"");
+    }
 }
 
 /// "after 30s", "after 20s..40s (drawn: 31s417ms); expect rejected by the carrier; …".
-fn step_details(step: &StepPlan) -> String {
-    let mut text = match step.after_range {
-        Some((low, high)) => format!(
-            "after {} (drawn: {})",
-            format_range(low, high),
-            format_duration(step.after)
+fn step_details(step: &StepPlan, lang: Lang) -> String {
+    let locale = lang.code();
+    let mut clauses = vec![match step.after_range {
+        Some((low, high)) => t!(
+            "plan.after_drawn",
+            locale = locale,
+            range = format_range(low, high),
+            drawn = format_duration(step.after)
         ),
-        None => format!("after {}", format_duration(step.after)),
-    };
+        None => t!(
+            "plan.after",
+            locale = locale,
+            after = format_duration(step.after)
+        ),
+    }];
     if step.expect != Expect::Ok {
-        let _ = write!(text, "; expect {}", step.expect);
+        let expected = super::expect_in(&step.expect, lang);
+        clauses.push(t!("plan.expect", locale = locale, expected = expected));
     }
     if !step.checked {
-        text.push_str("; transition check skipped");
+        clauses.push(t!("plan.unchecked", locale = locale));
     }
-    text
+    clauses.join(&t!("plan.clause_separator", locale = locale))
 }
 
 /// Text from a file or the command line on one line: control characters become spaces.
@@ -367,6 +473,7 @@ mod tests {
             show_signatures: curl,
             timeouts: "connect 5s, total 15s".to_owned(),
             retries: "none".to_owned(),
+            fallback_openid: None,
         }
     }
 
@@ -419,48 +526,29 @@ Sandbox
     #[test]
     fn curl_commands_are_runnable_and_quoted() {
         let options = options(true);
-        let t = options.now.timestamp();
-        let zone = options.now.format("%:z");
-        let expected = format!(
-            r#"# plan: 2 scenarios, 3 steps; nothing is sent
-#   seed          42 (1 delay range drawn from it; --seed 42 gives this timeline again)
-#   carrier table 2026-11-28
-#   endpoint      https://api.weixin.qq.com
-#   speed         ×2: every delay is divided by 2
-#   timeouts      connect 5s, total 15s
-#   retries       none
-#   if started at 2026-11-28 22:15:30 {zone}
-
-# Each command sends one step; run it at the time shown above it. The access token
-# is read from $WECHAT_ACCESS_TOKEN, which must be set; it is never printed.
-ENDPOINT='https://api.weixin.qq.com'
-
-# Dada out of order
-#   file     scenarios/dada.yaml
-#   carrier  dada (Dada), delivery_id DADA, profile dada-2026-11
-#   order    qa-1 (shop dadaaee18818d97e236)
-#   call     realmock_update_order, signed with delivery_sign
-#   #1   +0s        22:15:30  102 rider_assigned  rider assigned
-#        after 0s
-curl -sS -X POST "$ENDPOINT/cgi-bin/express/local/business/realmock_update_order?access_token=$WECHAT_ACCESS_TOKEN" -H 'Content-Type: application/json' -d '{{"shopid":"dadaaee18818d97e236","shop_order_id":"qa-1","action_time":{t0},"order_status":102,"action_msg":"骑手已接单","delivery_sign":"211176d055a1b6a693f802f9bacccc8dcd3e5ad0"}}'
-#   #2   +15s500ms  22:15:45  302 delivered  delivered
-#        after 20s..40s (drawn: 31s); expect rejected by the carrier; transition check skipped
-curl -sS -X POST "$ENDPOINT/cgi-bin/express/local/business/realmock_update_order?access_token=$WECHAT_ACCESS_TOKEN" -H 'Content-Type: application/json' -d '{{"shopid":"dadaaee18818d97e236","shop_order_id":"qa-1","action_time":{t1},"order_status":302,"action_msg":"rider'\''s \"done\" 已送达","delivery_sign":"211176d055a1b6a693f802f9bacccc8dcd3e5ad0"}}'
-
-# Sandbox
-#   file     scenarios/sandbox.yaml
-#   carrier  sandbox (WeChat sandbox), delivery_id TEST, profile sandbox-2026-11
-#   order    qa-2 (shop test_shop_id)
-#   call     test_update_order (the sandbox; not signed)
-#   #1   +45s  22:16:15  103 merchant_cancelled  merchant cancelled the order
-#        after 1m30s
-curl -sS -X POST "$ENDPOINT/cgi-bin/express/local/business/test_update_order?access_token=$WECHAT_ACCESS_TOKEN" -H 'Content-Type: application/json' -d '{{"shopid":"test_shop_id","shop_order_id":"qa-2","action_time":{t2},"order_status":103,"action_msg":""}}'
-"#,
-            t0 = t,
-            t1 = t + 15,
-            t2 = t + 45,
+        let text = render(&plan(), &options);
+        for line in [
+            "set -eu",
+            ": \"${WECHAT_ACCESS_TOKEN:?set WECHAT_ACCESS_TOKEN to an access token}\"",
+            "ENDPOINT='https://api.weixin.qq.com'",
+            // Sleeps as planned within each order, divided by --speed 2.
+            "  sleep 0.000",
+            "  sleep 15.500",
+            "  sleep 45.000",
+            // action_time is taken when the command runs, not when the plan was printed.
+            "  curl -sS -w '\\n' -X POST \"$ENDPOINT/cgi-bin/express/local/business/realmock_update_order?access_token=$WECHAT_ACCESS_TOKEN\" -H 'Content-Type: application/json' -d '{\"shopid\":\"dadaaee18818d97e236\",\"shop_order_id\":\"qa-1\",\"action_time\":'\"$(date +%s)\"',\"order_status\":302,\"action_msg\":\"rider'\\''s \\\"done\\\" 已送达\",\"delivery_sign\":\"211176d055a1b6a693f802f9bacccc8dcd3e5ad0\"}'",
+            ") &",
+            "for pid in $pids; do wait \"$pid\"; done",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "no line {line:?} in:\n{text}"
+            );
+        }
+        assert!(
+            !text.contains(&options.now.timestamp().to_string()),
+            "{text}"
         );
-        assert_eq!(render(&plan(), &options), expected);
     }
 
     #[test]
@@ -473,11 +561,20 @@ curl -sS -X POST "$ENDPOINT/cgi-bin/express/local/business/test_update_order?acc
         plan.scenarios[0].steps[1].at = Duration::from_secs(2 * 3600);
         let text = render(&plan, &options);
         assert!(
-            text.contains("  carrier  dada (达达), delivery_id DADA"),
+            text.starts_with("计划：1 个场景，2 个步骤；不发送任何请求\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  配送公司   dada（达达），delivery_id DADA"),
             "{text}"
         );
         assert!(text.contains("102 rider_assigned  分配骑手成功"), "{text}");
-        assert!(text.contains("  speed         ×1 (real time)\n"), "{text}");
+        // Keys aligned by display width (配送公司表 is ten columns wide).
+        assert!(text.contains("  速度       ×1（实时）\n"), "{text}");
+        assert!(
+            text.contains("间隔 20s..40s（抽取：31s）；预期 被配送公司拒绝；跳过状态流转检查"),
+            "{text}"
+        );
         assert!(
             text.contains("  #2   +2h  00:15:30 (+1d)  302 delivered  配送成功"),
             "{text}"

@@ -174,6 +174,9 @@ impl Client {
         handed: Option<&crate::run::platform::HandedAt>,
     ) -> Result<String, CallError> {
         let url = format!("{}{}", self.endpoint, path);
+        if tracing::enabled!(tracing::Level::TRACE) {
+            tracing::trace!(path, body = %traced_body(body), "request");
+        }
         let request = self
             .http
             .post(&url)
@@ -192,9 +195,11 @@ impl Client {
             .await
             .map_err(|e| self.classify(e, token))?;
         let status = response.status();
+        let response_headers = response.headers().clone();
         // Whatever comes back is outside text: bounded, and never carrying our token on.
         let text = secret::redact(&self.read_capped(response, token).await?, &[token]);
         tracing::debug!(path, http_status = status.as_u16(), body = %excerpt(&text), "answer");
+        tracing::trace!(path, headers = ?response_headers, body = %text, "whole answer");
         if !status.is_success() {
             return Err(CallError::Http {
                 status: status.as_u16(),
@@ -278,6 +283,18 @@ fn excerpt(text: &str) -> String {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),
     }
+}
+
+/// A request body for `-vv`: in full, but the signature (derived from the appsecret) only
+/// as present.
+fn traced_body(body: &impl Serialize) -> String {
+    let mut value = serde_json::to_value(body).unwrap_or_default();
+    if let Some(sign) = value.get_mut("delivery_sign")
+        && !sign.is_null()
+    {
+        *sign = serde_json::Value::String("<redacted>".to_owned());
+    }
+    value.to_string()
 }
 
 #[cfg(test)]

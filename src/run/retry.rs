@@ -112,20 +112,24 @@ impl RetryPolicy {
         half + half.mul_f64(rng.random::<f64>())
     }
 
-    /// "3 retries, backoff 500ms doubling to 8s, at most 1m30s in all", for plans and reports.
-    pub fn describe(&self) -> String {
+    /// "3 retries, backoff 500ms doubling to 8s, at most 1m30s in all", for plans.
+    pub fn describe(&self, lang: crate::base::i18n::Lang) -> String {
         use crate::base::duration::format_duration as f;
+        let locale = lang.code();
         if self.retries == 0 {
-            return "no retries".to_owned();
+            return rust_i18n::t!("retry.none", locale = locale).into_owned();
         }
-        format!(
-            "{} retries on transient errors, backoff {} doubling to {} with jitter, at most {} waiting in all; 45011 waits {}",
-            self.retries,
-            f(self.base),
-            f(self.cap),
-            f(self.max_wait),
-            f(self.quota_wait)
+        rust_i18n::t!(
+            "retry.policy",
+            locale = locale,
+            retries = self.retries,
+            base = f(self.base),
+            cap = f(self.cap),
+            max_wait = f(self.max_wait),
+            quota_code = crate::wechat::errcode::MINUTE_QUOTA,
+            quota_wait = f(self.quota_wait)
         )
+        .into_owned()
     }
 }
 

@@ -22,10 +22,12 @@ use order::order_schema;
 use step::{expect_schema, status_schema, step_schema};
 
 fn carrier_schema(carriers: &Carriers) -> Value {
-    let names: BTreeSet<String> = carriers
+    let names: Vec<String> = carriers
         .all()
         .iter()
         .flat_map(|c| c.names().map(str::to_ascii_lowercase).collect::<Vec<_>>())
+        .collect::<BTreeSet<String>>()
+        .into_iter()
         .collect();
     let known: Vec<String> = carriers
         .all()
@@ -44,15 +46,39 @@ fn carrier_schema(carriers: &Carriers) -> Value {
         .collect();
     json!({
         "type": "string",
-        "enum": names,
+        "anyOf": any_case(&names),
         "description": format!(
-            "The carrier whose test account the order belongs to, by id or alias; simulate reads \
-             them in any case, the schema lists them in lower case. Built-in carriers (table {}): {}. Carriers added \
+            "The carrier whose test account the order belongs to, by id or alias, in any case \
+             (simulate reads `SF` as `sf`). Built-in carriers (table {}): {}. Carriers added \
              with `--carriers FILE` are not listed here.",
             carriers.version,
             known.join("; ")
         ),
     })
+}
+
+/// `anyOf` for a name taken in any case: the names as listed (editors offer them) or the same
+/// letters in another case (JSON Schema patterns have no case-insensitive flag).
+pub(super) fn any_case(names: &[String]) -> Value {
+    let spelled: Vec<String> = names
+        .iter()
+        .map(|name| {
+            name.chars()
+                .map(|c| {
+                    let (lower, upper) = (c.to_ascii_lowercase(), c.to_ascii_uppercase());
+                    if lower == upper {
+                        format!("\\x{:02x}", u32::from(c))
+                    } else {
+                        format!("[{lower}{upper}]")
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    json!([
+        { "enum": names },
+        { "pattern": format!("^(?:{})$", spelled.join("|")) },
+    ])
 }
 
 /// The `properties` of a mapping: one for each key the scenario checks allow, from
@@ -248,7 +274,7 @@ mod tests {
     fn schema_lists_every_carrier_name_and_status() {
         let schema = schema();
         assert_eq!(
-            schema["properties"]["carrier"]["enum"],
+            schema["properties"]["carrier"]["anyOf"][0]["enum"],
             json!(["dada", "sandbox", "sf", "sftc", "shunfeng", "test"])
         );
         assert_eq!(
@@ -270,7 +296,31 @@ mod tests {
         );
         let status = &schema["$defs"]["status"]["oneOf"];
         assert_eq!(status[0]["enum"].as_array().map(Vec::len), Some(16));
-        assert_eq!(status[1]["enum"].as_array().map(Vec::len), Some(32));
+        assert_eq!(
+            status[1]["anyOf"][0]["enum"].as_array().map(Vec::len),
+            Some(32)
+        );
+    }
+
+    #[test]
+    fn names_pass_in_any_case_as_the_tool_reads_them() {
+        let validator = validator();
+        for doc in [
+            "carrier: SF\nshop_order_id: qa-1\nsteps:\n  - status: Rider_Assigned\n",
+            "carrier: Dada\nshop_order_id: qa-1\nsteps:\n  - status: DELIVERED\n",
+        ] {
+            assert_eq!(
+                problems(&validator, &yaml(doc)),
+                Vec::<String>::new(),
+                "{doc}"
+            );
+        }
+        for doc in [
+            "carrier: SFX\nshop_order_id: qa-1\nsteps:\n  - status: 102\n",
+            "carrier: sf\nshop_order_id: qa-1\nsteps:\n  - status: delivred\n",
+        ] {
+            assert!(!problems(&validator, &yaml(doc)).is_empty(), "{doc}");
+        }
     }
 
     /// The keys of a schema object, sorted.

@@ -25,8 +25,7 @@ pub(super) fn status_schema() -> Value {
         .collect();
     json!({
         "description": format!(
-            "The order_status to send: a code (102) or a name (rider_assigned); simulate reads \
-             names in any case, the schema lists them in lower case. It must be supported by the carrier and allowed after the previous step (the order \
+            "The order_status to send: a code (102) or a name (rider_assigned, in any case). It must be supported by the carrier and allowed after the previous step (the order \
              starts at 101). {}.",
             table.join("; ")
         ),
@@ -38,8 +37,8 @@ pub(super) fn status_schema() -> Value {
             },
             {
                 "type": "string",
-                "enum": names,
-                "description": "A status name, or a status code written as text.",
+                "anyOf": super::any_case(&names),
+                "description": "A status name in any case, or a status code written as text.",
             },
         ],
     })

@@ -130,7 +130,7 @@ pub(crate) fn handle(shared: &Shared, call: Call<'_>, fault: Option<Fault>) -> R
         key.as_ref(),
         CallRecord {
             time: now_rfc3339(),
-            api: api.name(),
+            api: api.name().to_owned(),
             request,
             verdict: Verdict::clone(&reply.verdict),
             tolerated_fields: tolerated,
@@ -138,6 +138,14 @@ pub(crate) fn handle(shared: &Shared, call: Call<'_>, fault: Option<Fault>) -> R
             note,
         },
     );
+    // Durable before answered: a change that could not be written is not acknowledged.
+    if let Err(e) = ctx.book.persist() {
+        crate::base::console::err(&format!("simulate emulator: {e}\n"));
+        return Reply::error(
+            errcode::SYSTEM_BUSY,
+            "system error: the state file could not be written",
+        );
+    }
     reply
 }
 

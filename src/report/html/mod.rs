@@ -45,6 +45,11 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext, lang: Lang) 
             record: scenario,
             counts: Counts::of(&scenario.steps),
             speed: record.options.speed,
+            pushes: ctx
+                .pushes
+                .as_ref()
+                .and_then(|p| p.steps.get(index))
+                .map(Vec::as_slice),
         })
         .collect();
     let mut totals = Counts::default();
@@ -94,6 +99,8 @@ struct Order<'a> {
     counts: Counts,
     /// `--speed`: the table shows the scenario's own times too when it is not 1.
     speed: Speed,
+    /// Each step's push to `--callback`, when the run had one.
+    pushes: Option<&'a [Option<crate::report::StepPush>]>,
 }
 
 impl Order<'_> {

@@ -61,7 +61,7 @@ pub(super) fn table(order: &Order<'_>, lang: Lang) -> String {
             lateness(record.lateness)
         ));
         out.push_str(&attempts_cell(order, record));
-        out.push_str(&outcome_cell(order, record, kind, step.expect));
+        out.push_str(&outcome_cell(order, record, kind, step.expect, index));
         out.push_str("</tr>\n");
     }
     out.push_str("</tbody></table></div>\n");
@@ -141,7 +141,13 @@ fn attempts_cell(order: &Order<'_>, record: &StepRecord) -> String {
     }
 }
 
-fn outcome_cell(order: &Order<'_>, record: &StepRecord, kind: Kind, expect: Expect) -> String {
+fn outcome_cell(
+    order: &Order<'_>,
+    record: &StepRecord,
+    kind: Kind,
+    expect: Expect,
+    index: usize,
+) -> String {
     let mut cell = format!("<td class=\"outcome\">{}", kind.pill());
     match &record.outcome {
         StepOutcome::Passed(answer) => {
@@ -187,6 +193,23 @@ fn outcome_cell(order: &Order<'_>, record: &StepRecord, kind: Kind, expect: Expe
     if let Some(verified) = record.verified {
         cell.push_str(&format!(
             "<div class=\"muted small\">order/get: status {verified}</div>"
+        ));
+    }
+    if let Some(push) = order
+        .pushes
+        .and_then(|p| p.get(index))
+        .and_then(Option::as_ref)
+    {
+        cell.push_str(&format!(
+            "<div class=\"small {}\">push: {} ({}, {})</div>",
+            if push.delivered { "muted" } else { "reason" },
+            if push.delivered {
+                "accepted"
+            } else {
+                "not accepted"
+            },
+            order.outside(&push.detail),
+            crate::base::text::plural(push.attempts as usize, "attempt")
         ));
     }
     cell.push_str("</td>");

@@ -143,6 +143,7 @@ pub(crate) fn fixture() -> (Plan, RunRecord, ReportContext) {
         local: true,
         timeouts: Timeouts::default(),
         exit_code: 1,
+        pushes: None,
     };
     (plan, record, ctx)
 }
