@@ -72,8 +72,8 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
-    /// Print the man page (roff)
-    Man,
+    /// Print the man page (roff), or write every page with --dir
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +151,13 @@ pub struct GraphArgs {
 pub enum GraphFormatChoice {
     Mermaid,
     Dot,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write simulate.1 and a page for every subcommand (simulate-run.1, …) into this folder
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 pub mod cli;
 mod commands;
 mod error;
+mod manual;
 mod run;
 mod select;
 
@@ -128,19 +129,17 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
             SchemaChoice::Carriers => report::print(&describe::carriers_schema_text()),
         },
         Some(Command::Completions(args)) => {
-            use clap::CommandFactory;
-            let mut out = Vec::new();
-            clap_complete::generate(args.shell, &mut Cli::command(), "simulate", &mut out);
-            report::print(&String::from_utf8_lossy(&out));
+            let carriers = load_carriers(&global)?;
+            report::print(&manual::completions(args.shell, &carriers));
         }
-        Some(Command::Man) => {
-            use clap::CommandFactory;
-            let mut out = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut out)
-                .map_err(AppError::ManPage)?;
-            report::print(&String::from_utf8_lossy(&out));
-        }
+        Some(Command::Man(args)) => match &args.dir {
+            None => report::print(&manual::main_page()?),
+            Some(dir) => {
+                for path in manual::write_pages(dir)? {
+                    report::print(&format!("{}\n", path.display()));
+                }
+            }
+        },
     }
     Ok(exit::OK)
 }

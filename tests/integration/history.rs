@@ -473,3 +473,103 @@ async fn check_allows_missing_variables_on_request_and_strict_makes_warnings_err
         run.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn man_dir_writes_every_page_the_main_page_refers_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir.path().join("man/man1");
+    let run = Sim::new().args(["man", "--dir"]).path(&pages).run().await;
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    let written: Vec<String> = std::fs::read_dir(&pages)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(written.contains(&"simulate.1".to_owned()), "{written:?}");
+    // roff writes the hyphen as `\-`.
+    let reference = regex::Regex::new(r"simulate\\?-([a-z]+)\(1\)").unwrap();
+    let mut referred = 0;
+    for page in &written {
+        let text = std::fs::read_to_string(pages.join(page)).unwrap();
+        assert!(text.contains(".TH"), "{page} is a man page");
+        for found in reference.captures_iter(&text) {
+            referred += 1;
+            let file = format!("simulate-{}.1", &found[1]);
+            assert!(
+                written.contains(&file),
+                "{page} refers to {file}, which is not written"
+            );
+        }
+    }
+    // Every command of --help has its page.
+    let help = Sim::new().arg("--help").run().await.stdout;
+    let commands = help
+        .split("Commands:")
+        .nth(1)
+        .unwrap()
+        .split("\n\n")
+        .next()
+        .unwrap();
+    for line in commands.lines().filter(|l| !l.trim().is_empty()) {
+        let name = line.split_whitespace().next().unwrap();
+        if name != "help" {
+            assert!(
+                written.contains(&format!("simulate-{name}.1")),
+                "no page for {name}"
+            );
+        }
+    }
+    assert!(referred >= 10, "the main page lists the commands' pages");
+    let main = std::fs::read_to_string(pages.join("simulate.1")).unwrap();
+    assert!(!main.contains("help(1)"), "no page for help is written");
+    assert!(
+        main.contains(".SH \"SCENARIO FORMAT\"") && main.contains("shop_order_id: qa-{{run_id}}")
+    );
+    assert!(main.contains(".SH \"EXIT STATUS\"") && main.contains("130  interrupted"));
+    // `simulate man` alone prints the same main page.
+    let alone = Sim::new().arg("man").run().await;
+    assert_eq!(alone.stdout, main);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn completions_offer_carrier_ids_after_carrier() {
+    let bash = Sim::new().args(["completions", "bash"]).run().await;
+    assert_eq!(bash.code, 0, "{}", bash.all_output());
+    let after_carrier = bash
+        .stdout
+        .split("--carrier)")
+        .nth(1)
+        .expect("a case for --carrier")
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    for id in ["sftc", "sf", "dada", "sandbox"] {
+        assert!(
+            after_carrier.split(['"', ' ']).any(|w| w == id),
+            "{id} not offered: {after_carrier}"
+        );
+    }
+    // A carrier file's carriers are offered too.
+    let dir = tempfile::tempdir().unwrap();
+    let carriers = write_scenario(
+        &dir,
+        "carriers.yaml",
+        "carriers:\n  - id: mtps\n    aliases: [meituan]\n    delivery_id: MTPS\n    name: { en: Meituan, zh: 美团配送 }\n    call: realmock\n    version: mtps-1\n    account: { shopid: s, appsecret: mtps-secret-value-1, shop_no: m1 }\n    statuses: [102, 202, 302]\n",
+    );
+    let zsh = Sim::new()
+        .arg("--carriers")
+        .path(&carriers)
+        .args(["completions", "zsh"])
+        .run()
+        .await;
+    assert_eq!(zsh.code, 0, "{}", zsh.all_output());
+    assert!(zsh.stdout.contains("meituan"), "{}", zsh.stdout);
+    // The parser still takes any carrier: the list is for completion only.
+    let new = Sim::new()
+        .arg("--carriers")
+        .path(&carriers)
+        .args(["new", "--carrier", "meituan"])
+        .run()
+        .await;
+    assert_eq!(new.code, 0, "{}", new.all_output());
+}
