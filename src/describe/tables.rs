@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::model::carriers::Carriers;
 use crate::model::statuses::{Lang, Outcome, Status};
+use rust_i18n::t;
 
 /// Columns a character takes on a terminal: 2 for CJK and full-width forms, 1 otherwise.
 fn char_width(c: char) -> usize {
@@ -133,20 +134,28 @@ pub fn carriers_table(carriers: &Carriers) -> String {
             ("delivery_id", carrier.delivery_id.clone()),
             (
                 "call",
-                crate::wechat::api::Api::for_call(carrier.call)
-                    .name()
-                    .to_owned(),
+                crate::wechat::api::Api::call_name(carrier.call).to_owned(),
             ),
             ("version", carrier.version.clone()),
             ("shopid", carrier.account.shopid.clone()),
             ("shop_no", carrier.account.shop_no.clone()),
-            ("supported", codes(carrier.supported.iter().copied())),
+            (
+                "supported",
+                if carrier.call == crate::model::carriers::Call::None {
+                    t!("carriers.no_test_call").into_owned()
+                } else {
+                    codes(carrier.supported.iter().copied())
+                },
+            ),
         ];
         let rows: Vec<Vec<String>> = fields
             .into_iter()
             .map(|(key, value)| vec![key.to_owned(), value])
             .collect();
         out.push_str(&render_rows(&rows, "  "));
+        if carrier.call == crate::model::carriers::Call::None {
+            continue;
+        }
         out.push_str("  transitions\n");
         let from: BTreeSet<Status> = std::iter::once(Status::INITIAL)
             .chain(carrier.supported.iter().copied())
@@ -269,7 +278,7 @@ mod tests {
         assert!(!text.contains("appsecret"));
     }
 
-    const CARRIERS: &str = r##"carrier table version 2026-11-28 (3 carriers)
+    const CARRIERS: &str = r##"carrier table version 2026-11-28 (5 carriers)
 
 dada — Dada (达达)
   aliases      —
@@ -288,6 +297,15 @@ dada — Dada (达达)
     302 delivered              → — (ends: success)
     304 recipient_unreachable  → — (dead end: this carrier supports nothing that comes next)
     305 recipient_refused      → — (dead end: this carrier supports nothing that comes next)
+
+mtps — Meituan Delivery (美团配送)
+  aliases      meituan
+  delivery_id  MTPS
+  call         none
+  version      mtps-2026-12
+  shopid       simulate-mtps-shop
+  shop_no      simulate-mtps-store-1
+  supported    — (no test call reaches it: scenarios cannot play it; in the emulator its orders move by delivery/update_order)
 
 sandbox — WeChat sandbox (微信沙盒)
   aliases      test
@@ -328,5 +346,14 @@ sftc — SF Express City (顺丰同城急送)
     102 rider_assigned  → 202
     202 picked_up       → 302
     302 delivered       → — (ends: success)
+
+ss — ShanSong (闪送)
+  aliases      shansong
+  delivery_id  SS
+  call         none
+  version      ss-2026-12
+  shopid       simulate-ss-shop
+  shop_no      simulate-ss-store-1
+  supported    — (no test call reaches it: scenarios cannot play it; in the emulator its orders move by delivery/update_order)
 "##;
 }

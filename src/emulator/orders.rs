@@ -234,7 +234,7 @@ impl Order {
                 "id": self.carrier.id,
                 "delivery_id": self.carrier.delivery_id,
                 "name": self.carrier.name_en,
-                "call": crate::wechat::api::Api::for_call(self.carrier.call).name(),
+                "call": crate::wechat::api::Api::call_name(self.carrier.call),
             },
             "status": {
                 "code": self.status.code(),
@@ -274,6 +274,8 @@ pub(crate) struct Book {
     store: Option<Store>,
     saved: HashMap<Key, Fingerprint>,
     removed: Vec<Key>,
+    /// The delivery tokens and `open` flag as last written ([`state::meta_text`]).
+    saved_meta: String,
 }
 
 /// Counts of what the limits made the emulator let go.
@@ -325,6 +327,7 @@ impl Book {
             store: None,
             saved: HashMap::new(),
             removed: Vec::new(),
+            saved_meta: String::new(),
         }
     }
 
@@ -350,6 +353,7 @@ impl Book {
             book.created.push_back(key.clone());
             book.orders.insert(key, order);
         }
+        book.saved_meta = state::meta_text(&book.delivery_tokens, book.opened);
         book.store = Some(store);
         Ok(book)
     }
@@ -366,7 +370,9 @@ impl Book {
             .values()
             .filter(|o| self.saved.get(&o.key()) != Some(&state::fingerprint(o)))
             .collect();
-        if changed.is_empty() && self.removed.is_empty() {
+        // pre_add's tokens and `open` change no order, so they are compared on their own.
+        let meta = state::meta_text(&self.delivery_tokens, self.opened);
+        if changed.is_empty() && self.removed.is_empty() && meta == self.saved_meta {
             return Ok(());
         }
         store.save_book(&state::Changes {
@@ -384,6 +390,7 @@ impl Book {
         for key in std::mem::take(&mut self.removed) {
             self.saved.remove(&key);
         }
+        self.saved_meta = meta;
         Ok(())
     }
 

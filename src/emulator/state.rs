@@ -183,6 +183,14 @@ fn get_meta(conn: &Connection, name: &str) -> io::Result<Option<String>> {
     .map_err(db_error)
 }
 
+/// The delivery tokens and `open` flag as one text, to tell whether they changed since written.
+pub(crate) fn meta_text(tokens: &BTreeMap<String, DeliveryToken>, opened: bool) -> String {
+    format!(
+        "{opened} {}",
+        serde_json::to_string(tokens).unwrap_or_default()
+    )
+}
+
 /// Which order rows changed since they were written: every call or push on an order adds a
 /// history line (counted with those the history limit let go), so the count and the status tell.
 pub(crate) type Fingerprint = (u64, u16);
@@ -343,6 +351,33 @@ mod tests {
             waybill,
             "the waybill counter came back"
         );
+    }
+
+    #[test]
+    fn a_delivery_token_alone_is_written() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("state.sqlite");
+        let mut book = open(&path, Limits::DEFAULT);
+        book.delivery_tokens.insert(
+            "DT2".to_owned(),
+            DeliveryToken {
+                key: key("q"),
+                expires: 1_900_000_000,
+            },
+        );
+        assert!(book.persist().is_ok());
+        drop(book);
+        let mut again = open(&path, Limits::DEFAULT);
+        assert!(
+            again.delivery_tokens.contains_key("DT2"),
+            "pre_add's token lost"
+        );
+        again.delivery_tokens.clear();
+        again.opened = true;
+        assert!(again.persist().is_ok());
+        drop(again);
+        let third = open(&path, Limits::DEFAULT);
+        assert!(third.delivery_tokens.is_empty() && third.opened);
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub enum Call {
     Realmock,
     /// `test_update_order`: the sandbox (`delivery_id` TEST), never reaches a carrier.
     TestUpdateOrder,
+    /// No test call reaches this carrier (realmock reaches SF and Dada only): its profile is
+    /// for the order APIs, and in the emulator its orders move by the carrier side's
+    /// `delivery/update_order`. A scenario cannot play it.
+    None,
 }
 
 /// A carrier's public test account.
@@ -377,10 +381,10 @@ mod tests {
     }
 
     #[test]
-    fn builtin_has_three_carriers_with_their_accounts() {
+    fn builtin_has_five_carriers_with_their_accounts() {
         let table = builtin();
         let ids: Vec<&str> = table.all().iter().map(|c| c.id.as_str()).collect();
-        assert_eq!(ids, ["dada", "sandbox", "sftc"]);
+        assert_eq!(ids, ["dada", "mtps", "sandbox", "sftc", "ss"]);
         let sf = table.find("SF").map(|c| c.id.clone());
         assert_eq!(sf.as_deref(), Some("sftc"));
         assert_eq!(
@@ -391,15 +395,21 @@ mod tests {
             table.find("Test").map(|c| c.call),
             Some(Call::TestUpdateOrder)
         );
-        assert!(table.find("meituan").is_none());
+        assert!(table.find("acmeco").is_none());
+        // 闪送 and MTPS have profiles for the order APIs, but no test call reaches them.
+        for (name, delivery_id) in [("meituan", "MTPS"), ("ss", "SS"), ("shansong", "SS")] {
+            let found = table.find(name);
+            assert_eq!(found.map(|c| c.delivery_id.as_str()), Some(delivery_id));
+            assert_eq!(found.map(|c| c.call), Some(Call::None));
+        }
         assert_eq!(table.suggest("dad"), Some("dada"));
         assert_eq!(
             table.unknown("dad").to_string(),
-            "unknown carrier `dad`: did you mean `dada`? known carriers: dada, sandbox (test), sftc (sf, shunfeng)"
+            "unknown carrier `dad`: did you mean `dada`? known carriers: dada, mtps (meituan), sandbox (test), sftc (sf, shunfeng), ss (shansong)"
         );
         assert_eq!(
             table.unknown("zzzzzz").help,
-            "known carriers: dada, sandbox (test), sftc (sf, shunfeng)"
+            "known carriers: dada, mtps (meituan), sandbox (test), sftc (sf, shunfeng), ss (shansong)"
         );
         let dada = table
             .find("dada")
@@ -422,9 +432,11 @@ mod tests {
             sets[0],
             ("dada".to_owned(), vec![102, 201, 202, 301, 302, 304, 305])
         );
-        assert_eq!(sets[2], ("sftc".to_owned(), vec![102, 202, 302]));
+        assert_eq!(sets[1], ("mtps".to_owned(), vec![]));
+        assert_eq!(sets[3], ("sftc".to_owned(), vec![102, 202, 302]));
+        assert_eq!(sets[4], ("ss".to_owned(), vec![]));
         assert_eq!(
-            sets[1].1.len(),
+            sets[2].1.len(),
             15,
             "the sandbox takes every status but the initial one"
         );
@@ -495,12 +507,12 @@ carriers:
     statuses: [102, 201, 202, 301, 302]
     extra_edges: [[102, 202]]
     forbidden_edges: [[301, 302]]
-  - id: mtps
-    aliases: [meituan]
-    delivery_id: MTPS
-    name: { en: Meituan, zh: 美团配送 }
+  - id: acme
+    aliases: [acmeco]
+    delivery_id: ACME
+    name: { en: Acme Courier, zh: 示例快送 }
     call: realmock
-    version: mtps-1
+    version: acme-1
     account: { shopid: m, appsecret: y, shop_no: n }
     statuses: [102, 302]
 "#;
@@ -508,7 +520,7 @@ carriers:
             Ok(t) => t,
             Err(e) => panic!("{e:?}"),
         };
-        assert_eq!(table.all().len(), 4);
+        assert_eq!(table.all().len(), 6);
         let Some(dada) = table.find("dada") else {
             panic!("no dada")
         };
@@ -516,8 +528,8 @@ carriers:
         assert_eq!(codes(&dada.allowed_next(RiderAssigned)), [201, 202]);
         assert!(dada.allowed_next(Delivering).is_empty());
         assert_eq!(
-            table.find("meituan").map(|c| c.delivery_id.as_str()),
-            Some("MTPS")
+            table.find("acmeco").map(|c| c.delivery_id.as_str()),
+            Some("ACME")
         );
     }
 
@@ -635,11 +647,11 @@ carriers:
 order_defaults:
   cargo: { goods_value: 99, cargo_second_class: ~ }
 carriers:
-  - id: mtps
-    delivery_id: MTPS
-    name: { en: Meituan, zh: 美团配送 }
+  - id: acme
+    delivery_id: ACME
+    name: { en: Acme Courier, zh: 示例快送 }
     call: realmock
-    version: mtps-1
+    version: acme-1
     account: { shopid: m, appsecret: y, shop_no: n }
     statuses: [102, 302]
     required:
@@ -655,25 +667,25 @@ carriers:
             Ok(t) => t,
             Err(e) => panic!("{e:#?}"),
         };
-        let Some(mtps) = table.find("mtps") else {
-            panic!("no mtps")
+        let Some(acme) = table.find("acme") else {
+            panic!("no acme")
         };
-        let paths: Vec<String> = mtps
+        let paths: Vec<String> = acme
             .required
             .order_add
             .iter()
             .map(ToString::to_string)
             .collect();
         assert_eq!(paths, ["shop_no", "order_info.expected_delivery_time"]);
-        assert_eq!(mtps.required.order_cancel[0].to_string(), "cancel_reason");
+        assert_eq!(acme.required.order_cancel[0].to_string(), "cancel_reason");
         assert_eq!(
             (
-                mtps.sign_error.resultcode,
-                mtps.sign_error.resultmsg.as_str()
+                acme.sign_error.resultcode,
+                acme.sign_error.resultmsg.as_str()
             ),
             (40013, "美团签名错误")
         );
-        let d = &mtps.order_defaults;
+        let d = &acme.order_defaults;
         assert!(d.get("sender").is_none(), "`sender: ~` drops the block");
         assert_eq!(d["receiver"]["city"], "北京市");
         assert_eq!(
@@ -683,7 +695,7 @@ carriers:
         assert_eq!(d["order_info"]["order_type"], 1);
         assert_eq!(d["order_info"]["is_insured"], 0);
         // The file's table defaults change the built-in profiles too, under their own.
-        for id in ["mtps", "dada", "sftc"] {
+        for id in ["acme", "dada", "sftc"] {
             let Some(c) = table.find(id) else {
                 panic!("no {id}")
             };
@@ -701,7 +713,7 @@ carriers:
             Some("上海市".into())
         );
         // A profile that replaces a built-in one replaces its quirks: SF without `required`.
-        let replaced = user.replace("id: mtps", "id: sftc").replace(
+        let replaced = user.replace("id: acme", "id: sftc").replace(
             "    required:
       order_add: [shop_no, order_info.expected_delivery_time]
       order_cancel: [cancel_reason]

@@ -243,10 +243,13 @@ fn render_scenario(
         order = one_line(&scenario.shop_order_id),
         shop = one_line(&scenario.shopid)
     ));
-    let call = Api::for_call(carrier.call).name();
+    let call = Api::call_name(carrier.call);
     out.note(&match carrier.call {
         Call::Realmock => t!("plan.call_signed", locale = locale, call = call),
-        Call::TestUpdateOrder => t!("plan.call_unsigned", locale = locale, call = call),
+        // A carrier no test call reaches is refused when the scenario is loaded.
+        Call::TestUpdateOrder | Call::None => {
+            t!("plan.call_unsigned", locale = locale, call = call)
+        }
     });
 
     let offsets: Vec<String> = scenario
@@ -320,7 +323,8 @@ fn render_scenario(
         let json = serde_json::to_string(&body).unwrap_or_else(|e| {
             t!("plan.body_unwritable", locale = locale, error = e).into_owned()
         });
-        let path = Api::for_call(carrier.call).path();
+        // A carrier no test call reaches is refused when the scenario is loaded.
+        let path = Api::for_call(carrier.call).map_or("", Api::path);
         if options.curl {
             let at = step.planned_offset(speed);
             let wait = at.saturating_sub(previous);

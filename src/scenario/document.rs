@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use rust_i18n::t;
+
 use super::collisions::OrderKey;
 use super::delays::redraw;
 use super::grammar;
@@ -11,7 +13,7 @@ use super::{Checker, MAX_REPEAT};
 use crate::base::diag::Diagnostic;
 use crate::base::text::printable;
 use crate::base::yaml::{Node, Value};
-use crate::model::carriers::Carrier;
+use crate::model::carriers::{Call, Carrier};
 use crate::model::plan::{OrderCreate, ScenarioPlan};
 
 impl Checker<'_> {
@@ -231,6 +233,33 @@ impl Checker<'_> {
             return None;
         };
         if let Some(carrier) = self.carriers.find(&name) {
+            if carrier.call == Call::None {
+                let playable: Vec<&str> = self
+                    .carriers
+                    .all()
+                    .iter()
+                    .filter(|c| c.call != Call::None)
+                    .map(|c| c.id.as_str())
+                    .collect();
+                self.error(
+                    node,
+                    t!(
+                        "scenario.carrier_untestable",
+                        carrier = carrier.id,
+                        name = carrier.name_en
+                    )
+                    .into_owned(),
+                    Some(
+                        t!(
+                            "scenario.carrier_untestable_help",
+                            playable = playable.join(", "),
+                            carrier = carrier.id
+                        )
+                        .into_owned(),
+                    ),
+                );
+                return None;
+            }
             return Some(carrier.clone());
         }
         let unknown = self.carriers.unknown(&name);
@@ -258,9 +287,25 @@ mod tests {
             &[
                 "unknown carrier `dad`",
                 "did you mean `dada`?",
-                "known carriers: dada, sandbox",
+                "known carriers: dada, mtps (meituan), sandbox",
             ],
         );
+    }
+
+    #[test]
+    fn a_carrier_no_test_call_reaches_cannot_be_played() {
+        for name in ["mtps", "meituan", "SS"] {
+            let errs = errors(&format!(
+                "carrier: {name}\nshop_order_id: x\nsteps: [{{status: 102}}]\n"
+            ));
+            assert_eq!(errs.len(), 1, "{errs:#?}");
+            assert!(
+                errs[0].starts_with("t.yaml:1:10: error: ")
+                    && errs[0].contains("cannot be played: no test call reaches it")
+                    && errs[0].contains("help: play one of dada, sandbox, sftc;"),
+                "{errs:#?}"
+            );
+        }
     }
 
     #[test]

@@ -445,10 +445,10 @@ mod tests {
     #[test]
     fn unknown_carrier_still_checks_the_steps() {
         let errs = errors(
-            "carrier: meituan\nshop_order_id: x\nsteps:\n  - status: nope\n  - status: 302\n  - status: 102\n",
+            "carrier: kuaidi9\nshop_order_id: x\nsteps:\n  - status: nope\n  - status: 302\n  - status: 102\n",
         );
         assert_eq!(errs.len(), 3, "{errs:#?}");
-        assert!(errs[0].contains("unknown carrier `meituan`"));
+        assert!(errs[0].contains("unknown carrier `kuaidi9`"));
         assert!(errs[1].contains("unknown status `nope`"));
         assert!(errs[2].contains("comes after the order ended"));
     }

@@ -16,19 +16,62 @@ pub const ACCESS_TOKEN_PARAM: &str = "access_token";
 pub const GOODS_VALUE_MAX: f64 = 5000.0;
 /// `cargo.goods_weight` is at most this many kilograms (the documented range is (0, 50]).
 pub const GOODS_WEIGHT_MAX: f64 = 50.0;
-/// `cargo.cargo_first_class`: the first-level categories of the platform's category table as
-/// we know it (the documentation lists pairs such as 果蔬生鲜/果蔬, 日用百货/超市, 其他/其他).
-/// The second level is any non-empty text.
-pub const CARGO_FIRST_CLASSES: [&str; 9] = [
-    "美食夜宵",
-    "快餐",
-    "甜品饮品",
-    "果蔬生鲜",
-    "日用百货",
-    "医药健康",
-    "鲜花",
-    "文件",
-    "其他",
+/// `cargo.cargo_first_class` and the `cargo_second_class` each takes: the platform's category
+/// table (the cargo_first_class enum of the current api_preaddorder / api_addlocalorder pages).
+pub const CARGO_CLASSES: [(&str, &[&str]); 20] = [
+    (
+        "美食夜宵",
+        &[
+            "零食小吃",
+            "香锅/烤鱼",
+            "西餐",
+            "日韩料理",
+            "海鲜/烧烤",
+            "快餐/地方菜",
+            "小龙虾",
+            "披萨",
+        ],
+    ),
+    (
+        "甜品饮料",
+        &["甜品", "奶茶果汁", "咖啡", "面包/糕点", "冰淇淋"],
+    ),
+    ("蛋糕", &["蛋糕"]),
+    (
+        "日用百货",
+        &[
+            "便利店",
+            "水站/奶站",
+            "零食/干果",
+            "五金日用",
+            "粮油调味",
+            "文具店",
+            "酒水行",
+            "地方特产",
+            "进口食品",
+            "宠物用品",
+            "超市",
+            "书店",
+            "宠物食品用品",
+            "办公家居用品",
+        ],
+    ),
+    ("果蔬生鲜", &["果蔬", "海鲜水产", "冷冻速食"]),
+    ("鲜花", &["鲜花"]),
+    ("医药健康", &["送药", "器材器具"]),
+    ("美妆护肤", &["日化美妆"]),
+    ("母婴", &["孕婴用品"]),
+    ("文件或票务", &["保单", "票务文件", "政府文件", "证件"]),
+    ("服饰鞋帽", &["服饰鞋帽综合"]),
+    ("洗涤", &["脏衣服收", "干净衣服派"]),
+    ("珠宝奢侈品", &["珠宝饰品", "奢侈品"]),
+    ("家居家装", &["家具", "装修建材", "厨房卫浴"]),
+    ("数码产品", &["数码产品"]),
+    ("配件器材", &["配件器材"]),
+    ("电商", &["电视购物", "线上商城"]),
+    ("现场勘查", &["现场勘查"]),
+    ("快递业务", &["快递配送"]),
+    ("其他", &["其他"]),
 ];
 
 /// One API of the platform: the merchant's, all under `/cgi-bin/express/local/business/`, and
@@ -84,12 +127,18 @@ impl Api {
         matches!(self, Api::ShopAdd | Api::Open)
     }
 
-    /// The API that moves a carrier's orders.
-    pub fn for_call(call: Call) -> Api {
+    /// The API that moves a carrier's orders in tests; none for a carrier no test call reaches.
+    pub fn for_call(call: Call) -> Option<Api> {
         match call {
-            Call::Realmock => Api::Realmock,
-            Call::TestUpdateOrder => Api::TestUpdate,
+            Call::Realmock => Some(Api::Realmock),
+            Call::TestUpdateOrder => Some(Api::TestUpdate),
+            Call::None => None,
         }
+    }
+
+    /// [`Api::for_call`]'s name, `none` for a carrier no test call reaches.
+    pub fn call_name(call: Call) -> &'static str {
+        Api::for_call(call).map_or("none", Api::name)
     }
 
     /// The name used in histories, plans and reports: the path after `business/` (after
@@ -212,8 +261,9 @@ mod tests {
             Api::CarrierUpdate.path(),
             "/cgi-bin/express/local/delivery/update_order"
         );
-        assert_eq!(Api::for_call(Call::Realmock), Api::Realmock);
-        assert_eq!(Api::for_call(Call::TestUpdateOrder), Api::TestUpdate);
+        assert_eq!(Api::for_call(Call::Realmock), Some(Api::Realmock));
+        assert_eq!(Api::for_call(Call::TestUpdateOrder), Some(Api::TestUpdate));
+        assert_eq!(Api::for_call(Call::None), None);
     }
 
     #[test]

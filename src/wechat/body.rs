@@ -62,7 +62,7 @@ impl UpdateOrder {
             action_msg: step.action_msg.clone(),
             delivery_sign: match scenario.carrier.call {
                 Call::Realmock => Some(signature.for_order(scenario)),
-                Call::TestUpdateOrder => None,
+                Call::TestUpdateOrder | Call::None => None,
             },
         }
     }

@@ -76,6 +76,10 @@ pub const SHOP_ARG_ERROR: i64 = 930_567;
 pub const PERSONAL_APP: i64 = 930_568;
 /// `open`: immediate delivery is already open (已经开通不需要再开通).
 pub const ALREADY_OPEN: i64 = 930_569;
+/// `cargo_first_class or cargo_second_class invalid`: a category the platform's table lacks, or
+/// a second level that is not its first level's (observed: a community thread, see the
+/// reference's §2b).
+pub const CARGO_CLASS_INVALID: i64 = 930_570;
 /// `open`: the merchant has no beta access (该商户没有内测权限).
 pub const NO_BETA_ACCESS: i64 = 930_571;
 /// The `shop` object's `img_url`, `goods_name` or `goods_count` is empty or invalid.
@@ -121,6 +125,10 @@ const MEANINGS: &[(i64, &str)] = &[
     (NOT_VERIFIED, "the mini program is not verified"),
     (PERSONAL_APP, "personal mini programs are not supported"),
     (ALREADY_OPEN, "already open"),
+    (
+        CARGO_CLASS_INVALID,
+        "cargo_first_class or cargo_second_class invalid",
+    ),
     (NO_BETA_ACCESS, "no beta access"),
     (
         SHOP_FIELDS_INVALID,

@@ -11,6 +11,7 @@ mod hostile;
 mod html;
 mod layers;
 mod merchant;
+mod merchant_flow;
 mod nightly;
 mod push;
 mod reliability;

@@ -17,6 +17,9 @@ const DADA: &str = "dadaaee18818d97e236";
 const DADA_SECRET: &str = "1c6f40492d6d89caaad80b85f7d31670";
 const SF: &str = "1534713176";
 const SF_SECRET: &str = "d80400f91e156f63b38886e616d84590";
+// 闪送 and MTPS publish no test account: these are the emulator's own (carriers.yaml).
+const SS: &str = "simulate-ss-shop";
+const MTPS: &str = "simulate-mtps-shop";
 
 fn now() -> i64 {
     SystemTime::now()
@@ -26,10 +29,20 @@ fn now() -> i64 {
 }
 
 fn secret_of(shopid: &str) -> &'static str {
-    if shopid == DADA {
-        DADA_SECRET
-    } else {
-        SF_SECRET
+    match shopid {
+        DADA => DADA_SECRET,
+        SS => "simulate-ss-secret",
+        MTPS => "simulate-mtps-secret",
+        _ => SF_SECRET,
+    }
+}
+
+fn delivery_id_of(shopid: &str) -> &'static str {
+    match shopid {
+        DADA => "DADA",
+        SS => "SS",
+        MTPS => "MTPS",
+        _ => "SFTC",
     }
 }
 
@@ -41,7 +54,7 @@ fn add_body(shopid: &str, order: &str) -> Value {
     json!({
         "shopid": shopid,
         "shop_order_id": order,
-        "delivery_id": if shopid == DADA { "DADA" } else { "SFTC" },
+        "delivery_id": delivery_id_of(shopid),
         "delivery_sign": sign(shopid, order),
         "openid": "oTESTopenid000000000000000000",
         "sender": { "name": "店", "city": "广州", "address": "a", "address_detail": "b",
@@ -63,7 +76,10 @@ struct Env {
 
 impl Env {
     async fn start() -> TestResult<Env> {
-        let carriers = Carriers::builtin().map_err(|d| format!("{d:?}"))?;
+        Env::start_with(Carriers::builtin().map_err(|d| format!("{d:?}"))?).await
+    }
+
+    async fn start_with(carriers: Carriers) -> TestResult<Env> {
         let emu = Emulator::start(
             "127.0.0.1:0".parse()?,
             Arc::new(carriers),
@@ -195,6 +211,18 @@ async fn add_checks_its_sub_objects_and_answers_documented_types() -> TestResult
         code(&env.call("order/add", quoted).await?, "errcode"),
         930561
     );
+    // Categories come from the platform's table, each second level under its first.
+    for (first, second) in [("快餐", "其他"), ("美食夜宵", "超市")] {
+        let mut body = add_body(DADA, "T-cat");
+        body["cargo"]["cargo_first_class"] = json!(first);
+        body["cargo"]["cargo_second_class"] = json!(second);
+        let answer = env.call("order/add", body).await?;
+        assert_eq!(
+            code(&answer, "errcode"),
+            930570,
+            "{first}/{second}: {answer}"
+        );
+    }
     let mut heavy = add_body(DADA, "T-3");
     heavy["cargo"]["goods_weight"] = json!(80);
     assert_eq!(
@@ -244,9 +272,51 @@ async fn pre_add_gives_dada_a_delivery_token_and_add_checks_it() -> TestResult {
         code(&env.call("order/add", unknown).await?, "errcode"),
         930561
     );
+    let mut other = add_body(DADA, "P-3");
+    other["delivery_token"] = json!(token);
+    assert_eq!(
+        code(&env.call("order/add", other).await?, "errcode"),
+        930561,
+        "a token is for the order it was quoted for"
+    );
     let mut good = add_body(DADA, "P-1");
     good["delivery_token"] = json!(token);
     assert_eq!(code(&env.call("order/add", good).await?, "resultcode"), 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_expired_delivery_token_is_refused() -> TestResult {
+    // A made-up carrier whose delivery tokens last one second.
+    let file = "carriers:\n  - id: acme\n    delivery_id: ACME\n    name: { en: Acme Courier, zh: 示例快送 }\n    call: realmock\n    version: acme-1\n    account: { shopid: acme-shop, appsecret: acme-secret, shop_no: a1 }\n    statuses: [102, 302]\n    order_rules: { delivery_token_seconds: 1 }\n";
+    let base = Carriers::builtin().map_err(|d| format!("{d:?}"))?;
+    let carriers = Carriers::extend(base, file, "acme.yaml", &Default::default())
+        .map_err(|d| format!("{d:?}"))?;
+    let env = Env::start_with(carriers).await?;
+    let mut body = add_body(DADA, "E-1");
+    body["shopid"] = json!("acme-shop");
+    body["delivery_id"] = json!("ACME");
+    body["delivery_sign"] = json!(delivery_sign(
+        "acme-shop",
+        Some("E-1"),
+        &Secret::new("acme-secret")
+    ));
+    let quote = env.call("order/pre_add", body.clone()).await?;
+    let token = quote["delivery_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!token.is_empty(), "{quote}");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    body["delivery_token"] = json!(token);
+    let late = env.call("order/add", body).await?;
+    assert_eq!(code(&late, "errcode"), 930561, "{late}");
+    assert!(
+        late["errmsg"]
+            .as_str()
+            .is_some_and(|m| m.contains("expired")),
+        "{late}"
+    );
     Ok(())
 }
 
@@ -366,6 +436,24 @@ async fn confirm_return_ends_a_returning_order_and_readd_starts_again() -> TestR
     assert_eq!(readd["order_status"], 101);
     let unknown = env.call("order/readd", add_body(DADA, "R-none")).await?;
     assert_eq!(code(&unknown, "errcode"), 930563);
+
+    // A delivered order is not re-dispatched; a returning one is not cancelled.
+    let delivered = add(&env, SF, "R-2").await?;
+    for status in [102, 202, 302] {
+        env.realmock(SF, "R-2", status).await?;
+    }
+    let readd = env.call("order/readd", add_body(SF, "R-2")).await?;
+    assert_eq!(code(&readd, "resultcode"), 9108, "{readd}");
+    assert!(!delivered.is_empty());
+    let returning = add(&env, DADA, "R-3").await?;
+    for status in [102, 201, 202, 301, 305] {
+        env.realmock(DADA, "R-3", status).await?;
+    }
+    let mut cancel = order_ref(DADA, "R-3", &returning);
+    cancel["delivery_id"] = json!("DADA");
+    cancel["cancel_reason_id"] = json!(1);
+    let answer = env.call("order/cancel", cancel).await?;
+    assert_eq!(code(&answer, "resultcode"), 9103, "{answer}");
     Ok(())
 }
 
@@ -450,5 +538,117 @@ async fn the_carrier_side_moves_an_order_and_the_rider_it_names_is_shown() -> Te
         (113.32452..113.34).contains(&lng),
         "between shop and receiver: {got}"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn shansong_and_meituan_have_profiles_for_the_order_apis() -> TestResult {
+    let env = Env::start().await?;
+    let all = env.call("delivery/getall", json!({})).await?;
+    let ids: Vec<&str> = all["list"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|c| c["delivery_id"].as_str()).collect())
+        .unwrap_or_default();
+    for id in ["SFTC", "DADA", "SS", "MTPS"] {
+        assert!(ids.contains(&id), "getall lists {id}: {all}");
+    }
+    // Both need shop_no on pre_add and add.
+    for shopid in [SS, MTPS] {
+        let mut body = add_body(shopid, "N-0");
+        let answer = env.call("order/pre_add", body.clone()).await?;
+        assert_eq!(code(&answer, "errcode"), 930561, "{shopid}: {answer}");
+        body["shop_no"] = json!("store-9");
+        let answer = env.call("order/add", body).await?;
+        assert_eq!(code(&answer, "resultcode"), 0, "{shopid}: {answer}");
+    }
+    let with_shop_no = |shopid: &str, order: &str| {
+        let mut body = add_body(shopid, order);
+        body["shop_no"] = json!("store-9");
+        body
+    };
+    // MTPS: pre_add answers only its result code, no tips, no readd.
+    let quote = env.call("order/pre_add", with_shop_no(MTPS, "M-1")).await?;
+    assert_eq!(code(&quote, "resultcode"), 0, "{quote}");
+    assert!(
+        quote.get("fee").is_none() && quote.get("delivery_token").is_none(),
+        "{quote}"
+    );
+    let m1 = env.call("order/add", with_shop_no(MTPS, "M-1")).await?;
+    let m1 = m1["waybill_id"].as_str().unwrap_or_default().to_owned();
+    let mut tip = order_ref(MTPS, "M-1", &m1);
+    tip["tips"] = json!(5);
+    assert_eq!(
+        code(&env.call("order/addtips", tip).await?, "resultcode"),
+        9106
+    );
+    let mut cancel = order_ref(MTPS, "M-1", &m1);
+    cancel["delivery_id"] = json!("MTPS");
+    cancel["cancel_reason_id"] = json!(1);
+    assert_eq!(
+        code(&env.call("order/cancel", cancel).await?, "resultcode"),
+        0
+    );
+    let again = env.call("order/readd", with_shop_no(MTPS, "M-1")).await?;
+    assert_eq!(
+        code(&again, "resultcode"),
+        9107,
+        "MTPS has no readd: {again}"
+    );
+
+    // 闪送: its fixed tip tiers, and a quote without a delivery_token.
+    let quote = env.call("order/pre_add", with_shop_no(SS, "S-1")).await?;
+    assert!(
+        quote["fee"].is_number() && quote.get("delivery_token").is_none(),
+        "{quote}"
+    );
+    let s1 = env.call("order/add", with_shop_no(SS, "S-1")).await?;
+    let s1 = s1["waybill_id"].as_str().unwrap_or_default().to_owned();
+    for (amount, expected) in [(4, 9105), (5, 0), (3, 9105), (10, 0), (12, 9105)] {
+        let mut tip = order_ref(SS, "S-1", &s1);
+        tip["tips"] = json!(amount);
+        let answer = env.call("order/addtips", tip).await?;
+        assert_eq!(
+            code(&answer, "resultcode"),
+            expected,
+            "tip {amount}: {answer}"
+        );
+    }
+    // 闪送's precancel and cancel need shop_no too.
+    let mut quote = order_ref(SS, "S-1", &s1);
+    quote["delivery_id"] = json!("SS");
+    let answer = env.call("order/precancel", quote.clone()).await?;
+    assert_eq!(code(&answer, "errcode"), 930561, "{answer}");
+    quote["shop_no"] = json!("store-9");
+    let answer = env.call("order/precancel", quote).await?;
+    assert_eq!(code(&answer, "resultcode"), 0, "{answer}");
+    // No test call reaches them: realmock answers 930557, test_update_order 930561; the
+    // carrier side moves their orders.
+    let mock = env.realmock(SS, "S-1", 102).await?;
+    assert_eq!(code(&mock, "errcode"), 930557, "{mock}");
+    let sandbox = env
+        .call(
+            "test_update_order",
+            json!({ "shopid": SS, "shop_order_id": "S-1", "order_status": 102,
+                    "action_time": now() }),
+        )
+        .await?;
+    assert_eq!(code(&sandbox, "errcode"), 930561, "{sandbox}");
+    let wx_token = env.view(SS, "S-1").await?["wx_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let token = env.token.clone();
+    let update = json!({ "wx_token": wx_token, "shopid": SS, "shop_order_id": "S-1",
+                         "waybill_id": s1, "action_time": now(), "order_status": 102,
+                         "action_msg": "", "agent": {"name": "闪送员", "phone": "13800130001"} });
+    let (_, moved) = env
+        .post(
+            "/cgi-bin/express/local/delivery/update_order",
+            Some(&token),
+            &update.to_string(),
+        )
+        .await?;
+    assert_eq!(code(&moved, "resultcode"), 0, "{moved}");
+    assert_eq!(env.view(SS, "S-1").await?["status"]["code"], 102);
     Ok(())
 }

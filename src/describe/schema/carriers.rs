@@ -61,10 +61,12 @@ fn carrier_schema() -> Value {
                 },
             },
             "call": {
-                "enum": ["realmock", "test_update_order"],
+                "enum": ["realmock", "test_update_order", "none"],
                 "description": "Which WeChat call moves the carrier's orders: realmock \
                                 (realmock_update_order, signed, forwarded to the carrier's test \
-                                environment) or test_update_order (the sandbox, not signed).",
+                                environment), test_update_order (the sandbox, not signed) or none \
+                                (no test call reaches the carrier: a profile for the order APIs \
+                                only, which scenarios cannot play).",
             },
             "version": text("The profile's version, carried into reports."),
             "account": {
@@ -181,6 +183,7 @@ fn order_rules_schema() -> Value {
             },
             "readd": { "type": "boolean", "description": "Takes order/readd (default true)." },
             "delivery_token_seconds": { "type": "integer", "minimum": 1, "description": "order/pre_add issues a delivery_token valid this long." },
+            "quote": { "type": "boolean", "description": "order/pre_add answers the fee, distance and time (default true); false: only its result code." },
         },
     })
 }
@@ -310,69 +313,69 @@ mod tests {
 
     #[test]
     fn user_files_are_checked_where_they_are_wrong() {
-        let mtps = "carriers:\n  - id: mtps\n    delivery_id: MTPS\n    name: { en: Meituan, zh: 美团配送 }\n    call: realmock\n    version: mtps-1\n    account: { shopid: m, appsecret: \"${MTPS_SECRET}\", shop_no: m1 }\n    statuses: [102, 302]\n";
+        let acme = "carriers:\n  - id: acme\n    delivery_id: ACME\n    name: { en: Acme Courier, zh: 示例快送 }\n    call: realmock\n    version: acme-1\n    account: { shopid: m, appsecret: \"${ACME_SECRET}\", shop_no: m1 }\n    statuses: [102, 302]\n";
         let valid = format!(
-            "{mtps}    required: {{ order_add: [sender, order_info.order_time], order_cancel: [waybill_id] }}\n    sign_error: {{ resultcode: 40013, resultmsg: 签名错误 }}\n    order_defaults:\n      sender: ~\n      receiver: {{ city: 北京市, lng: 116.4, door: 3 }}\n    extra_edges: [[102, 302]]\nversion: team-1\nreplace_builtin: true\norder_defaults:\n  cargo: {{ goods_value: 10 }}\nlifecycle:\n  101: [102]\n"
+            "{acme}    required: {{ order_add: [sender, order_info.order_time], order_cancel: [waybill_id] }}\n    sign_error: {{ resultcode: 40013, resultmsg: 签名错误 }}\n    order_defaults:\n      sender: ~\n      receiver: {{ city: 北京市, lng: 116.4, door: 3 }}\n    extra_edges: [[102, 302]]\nversion: team-1\nreplace_builtin: true\norder_defaults:\n  cargo: {{ goods_value: 10 }}\nlifecycle:\n  101: [102]\n"
         );
         assert_eq!(problems(&valid), Vec::<String>::new());
         let cases = [
-            ("unknown top key", format!("{mtps}speed: 1\n"), ""),
+            ("unknown top key", format!("{acme}speed: 1\n"), ""),
             (
                 "unknown carrier key",
-                mtps.replace("    call:", "    cal: x\n    call:"),
+                acme.replace("    call:", "    cal: x\n    call:"),
                 "/carriers/0",
             ),
             (
                 "missing account",
-                mtps.replace(
-                    "    account: { shopid: m, appsecret: \"${MTPS_SECRET}\", shop_no: m1 }\n",
+                acme.replace(
+                    "    account: { shopid: m, appsecret: \"${ACME_SECRET}\", shop_no: m1 }\n",
                     "",
                 ),
                 "/carriers/0",
             ),
             (
                 "bad status",
-                mtps.replace("[102, 302]", "[102, 999]"),
+                acme.replace("[102, 302]", "[102, 999]"),
                 "/carriers/0/statuses/1",
             ),
             (
                 "bad call",
-                mtps.replace("call: realmock", "call: mock"),
+                acme.replace("call: realmock", "call: mock"),
                 "/carriers/0/call",
             ),
             (
                 "unknown required field",
-                format!("{mtps}    required: {{ order_add: [sendr] }}\n"),
+                format!("{acme}    required: {{ order_add: [sendr] }}\n"),
                 "/carriers/0/required/order_add/0",
             ),
             (
                 "resultcode 0",
-                format!("{mtps}    sign_error: {{ resultcode: 0, resultmsg: x }}\n"),
+                format!("{acme}    sign_error: {{ resultcode: 0, resultmsg: x }}\n"),
                 "/carriers/0/sign_error/resultcode",
             ),
             (
                 "sign_error without its message",
-                format!("{mtps}    sign_error: {{ resultcode: 5 }}\n"),
+                format!("{acme}    sign_error: {{ resultcode: 5 }}\n"),
                 "/carriers/0/sign_error",
             ),
             (
                 "unknown defaults block",
-                format!("{mtps}    order_defaults: {{ store: {{}} }}\n"),
+                format!("{acme}    order_defaults: {{ store: {{}} }}\n"),
                 "/carriers/0/order_defaults",
             ),
             (
                 "a coordinate as text",
-                format!("{mtps}order_defaults: {{ sender: {{ lng: \"1\" }} }}\n"),
+                format!("{acme}order_defaults: {{ sender: {{ lng: \"1\" }} }}\n"),
                 "/order_defaults/sender/lng",
             ),
             (
                 "an edge of three",
-                format!("{mtps}    extra_edges: [[102, 202, 302]]\n"),
+                format!("{acme}    extra_edges: [[102, 202, 302]]\n"),
                 "/carriers/0/extra_edges/0",
             ),
             (
                 "a lifecycle key that is no status",
-                format!("{mtps}lifecycle: {{ 999: [102] }}\n"),
+                format!("{acme}lifecycle: {{ 999: [102] }}\n"),
                 "/lifecycle",
             ),
         ];

@@ -22,15 +22,19 @@ use order::order_schema;
 use step::{expect_schema, status_schema, step_schema};
 
 fn carrier_schema(carriers: &Carriers) -> Value {
-    let names: Vec<String> = carriers
+    // A scenario can play only the carriers a test call reaches.
+    let playable: Vec<&std::sync::Arc<crate::model::carriers::Carrier>> = carriers
         .all()
+        .iter()
+        .filter(|c| c.call != crate::model::carriers::Call::None)
+        .collect();
+    let names: Vec<String> = playable
         .iter()
         .flat_map(|c| c.names().map(str::to_ascii_lowercase).collect::<Vec<_>>())
         .collect::<BTreeSet<String>>()
         .into_iter()
         .collect();
-    let known: Vec<String> = carriers
-        .all()
+    let known: Vec<String> = playable
         .iter()
         .map(|c| {
             let names: Vec<&str> = c.names().collect();

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::emulator::orders::Point;
 use crate::emulator::wire::Reply;
-use crate::wechat::api::{CARGO_FIRST_CLASSES, GOODS_VALUE_MAX, GOODS_WEIGHT_MAX};
+use crate::wechat::api::{CARGO_CLASSES, GOODS_VALUE_MAX, GOODS_WEIGHT_MAX};
 use crate::wechat::errcode;
 
 type Object = Map<String, Value>;
@@ -141,12 +141,25 @@ pub(super) fn cargo(object: &Object) -> Result<f64, Reply> {
         }
     }
     let first = text(object, "cargo", "cargo_first_class", 64)?;
-    text(object, "cargo", "cargo_second_class", 64)?;
-    if !CARGO_FIRST_CLASSES.contains(&first) {
-        return Err(Reply::args(format!(
-            "cargo.cargo_first_class {first} is not a category; known: {}",
-            CARGO_FIRST_CLASSES.join(", ")
-        )));
+    let second = text(object, "cargo", "cargo_second_class", 64)?;
+    let Some((_, seconds)) = CARGO_CLASSES.iter().find(|(name, _)| *name == first) else {
+        let known: Vec<&str> = CARGO_CLASSES.iter().map(|(name, _)| *name).collect();
+        return Err(Reply::error(
+            errcode::CARGO_CLASS_INVALID,
+            format!(
+                "cargo_first_class or cargo_second_class invalid: {first} is not a first-level category; known: {}",
+                known.join(", ")
+            ),
+        ));
+    };
+    if !seconds.contains(&second) {
+        return Err(Reply::error(
+            errcode::CARGO_CLASS_INVALID,
+            format!(
+                "cargo_first_class or cargo_second_class invalid: {second} is not under {first}, whose categories are {}",
+                seconds.join(", ")
+            ),
+        ));
     }
     Ok(value)
 }
@@ -298,16 +311,28 @@ mod tests {
     fn cargo_ranges_and_categories() {
         let good = json!({"goods_value": 36.5, "goods_weight": 1.2, "cargo_first_class": "日用百货", "cargo_second_class": "超市"});
         assert_eq!(cargo(&object(good.clone())).ok(), Some(36.5));
-        for (key, value) in [
-            ("goods_value", json!(0)),
-            ("goods_value", json!(5000.5)),
-            ("goods_weight", json!(51)),
-            ("cargo_first_class", json!("火箭")),
-            ("cargo_second_class", json!("")),
+        for (key, value, expected) in [
+            ("goods_value", json!(0), 930561),
+            ("goods_value", json!(5000.5), 930561),
+            ("goods_weight", json!(51), 930561),
+            ("cargo_second_class", json!(""), 930561),
+            // Not in the platform's table, or under another first level.
+            ("cargo_first_class", json!("火箭"), 930570),
+            ("cargo_first_class", json!("快餐"), 930570),
+            ("cargo_second_class", json!("果蔬"), 930570),
         ] {
             let mut bad = object(good.clone());
             bad.insert(key.to_owned(), value);
-            assert_eq!(code(cargo(&bad)), Some(930561), "{key}");
+            assert_eq!(code(cargo(&bad)), Some(expected), "{key}");
+        }
+        // Every pair of the table is taken.
+        for (first, seconds) in CARGO_CLASSES {
+            for second in seconds {
+                let mut pair = object(good.clone());
+                pair.insert("cargo_first_class".into(), json!(first));
+                pair.insert("cargo_second_class".into(), json!(second));
+                assert!(cargo(&pair).is_ok(), "{first} / {second}");
+            }
         }
     }
 

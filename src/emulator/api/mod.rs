@@ -559,16 +559,16 @@ mod tests {
 
     #[test]
     fn a_profile_from_a_file_answers_with_its_own_sign_error() {
-        let user = "carriers:\n  - id: mtps\n    delivery_id: MTPS\n    name: { en: Meituan, zh: 美团配送 }\n    call: realmock\n    version: mtps-1\n    account: { shopid: m, appsecret: y, shop_no: n }\n    statuses: [102, 302]\n    sign_error: { resultcode: 40013, resultmsg: 美团签名错误 }\n";
+        let user = "carriers:\n  - id: acme\n    delivery_id: ACME\n    name: { en: Acme Courier, zh: 示例快送 }\n    call: realmock\n    version: acme-1\n    account: { shopid: m, appsecret: y, shop_no: n }\n    statuses: [102, 302]\n    sign_error: { resultcode: 40013, resultmsg: 美团签名错误 }\n";
         let table =
             match Carriers::extend(carriers(), user, "c.yaml", &crate::base::env::Env::new()) {
                 Ok(t) => t,
                 Err(e) => panic!("{e:?}"),
             };
-        let Some(mtps) = table.find("mtps") else {
-            panic!("no mtps")
+        let Some(acme) = table.find("acme") else {
+            panic!("no acme")
         };
-        let Err(reply) = check_sign(mtps, "m", "A", &"0".repeat(40), Map::new()) else {
+        let Err(reply) = check_sign(acme, "m", "A", &"0".repeat(40), Map::new()) else {
             panic!("accepted a wrong sign")
         };
         assert_eq!(reply.verdict.resultcode, Some(40013));

@@ -104,12 +104,17 @@ pub(super) fn add(ctx: &mut Ctx<'_>, fields: &Fields, mode: Mode) -> Result<Repl
         ("distance".to_owned(), json!(distance)),
         ("dispatch_duration".to_owned(), json!(300)),
     ]);
+    if mode == Mode::Quote && !carrier.order_rules.quote {
+        return Ok(Reply::ok(Map::new()));
+    }
     if mode == Mode::Quote {
         fields_out.insert("insurancefee".into(), json!(0));
         // Only carriers whose rules say so issue one (Dada); the others quote without.
         if let Some(valid) = carrier.order_rules.delivery_token_seconds {
             let token = uuid::Uuid::new_v4().simple().to_string();
             let expires = now.saturating_add(i64::try_from(valid).unwrap_or(i64::MAX));
+            // Expired ones are let go, so that quotes never pile up.
+            ctx.book.delivery_tokens.retain(|_, t| t.expires >= now);
             ctx.book
                 .delivery_tokens
                 .insert(token.clone(), DeliveryToken { key, expires });

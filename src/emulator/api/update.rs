@@ -118,6 +118,16 @@ pub(super) fn update(ctx: &mut Ctx<'_>, fields: &Fields, api: Api) -> Result<Rep
             "delivery system error (realmock_update_order cannot move a sandbox delivery_id TEST order; use test_update_order)",
         ));
     }
+    if api == Api::Realmock && order.carrier.call == Call::None {
+        // Ours: the platform forwards realmock to SF's and Dada's test systems only.
+        return Err(Reply::error(
+            errcode::CARRIER_SYSTEM_ERROR,
+            format!(
+                "delivery system error (realmock_update_order reaches no test system of {}; its orders move by the carrier side's delivery/update_order)",
+                order.carrier.name_en
+            ),
+        ));
+    }
     if order.status.is_terminal() {
         return Err(ended(order));
     }

@@ -47,9 +47,10 @@ const REQUIRED_KEYS: [&str; 2] = ["order_add", "order_cancel"];
 const SIGN_ERROR_KEYS: [&str; 2] = ["resultcode", "resultmsg"];
 const NAME_KEYS: [&str; 2] = ["en", "zh"];
 const ACCOUNT_KEYS: [&str; 3] = ["shopid", "appsecret", "shop_no"];
-const CALLS: [(&str, Call); 2] = [
+const CALLS: [(&str, Call); 3] = [
     ("realmock", Call::Realmock),
     ("test_update_order", Call::TestUpdateOrder),
+    ("none", Call::None),
 ];
 
 /// Where something was written: line and column, 1-based.
@@ -730,7 +731,10 @@ impl Reader<'_> {
             node,
             format!(
                 "`call`{place} must be {}, found {found}",
-                words.join(" or ")
+                match words.split_last() {
+                    Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+                    None => String::new(),
+                }
             ),
             help,
         );
@@ -929,25 +933,25 @@ mod tests {
         }
     }
 
-    const MTPS: &str = "carriers:\n  - id: mtps\n    delivery_id: MTPS\n    name: { en: Meituan, zh: 美团配送 }\n    call: realmock\n    version: mtps-1\n    account:\n      shopid: SHOPID\n      appsecret: SECRET\n      shop_no: m1\n    statuses: [102, 302]\n";
+    const ACME: &str = "carriers:\n  - id: acme\n    delivery_id: ACME\n    name: { en: Acme Courier, zh: 示例快送 }\n    call: realmock\n    version: acme-1\n    account:\n      shopid: SHOPID\n      appsecret: SECRET\n      shop_no: m1\n    statuses: [102, 302]\n";
 
-    fn mtps(shopid: &str, secret: &str) -> String {
-        MTPS.replace("SHOPID", shopid).replace("SECRET", secret)
+    fn acme(shopid: &str, secret: &str) -> String {
+        ACME.replace("SHOPID", shopid).replace("SECRET", secret)
     }
 
     #[test]
     fn every_problem_is_located_and_none_is_called_invalid_yaml() {
-        let text = "replace_builtin: yes\nlifecycle:\n  101: [102, 999]\n  abc: [102]\ncarriers:\n  - id: mtps\n    delivry_id: MTPS\n    name: { en: Meituan }\n    call: realmok\n    version: mtps-1\n    account: { shopid: m, appsecret: [s3cr3t-in-a-list], shop_no: n }\n    statuses: 102\n  - 5\nextra: 1\n";
+        let text = "replace_builtin: yes\nlifecycle:\n  101: [102, 999]\n  abc: [102]\ncarriers:\n  - id: acme\n    delivry_id: ACME\n    name: { en: Acme Courier }\n    call: realmok\n    version: acme-1\n    account: { shopid: m, appsecret: [s3cr3t-in-a-list], shop_no: n }\n    statuses: 102\n  - 5\nextra: 1\n";
         let p = problems(text, &env(&[]));
         let expected = [
             "c.yaml:1:18: error: `replace_builtin` must be true or false, found the text `yes`",
             "c.yaml:3:14: error: unknown status code 999",
             "c.yaml:4:3: error: a status code in `lifecycle` must be a number, found the text `abc`",
-            "c.yaml:7:5: error: unknown key `delivry_id` in carrier `mtps`",
-            "c.yaml:8:11: error: missing `zh` in `name` in carrier `mtps`",
-            "c.yaml:9:11: error: `call` in carrier `mtps` must be realmock or test_update_order, found the text `realmok`",
-            "c.yaml:11:38: error: `appsecret` in `account` in carrier `mtps` must be text, found a list (the value is not shown)",
-            "c.yaml:12:15: error: `statuses` in carrier `mtps` must be a list of status codes, found the number `102`",
+            "c.yaml:7:5: error: unknown key `delivry_id` in carrier `acme`",
+            "c.yaml:8:11: error: missing `zh` in `name` in carrier `acme`",
+            "c.yaml:9:11: error: `call` in carrier `acme` must be realmock, test_update_order or none, found the text `realmok`",
+            "c.yaml:11:38: error: `appsecret` in `account` in carrier `acme` must be text, found a list (the value is not shown)",
+            "c.yaml:12:15: error: `statuses` in carrier `acme` must be a list of status codes, found the number `102`",
             "c.yaml:13:5: error: carrier 2 must be a mapping, found the number `5`",
             "c.yaml:14:1: error: unknown key `extra`",
         ];
@@ -994,24 +998,24 @@ mod tests {
             ("FN_SECRET", "fn-secret-from-env-1"),
             ("FN_SHOP", "fn-shop"),
         ]);
-        let t = table(&mtps("${FN_SHOP}", "${FN_SECRET}"), &env);
-        let Some(c) = t.find("mtps") else {
-            panic!("no mtps")
+        let t = table(&acme("${FN_SHOP}", "${FN_SECRET}"), &env);
+        let Some(c) = t.find("acme") else {
+            panic!("no acme")
         };
         assert_eq!(c.account.shopid, "fn-shop");
         assert_eq!(c.account.appsecret.expose(), "fn-secret-from-env-1");
         // A value read from a variable is not expanded again.
         let env2 = crate::base::env::Env::from([("V".to_owned(), "${FN_SHOP}".to_owned())]);
-        let t = table(&mtps("${V}", "x"), &env2);
+        let t = table(&acme("${V}", "x"), &env2);
         assert_eq!(
-            t.find("mtps").map(|c| c.account.shopid.clone()).as_deref(),
+            t.find("acme").map(|c| c.account.shopid.clone()).as_deref(),
             Some("${FN_SHOP}")
         );
     }
 
     #[test]
     fn a_missing_variable_is_located_and_a_secret_is_never_quoted() {
-        let p = problems(&mtps("${NO_SUCH_SHOP}", "${NO_SUCH_SECRET}"), &env(&[]));
+        let p = problems(&acme("${NO_SUCH_SHOP}", "${NO_SUCH_SECRET}"), &env(&[]));
         assert_eq!(
             p,
             [
@@ -1020,28 +1024,28 @@ mod tests {
             ]
         );
         // A secret written where a variable name belongs, or run together with its key.
-        let p = problems(&mtps("s", "${d80400f91e156f63}"), &env(&[]));
+        let p = problems(&acme("s", "${d80400f91e156f63}"), &env(&[]));
         assert!(p[0].contains("not shown"), "{p:#?}");
         assert!(!p[0].contains("d80400f9"), "{p:#?}");
-        let text = mtps("s", "x").replace("appsecret: x", "appsecret:Leaky1234567: x");
+        let text = acme("s", "x").replace("appsecret: x", "appsecret:Leaky1234567: x");
         let p = problems(&text, &env(&[]));
         assert!(p.iter().all(|m| !m.contains("Leaky1234567")), "{p:#?}");
         assert!(
             p[0].contains(
-                "unknown key in `account` in carrier `mtps` (not shown: it may hold a secret)"
+                "unknown key in `account` in carrier `acme` (not shown: it may hold a secret)"
             ),
             "{p:#?}"
         );
         // The last line of defence: a message that would quote the secret masks it.
         let env = env(&[("S", "the-secret-value-9")]);
-        let text = format!("version: [the-secret-value-9]\n{}", mtps("s", "${S}"));
+        let text = format!("version: [the-secret-value-9]\n{}", acme("s", "${S}"));
         let p = problems(&text, &env);
         assert_eq!(
             p,
             ["c.yaml:1:10: error: `version` must be text, found the list `[***]`"]
         );
         let text =
-            mtps("s", "plain-secret-8").replace("version: mtps-1", "version: [plain-secret-8]");
+            acme("s", "plain-secret-8").replace("version: acme-1", "version: [plain-secret-8]");
         let p = problems(&text, &env);
         assert!(p[0].contains("found the list `[***]`"), "{p:#?}");
     }
@@ -1050,38 +1054,38 @@ mod tests {
     fn duplicate_ids_and_name_clashes_are_located() {
         let twice = format!(
             "{}{}",
-            mtps("a", "x"),
-            &mtps("b", "y")["carriers:\n".len()..]
+            acme("a", "x"),
+            &acme("b", "y")["carriers:\n".len()..]
         );
         let p = problems(&twice, &env(&[]));
         assert_eq!(
             p,
             [
-                "c.yaml:12:9: error: carrier `mtps` is defined twice\n  help: its first profile is at line 2 (ids are compared in lower case): merge the two or rename one"
+                "c.yaml:12:9: error: carrier `acme` is defined twice\n  help: its first profile is at line 2 (ids are compared in lower case): merge the two or rename one"
             ]
         );
-        let clash = mtps("a", "x").replace("    delivery_id", "    aliases: [sf]\n    delivery_id");
+        let clash = acme("a", "x").replace("    delivery_id", "    aliases: [sf]\n    delivery_id");
         let p = problems(&clash, &env(&[]));
         assert_eq!(
             p,
-            ["c.yaml:3:15: error: the name `sf` belongs to both `sftc` and `mtps`"]
+            ["c.yaml:3:15: error: the name `sf` belongs to both `sftc` and `acme`"]
         );
         let empty = table("", &env(&[]));
-        assert_eq!(empty.all().len(), 3);
+        assert_eq!(empty.all().len(), 5);
     }
 
     #[test]
     fn name_clashes_are_reported_with_the_other_problems_at_once() {
         // A bad `call` in the first profile, and the second one's id written again (in
         // another case) with an alias the first one has.
-        let first = mtps("a", "x").replace("call: realmock", "call: realmok");
-        let second = mtps("b", "y")["carriers:\n".len()..]
-            .replace("id: mtps", "id: MTPS")
-            .replace("    delivery_id", "    aliases: [mtps]\n    delivery_id");
+        let first = acme("a", "x").replace("call: realmock", "call: realmok");
+        let second = acme("b", "y")["carriers:\n".len()..]
+            .replace("id: acme", "id: ACME")
+            .replace("    delivery_id", "    aliases: [acme]\n    delivery_id");
         let p = problems(&format!("{first}{second}"), &env(&[]));
         assert_eq!(p.len(), 2, "{p:#?}");
-        assert!(p[0].contains("`call` in carrier `mtps` must be"), "{p:#?}");
-        assert!(p[1].contains("carrier `mtps` is defined twice"), "{p:#?}");
+        assert!(p[0].contains("`call` in carrier `acme` must be"), "{p:#?}");
+        assert!(p[1].contains("carrier `acme` is defined twice"), "{p:#?}");
         assert!(p[1].contains("first profile is at line 2"), "{p:#?}");
     }
 

@@ -39,6 +39,9 @@ pub struct OrderRules {
     pub readd: bool,
     /// Seconds a `delivery_token` from `order/pre_add` stays valid; none is issued without it.
     pub delivery_token_seconds: Option<u64>,
+    /// Whether `order/pre_add` answers the fee, distance and time. Default: yes; MTPS answers
+    /// only its result code.
+    pub quote: bool,
 }
 
 impl Default for OrderRules {
@@ -48,6 +51,7 @@ impl Default for OrderRules {
             cancel: CancelRule::default(),
             readd: true,
             delivery_token_seconds: None,
+            quote: true,
         }
     }
 }

@@ -86,7 +86,7 @@ pub(super) fn section(order: &Order<'_>, lang: Lang) -> String {
                 escape(&carrier.name_zh),
                 escape(&carrier.id),
                 escape(&carrier.delivery_id),
-                crate::wechat::api::Api::for_call(carrier.call).name(),
+                crate::wechat::api::Api::call_name(carrier.call),
                 escape(&carrier.version)
             ),
         ),

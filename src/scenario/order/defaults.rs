@@ -35,7 +35,12 @@ mod tests {
     #[test]
     fn defaults_for_every_carrier() {
         let table = carriers();
-        for carrier in table.all() {
+        // A carrier no test call reaches cannot be played (its scenarios are refused).
+        let playable = table
+            .all()
+            .iter()
+            .filter(|c| c.call != crate::model::carriers::Call::None);
+        for carrier in playable {
             let order = order_of(&carrier.id, " true");
             let body = &order.body;
             assert_eq!(order.line, 3);
@@ -155,7 +160,12 @@ mod tests {
             Err(p) => panic!("{p:#?}"),
         };
         let mut plans_of: Vec<Vec<ScenarioPlan>> = vec![sample];
-        for carrier in table.all() {
+        // A carrier no test call reaches cannot be played (its scenarios are refused).
+        let playable = table
+            .all()
+            .iter()
+            .filter(|c| c.call != crate::model::carriers::Call::None);
+        for carrier in playable {
             for block in [
                 " true",
                 "\n  receiver: {name: 王五}\n  openid: oTESTopenid\n",
@@ -199,7 +209,7 @@ mod tests {
             }
             let answer = post(
                 crate::wechat::api::Api::for_call(plan.carrier.call)
-                    .path()
+                    .map_or("", crate::wechat::api::Api::path)
                     .to_owned(),
                 update,
             )

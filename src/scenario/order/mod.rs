@@ -441,7 +441,7 @@ mod tests {
 
     #[test]
     fn a_carrier_files_required_fields_and_defaults_are_checked() {
-        let user = "carriers:\n  - id: mtps\n    delivery_id: MTPS\n    name: { en: Meituan, zh: 美团配送 }\n    call: realmock\n    version: mtps-1\n    account: { shopid: m, appsecret: y, shop_no: n }\n    statuses: [102, 302]\n    required:\n      order_add: [shop_no, receiver.door_code, order_info.order_time, sub_biz_id, cargo.goods_height]\n    order_defaults:\n      receiver: { door_code: \"0815\" }\n";
+        let user = "carriers:\n  - id: acme\n    delivery_id: ACME\n    name: { en: Acme Courier, zh: 示例快送 }\n    call: realmock\n    version: acme-1\n    account: { shopid: m, appsecret: y, shop_no: n }\n    statuses: [102, 302]\n    required:\n      order_add: [shop_no, receiver.door_code, order_info.order_time, sub_biz_id, cargo.goods_height]\n    order_defaults:\n      receiver: { door_code: \"0815\" }\n";
         let table = match crate::model::carriers::Carriers::extend(
             crate::scenario::testing::carriers(),
             user,
@@ -453,7 +453,7 @@ mod tests {
         };
         let check = |order: &str| {
             let text = format!(
-                "carrier: mtps\nshop_order_id: x\norder:{order}\nsteps: [{{status: 102}}]\n"
+                "carrier: acme\nshop_order_id: x\norder:{order}\nsteps: [{{status: 102}}]\n"
             );
             crate::scenario::check_text(&text, "t.yaml", "t", &table, &ctx())
         };
@@ -462,22 +462,22 @@ mod tests {
         let p: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
         assert_eq!(p.len(), 2, "{p:#?}");
         assert!(
-            p[1].starts_with("t.yaml:3:1: error: mtps needs `goods_height` in `order.cargo`\n  help: Meituan's order/add requires it, and the carrier table has no default for it: give it"),
+            p[1].starts_with("t.yaml:3:1: error: acme needs `goods_height` in `order.cargo`\n  help: Acme Courier's order/add requires it, and the carrier table has no default for it: give it"),
             "{p:#?}"
         );
         assert!(
-            p[0].starts_with("t.yaml:3:1: error: mtps needs `sub_biz_id` in order/add, which a scenario cannot give"),
+            p[0].starts_with("t.yaml:3:1: error: acme needs `sub_biz_id` in order/add, which a scenario cannot give"),
             "{p:#?}"
         );
         let loaded = check("\n  receiver: {door_code: ~}\n  order_info: {order_time: ~}\n");
         let p: Vec<String> = loaded.problems.iter().map(ToString::to_string).collect();
         assert_eq!(p.len(), 4, "{p:#?}");
         assert!(
-            p[2].starts_with("t.yaml:4:3: error: mtps needs `door_code` in `order.receiver`\n  help: Meituan's order/add requires it: leave `door_code` out for the default"),
+            p[2].starts_with("t.yaml:4:3: error: acme needs `door_code` in `order.receiver`\n  help: Acme Courier's order/add requires it: leave `door_code` out for the default"),
             "{p:#?}"
         );
         assert!(
-            p[3].starts_with("t.yaml:5:3: error: mtps needs `order_time` in `order.order_info`"),
+            p[3].starts_with("t.yaml:5:3: error: acme needs `order_time` in `order.order_info`"),
             "{p:#?}"
         );
         // Without `required`, sender may be dropped where the account has a shop_no, and the
@@ -495,7 +495,7 @@ mod tests {
             Ok(t) => t,
             Err(p) => panic!("{p:#?}"),
         };
-        let text = "carrier: mtps\nshop_order_id: x\norder: {sender: ~}\nsteps: [{status: 102}]\n";
+        let text = "carrier: acme\nshop_order_id: x\norder: {sender: ~}\nsteps: [{status: 102}]\n";
         let loaded = crate::scenario::check_text(text, "t.yaml", "t", &table, &ctx());
         assert!(loaded.problems.is_empty(), "{:#?}", loaded.problems);
         let Some(order) = &loaded.plans[0].order else {
@@ -504,6 +504,6 @@ mod tests {
         assert!(order.body.get("sender").is_none());
         assert_eq!(order.body["receiver"]["door_code"], json!("0815"));
         assert_eq!(order.body["order_info"]["order_time"], json!(1_795_904_130));
-        assert_eq!(order.body["delivery_id"], json!("MTPS"));
+        assert_eq!(order.body["delivery_id"], json!("ACME"));
     }
 }
