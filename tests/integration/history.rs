@@ -130,8 +130,11 @@ async fn a_step_later_than_max_lateness_fails_the_run_and_is_named() {
     let path = write_scenario(&dir, "burst.yaml", ALL_AT_ONCE);
     let json = dir.path().join("r.json");
     let junit = dir.path().join("r.xml");
+    let html = dir.path().join("r.html");
     let run = platform
         .simulate()
+        .arg("--report-html")
+        .path(&html)
         .args([
             "--rate",
             "1/s",
@@ -180,6 +183,13 @@ async fn a_step_later_than_max_lateness_fails_the_run_and_is_named() {
     assert!(
         xml.contains(r#"<failure message="sent "#) && xml.contains(r#"type="max_lateness""#),
         "{xml}"
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("<b>Too late.</b> Burst, step 2 (")
+            && page.contains("beyond --max-lateness 300ms")
+            && page.contains("✗ FAILED"),
+        "the HTML report names the late step and fails the run"
     );
 
     // A threshold the run keeps: it passes (an hour of lateness would take a broken machine).

@@ -62,6 +62,7 @@ pub(super) fn header(
              --appid / --app-secret.</div>\n",
         );
     }
+    out.push_str(&late_banners(plan, record));
     out.push_str(&stats(orders, totals));
 
     // Where and how the run went.
@@ -123,11 +124,44 @@ pub(super) fn header(
         ),
         ("Fail-fast", on_off(options.fail_fast)),
         ("Verify", on_off(options.verify)),
+        (
+            "Max lateness",
+            options
+                .max_lateness
+                .map_or_else(|| "none".to_owned(), duration),
+        ),
     ];
     out.push_str("<div class=\"meta\">\n");
     out.push_str(&key_values("Run", &run));
     out.push_str(&key_values("Settings", &settings));
     out.push_str("</div>\n</header>\n");
+    out
+}
+
+/// One banner per step that broke `--max-lateness`: which, and by how much.
+fn late_banners(plan: &Plan, record: &RunRecord) -> String {
+    let Some(max) = record.options.max_lateness else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for late in record.late_steps() {
+        let Some(scenario) = plan.scenarios.get(late.scenario) else {
+            continue;
+        };
+        let Some(step) = scenario.steps.get(late.step) else {
+            continue;
+        };
+        out.push_str(&format!(
+            "<div class=\"banner fail\"><b>Too late.</b> {}, step {} ({}:{}) {} {}: {}.</div>\n",
+            escape(&scenario.name),
+            step.index + 1,
+            escape(&scenario.file),
+            step.line,
+            step.status.code(),
+            step.status.name(),
+            escape(&crate::report::too_late_message(late.lateness, max))
+        ));
+    }
     out
 }
 
