@@ -72,8 +72,8 @@ pub enum Command {
     Schema(SchemaArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
-    /// Print the man page (roff)
-    Man,
+    /// Print the man page (roff), or write every page with --dir
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -151,6 +151,13 @@ pub struct GraphArgs {
 pub enum GraphFormatChoice {
     Mermaid,
     Dot,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write simulate.1 and a page for every subcommand (simulate-run.1, …) into this folder
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -288,6 +295,10 @@ pub struct RunArgs {
     #[arg(long, value_parser = Rate::from_str, value_name = "N/s")]
     pub rate: Option<Rate>,
 
+    /// Fail the run (exit 1) when a step is sent later than this after its planned time
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub max_lateness: Option<Duration>,
+
     /// At most N scenarios in flight at once
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N", help_heading = "Many scenarios")]
     pub jobs: Option<u32>,
@@ -299,6 +310,15 @@ pub struct RunArgs {
     /// After the first failure, start no new scenario
     #[arg(long, help_heading = "Many scenarios")]
     pub fail_fast: bool,
+
+    /// Run again only the scenarios that failed or did not finish in this earlier
+    /// --report-json (their files, fresh order ids); no PATH needed
+    #[arg(long, value_name = "REPORT.json", help_heading = "Many scenarios")]
+    pub rerun_failed: Option<PathBuf>,
+
+    /// Run only the scenarios whose name matches this glob, e.g. 'Dada*' (repeatable)
+    #[arg(long, value_name = "GLOB", help_heading = "Many scenarios")]
+    pub only: Vec<String>,
 
     /// After each accepted step, check with order/get that the order reached the status
     #[arg(long)]
@@ -335,6 +355,16 @@ pub struct CheckArgs {
     /// Scenario files, or folders (every *.yaml / *.yml inside)
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
+
+    /// A ${VAR} that is not set is a warning, not an error (a lint job without the secrets;
+    /// a run still needs every variable)
+    #[arg(long)]
+    pub allow_missing_env: bool,
+
+    /// Warnings (a missing ${VAR} with --allow-missing-env, a fixed shop_order_id) are errors
+    /// (exit 2)
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use rust_i18n::t;
 
-use super::error::AppError;
-use super::{load_carriers, load_plan, push_format, push_security, retry_policy};
+use super::error::{AppError, Within};
+use super::{load_carriers, load_plan, load_plan_warned, push_format, push_security, retry_policy};
 use crate::app::cli::{
     CheckArgs, GlobalArgs, GraphArgs, GraphFormatChoice, NewArgs, PathChoice, PlanArgs, ServeArgs,
 };
@@ -21,7 +21,15 @@ use crate::report::plan::{self as timeline, TimelineOptions};
 use crate::scenario;
 
 pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<(), AppError> {
-    let (_, plan) = load_plan(global, &args.paths, None, 0)?;
+    let (_, plan, warnings) =
+        load_plan_warned(global, &args.paths, None, 0, args.allow_missing_env)?;
+    if args.strict && !warnings.is_empty() {
+        return Err(AppError::InvalidFiles {
+            problems: warnings,
+            within: Within::Scenarios,
+        });
+    }
+    super::print_warnings(&warnings);
     let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
     if !global.quiet {
         // A file with `repeat:` makes several orders; it is one file to check.
@@ -66,7 +74,7 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<(), AppErro
 pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<(), AppError> {
     let run = &args.run;
     let seed = run.seed.unwrap_or_else(scenario::random_seed);
-    let (_, plan) = load_plan(global, &run.paths, run.shard, seed)?;
+    let (_, plan) = super::load_selected_plan(global, run, seed)?;
     super::warn_long_run(&plan, run.speed);
     let options = TimelineOptions {
         now: chrono::Local::now(),

@@ -3,7 +3,9 @@
 pub mod cli;
 mod commands;
 mod error;
+mod manual;
 mod run;
+mod select;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -101,7 +103,9 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
     let global = cli.global;
     match cli.command {
         Some(Command::Run(args)) => return run::run(&global, args).await,
-        None if cli.run.paths.is_empty() => return Err(AppError::NoCommand),
+        None if cli.run.paths.is_empty() && cli.run.rerun_failed.is_none() => {
+            return Err(AppError::NoCommand);
+        }
         None => {
             mistyped_command(&cli.run.paths)?;
             return run::run(&global, cli.run).await;
@@ -125,19 +129,17 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
             SchemaChoice::Carriers => report::print(&describe::carriers_schema_text()),
         },
         Some(Command::Completions(args)) => {
-            use clap::CommandFactory;
-            let mut out = Vec::new();
-            clap_complete::generate(args.shell, &mut Cli::command(), "simulate", &mut out);
-            report::print(&String::from_utf8_lossy(&out));
+            let carriers = load_carriers(&global)?;
+            report::print(&manual::completions(args.shell, &carriers));
         }
-        Some(Command::Man) => {
-            use clap::CommandFactory;
-            let mut out = Vec::new();
-            clap_mangen::Man::new(Cli::command())
-                .render(&mut out)
-                .map_err(AppError::ManPage)?;
-            report::print(&String::from_utf8_lossy(&out));
-        }
+        Some(Command::Man(args)) => match &args.dir {
+            None => report::print(&manual::main_page()?),
+            Some(dir) => {
+                for path in manual::write_pages(dir)? {
+                    report::print(&format!("{}\n", path.display()));
+                }
+            }
+        },
     }
     Ok(exit::OK)
 }
@@ -198,13 +200,38 @@ fn invalid_scenarios(problems: Vec<Diagnostic>) -> AppError {
     }
 }
 
-/// The carrier table and the plan of the scenarios under `paths` (this shard's share).
+/// The carrier table and the plan of the scenarios under `paths` (this shard's share); the
+/// warnings are printed.
 fn load_plan(
     global: &GlobalArgs,
     paths: &[PathBuf],
     shard: Option<(usize, usize)>,
     seed: u64,
 ) -> Result<(Carriers, Plan), AppError> {
+    let (carriers, plan, warnings) = load_plan_warned(global, paths, shard, seed, false)?;
+    print_warnings(&warnings);
+    Ok((carriers, plan))
+}
+
+/// Warnings about scenario files on stderr, each at its place.
+fn print_warnings(warnings: &[Diagnostic]) {
+    for warning in warnings {
+        crate::base::console::err(&crate::base::text::terminal_safe(&format!(
+            "{}\n",
+            warning.warning_text()
+        )));
+    }
+}
+
+/// As [`load_plan`], with the warnings returned instead of printed: a fixed `shop_order_id`,
+/// and with `allow_missing_env` each `${VAR}` that is not set.
+fn load_plan_warned(
+    global: &GlobalArgs,
+    paths: &[PathBuf],
+    shard: Option<(usize, usize)>,
+    seed: u64,
+    allow_missing_env: bool,
+) -> Result<(Carriers, Plan, Vec<Diagnostic>), AppError> {
     if paths.is_empty() {
         return Err(AppError::NoScenario);
     }
@@ -212,6 +239,7 @@ fn load_plan(
     let mut ctx = LoadContext::from_process_env(chrono::Utc::now());
     ctx.seed = seed;
     ctx.max_steps = global.max_steps;
+    ctx.allow_missing_env = allow_missing_env;
     let files = match shard {
         None => paths.to_vec(),
         Some((index, count)) => {
@@ -227,20 +255,60 @@ fn load_plan(
             seed,
             scenarios: Vec::new(),
         };
-        return Ok((carriers, plan));
+        return Ok((carriers, plan, Vec::new()));
     }
-    let plan = scenario::load_plan(&files, &carriers, &ctx).map_err(invalid_scenarios)?;
+    let (plan, mut warnings) =
+        scenario::load_plan_with_warnings(&files, &carriers, &ctx).map_err(invalid_scenarios)?;
     for scenario in plan
         .scenarios
         .iter()
         .filter(|s| s.fixed_order_id && s.repetition.is_none_or(|(k, _)| k == 1))
     {
-        crate::base::console::err(&format!(
-            "warning: {}: shop_order_id `{}` is the same in every run; the platform refuses to move an order \
-             that has ended and limits order calls per day\n  help: add {{{{run_id}}}} to give each run its own\n",
-            scenario.file, scenario.shop_order_id
+        warnings.push(
+            Diagnostic::whole_file(
+                scenario.file.clone(),
+                rust_i18n::t!("check.fixed_order_id", id = scenario.shop_order_id),
+            )
+            .with_help(rust_i18n::t!("check.fixed_order_id_help")),
+        );
+    }
+    Ok((carriers, plan, warnings))
+}
+
+/// The plan of a run's scenarios: the paths given, or the files of `--rerun-failed`'s
+/// report, narrowed to what that report and `--only` select.
+fn load_selected_plan(
+    global: &GlobalArgs,
+    args: &RunArgs,
+    seed: u64,
+) -> Result<(Carriers, Plan), AppError> {
+    let Some(report) = &args.rerun_failed else {
+        let (carriers, plan) = load_plan(global, &args.paths, args.shard, seed)?;
+        return Ok((carriers, select::select(plan, None, &args.only)?));
+    };
+    if !args.paths.is_empty() {
+        return Err(AppError::Usage(
+            rust_i18n::t!("select.paths_and_rerun").into_owned(),
         ));
     }
+    let rerun = select::failed_in(report)?;
+    if rerun.files.is_empty() {
+        // As an empty shard: the reports are still written, with nothing in them.
+        let notice = rust_i18n::t!(
+            "select.nothing_to_rerun",
+            path = report.display().to_string()
+        );
+        crate::base::console::err(&format!("{notice}\n"));
+        let carriers = load_carriers(global)?;
+        let plan = Plan {
+            carriers_version: carriers.version.clone(),
+            seed,
+            scenarios: Vec::new(),
+        };
+        return Ok((carriers, plan));
+    }
+    let (carriers, plan) = load_plan(global, &rerun.files, args.shard, seed)?;
+    let plan = select::select(plan, Some((report, &rerun)), &args.only)?;
     Ok((carriers, plan))
 }
 

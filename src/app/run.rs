@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::error::AppError;
-use super::{load_plan, retry_policy, style};
+use super::{retry_policy, style};
 use crate::app::cli::{GlobalArgs, RunArgs};
 use crate::base::i18n::{Noun, count};
 use crate::base::pace::Speed;
@@ -93,7 +93,7 @@ async fn prepare(
             t!("diag.help", help = t!("run.fail_fast_alone_help"))
         ));
     }
-    let (carriers, plan) = load_plan(global, &args.paths, args.shard, seed)?;
+    let (carriers, plan) = super::load_selected_plan(global, args, seed)?;
     super::warn_long_run(&plan, args.speed);
     if !args.local {
         require_openids(&plan)?;
@@ -276,6 +276,7 @@ fn run_options(args: &RunArgs, seed: u64) -> RunOptions {
         seed,
         // The emulator takes any openid; WeChat needs a real one (checked before the run).
         fallback_openid: args.local.then(|| LOCAL_OPENID.to_owned()),
+        max_lateness: args.max_lateness,
     }
 }
 
@@ -320,14 +321,24 @@ async fn finish(
         pushes,
     };
     let failures = write_reports(args, &plan, record, &ctx, output.console.lang);
-    if failures.is_empty() {
+    let result = if failures.is_empty() {
         Ok(code)
     } else {
         Err(AppError::ReportsNotWritten {
             failures,
             run_code: code,
         })
+    };
+    // The stream's last line carries the code the process ends with, reports included.
+    if output.jsonl {
+        let exit = result
+            .as_ref()
+            .map_or_else(AppError::exit_code, |code| *code);
+        if let Some(line) = report::events::run_finished(&plan, record, exit) {
+            report::print(&format!("{line}\n"));
+        }
     }
+    result
 }
 
 /// Which credential to check when the platform refused the token mid-run.

@@ -45,6 +45,33 @@ impl Diagnostic {
     }
 }
 
+impl Diagnostic {
+    /// The diagnostic as a warning: `file:line:column: warning: …`, then its help.
+    pub fn warning_text(&self) -> String {
+        let mut out = if self.line == 0 {
+            t!(
+                "diag.warning_whole_file",
+                file = self.file,
+                message = self.message
+            )
+        } else {
+            t!(
+                "diag.warning_located",
+                file = self.file,
+                line = self.line,
+                column = self.column,
+                message = self.message
+            )
+        }
+        .into_owned();
+        if let Some(help) = &self.help {
+            out.push('\n');
+            out.push_str(&t!("diag.help", help = help));
+        }
+        out
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.line == 0 {

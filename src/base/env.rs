@@ -22,6 +22,9 @@ pub fn from_process() -> Env {
 pub struct Problem {
     pub message: String,
     pub help: String,
+    /// The variable is not set (rather than written wrong): a lint job without the secrets
+    /// may take that as a warning (`check --allow-missing-env`).
+    pub unset: bool,
 }
 
 /// One part of a value as written.
@@ -70,6 +73,7 @@ pub fn pieces<'a>(
                 Piece::Problem(Problem {
                     message: t!("env.unclosed", key = key).into_owned(),
                     help: t!("env.unclosed_help").into_owned(),
+                    unset: false,
                 })
             } else {
                 Piece::UnclosedTemplate
@@ -122,7 +126,20 @@ pub fn expand(raw: &str, env: &Env, key: &str, secret: bool) -> Result<Expanded,
 }
 
 fn variable<'a>(name: &str, env: &'a Env, key: &str, secret: bool) -> Piece<'a> {
-    let problem = |message: String, help: String| Piece::Problem(Problem { message, help });
+    let problem = |message: String, help: String| {
+        Piece::Problem(Problem {
+            message,
+            help,
+            unset: false,
+        })
+    };
+    let unset = |message: String, help: String| {
+        Piece::Problem(Problem {
+            message,
+            help,
+            unset: true,
+        })
+    };
     if !is_var_name(name) {
         return if secret {
             // What is between `${` and `}` may be the secret itself.
@@ -140,11 +157,11 @@ fn variable<'a>(name: &str, env: &'a Env, key: &str, secret: bool) -> Piece<'a> 
     match env.get(name) {
         Some(value) => Piece::Var(value),
         // `${d80400f9…}`: a secret written where a name belongs.
-        None if secret && !is_conventional_var_name(name) => problem(
+        None if secret && !is_conventional_var_name(name) => unset(
             t!("env.unset_secret_name", key = key).into_owned(),
             t!("env.unset_secret_name_help").into_owned(),
         ),
-        None => problem(
+        None => unset(
             t!("env.unset", name = name, key = key).into_owned(),
             t!("env.unset_help", name = name).into_owned(),
         ),

@@ -17,6 +17,7 @@ pub const VERSION: u32 = 1;
 /// The whole report as JSON. Holds no secret: the token is `***` in every URL, and
 /// `delivery_sign` (derived from the appsecret) is `***` too.
 pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
+    let options = &record.options;
     let mut totals = Counts::default();
     let scenarios: Vec<Value> = plan
         .scenarios
@@ -47,7 +48,7 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
                     "answer": order.answer,
                 })),
                 "steps": scenario.steps.iter().zip(&scenario_record.steps)
-                    .map(|(step, step_record)| step_json(scenario, step, step_record, push_json(ctx, number, step.index)))
+                    .map(|(step, step_record)| step_json(scenario, step, step_record, push_json(ctx, number, step.index), options.max_lateness))
                     .collect::<Vec<_>>(),
             })
         })
@@ -57,7 +58,6 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
         .iter()
         .filter_map(|s| worst_lateness(&s.steps).map(|(l, _)| l))
         .max();
-    let options = &record.options;
     json!({
         "version": VERSION,
         "tool": concat!("simulate ", env!("CARGO_PKG_VERSION")),
@@ -83,6 +83,7 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
             "jobs": options.jobs,
             "fail_fast": options.fail_fast,
             "verify": options.verify,
+            "max_lateness_ms": options.max_lateness.map(millis),
         },
         "summary": {
             "scenarios": plan.scenarios.len(),
@@ -91,6 +92,7 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
             "failed": totals.failed,
             "not_sent": totals.not_sent,
             "worst_lateness_ms": worst.map(millis),
+            "over_max_lateness": super::late_steps_json(plan, record),
         },
         "pushes": ctx.pushes.as_ref().map(|p| {
             let (delivered, made) = p.counts();
@@ -112,7 +114,14 @@ fn push_json(ctx: &ReportContext, scenario: usize, step: usize) -> Value {
     }
 }
 
-fn step_json(scenario: &ScenarioPlan, step: &StepPlan, record: &StepRecord, push: Value) -> Value {
+fn step_json(
+    scenario: &ScenarioPlan,
+    step: &StepPlan,
+    record: &StepRecord,
+    push: Value,
+    max_lateness: Option<std::time::Duration>,
+) -> Value {
+    let too_late = matches!((record.lateness, max_lateness), (Some(l), Some(max)) if l > max);
     let (outcome, failure, not_sent) = match &record.outcome {
         StepOutcome::Passed(_) => ("passed", Value::Null, Value::Null),
         StepOutcome::Failed(f) => (
@@ -144,6 +153,7 @@ fn step_json(scenario: &ScenarioPlan, step: &StepPlan, record: &StepRecord, push
         "planned_at": record.planned.to_rfc3339(),
         "sent_at": record.sent.map(|t| t.to_rfc3339()),
         "lateness_ms": record.lateness.map(millis),
+        "over_max_lateness": too_late,
         "latency_ms": record.latency.map(millis),
         "outcome": outcome,
         "failure": failure,

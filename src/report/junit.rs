@@ -4,6 +4,10 @@
 //! strictest of Jenkins, GitLab and GitHub's reporters): `testsuites` takes only name, time,
 //! tests, failures and errors; a `testcase` takes no timestamp and no properties, so per-step
 //! times go into the suite's properties (`step.N.…`) and the testcase's system-out.
+//!
+//! CI servers track a test by its name across runs, so a testcase's name holds only what stays
+//! the same from night to night: the scenario (with its repeat number), the step number and
+//! the status. The order id, the waybill and the times change every run: they are properties.
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -17,13 +21,21 @@ use super::{ReportContext, describe_failure, millis};
 
 /// The JUnit XML text of a run.
 pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> String {
+    let hostname = machine_name();
     let suites: Vec<Suite> = plan
         .scenarios
         .iter()
         .zip(&record.scenarios)
         .enumerate()
         .map(|(number, (scenario, scenario_record))| {
-            suite(plan, record, ctx, (number, scenario), scenario_record)
+            suite(
+                plan,
+                record,
+                ctx,
+                (number, scenario),
+                scenario_record,
+                &hostname,
+            )
         })
         .collect();
     let total = |f: fn(&Suite) -> usize| suites.iter().map(f).sum::<usize>();
@@ -64,9 +76,11 @@ struct Case {
 struct Suite {
     name: String,
     package: String,
-    /// Where the calls went (the endpoint's host), as CI reporters show the host of a suite.
+    /// The machine that ran the suite (the endpoint is a property).
     hostname: String,
     timestamp: DateTime<Utc>,
+    /// The order's wall-clock duration, from its start to its last step's outcome.
+    time: Duration,
     properties: Vec<(String, String)>,
     cases: Vec<Case>,
 }
@@ -77,7 +91,6 @@ impl Suite {
     }
 
     fn write(&self, id: usize, out: &mut String) {
-        let time: Duration = self.cases.iter().map(|c| c.time).sum();
         // Schemas want the timestamp as xs:dateTime without a zone or fractions (it is UTC).
         let _ = writeln!(
             out,
@@ -88,7 +101,7 @@ impl Suite {
             self.count(Kind::Error),
             self.count(Kind::Skipped),
             self.timestamp.format("%Y-%m-%dT%H:%M:%S"),
-            seconds(time),
+            seconds(self.time),
             escape(&self.package),
             escape(&self.hostname),
         );
@@ -141,6 +154,7 @@ fn suite(
     ctx: &ReportContext,
     (number, scenario): (usize, &ScenarioPlan),
     scenario_record: &ScenarioRecord,
+    hostname: &str,
 ) -> Suite {
     let mut properties = vec![
         ("endpoint".to_owned(), ctx.endpoint.clone()),
@@ -166,6 +180,9 @@ fn suite(
     let classname = format!("simulate.{}", scenario.carrier.id);
     let mut cases = Vec::new();
     if let Some(order) = &scenario_record.order {
+        if let Some(waybill) = &order.waybill_id {
+            properties.push(("waybill_id".to_owned(), waybill.clone()));
+        }
         let (kind, message) = match &order.failure {
             None => (Kind::Passed, None),
             Some(failure) => (
@@ -174,10 +191,7 @@ fn suite(
             ),
         };
         cases.push(Case {
-            name: format!(
-                "{} / {} / create order",
-                scenario.name, scenario.shop_order_id
-            ),
+            name: format!("{} / create order", scenario.name),
             classname: classname.clone(),
             time: Duration::ZERO,
             kind,
@@ -201,6 +215,14 @@ fn suite(
                 (kind, Some((describe_failure(failure), failure.kind())))
             }
             StepOutcome::NotSent(why) => (Kind::Skipped, Some((why.describe(), "not_sent"))),
+        };
+        // A step sent later than --max-lateness fails the run; its testcase says so.
+        let (kind, message) = match (kind, step_record.lateness, record.options.max_lateness) {
+            (Kind::Passed, Some(late), Some(max)) if late > max => (
+                Kind::Failure,
+                Some((super::too_late_message(late, max), "max_lateness")),
+            ),
+            other => (other.0, message),
         };
         let mut system_out = format!("planned_at={}", step_record.planned.to_rfc3339());
         properties.push((
@@ -228,9 +250,8 @@ fn suite(
         }
         cases.push(Case {
             name: format!(
-                "{} / {} / step {n} {} {}",
+                "{} / step {n} {} {}",
                 scenario.name,
-                scenario.shop_order_id,
                 step.status.code(),
                 step.status.name()
             ),
@@ -244,13 +265,22 @@ fn suite(
     Suite {
         name: scenario.name.clone(),
         package: classname.clone(),
-        hostname: reqwest::Url::parse(&ctx.endpoint)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .unwrap_or_else(|| "localhost".to_owned()),
+        hostname: hostname.to_owned(),
         timestamp: scenario_record.started,
+        time: elapsed(scenario_record.started, scenario_record.finished),
         properties,
         cases,
+    }
+}
+
+/// This machine's name, as `hostname` prints it; `localhost` when it has none.
+fn machine_name() -> String {
+    let name = gethostname::gethostname();
+    let name = name.to_string_lossy();
+    if name.trim().is_empty() {
+        "localhost".to_owned()
+    } else {
+        name.into_owned()
     }
 }
 

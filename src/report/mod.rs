@@ -163,9 +163,11 @@ impl Console {
             out.push_str(&self.scenario_summary(scenario, &counts, scenario_worst));
             out.push_str(&self.failure_details(scenario, scenario_record));
         }
+        let late = record.late_steps();
+        out.push_str(&self.late_steps(plan, record, &late));
         let lang = self.lang;
         let locale = lang.code();
-        let verdict = if total.failed == 0 && total.not_sent == 0 {
+        let verdict = if total.failed == 0 && total.not_sent == 0 && late.is_empty() {
             self.style.green(&t!("summary.passed", locale = locale))
         } else {
             self.style.red(&t!("summary.failed", locale = locale))
@@ -262,6 +264,38 @@ impl Console {
         format!("{line}\n")
     }
 
+    /// One line per step that broke `--max-lateness`: which, and by how much.
+    fn late_steps(&self, plan: &Plan, record: &RunRecord, late: &[crate::run::LateStep]) -> String {
+        let Some(max) = record.options.max_lateness else {
+            return String::new();
+        };
+        let max = format_duration(round_to_ms(max));
+        let mut out = String::new();
+        for breach in late {
+            let Some(scenario) = plan.scenarios.get(breach.scenario) else {
+                continue;
+            };
+            let Some(step) = scenario.steps.get(breach.step) else {
+                continue;
+            };
+            let line = t!(
+                "summary.too_late",
+                locale = self.lang.code(),
+                name = scenario.name,
+                step = step.index + 1,
+                file = scenario.file,
+                line = step.line,
+                code = step.status.code(),
+                status = step.status.name(),
+                late = format_duration(round_to_ms(breach.lateness)),
+                max = max
+            );
+            out.push_str(&self.style.red(&line));
+            out.push('\n');
+        }
+        out
+    }
+
     fn failure_details(&self, scenario: &ScenarioPlan, record: &ScenarioRecord) -> String {
         let mut out = String::new();
         if let (Some(create), Some(order)) = (&scenario.order, &record.order)
@@ -323,7 +357,7 @@ pub fn exit_code(record: &RunRecord) -> u8 {
     let failures: Vec<&Failure> = orders.chain(steps).collect();
     if failures.iter().any(|f| f.is_could_not_run()) {
         exit::COULD_NOT_RUN
-    } else if failures.is_empty() {
+    } else if failures.is_empty() && record.late_steps().is_empty() {
         exit::OK
     } else {
         exit::STEP_FAILED
@@ -438,6 +472,42 @@ pub(crate) fn worst_lateness(steps: &[StepRecord]) -> Option<(Duration, usize)> 
         .max_by_key(|(l, _)| *l)
 }
 
+/// The steps that broke `--max-lateness`, for the machine-readable reports.
+pub(crate) fn late_steps_json(plan: &Plan, record: &RunRecord) -> serde_json::Value {
+    let late: Vec<serde_json::Value> = record
+        .late_steps()
+        .iter()
+        .filter_map(|breach| {
+            let scenario = plan.scenarios.get(breach.scenario)?;
+            let step = scenario.steps.get(breach.step)?;
+            Some(serde_json::json!({
+                "scenario": scenario.name,
+                "file": scenario.file,
+                "step": step.index + 1,
+                "status": step.status.code(),
+                "lateness_ms": millis(breach.lateness),
+            }))
+        })
+        .collect();
+    serde_json::Value::Array(late)
+}
+
+/// What a late step's report says, in English (as machine-readable reports keep it).
+pub(crate) fn too_late_message(lateness: Duration, max: Duration) -> String {
+    too_late_in(lateness, max, Lang::En)
+}
+
+/// What a late step's report says, in `lang` (for the HTML page, read by people).
+pub(crate) fn too_late_in(lateness: Duration, max: Duration, lang: Lang) -> String {
+    t!(
+        "report.too_late",
+        locale = lang.code(),
+        late = format_duration(round_to_ms(lateness)),
+        max = format_duration(round_to_ms(max))
+    )
+    .into_owned()
+}
+
 /// What the reports say about where the run went, besides the record itself.
 #[derive(Debug, Clone)]
 pub struct ReportContext {
@@ -546,6 +616,7 @@ mod tests {
             options: crate::run::RunOptions::default(),
             scenarios: vec![ScenarioRecord {
                 started: Utc::now(),
+                finished: Utc::now(),
                 order: None,
                 steps: outcomes.into_iter().map(step).collect(),
             }],
@@ -575,7 +646,21 @@ mod tests {
             exit_code(&run_of(vec![rejected.clone(), unreachable], false)),
             exit::COULD_NOT_RUN
         );
-        assert_eq!(exit_code(&run_of(vec![rejected], true)), exit::INTERRUPTED);
+        assert_eq!(
+            exit_code(&run_of(vec![rejected.clone()], true)),
+            exit::INTERRUPTED
+        );
+        // A step later than --max-lateness fails a run whose every answer was right.
+        let mut late = run_of(vec![ok.clone()], false);
+        late.scenarios[0].steps[0].lateness = Some(Duration::from_millis(300));
+        assert_eq!(exit_code(&late), exit::OK, "without a threshold");
+        late.options.max_lateness = Some(Duration::from_millis(250));
+        assert_eq!(exit_code(&late), exit::STEP_FAILED);
+        late.options.max_lateness = Some(Duration::from_millis(300));
+        assert_eq!(exit_code(&late), exit::OK, "on the threshold is not later");
+        late.interrupted = true;
+        late.options.max_lateness = Some(Duration::from_millis(1));
+        assert_eq!(exit_code(&late), exit::INTERRUPTED);
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub seed: u64,
     /// The openid for `order/add` when a scenario gives none (the local emulator's placeholder).
     pub fallback_openid: Option<String>,
+    /// `--max-lateness`: a step sent later than this fails the run, as a k6 threshold does.
+    pub max_lateness: Option<Duration>,
 }
 
 impl Default for RunOptions {
@@ -63,6 +65,7 @@ impl Default for RunOptions {
             verify: false,
             seed: 0,
             fallback_openid: None,
+            max_lateness: None,
         }
     }
 }
@@ -140,6 +143,10 @@ pub async fn run_on(
                     record: step_record.clone(),
                 });
             }
+            shared.emit(Event::ScenarioFinished {
+                scenario: index,
+                record: record.clone(),
+            });
             records[index] = Some(record);
             continue;
         }
@@ -163,8 +170,23 @@ pub async fn run_on(
         }
     }
     watcher.abort();
+    let scenarios: Vec<ScenarioRecord> = records
+        .into_iter()
+        .zip(&plan.scenarios)
+        .enumerate()
+        .map(|(index, (record, scenario))| {
+            record.unwrap_or_else(|| {
+                let record = lost(scenario, started);
+                shared.emit(Event::ScenarioFinished {
+                    scenario: index,
+                    record: record.clone(),
+                });
+                record
+            })
+        })
+        .collect();
     let finished = Utc::now();
-    shared.emit(Event::RunFinished { at: finished });
+    shared.emit(Event::RunFinished);
     let stop = *shared.stop.borrow();
     RunRecord {
         started,
@@ -172,11 +194,7 @@ pub async fn run_on(
         interrupted: stop == Stop::Interrupted,
         credentials_refused: stop == Stop::CredentialsRefused,
         options,
-        scenarios: records
-            .into_iter()
-            .zip(&plan.scenarios)
-            .map(|(record, scenario)| record.unwrap_or_else(|| lost(scenario, started)))
-            .collect(),
+        scenarios,
     }
 }
 
@@ -212,6 +230,7 @@ fn lost(scenario: &ScenarioPlan, started: DateTime<Utc>) -> ScenarioRecord {
 fn not_started(scenario: &ScenarioPlan, started: DateTime<Utc>, why: NotSent) -> ScenarioRecord {
     ScenarioRecord {
         started,
+        finished: started,
         order: None,
         steps: scenario
             .steps

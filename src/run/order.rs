@@ -41,6 +41,10 @@ impl OrderJob {
         } else {
             (shared.start, shared.started)
         };
+        shared.emit(Event::ScenarioStarted {
+            scenario: self.index,
+            at: Utc::now(),
+        });
         let mut steps = Vec::with_capacity(self.scenario.steps.len());
         let mut stopped: Option<NotSent> = None;
         let order = match &self.scenario.order {
@@ -82,11 +86,17 @@ impl OrderJob {
             });
             steps.push(record);
         }
-        ScenarioRecord {
+        let record = ScenarioRecord {
             started,
+            finished: Utc::now(),
             order,
             steps,
-        }
+        };
+        shared.emit(Event::ScenarioFinished {
+            scenario: self.index,
+            record: record.clone(),
+        });
+        record
     }
 
     /// `order/add` for the scenario's order, retrying what is transient. An order that is

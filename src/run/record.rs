@@ -179,6 +179,9 @@ pub struct OrderRecord {
 #[derive(Debug, Clone)]
 pub struct ScenarioRecord {
     pub started: DateTime<Utc>,
+    /// When its last step had its outcome (or was given up): with `started`, the order's
+    /// wall-clock duration.
+    pub finished: DateTime<Utc>,
     pub order: Option<OrderRecord>,
     pub steps: Vec<StepRecord>,
 }
@@ -195,11 +198,58 @@ pub struct RunRecord {
     pub scenarios: Vec<ScenarioRecord>,
 }
 
+/// A step sent later than `--max-lateness` allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LateStep {
+    pub scenario: usize,
+    pub step: usize,
+    pub lateness: Duration,
+}
+
+impl RunRecord {
+    /// The steps that broke `--max-lateness` (sent strictly later than it), in plan order;
+    /// none without the option. Any of them fails the run, whatever its answer.
+    pub fn late_steps(&self) -> Vec<LateStep> {
+        let Some(max) = self.options.max_lateness else {
+            return Vec::new();
+        };
+        self.scenarios
+            .iter()
+            .enumerate()
+            .flat_map(|(scenario, record)| {
+                record
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(step, s)| {
+                        s.lateness
+                            .filter(|late| *late > max)
+                            .map(|lateness| LateStep {
+                                scenario,
+                                step,
+                                lateness,
+                            })
+                    })
+            })
+            .collect()
+    }
+}
+
 /// Progress, sent as it happens.
 #[derive(Debug, Clone)]
 pub enum Event {
     RunStarted {
         at: DateTime<Utc>,
+    },
+    /// A scenario's order begins (with `--jobs`, once it has its turn).
+    ScenarioStarted {
+        scenario: usize,
+        at: DateTime<Utc>,
+    },
+    /// A scenario is over: every step has its outcome (or was given up).
+    ScenarioFinished {
+        scenario: usize,
+        record: ScenarioRecord,
     },
     /// The scenario's order was created (or could not be).
     OrderCreated {
@@ -225,11 +275,72 @@ pub enum Event {
         step: usize,
         record: StepRecord,
     },
-    RunFinished {
-        at: DateTime<Utc>,
-    },
+    /// Every scenario is over (the record's `finished` says when).
+    RunFinished,
 }
 
 fn ser_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(lateness: Option<u64>) -> StepRecord {
+        StepRecord {
+            planned: Utc::now(),
+            sent: lateness.map(|_| Utc::now()),
+            lateness: lateness.map(Duration::from_millis),
+            latency: None,
+            attempts: Vec::new(),
+            verified: None,
+            outcome: StepOutcome::Passed(Answer::default()),
+        }
+    }
+
+    fn run(max: Option<u64>, latenesses: &[&[Option<u64>]]) -> RunRecord {
+        RunRecord {
+            started: Utc::now(),
+            finished: Utc::now(),
+            interrupted: false,
+            credentials_refused: false,
+            options: RunOptions {
+                max_lateness: max.map(Duration::from_millis),
+                ..RunOptions::default()
+            },
+            scenarios: latenesses
+                .iter()
+                .map(|steps| ScenarioRecord {
+                    started: Utc::now(),
+                    finished: Utc::now(),
+                    order: None,
+                    steps: steps.iter().map(|l| step(*l)).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_step_later_than_max_lateness_breaks_it_and_one_just_on_time_does_not() {
+        let steps: &[&[Option<u64>]] = &[&[Some(3), Some(250), None], &[Some(200), Some(1200)]];
+        assert_eq!(run(None, steps).late_steps(), [], "no threshold, no breach");
+        assert_eq!(
+            run(Some(200), steps).late_steps(),
+            [
+                LateStep {
+                    scenario: 0,
+                    step: 1,
+                    lateness: Duration::from_millis(250)
+                },
+                LateStep {
+                    scenario: 1,
+                    step: 1,
+                    lateness: Duration::from_millis(1200)
+                },
+            ],
+            "strictly later than the threshold; unsent steps have no lateness"
+        );
+        assert_eq!(run(Some(1200), steps).late_steps(), []);
+    }
 }

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use crate::base::diag::Diagnostic;
 
 /// The scenario files named by `paths`: files as given; folders → every `*.yaml` / `*.yml`
-/// inside, recursively, sorted by path. Order is kept and no file comes twice. A missing path
+/// inside, recursively, sorted by path, leaving out hidden files and folders (a name that
+/// starts with `.`, such as `.github/`), as ripgrep does; a hidden path given by name is read. Order is kept and no file comes twice. A missing path
 /// or a folder without scenarios is an error.
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
     let (files, problems) = gather(paths);
@@ -72,7 +73,12 @@ fn expand_globs(paths: &[PathBuf], problems: &mut Vec<Diagnostic>) -> Vec<PathBu
             out.push(path.clone());
             continue;
         }
-        match glob::glob(&text) {
+        // `*` does not match a leading `.`, as in the shell: hidden files stay out.
+        let options = glob::MatchOptions {
+            require_literal_leading_dot: true,
+            ..glob::MatchOptions::new()
+        };
+        match glob::glob_with(&text, options) {
             Err(e) => problems.push(
                 Diagnostic::whole_file(
                     text.as_ref(),
@@ -118,6 +124,10 @@ fn walk(
         }
     };
     for entry in entries.flatten() {
+        // `.github/workflows/ci.yml` and editors' `.foo.yaml.swp` are no scenarios.
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
         let path = entry.path();
         let Ok(meta) = std::fs::metadata(&path) else {
             continue;
@@ -153,7 +163,8 @@ mod tests {
         write(&d.join("dada_a.yaml"), VALID);
         write(&d.join("sf.yaml"), VALID);
         write(&d.join("nested/dada_c.yaml"), VALID);
-        let pattern = d.join("dada_*.yaml");
+        write(&d.join(".dada_hidden.yaml"), VALID);
+        let pattern = d.join("*dada_*.yaml");
         let files = match collect_files(&[pattern, d.join("nest*")]) {
             Ok(f) => f,
             Err(p) => panic!("{p:?}"),
@@ -190,6 +201,8 @@ mod tests {
         write(&d.join("sub/c.YAML"), VALID);
         write(&d.join("notes.txt"), "not a scenario");
         write(&d.join("empty/readme.md"), "");
+        write(&d.join(".github/workflows/ci.yml"), "on: push\n");
+        write(&d.join("sub/.hidden.yaml"), "not: a scenario\n");
         let given = vec![d.join("b.yaml"), d.to_path_buf(), d.join("./b.yaml")];
         let files = match collect_files(&given) {
             Ok(f) => f,

@@ -64,6 +64,9 @@ pub struct LoadContext {
     pub seed: u64,
     /// The most steps the plan may have, over every file and repetition (`--max-steps`).
     pub max_steps: usize,
+    /// `check --allow-missing-env`: a `${VAR}` that is not set is a warning, not an error
+    /// (a pull-request lint job has no secrets). Never for a run.
+    pub allow_missing_env: bool,
 }
 
 impl LoadContext {
@@ -82,6 +85,7 @@ impl LoadContext {
             env: env::from_process(),
             seed: random_seed(),
             max_steps: MAX_PLAN_STEPS,
+            allow_missing_env: false,
         }
     }
 }
@@ -106,18 +110,32 @@ impl fmt::Debug for LoadContext {
 
 /// Loads and checks every scenario file of `paths`: the whole plan, or every problem of
 /// every file.
+#[cfg(test)]
 pub fn load_plan(
     paths: &[PathBuf],
     carriers: &Carriers,
     ctx: &LoadContext,
 ) -> Result<Plan, Vec<Diagnostic>> {
+    load_plan_with_warnings(paths, carriers, ctx).map(|(plan, _)| plan)
+}
+
+/// Loads and checks every scenario file of `paths`: the whole plan and the warnings the files
+/// gave, or every problem of every file. With `allow_missing_env`, each `${VAR}` that is not
+/// set is a warning at its place.
+pub fn load_plan_with_warnings(
+    paths: &[PathBuf],
+    carriers: &Carriers,
+    ctx: &LoadContext,
+) -> Result<(Plan, Vec<Diagnostic>), Vec<Diagnostic>> {
     let (files, mut problems) = files::gather(paths);
+    let mut warnings = Vec::new();
     let mut scenarios = Vec::new();
     let mut claimed = Claimed::default();
     let mut planned_steps = 0usize;
     let mut over_limit = false;
     for path in &files {
         let loaded = load_file(path, carriers, ctx);
+        warnings.extend(loaded.warnings);
         let mut file_problems = loaded.problems;
         file_problems.extend(claimed.claim(&loaded.orders));
         let steps: usize = loaded.plans.iter().map(|p| p.steps.len()).sum();
@@ -144,11 +162,12 @@ pub fn load_plan(
         problems.extend(file_problems);
     }
     if problems.is_empty() {
-        Ok(Plan {
+        let plan = Plan {
             carriers_version: carriers.version.clone(),
             seed: ctx.seed,
             scenarios,
-        })
+        };
+        Ok((plan, warnings))
     } else {
         Err(problems)
     }
@@ -166,6 +185,7 @@ pub(crate) fn fuzz_check(text: &str) {
         env: std::collections::BTreeMap::from([("VAR".to_owned(), "value".to_owned())]),
         seed: 42,
         max_steps: MAX_PLAN_STEPS,
+        allow_missing_env: false,
     };
     let loaded = check_text(text, "fuzz.yaml", "fuzz", carriers, &ctx);
     for problem in &loaded.problems {
@@ -178,6 +198,7 @@ struct Loaded {
     /// One plan, or one per repetition of `repeat:`; empty when there is a problem.
     plans: Vec<ScenarioPlan>,
     problems: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
     /// Every order the file would move, even when it has problems.
     orders: Vec<OrderKey>,
 }
@@ -187,6 +208,7 @@ impl Loaded {
         Loaded {
             plans: Vec::new(),
             problems: vec![problem],
+            warnings: Vec::new(),
             orders: Vec::new(),
         }
     }
@@ -245,12 +267,14 @@ fn check_text(
         carriers,
         ctx,
         problems: Vec::new(),
+        warnings: Vec::new(),
         // Before any check: whatever shape `shop:` has, what it holds is masked.
         secrets: secrets::collect(&root, &ctx.env),
         uuid: None,
         templates_used: BTreeSet::new(),
     };
     let (plans, orders) = checker.scenario(&root);
+    let checker_warnings = std::mem::take(&mut checker.warnings);
     let secrets: Vec<Secret> = secrets::tidy(checker.secrets)
         .into_iter()
         .map(Secret::new)
@@ -266,6 +290,7 @@ fn check_text(
         })
         .collect();
     problems.sort_by_key(|d| (d.line, d.column));
+    let warnings = checker_warnings;
     Loaded {
         plans: if problems.is_empty() {
             plans
@@ -273,6 +298,7 @@ fn check_text(
             Vec::new()
         },
         problems,
+        warnings,
         orders,
     }
 }
@@ -284,6 +310,8 @@ struct Checker<'a> {
     carriers: &'a Carriers,
     ctx: &'a LoadContext,
     problems: Vec<Diagnostic>,
+    /// What is worth saying but does not stop the file (see [`LoadContext::allow_missing_env`]).
+    warnings: Vec<Diagnostic>,
     /// Texts of this file that may be secrets (see [`secrets`]), and the values of the
     /// variables `appsecret` reads: redacted from every message as a last line of defence.
     secrets: Vec<String>,

@@ -11,6 +11,9 @@ pub(super) const TEMPLATES: [&str; 5] = ["run_id", "uuid", "scenario", "timestam
 /// Templates that change from run to run: an id without any of them is the same every run.
 pub(super) const FRESH_TEMPLATES: [&str; 3] = ["run_id", "uuid", "timestamp"];
 
+/// What a `${VAR}` that is not set reads as under `check --allow-missing-env`.
+const UNSET_STAND_IN: &str = "unset-variable";
+
 /// A `shop_order_id` with `${VAR}` and the per-run templates expanded, and `{{repeat}}`
 /// still open.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +80,16 @@ impl Checker<'_> {
                         self.secrets.push(value.to_owned());
                     }
                     out.push_str(value);
+                }
+                // A lint job without the secrets: the file is checked with a stand-in.
+                env::Piece::Problem(problem) if problem.unset && self.ctx.allow_missing_env => {
+                    self.warnings.push(crate::base::fields::located(
+                        self.file,
+                        node,
+                        problem.message,
+                        Some(problem.help),
+                    ));
+                    out.push_str(UNSET_STAND_IN);
                 }
                 env::Piece::Problem(problem) => {
                     self.error(node, problem.message, Some(problem.help));

@@ -24,6 +24,7 @@ pub(crate) fn ctx() -> LoadContext {
         env: BTreeMap::new(),
         seed: 42,
         max_steps: super::MAX_PLAN_STEPS,
+        allow_missing_env: false,
     }
 }
 

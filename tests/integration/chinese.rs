@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use crate::commands::{normalize, snapshot};
-use crate::common::{Platform, Sim, fixture, scenario};
+use crate::common::{Platform, Sim, fixture, scenario, validate_events};
 
 /// The Chinese forms of what `normalize` replaces for English.
 fn normalize_zh(text: &str) -> String {
@@ -106,9 +106,7 @@ async fn machine_readable_output_stays_english_under_zh() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let mut texts = vec![report];
-    for line in run.stdout.lines() {
-        texts.push(serde_json::from_str(line).unwrap());
-    }
+    texts.extend(validate_events(&run.stdout));
     for value in &texts {
         let mut chinese = Vec::new();
         chinese_outside_data(value, &mut chinese);

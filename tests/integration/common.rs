@@ -88,6 +88,22 @@ impl Platform {
             })
             .sum()
     }
+
+    /// Status changes the emulator applied, over all orders: one per step that reached it,
+    /// however many calls (questions, refused repeats) a loaded machine needed to get there.
+    pub async fn status_changes_applied(&self) -> usize {
+        let orders = self.orders().await;
+        orders_list(&orders)
+            .iter()
+            .map(|o| {
+                o["history"].as_array().map_or(0, |h| {
+                    h.iter()
+                        .filter(|e| e.get("status_change").is_some_and(|c| !c.is_null()))
+                        .count()
+                })
+            })
+            .sum()
+    }
 }
 
 /// The array of orders in an inspection answer (bare array or `{"orders": […]}`).
@@ -202,4 +218,127 @@ pub fn write_scenarios(dir: &tempfile::TempDir, prefix: &str, count: usize, text
     for i in 0..count {
         write_scenario(dir, &format!("{prefix}{i:04}.yaml"), text);
     }
+}
+
+pub fn read_json(path: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).expect("report written");
+    serde_json::from_str(&text).expect("report is JSON")
+}
+
+pub fn validate_report(report: &serde_json::Value) {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schema/report.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the report schema is a schema");
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report does not match its schema: {errors:#?}"
+    );
+}
+
+/// The element and attribute sets of the JUnit schema Jenkins validates against (the
+/// strictest of the CI reporters): nothing else may appear.
+pub fn assert_jenkins_schema(xml: &str) {
+    let allowed: &[(&str, &[&str])] = &[
+        (
+            "testsuites",
+            &["name", "time", "tests", "failures", "errors"],
+        ),
+        (
+            "testsuite",
+            &[
+                "name",
+                "tests",
+                "failures",
+                "errors",
+                "group",
+                "time",
+                "skipped",
+                "timestamp",
+                "hostname",
+                "id",
+                "package",
+                "file",
+                "log",
+                "url",
+            ],
+        ),
+        ("properties", &[]),
+        ("property", &["name", "value"]),
+        ("testcase", &["name", "time", "classname", "group"]),
+        ("failure", &["type", "message"]),
+        ("error", &["type", "message"]),
+        ("skipped", &["type", "message"]),
+        ("system-out", &[]),
+        ("system-err", &[]),
+    ];
+    let timestamp = regex::Regex::new(r#"timestamp="([^"]*)""#).unwrap();
+    let xsd_datetime =
+        regex::Regex::new(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}$").unwrap();
+    for found in timestamp.captures_iter(xml) {
+        assert!(
+            xsd_datetime.is_match(&found[1]),
+            "timestamp `{}` is not the schema's dateTime",
+            &found[1]
+        );
+    }
+    let tag = regex::Regex::new(r#"<([a-z-]+)((?:\s+[a-z_]+="[^"]*")*)\s*/?>"#).unwrap();
+    let attribute = regex::Regex::new(r#"([a-z_]+)=""#).unwrap();
+    let mut seen = 0;
+    for found in tag.captures_iter(xml) {
+        seen += 1;
+        let name = &found[1];
+        let Some((_, attributes)) = allowed.iter().find(|(n, _)| *n == name) else {
+            panic!("element <{name}> is not in the JUnit schema")
+        };
+        for a in attribute.captures_iter(&found[2]) {
+            assert!(
+                attributes.contains(&&a[1]),
+                "<{name}> may not carry `{}`",
+                &a[1]
+            );
+        }
+        for required in match name {
+            "testsuite" => &["name", "tests", "failures", "errors"][..],
+            "testcase" => &["name"][..],
+            "property" => &["name", "value"][..],
+            _ => &[][..],
+        } {
+            assert!(
+                found[2].contains(&format!(" {required}=")),
+                "<{name}> needs `{required}`"
+            );
+        }
+    }
+    assert!(seen > 3, "no elements found in {xml}");
+}
+
+/// Every line of an `--events jsonl` stream, each checked against `schema/events.schema.json`.
+pub fn validate_events(stdout: &str) -> Vec<serde_json::Value> {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("schema/events.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the events schema is a schema");
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    for event in &events {
+        let errors: Vec<String> = validator
+            .iter_errors(event)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "event does not match schema/events.schema.json: {event}\n{errors:#?}"
+        );
+    }
+    assert!(!events.is_empty(), "no events in {stdout:?}");
+    events
 }

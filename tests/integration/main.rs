@@ -7,6 +7,7 @@ mod common;
 mod credentials;
 mod emulator;
 mod fault_matrix;
+mod history;
 mod hostile;
 mod html;
 mod layers;

@@ -224,7 +224,7 @@ async fn a_local_run_with_a_callback_reports_every_push_in_every_report() {
     run.assert_no_secrets(&[TOKEN]);
 
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    crate::nightly::validate_report(&report);
+    crate::common::validate_report(&report);
     assert_eq!(report["pushes"]["delivered"], 5);
     assert_eq!(report["pushes"]["made"], 5);
     let steps = report["scenarios"][0]["steps"].as_array().unwrap();
@@ -263,7 +263,7 @@ async fn without_a_callback_reports_say_nothing_of_pushes() {
     assert_eq!(run.code, 0, "{}", run.all_output());
     assert!(!run.stdout.contains("pushes:"), "{}", run.stdout);
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    crate::nightly::validate_report(&report);
+    crate::common::validate_report(&report);
     assert!(report["pushes"].is_null());
     assert!(report["scenarios"][0]["steps"][0]["push"].is_null());
 }

@@ -75,6 +75,7 @@ pub(super) fn header(
             t!("html.refused_text")
         ));
     }
+    out.push_str(&late_banners(plan, record));
     out.push_str(&stats(orders, totals));
 
     // Where and how the run went.
@@ -146,6 +147,12 @@ pub(super) fn header(
         ),
         (t!("html.fail_fast"), on_off(options.fail_fast)),
         (t!("html.verify"), on_off(options.verify)),
+        (
+            t!("html.max_lateness"),
+            options
+                .max_lateness
+                .map_or_else(|| t!("html.none").into_owned(), duration),
+        ),
     ];
     out.push_str("<div class=\"meta\">\n");
     out.push_str(&key_values(&t!("html.run"), &run));
@@ -160,6 +167,41 @@ fn local_badge() -> String {
         escape(&t!("html.local_title")),
         t!("html.local_badge")
     )
+}
+
+/// One banner per step that broke `--max-lateness`: which, and by how much.
+fn late_banners(plan: &Plan, record: &RunRecord) -> String {
+    let Some(max) = record.options.max_lateness else {
+        return String::new();
+    };
+    let mut out = String::new();
+    for late in record.late_steps() {
+        let Some(scenario) = plan.scenarios.get(late.scenario) else {
+            continue;
+        };
+        let Some(step) = scenario.steps.get(late.step) else {
+            continue;
+        };
+        out.push_str(&format!(
+            "<div class=\"banner fail\"><b>{}</b> {}</div>\n",
+            t!("html.too_late_title"),
+            t!(
+                "html.too_late_text",
+                scenario = escape(&scenario.name),
+                step = step.index + 1,
+                file = escape(&scenario.file),
+                line = step.line,
+                code = step.status.code(),
+                status = step.status.name(),
+                detail = escape(&crate::report::too_late_in(
+                    late.lateness,
+                    max,
+                    crate::base::i18n::current()
+                ))
+            )
+        ));
+    }
+    out
 }
 
 /// The counts, as tiles; the worst lateness links to its step.

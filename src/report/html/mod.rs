@@ -19,7 +19,7 @@ mod text;
 mod timeline;
 
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 
 use crate::base::pace::Speed;
 use crate::base::secret::redact;
@@ -57,7 +57,9 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext, lang: Lang) 
     for order in &orders {
         totals.add(&order.counts);
     }
-    let verdict = Kind::verdict(totals.failed == 0 && totals.not_sent == 0);
+    // A step later than --max-lateness fails the run, whatever its answer.
+    let verdict =
+        Kind::verdict(totals.failed == 0 && totals.not_sent == 0 && record.late_steps().is_empty());
 
     let mut out = String::with_capacity(32 * 1024);
     out.push_str(&format!(

@@ -35,7 +35,7 @@ fn step_plan(index: usize, status: Status, at_s: u64, msg: &str) -> StepPlan {
     }
 }
 
-pub(super) fn fixture() -> (Plan, RunRecord, ReportContext) {
+pub(crate) fn fixture() -> (Plan, RunRecord, ReportContext) {
     let carriers = Carriers::builtin().unwrap_or_else(|_| panic!("built-in carriers"));
     let dada = Arc::clone(carriers.find("dada").unwrap_or_else(|| panic!("dada")));
     let start = DateTime::parse_from_rfc3339("2026-11-28T22:41:07.500Z")
@@ -91,6 +91,7 @@ pub(super) fn fixture() -> (Plan, RunRecord, ReportContext) {
         scenarios: vec![ScenarioRecord {
             order: None,
             started: start,
+            finished: at(480, 30),
             steps: vec![
                 StepRecord {
                     planned: start,

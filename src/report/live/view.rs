@@ -127,7 +127,10 @@ impl Progress {
                     view.failure = Some(format!("order/add: {what}"));
                 }
             }
-            Event::StepAnswered { .. } | Event::RunFinished { .. } => {}
+            Event::StepAnswered { .. }
+            | Event::RunFinished
+            | Event::ScenarioStarted { .. }
+            | Event::ScenarioFinished { .. } => {}
         }
     }
 
