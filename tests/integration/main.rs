@@ -17,6 +17,7 @@ mod nightly;
 mod push;
 mod reliability;
 mod run;
+mod scale;
 mod sdk;
 mod serve_child;
 mod state;
