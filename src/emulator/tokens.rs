@@ -157,9 +157,10 @@ impl Tokens {
             });
         };
         if expected.expose() != secret {
+            // The reference (platform-wide codes) records 40125 from the token endpoints.
             return Err(Refusal {
-                errcode: errcode::INVALID_CREDENTIAL,
-                message: "invalid credential, AppSecret error or access_token is invalid",
+                errcode: errcode::INVALID_APPSECRET,
+                message: "invalid appsecret",
             });
         }
         Ok(appid.to_owned())
@@ -448,7 +449,7 @@ mod tests {
         );
         assert_eq!(
             code(Some("client_credential"), Some("wxa"), Some("no")),
-            Some(40_001)
+            Some(40_125)
         );
         assert_eq!(
             code(Some("password"), Some("wxa"), Some("sa")),

@@ -261,7 +261,11 @@ async fn classic_and_stable_tokens_are_issued_and_refused_as_documented() -> Tes
     let bad_appid = classic_token(&env, "wxnobody", APP_SECRET, GRANT).await?;
     assert_eq!(code(&bad_appid, "errcode"), 40013, "{bad_appid}");
     let bad_secret = classic_token(&env, APPID, "wrong", GRANT).await?;
-    assert_eq!(code(&bad_secret, "errcode"), 40001, "{bad_secret}");
+    assert_eq!(code(&bad_secret, "errcode"), 40125, "{bad_secret}");
+    assert!(
+        msg(&bad_secret, "errmsg").starts_with("invalid appsecret rid: "),
+        "{bad_secret}"
+    );
     let bad_grant = classic_token(&env, APPID, APP_SECRET, "password").await?;
     assert_eq!(code(&bad_grant, "errcode"), 40002, "{bad_grant}");
     assert!(has_rid(&msg(&bad_grant, "errmsg")), "{bad_grant}");
@@ -289,7 +293,7 @@ async fn classic_and_stable_tokens_are_issued_and_refused_as_documented() -> Tes
 
     for (field, value, errcode) in [
         ("appid", "wxnobody", 40013),
-        ("secret", "nope", 40001),
+        ("secret", "nope", 40125),
         ("grant_type", "x", 40002),
     ] {
         let mut body = good.clone();
