@@ -652,3 +652,26 @@ async fn shansong_and_meituan_have_profiles_for_the_order_apis() -> TestResult {
     assert_eq!(env.view(SS, "S-1").await?["status"]["code"], 102);
     Ok(())
 }
+
+#[tokio::test]
+async fn get_and_cancel_refuse_another_carriers_delivery_id_alike() -> TestResult {
+    let env = Env::start().await?;
+    add(&env, DADA, "D-1").await?;
+    let named = |api_delivery_id: &str| {
+        json!({ "shopid": DADA, "shop_order_id": "D-1", "delivery_id": api_delivery_id,
+                "delivery_sign": sign(DADA, "D-1"), "cancel_reason_id": 1 })
+    };
+    for api in ["order/get", "order/cancel"] {
+        let answer = env.call(api, named("SFTC")).await?;
+        assert_eq!(code(&answer, "errcode"), 930563, "{api}: {answer}");
+        let errmsg = answer["errmsg"].as_str().unwrap_or_default();
+        assert!(
+            errmsg.starts_with("order not exists: D-1 is a DADA order, not SFTC"),
+            "{api}: {answer}"
+        );
+    }
+    let right = env.call("order/get", named("DADA")).await?;
+    assert_eq!(code(&right, "resultcode"), 0, "{right}");
+    assert_eq!(right["order_status"], 101, "{right}");
+    Ok(())
+}
