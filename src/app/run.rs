@@ -156,7 +156,11 @@ async fn local_target(carriers: Carriers, args: &RunArgs) -> Result<Target, AppE
         auto_create: true,
         callback: args.callback.clone(),
         callback_format: super::push_format(&args.push),
-        push_security: super::push_security(&args.push, emulator::DEV_APPID)?,
+        push_security: super::push_security(
+            &args.push,
+            emulator::DEV_APPID,
+            args.callback.is_some(),
+        )?,
         ..emulator::Config::default()
     };
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
