@@ -13,6 +13,7 @@ mod orders;
 mod push;
 mod server;
 mod state;
+pub use state::StateFileError;
 mod tokens;
 mod wire;
 

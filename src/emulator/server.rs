@@ -18,7 +18,7 @@ use super::conn::Conn;
 use super::faults::{Dice, Fault};
 use super::orders::Book;
 use super::push::Pusher;
-use super::state::Store;
+use super::state::{StateFileError, Store};
 use super::tokens::{Issued, Tokens};
 use super::wire::{Reply, Verdict, now_rfc3339, query_param, redact_query};
 use crate::base::secret::Secret;
@@ -62,9 +62,10 @@ impl Shared {
         let mut tokens = Tokens::new(config.apps, config.token_ttl);
         let mut book = Book::new(config.limits);
         if let Some(path) = &config.state {
-            let store = Store::open(path)?;
-            tokens = tokens.with_store(store.clone())?;
-            book = Book::open(store, &carriers, config.limits)?;
+            let at = |e| StateFileError::at(path, e);
+            let store = Store::open(path).map_err(at)?;
+            tokens = tokens.with_store(store.clone()).map_err(at)?;
+            book = Book::open(store, &carriers, config.limits).map_err(at)?;
         }
         Ok(Shared {
             tokens,
