@@ -7,6 +7,10 @@
 //! emulator, and the model and protocol pieces the tests check it with. Everything else is
 //! crate-private, so the compiler finds dead code.
 
+// Every write to stdout and stderr goes through base::console, which survives a closed pipe;
+// the print macros panic on one.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 // The message catalogues, one per language (see base::i18n).
 rust_i18n::i18n!("locales", fallback = "en");
 

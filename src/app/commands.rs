@@ -202,10 +202,10 @@ pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), Ap
                 ),
             });
         }
-        eprintln!(
-            "simulate emulator: WARNING: listening on {}, reachable from other machines: anyone who reaches it gets tokens for the development credentials and sees every request (--allow-remote)",
+        crate::base::console::err(&format!(
+            "simulate emulator: WARNING: listening on {}, reachable from other machines: anyone who reaches it gets tokens for the development credentials and sees every request (--allow-remote)\n",
             args.addr
-        );
+        ));
     }
     if !args.apps.is_empty() {
         config.apps = args.apps;

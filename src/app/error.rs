@@ -152,7 +152,7 @@ impl AppError {
                 &t!("error.no_credentials"),
                 Some(&t!("error.no_credentials_help")),
             ),
-            AppError::Token(error) => error_text(&error.to_string(), None),
+            AppError::Token(error) => error_text(&error.describe_in(i18n::current()), None),
             AppError::Client(error) => error_text(&error.describe_in(i18n::current()), None),
             AppError::Runtime(error) => error_text(&t!("error.runtime", error = error), None),
             AppError::Emulator(error) => error_text(&t!("error.emulator", error = error), None),

@@ -174,7 +174,7 @@ fn init_tracing(verbose: u8, color: ColorChoice) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::base::console::err_writer)
         .with_ansi(colors_on(color, &std::io::stderr()))
         .with_target(false)
         .try_init();
@@ -251,7 +251,7 @@ const LONG_RUN: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 /// `--speed 0.001` planned the 20-minute sample over 14 days without a word.
 fn warn_long_run(plan: &Plan, speed: crate::base::pace::Speed) {
     if let Some(text) = long_run_warning(plan, speed) {
-        eprint!("{}", crate::base::text::terminal_safe(&text));
+        crate::base::console::err(&crate::base::text::terminal_safe(&text));
     }
 }
 
@@ -262,11 +262,15 @@ fn long_run_warning(plan: &Plan, speed: crate::base::pace::Speed) -> Option<Stri
         .filter_map(|s| Some((s, s.steps.last()?.planned_offset(speed))))
         .max_by_key(|(_, d)| *d)?;
     (last > LONG_RUN).then(|| {
-        format!(
-            "warning: at --speed {speed} the run lasts {} of wall-clock time ({} ends last), far longer than a day\n  help: a speed below 1 slows the scenario down; to play it faster give --speed above 1, e.g. --speed 60\n",
-            crate::base::duration::format_duration(crate::base::duration::round_to_ms(last)),
-            scenario.name
-        )
+        let warning = t!(
+            "run.long_run",
+            speed = speed,
+            lasts =
+                crate::base::duration::format_duration(crate::base::duration::round_to_ms(last)),
+            name = scenario.name
+        );
+        let help = t!("diag.help", help = t!("run.long_run_help"));
+        format!("{warning}\n{help}\n")
     })
 }
 

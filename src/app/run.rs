@@ -87,8 +87,11 @@ async fn prepare(
     let seed = args.seed.unwrap_or_else(scenario::random_seed);
     // Without --jobs every scenario starts at once, so no scenario is left for --fail-fast to hold.
     if args.fail_fast && args.jobs.is_none() {
-        eprintln!("{}", t!("run.fail_fast_alone"));
-        eprintln!("{}", t!("diag.help", help = t!("run.fail_fast_alone_help")));
+        crate::base::console::err(&format!(
+            "{}\n{}\n",
+            t!("run.fail_fast_alone"),
+            t!("diag.help", help = t!("run.fail_fast_alone_help"))
+        ));
     }
     let (carriers, plan) = load_plan(global, &args.paths, args.shard, seed)?;
     super::warn_long_run(&plan, args.speed);

@@ -17,3 +17,24 @@ pub fn err(text: &str) {
     let _ = err.write_all(text.as_bytes());
     let _ = err.flush();
 }
+
+/// Stderr as a writer that never fails, for the log (`-v`): tracing's own writer reports a
+/// failed write with `eprint!`, which panics on a closed pipe.
+pub struct ErrWriter;
+
+impl Write for ErrWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = std::io::stderr().lock().write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = std::io::stderr().flush();
+        Ok(())
+    }
+}
+
+/// A new [`ErrWriter`]; what the log is given to make its writers.
+pub fn err_writer() -> ErrWriter {
+    ErrWriter
+}

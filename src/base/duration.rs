@@ -3,12 +3,11 @@
 //! Hand-written so that every kind of mistake gets its own message: a missing unit, a negative
 //! value, an absurd length, or text that is not a duration at all.
 
+use rust_i18n::t;
 use std::time::Duration;
 
 /// The longest delay one step may have.
 pub const MAX_STEP: Duration = Duration::from_secs(24 * 60 * 60);
-
-const EXAMPLES: &str = "write a number with a unit, e.g. 500ms, 30s, 2m, 1h, 1m30s or 1.5s";
 
 const NANOS_PER_MS: u128 = 1_000_000;
 const NANOS_PER_S: u128 = 1_000 * NANOS_PER_MS;
@@ -27,23 +26,19 @@ const UNITS: [(&str, u128); 4] = [
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(format!("empty duration: {EXAMPLES}"));
+        return Err(t!("duration.empty").into_owned());
     }
     if text.starts_with('-') {
-        return Err(format!(
-            "negative duration `{text}`: a step cannot happen before the one before it; use 0s to send right away"
-        ));
+        return Err(t!("duration.negative", text = text).into_owned());
     }
     let body = text.strip_prefix('+').unwrap_or(text);
     if body == "0" {
         return Ok(Duration::ZERO);
     }
     if is_bare_number(body) {
-        return Err(format!(
-            "duration `{text}` has no unit: add a unit: ms, s, m or h (e.g. `{body}s`)"
-        ));
+        return Err(t!("duration.no_unit", text = text, body = body).into_owned());
     }
-    let malformed = || format!("`{text}` is not a duration: {EXAMPLES}");
+    let malformed = || t!("duration.malformed", text = text).into_owned();
 
     let mut rest = body;
     let mut total: u128 = 0;
@@ -72,13 +67,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             return Err(if unit.is_empty() {
                 malformed()
             } else {
-                format!("unknown unit `{unit}` in `{text}`: use ms, s, m or h ({EXAMPLES})")
+                t!("duration.unknown_unit", unit = unit, text = text).into_owned()
             });
         };
         if last_unit.is_some_and(|last| unit_index <= last) {
-            return Err(format!(
-                "`{text}` repeats a unit or puts a smaller one first: write units from largest to smallest, each once, e.g. 1h2m3s"
-            ));
+            return Err(t!("duration.unit_order", text = text).into_owned());
         }
         last_unit = Some(unit_index);
         let per_unit = UNITS[unit_index].1;
@@ -87,10 +80,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     }
     let limit = MAX_STEP.as_nanos();
     if total > limit {
-        return Err(format!(
-            "duration `{text}` is absurd for one step: the limit is {} per step",
-            format_duration(MAX_STEP)
-        ));
+        return Err(t!(
+            "duration.absurd",
+            text = text,
+            limit = format_duration(MAX_STEP)
+        )
+        .into_owned());
     }
     // total ≤ 24h in nanoseconds, far below u64::MAX.
     Ok(Duration::from_nanos(
@@ -114,8 +109,6 @@ pub struct DelayProblem {
     pub message: String,
 }
 
-const RANGE_EXAMPLE: &str = "write two durations separated by `..`, e.g. 20s..40s";
-
 /// Parses `30s` or a range `20s..40s` (spaces around `..` allowed). Both ends of a range
 /// follow [`parse_duration`] and its limits, and the low end must not be above the high end.
 /// Every problem is returned (both ends may be wrong).
@@ -133,20 +126,20 @@ pub fn parse_delay(text: &str) -> Result<Delay, Vec<DelayProblem>> {
     if high_text.starts_with('.') || high_text.contains("..") {
         return Err(vec![problem(
             low_offset,
-            format!("`{whole}` is not a range: {RANGE_EXAMPLE}"),
+            t!("range.malformed", range = whole).into_owned(),
         )]);
     }
     let mut problems = Vec::new();
     if low_text.trim().is_empty() {
         problems.push(problem(
             low_offset,
-            format!("the range `{whole}` has no low end: {RANGE_EXAMPLE}"),
+            t!("range.no_low_end", range = whole).into_owned(),
         ));
     }
     if high_text.trim().is_empty() {
         problems.push(problem(
             high_offset,
-            format!("the range `{whole}` has no high end: {RANGE_EXAMPLE}"),
+            t!("range.no_high_end", range = whole).into_owned(),
         ));
     }
     if !problems.is_empty() {
@@ -155,25 +148,25 @@ pub fn parse_delay(text: &str) -> Result<Delay, Vec<DelayProblem>> {
     let low = parse_duration(low_text).map_err(|e| {
         problem(
             low_offset,
-            format!("the low end of the range `{whole}`: {e}"),
+            t!("range.low_end", range = whole, problem = e).into_owned(),
         )
     });
     let high = parse_duration(high_text).map_err(|e| {
         problem(
             high_offset,
-            format!("the high end of the range `{whole}`: {e}"),
+            t!("range.high_end", range = whole, problem = e).into_owned(),
         )
     });
     match (low, high) {
         (Ok(low), Ok(high)) if low > high => Err(vec![problem(
             low_offset,
-            format!(
-                "the range `{whole}` goes backwards: the low end ({}) is above the high end ({}); write `{}..{}`",
-                format_duration(low),
-                format_duration(high),
-                format_duration(high),
-                format_duration(low)
-            ),
+            t!(
+                "range.backwards",
+                range = whole,
+                low = format_duration(low),
+                high = format_duration(high)
+            )
+            .into_owned(),
         )]),
         (Ok(low), Ok(high)) => Ok(Delay::Range(low, high)),
         (low, high) => Err([low.err(), high.err()].into_iter().flatten().collect()),

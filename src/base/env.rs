@@ -4,6 +4,7 @@
 //! One pass over the text: a value read from a variable is not expanded again. `{{name}}`
 //! templates are split off for the caller when asked for (only scenarios have any).
 
+use rust_i18n::t;
 use std::collections::BTreeMap;
 
 /// The environment as `${NAME}` reads it.
@@ -67,8 +68,8 @@ pub fn pieces<'a>(
         let Some(end) = open.find(close) else {
             out.push(if is_var {
                 Piece::Problem(Problem {
-                    message: format!("unclosed `${{` in `{key}`"),
-                    help: "write `${NAME}` to read the environment variable NAME".to_owned(),
+                    message: t!("env.unclosed", key = key).into_owned(),
+                    help: t!("env.unclosed_help").into_owned(),
                 })
             } else {
                 Piece::UnclosedTemplate
@@ -120,24 +121,19 @@ pub fn expand(raw: &str, env: &Env, key: &str, secret: bool) -> Result<Expanded,
     }
 }
 
-const NAME_HELP: &str =
-    "a name is letters, digits and `_`, not starting with a digit, e.g. `${DADA_APPSECRET}`";
-
 fn variable<'a>(name: &str, env: &'a Env, key: &str, secret: bool) -> Piece<'a> {
     let problem = |message: String, help: String| Piece::Problem(Problem { message, help });
     if !is_var_name(name) {
         return if secret {
             // What is between `${` and `}` may be the secret itself.
             problem(
-                format!(
-                    "a `${{…}}` in `{key}` is not a variable name (not shown: it may hold a secret)"
-                ),
-                NAME_HELP.to_owned(),
+                t!("env.bad_name_secret", key = key).into_owned(),
+                t!("env.name_help").into_owned(),
             )
         } else {
             problem(
-                format!("`${{{name}}}` in `{key}` is not a variable name"),
-                NAME_HELP.to_owned(),
+                t!("env.bad_name", name = name, key = key).into_owned(),
+                t!("env.name_help").into_owned(),
             )
         };
     }
@@ -145,14 +141,12 @@ fn variable<'a>(name: &str, env: &'a Env, key: &str, secret: bool) -> Piece<'a> 
         Some(value) => Piece::Var(value),
         // `${d80400f9…}`: a secret written where a name belongs.
         None if secret && !is_conventional_var_name(name) => problem(
-            format!(
-                "an environment variable named in `{key}` is not set (the name is not shown: it is not in capitals, so it may be the secret itself)"
-            ),
-            "write `${NAME}` with the name of a variable that holds the secret, e.g. `${DADA_APPSECRET}`".to_owned(),
+            t!("env.unset_secret_name", key = key).into_owned(),
+            t!("env.unset_secret_name_help").into_owned(),
         ),
         None => problem(
-            format!("environment variable `{name}` is not set (used in `{key}`)"),
-            format!("set `{name}` before running, or write the value in the file"),
+            t!("env.unset", name = name, key = key).into_owned(),
+            t!("env.unset_help", name = name).into_owned(),
         ),
     }
 }

@@ -3,6 +3,7 @@
 //! (scenarios, the carrier table) read every mapping through here, so that all their problems
 //! are reported at once and in the same words.
 
+use rust_i18n::t;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::base::diag::{Diagnostic, did_you_mean};
@@ -106,14 +107,14 @@ pub fn read<'n>(
     } = *keys;
     let Value::Map(entries) = &node.value else {
         let found = if secret {
-            format!("{} (not shown: it may hold a secret)", node.kind())
+            t!("value.hidden", kind = node.kind()).into_owned()
         } else {
             node.describe()
         };
         problems.push(located(
             file,
             node,
-            format!("{what} must be a mapping, found {found}"),
+            t!("fields.not_a_mapping", what = what, found = found),
             None,
         ));
         return None;
@@ -130,10 +131,13 @@ pub fn read<'n>(
                     problems.push(located(
                         file,
                         key,
-                        format!(
-                            "duplicate key `{name}`{place} (first written at line {first_line})"
+                        t!(
+                            "fields.duplicate_key",
+                            key = name,
+                            place = place,
+                            line = first_line
                         ),
-                        Some("each key may appear once; remove one of them".to_owned()),
+                        Some(t!("fields.duplicate_key_help").into_owned()),
                     ));
                 } else {
                     found.insert(known, (key, value));
@@ -146,36 +150,34 @@ pub fn read<'n>(
                 let help = match secret_key_typo(key, allowed) {
                     Some(KeyTypo::Spelling(s)) => {
                         suggested.insert(s);
-                        format!("did you mean `{s}`? allowed keys{within}: {list}")
+                        t!("fields.did_you_mean", key = s, within = within, list = list)
                     }
                     Some(KeyTypo::RunTogether(s)) => {
                         suggested.insert(s);
-                        format!(
-                            "it looks like `{s}` run together with its value: write `{s}: …` (a space after the colon); allowed keys{within}: {list}"
-                        )
+                        t!("fields.run_together", key = s, within = within, list = list)
                     }
-                    None => format!("allowed keys{within}: {list}"),
+                    None => t!("fields.allowed", within = within, list = list),
                 };
                 problems.push(located(
                     file,
                     key,
-                    format!("unknown key{place} (not shown: it may hold a secret)"),
-                    Some(help),
+                    t!("fields.unknown_key_hidden", place = place),
+                    Some(help.into_owned()),
                 ));
             }
             None => {
                 let help = match did_you_mean(&name, allowed.iter().copied()) {
                     Some(s) => {
                         suggested.insert(s);
-                        format!("did you mean `{s}`? allowed keys{within}: {list}")
+                        t!("fields.did_you_mean", key = s, within = within, list = list)
                     }
-                    None => format!("allowed keys{within}: {list}"),
+                    None => t!("fields.allowed", within = within, list = list),
                 };
                 problems.push(located(
                     file,
                     key,
-                    format!("unknown key `{name}`{place}"),
-                    Some(help),
+                    t!("fields.unknown_key", key = name, place = place),
+                    Some(help.into_owned()),
                 ));
             }
         }

@@ -1,5 +1,6 @@
 //! Reading the files a user names: UTF-8 text, or a located reason why not.
 
+use rust_i18n::t;
 use std::path::Path;
 
 use crate::base::diag::Diagnostic;
@@ -8,16 +9,13 @@ use crate::base::diag::Diagnostic;
 pub fn read_text(path: &Path) -> Result<String, Diagnostic> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path)
-        .map_err(|e| Diagnostic::whole_file(&name, format!("cannot read the file: {e}")))?;
+        .map_err(|e| Diagnostic::whole_file(&name, t!("file.unreadable", error = e)))?;
     String::from_utf8(bytes).map_err(|e| {
         Diagnostic::whole_file(
             &name,
-            format!(
-                "the file is not UTF-8 text (invalid byte at offset {})",
-                e.utf8_error().valid_up_to()
-            ),
+            t!("file.not_utf8", offset = e.utf8_error().valid_up_to()),
         )
-        .with_help("save the file as UTF-8")
+        .with_help(t!("file.not_utf8_help"))
     })
 }
 

@@ -66,6 +66,7 @@ pub enum Noun {
     Attempt,
     DelayRange,
     Order,
+    Carrier,
 }
 
 /// `1 step`, `2 steps` (`2 个步骤` in Chinese, which has no plural): the count and its noun,
@@ -92,8 +93,26 @@ pub fn count_in(lang: Lang, n: usize, noun: Noun) -> String {
         (Noun::DelayRange, false) => t!("count.delay_range.other", locale = locale, count = n),
         (Noun::Order, true) => t!("count.order.one", locale = locale),
         (Noun::Order, false) => t!("count.order.other", locale = locale, count = n),
+        (Noun::Carrier, true) => t!("count.carrier.one", locale = locale),
+        (Noun::Carrier, false) => t!("count.carrier.other", locale = locale, count = n),
     };
     text.into_owned()
+}
+
+/// Where in a file a value is, as messages append it after the value's key: ` in step 2`
+/// (`（第 2 步）` in Chinese).
+pub fn in_step(n: usize) -> String {
+    t!("place.step", n = n).into_owned()
+}
+
+/// ` in a step`: where allowed keys are listed for every step.
+pub fn in_a_step() -> String {
+    t!("place.a_step").into_owned()
+}
+
+/// ` in `key`` inside `place` (itself such a phrase, or empty at the top of the file).
+pub fn in_key(key: &str, place: &str) -> String {
+    t!("place.key", key = key, place = place).into_owned()
 }
 
 #[cfg(test)]

@@ -102,27 +102,30 @@ pub enum Value {
 impl Node {
     /// "a list", "the number `5`", …: how a message names what was found.
     pub fn describe(&self) -> String {
+        let shown = self.shown();
         match &self.value {
-            Value::Null => "nothing (null)".to_owned(),
-            Value::Bool(_) => format!("the boolean `{}`", self.shown()),
-            Value::Int(_) | Value::Float(_) => format!("the number `{}`", self.shown()),
-            Value::Str(_) => format!("the text `{}`", self.shown()),
-            Value::Seq(_) => format!("the list `{}`", self.shown()),
-            Value::Map(_) => format!("the mapping `{}`", self.shown()),
+            Value::Null => t!("value.null"),
+            Value::Bool(_) => t!("value.boolean", value = shown),
+            Value::Int(_) | Value::Float(_) => t!("value.number", value = shown),
+            Value::Str(_) => t!("value.text", value = shown),
+            Value::Seq(_) => t!("value.list", value = shown),
+            Value::Map(_) => t!("value.mapping", value = shown),
         }
+        .into_owned()
     }
 
     /// "a list", "a number", …: what was found, without quoting it, for values that may
     /// hold a secret.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> String {
         match &self.value {
-            Value::Null => "nothing (null)",
-            Value::Bool(_) => "a boolean",
-            Value::Int(_) | Value::Float(_) => "a number",
-            Value::Str(_) => "text",
-            Value::Seq(_) => "a list",
-            Value::Map(_) => "a mapping",
+            Value::Null => t!("value.null"),
+            Value::Bool(_) => t!("kind.boolean"),
+            Value::Int(_) | Value::Float(_) => t!("kind.number"),
+            Value::Str(_) => t!("kind.text"),
+            Value::Seq(_) => t!("kind.list"),
+            Value::Map(_) => t!("kind.mapping"),
         }
+        .into_owned()
     }
 
     /// The value in short YAML flow style, as a message would quote it.
@@ -351,11 +354,8 @@ fn diagnostic(error: &Error, file: &str, text: &str) -> Diagnostic {
     let (message, help) = match original_error(error) {
         Error::Budget { breach, .. } => budget_message(breach, anchors),
         Error::MergeKeyNotAllowed { .. } => (
-            "merge keys (`<<:`) are not supported".to_owned(),
-            Some(
-                "write the keys out in each mapping; an anchor and alias of a whole value (`&step` … `*step`) still works"
-                    .to_owned(),
-            ),
+            t!("yaml.merge_key").into_owned(),
+            Some(t!("yaml.merge_key_help").into_owned()),
         ),
         Error::AliasReplayLimitExceeded { .. }
         | Error::AliasExpansionLimitExceeded { .. }
@@ -363,10 +363,10 @@ fn diagnostic(error: &Error, file: &str, text: &str) -> Diagnostic {
         | Error::AliasReplayCounterOverflow { .. } => alias_bomb(),
         Error::DuplicateMappingKey { key, .. } => (
             match key {
-                Some(key) => format!("duplicate key `{key}`"),
-                None => "duplicate key".to_owned(),
+                Some(key) => t!("yaml.duplicate_key", key = key).into_owned(),
+                None => t!("yaml.duplicate_key_unnamed").into_owned(),
             },
-            Some("each key may appear once in a mapping; remove or rename one".to_owned()),
+            Some(t!("yaml.duplicate_key_help").into_owned()),
         ),
         other => {
             let message = strip_position(&other.to_string());
@@ -374,12 +374,13 @@ fn diagnostic(error: &Error, file: &str, text: &str) -> Diagnostic {
             let help = if message.contains("tab") {
                 Some(t!("yaml.tab_help").into_owned())
             } else {
-                run_together(text, line).map(|key| t!("yaml.run_together_help", key = key).into_owned())
+                run_together(text, line)
+                    .map(|key| t!("yaml.run_together_help", key = key).into_owned())
             };
             (message, help)
         }
     };
-    let diagnostic = Diagnostic::new(file, line, column, format!("invalid YAML: {message}"));
+    let diagnostic = Diagnostic::new(file, line, column, t!("yaml.invalid", detail = message));
     match help {
         Some(help) => diagnostic.with_help(help),
         None => diagnostic,
@@ -424,18 +425,23 @@ fn original_error(mut error: &Error) -> &Error {
 
 fn alias_bomb() -> (String, Option<String>) {
     (
-        format!("the document expands to more than {MAX_NODES} nodes through aliases (`*name`)"),
-        Some(format!(
-            "a scenario has a few hundred nodes; aliases that repeat other aliases grow exponentially (\"billion laughs\"), so files are limited to {MAX_NODES} nodes and {MAX_ALIASES} aliases"
-        )),
+        t!("yaml.alias_bomb", nodes = MAX_NODES).into_owned(),
+        Some(
+            t!(
+                "yaml.alias_bomb_help",
+                nodes = MAX_NODES,
+                aliases = MAX_ALIASES
+            )
+            .into_owned(),
+        ),
     )
 }
 
 fn budget_message(breach: &BudgetBreach, anchors: bool) -> (String, Option<String>) {
     match breach {
         BudgetBreach::Nodes { .. } | BudgetBreach::Events { .. } if !anchors => (
-            format!("the file has more than {MAX_PLAIN_NODES} values"),
-            Some("split the steps over several files".to_owned()),
+            t!("yaml.too_many_values", values = MAX_PLAIN_NODES).into_owned(),
+            Some(t!("yaml.too_many_values_help").into_owned()),
         ),
         BudgetBreach::Nodes { .. }
         | BudgetBreach::Events { .. }
@@ -443,16 +449,16 @@ fn budget_message(breach: &BudgetBreach, anchors: bool) -> (String, Option<Strin
         | BudgetBreach::Anchors { .. }
         | BudgetBreach::AliasAnchorRatio { .. } => alias_bomb(),
         BudgetBreach::Depth { .. } => (
-            format!("nested more than {MAX_DEPTH} levels deep"),
-            Some("a scenario needs three levels: the file, `steps`, one step".to_owned()),
+            t!("yaml.too_deep", depth = MAX_DEPTH).into_owned(),
+            Some(t!("yaml.too_deep_help").into_owned()),
         ),
         BudgetBreach::Documents { .. } => (
-            "more than one YAML document (`---`) in the file".to_owned(),
-            Some("put one scenario in each file".to_owned()),
+            t!("yaml.documents").into_owned(),
+            Some(t!("yaml.documents_help").into_owned()),
         ),
         other => (
-            format!("the file is too large or complex ({other:?})"),
-            Some("scenario files are small: a name, a carrier and a list of steps".to_owned()),
+            t!("yaml.too_complex", detail = format!("{other:?}")).into_owned(),
+            Some(t!("yaml.too_complex_help").into_owned()),
         ),
     }
 }
@@ -519,7 +525,7 @@ mod tests {
     #[test]
     fn kinds_name_the_shape_without_the_value() {
         let root = tree("a: [s3cr3t]\nb: {k: s3cr3t}\nc: s3cr3t\nd: 12345\ne: true\nf: ~\n");
-        let kinds: Vec<&str> = entries(&root).iter().map(|(_, v)| v.kind()).collect();
+        let kinds: Vec<String> = entries(&root).iter().map(|(_, v)| v.kind()).collect();
         assert_eq!(
             kinds,
             [

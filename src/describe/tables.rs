@@ -1,11 +1,11 @@
 //! Plain-text tables of the status model and the carrier table, aligned for a terminal
 //! (CJK characters take two columns).
 
+use rust_i18n::t;
 use std::collections::BTreeSet;
 
 use crate::model::carriers::Carriers;
 use crate::model::statuses::{Lang, Outcome, Status};
-use rust_i18n::t;
 
 /// Columns a character takes on a terminal: 2 for CJK and full-width forms, 1 otherwise.
 fn char_width(c: char) -> usize {
@@ -113,10 +113,15 @@ pub(super) fn codes(statuses: impl IntoIterator<Item = Status>) -> String {
 /// Every carrier profile: names, account (never the appsecret), supported statuses and
 /// the transitions it allows, under the table's version.
 pub fn carriers_table(carriers: &Carriers) -> String {
+    let lang = crate::base::i18n::current();
     let mut out = format!(
-        "carrier table version {} ({} carriers)\n",
-        carriers.version,
-        carriers.all().len()
+        "{}\n",
+        t!(
+            "carriers.header",
+            version = carriers.version,
+            carriers =
+                crate::base::i18n::count(carriers.all().len(), crate::base::i18n::Noun::Carrier)
+        )
     );
     for carrier in carriers.all() {
         out.push('\n');
@@ -130,17 +135,17 @@ pub fn carriers_table(carriers: &Carriers) -> String {
             carrier.aliases.join(", ")
         };
         let fields = [
-            ("aliases", aliases),
-            ("delivery_id", carrier.delivery_id.clone()),
+            (t!("carriers.aliases").into_owned(), aliases),
+            ("delivery_id".to_owned(), carrier.delivery_id.clone()),
             (
-                "call",
+                t!("carriers.call").into_owned(),
                 crate::wechat::api::Api::call_name(carrier.call).to_owned(),
             ),
-            ("version", carrier.version.clone()),
-            ("shopid", carrier.account.shopid.clone()),
-            ("shop_no", carrier.account.shop_no.clone()),
+            (t!("carriers.version").into_owned(), carrier.version.clone()),
+            ("shopid".to_owned(), carrier.account.shopid.clone()),
+            ("shop_no".to_owned(), carrier.account.shop_no.clone()),
             (
-                "supported",
+                t!("carriers.supported").into_owned(),
                 if carrier.call == crate::model::carriers::Call::None {
                     t!("carriers.no_test_call").into_owned()
                 } else {
@@ -150,13 +155,13 @@ pub fn carriers_table(carriers: &Carriers) -> String {
         ];
         let rows: Vec<Vec<String>> = fields
             .into_iter()
-            .map(|(key, value)| vec![key.to_owned(), value])
+            .map(|(key, value)| vec![key, value])
             .collect();
         out.push_str(&render_rows(&rows, "  "));
         if carrier.call == crate::model::carriers::Call::None {
             continue;
         }
-        out.push_str("  transitions\n");
+        out.push_str(&format!("  {}\n", t!("carriers.transitions")));
         let from: BTreeSet<Status> = std::iter::once(Status::INITIAL)
             .chain(carrier.supported.iter().copied())
             .collect();
@@ -170,9 +175,13 @@ pub fn carriers_table(carriers: &Carriers) -> String {
                         .collect::<Vec<_>>()
                         .join(", ")
                 } else if let Some(outcome) = status.terminal() {
-                    format!("— (ends: {})", terminal_word(Some(outcome), Lang::En))
+                    t!(
+                        "carriers.ends",
+                        outcome = terminal_word(Some(outcome), lang)
+                    )
+                    .into_owned()
                 } else {
-                    "— (dead end: this carrier supports nothing that comes next)".to_owned()
+                    t!("carriers.dead_end").into_owned()
                 };
                 vec![status.to_string(), format!("→ {to}")]
             })

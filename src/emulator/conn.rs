@@ -7,7 +7,9 @@
 //! The loop is ours rather than `axum::serve` so that it can be bounded: at most
 //! `limits.connections` at once (the rest wait in the listen queue instead of using up file
 //! descriptors), a request head must arrive within `limits.header_timeout`, and a connection
-//! with no traffic for `limits.idle_timeout` is closed.
+//! with no traffic for `limits.idle_timeout` is closed. When every slot is taken or no file
+//! descriptor is left, the oldest connection that sent half a request head is closed to make
+//! room (see `shed`): 600 half-sent requests made a whole one wait 8.5 s.
 
 use std::io;
 use std::pin::Pin;
@@ -24,6 +26,7 @@ use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinSet;
 
 use super::Limits;
+use super::shed::Headless;
 
 /// At most one accept warning this often; the others are counted into the next one.
 const WARN_EVERY: Duration = Duration::from_secs(5);
@@ -40,37 +43,58 @@ pub(crate) async fn serve(
     let (closing, closing_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
     let mut warnings = Warnings::default();
+    let headless = Arc::new(Headless::default());
     loop {
-        let permit = tokio::select! {
-            _ = &mut stop => break,
-            permit = permits.clone().acquire_owned() => permit.map_err(io::Error::other)?,
-        };
         let tcp = tokio::select! {
             _ = &mut stop => break,
             accepted = listener.accept() => match accepted {
                 Ok((tcp, _)) => tcp,
                 Err(e) => {
-                    // Usually out of file descriptors: back off instead of spinning.
+                    // Usually out of file descriptors: free one held by a connection that
+                    // sent no request head, or back off instead of spinning.
                     warnings.accept_failed(&e);
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    let pause = if headless.shed_oldest() { 5 } else { 50 };
+                    tokio::time::sleep(Duration::from_millis(pause)).await;
                     continue;
                 }
             },
         };
+        // Full: a connection that has sent half a request head gives up its slot; when every
+        // one is busy with a request (or too fresh to judge), this one waits for a slot.
+        let permit = loop {
+            if let Ok(permit) = permits.clone().try_acquire_owned() {
+                break Some(permit);
+            }
+            headless.shed_oldest();
+            tokio::select! {
+                _ = &mut stop => break None,
+                permit = permits.clone().acquire_owned() => break Some(permit.map_err(io::Error::other)?),
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
+        };
+        let Some(permit) = permit else { break };
         // Small JSON answers: do not let Nagle hold them back.
         let _ = tcp.set_nodelay(true);
         let killed = Arc::new(AtomicBool::new(false));
+        let heard = Arc::new(AtomicBool::new(false));
         let stream = Stream {
             inner: tcp,
             killed: killed.clone(),
+            heard: heard.clone(),
             idle: limits.idle_timeout,
             deadline: Box::pin(tokio::time::sleep(limits.idle_timeout)),
         };
-        let service = hyper_util::service::TowerToHyperService::new(
+        let routes = hyper_util::service::TowerToHyperService::new(
             router
                 .clone()
                 .layer(axum::Extension(ConnectInfo(Conn { killed }))),
         );
+        let ticket = Arc::new(headless.register(heard));
+        let headed = ticket.clone();
+        let service = hyper::service::service_fn(move |request| {
+            headed.headed();
+            hyper::service::Service::call(&routes, request)
+        });
         let mut closing = closing_rx.clone();
         let header_timeout = limits.header_timeout;
         connections.spawn(async move {
@@ -84,6 +108,8 @@ pub(crate) async fn serve(
             tokio::pin!(connection);
             tokio::select! {
                 _ = connection.as_mut() => {}
+                // Dropped unanswered: it never sent a whole request head.
+                _ = ticket.shed() => {}
                 _ = closing.changed() => {
                     connection.as_mut().graceful_shutdown();
                     let _ = connection.await;
@@ -131,6 +157,8 @@ impl Warnings {
 pub(crate) struct Stream {
     inner: TcpStream,
     killed: Arc<AtomicBool>,
+    /// Set by the first bytes read: a connection that sent nothing is never shed.
+    heard: Arc<AtomicBool>,
     idle: Duration,
     /// Reset by every byte read or written; when it passes, the connection is closed.
     deadline: Pin<Box<tokio::time::Sleep>>,
@@ -186,7 +214,11 @@ impl AsyncRead for Stream {
         if this.is_killed() {
             return Poll::Ready(Err(cut()));
         }
+        let before = buf.filled().len();
         let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            this.heard.store(true, Ordering::Release);
+        }
         this.idle_check(cx, poll)
     }
 }

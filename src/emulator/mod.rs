@@ -12,6 +12,7 @@ mod faults;
 mod orders;
 mod push;
 mod server;
+mod shed;
 mod state;
 pub use state::StateFileError;
 mod tokens;

@@ -397,3 +397,22 @@ async fn access_log(State(shared): State<Arc<Shared>>, request: Request, next: N
     ));
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_redacts_against_the_same_few_secrets_however_many_tokens_were_issued() {
+        // Every live token was searched for in every kept body: after 30,000 token
+        // requests one call took 2.7 s. Issued tokens are now found by their shape.
+        let carriers = Arc::new(Carriers::builtin().unwrap_or_else(|e| panic!("{e:?}")));
+        let shared =
+            Shared::new(carriers, Config::default(), false, None).unwrap_or_else(|e| panic!("{e}"));
+        let before = shared.redaction_secrets(Some("caller")).len();
+        for _ in 0..3_000 {
+            let _ = shared.tokens.issue_classic(super::super::DEV_APPID);
+        }
+        assert_eq!(shared.redaction_secrets(Some("caller")).len(), before);
+    }
+}

@@ -4,6 +4,7 @@
 //! and what it requires, so there is one source of truth for supported statuses, transitions
 //! and each carrier's quirks ([`quirks`]): nothing outside it tells carriers apart by id.
 
+use rust_i18n::t;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -220,7 +221,7 @@ impl Carriers {
                 }
             })
             .collect();
-        format!("known carriers: {}", list.join(", "))
+        t!("carrier.known", list = list.join(", ")).into_owned()
     }
 
     /// The carrier name closest to a misspelt one.
@@ -232,9 +233,9 @@ impl Carriers {
     pub fn unknown(&self, name: &str) -> UnknownCarrier {
         let known = self.describe_known();
         UnknownCarrier {
-            message: format!("unknown carrier `{name}`"),
+            message: t!("carrier.unknown", name = name).into_owned(),
             help: match self.suggest(name) {
-                Some(s) => format!("did you mean `{s}`? {known}"),
+                Some(s) => t!("carrier.did_you_mean", name = s, known = known).into_owned(),
                 None => known,
             },
         }

@@ -402,7 +402,7 @@ pub fn describe_failure_in(failure: &Failure, lang: Lang) -> String {
         )
         .into_owned(),
         Failure::Interrupted => t!("failure.interrupted", locale = locale).into_owned(),
-        Failure::Token(error) => printable(&error.to_string()).into_owned(),
+        Failure::Token(error) => printable(&error.describe_in(lang)).into_owned(),
         Failure::Internal(detail) => printable(detail).into_owned(),
     }
 }

@@ -5,6 +5,7 @@
 //! 45011) with the run's [`RetryPolicy`]; only the platform's verdict on the credentials
 //! ([`CREDENTIALS_REFUSED`]) is a refusal, never retried. Anything else is "unavailable".
 
+use rust_i18n::t;
 use std::time::Duration;
 
 use rand::SeedableRng;
@@ -13,25 +14,46 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use crate::base::i18n::Lang;
 use crate::base::secret::{self, Secret};
 use crate::run::retry::{RetryPolicy, Transient};
 use crate::wechat::api::STABLE_TOKEN_PATH;
 use crate::wechat::errcode::{self, CREDENTIALS_REFUSED, TOKEN_BUSY};
 
-/// Why no token could be had.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why no token could be had. Displayed in English (as machine-readable reports keep it);
+/// [`TokenError::describe_in`] says it for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenError {
     /// The platform's verdict on the app credentials: fix them, another try will not help.
-    #[error("{}", refusal_message(*.errcode, .errmsg))]
     Refused { errcode: i64, errmsg: String },
     /// No verdict: the endpoint could not be reached or gave no token, even after the retries.
-    #[error(
-        "the token endpoint {endpoint}/cgi-bin/stable_token is unavailable: {detail}; this says nothing about the app credentials, try again later"
-    )]
     Unavailable { endpoint: String, detail: String },
 }
 
+impl std::fmt::Display for TokenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe_in(Lang::En))
+    }
+}
+
+impl std::error::Error for TokenError {}
+
 impl TokenError {
+    /// What went wrong and what to check, in `lang`.
+    pub fn describe_in(&self, lang: Lang) -> String {
+        match self {
+            TokenError::Refused { errcode, errmsg } => refusal_message(*errcode, errmsg, lang),
+            TokenError::Unavailable { endpoint, detail } => t!(
+                "token.unavailable",
+                locale = lang.code(),
+                endpoint = endpoint,
+                path = STABLE_TOKEN_PATH,
+                detail = detail
+            )
+            .into_owned(),
+        }
+    }
+
     /// Whether the credentials were refused (which ends the run), rather than no answer.
     pub fn is_refusal(&self) -> bool {
         matches!(self, TokenError::Refused { .. })
@@ -39,32 +61,51 @@ impl TokenError {
 }
 
 /// What to say for a refusal: which credential to check, by the code's meaning.
-fn refusal_message(errcode: i64, errmsg: &str) -> String {
+fn refusal_message(errcode: i64, errmsg: &str, lang: Lang) -> String {
     const SECRET: &str = "--app-secret / WECHAT_APP_SECRET";
     const APPID: &str = "--appid / WECHAT_APPID";
+    let locale = lang.code();
     let said = format!("errcode {errcode} {errmsg}");
     let said = said.trim_end();
     match errcode {
-        errcode::INVALID_CREDENTIAL | errcode::INVALID_APPSECRET => format!(
-            "the token endpoint refused the app credentials: {said}; check {SECRET} (the AppSecret of the app named by {APPID})"
+        errcode::INVALID_CREDENTIAL | errcode::INVALID_APPSECRET => t!(
+            "token.refused_secret",
+            locale = locale,
+            said = said,
+            secret = SECRET,
+            appid = APPID
         ),
-        errcode::APPSECRET_FROZEN => format!(
-            "the token endpoint refused the app credentials: {said}; the AppSecret is frozen: unfreeze or reset it in the WeChat console, then update {SECRET}"
+        errcode::APPSECRET_FROZEN => t!(
+            "token.refused_frozen",
+            locale = locale,
+            said = said,
+            secret = SECRET
         ),
-        errcode::APPSECRET_MISSING => format!(
-            "the token endpoint refused the app credentials: {said}; the AppSecret was missing: check {SECRET}"
+        errcode::APPSECRET_MISSING => t!(
+            "token.refused_secret_missing",
+            locale = locale,
+            said = said,
+            secret = SECRET
         ),
-        errcode::INVALID_APPID | errcode::APPID_MISSING => {
-            format!("the token endpoint refused the app credentials: {said}; check {APPID}")
+        errcode::INVALID_APPID | errcode::APPID_MISSING => t!(
+            "token.refused_appid",
+            locale = locale,
+            said = said,
+            appid = APPID
+        ),
+        errcode::INVALID_GRANT_TYPE => {
+            t!("token.refused_grant_type", locale = locale, said = said)
         }
-        errcode::INVALID_GRANT_TYPE => format!(
-            "the token endpoint refused the request: {said}; simulate sends grant_type client_credential, so an endpoint that is not WeChat's (check --endpoint) answered"
+        errcode::DAILY_QUOTA => t!("token.refused_quota", locale = locale, said = said),
+        _ => t!(
+            "token.refused_other",
+            locale = locale,
+            said = said,
+            secret = SECRET,
+            appid = APPID
         ),
-        errcode::DAILY_QUOTA => format!(
-            "the token endpoint refused a token: {said}; the app's daily quota of access tokens is spent: wait for it to reset or clear it (clear_quota), then run again"
-        ),
-        _ => format!("the token endpoint refused the request: {said}; check {APPID} and {SECRET}"),
     }
+    .into_owned()
 }
 
 /// A token, and how it was obtained.
@@ -223,7 +264,13 @@ impl StableToken {
             let delay = why.and_then(|why| self.retry.delay(attempts, why, waited, &mut rng));
             let Some(delay) = delay else {
                 let detail = if attempts > 1 {
-                    format!("{detail} (after {attempts} attempts)")
+                    t!(
+                        "token.after_attempts",
+                        locale = "en",
+                        detail = detail,
+                        attempts = attempts
+                    )
+                    .into_owned()
                 } else {
                     detail
                 };

@@ -1,5 +1,6 @@
 //! Order ids that two scenarios share: both would move the same order at the carrier.
 
+use rust_i18n::t;
 use std::collections::BTreeMap;
 
 use crate::base::diag::Diagnostic;
@@ -19,7 +20,7 @@ impl OrderKey {
     /// The file, and the repetition when there are several.
     fn label(&self) -> String {
         match self.repetition {
-            Some((k, n)) => format!("{} (order {k} of {n})", self.file),
+            Some((k, n)) => t!("collision.repetition", file = self.file, k = k, n = n).into_owned(),
             None => self.file.clone(),
         }
     }
@@ -45,22 +46,30 @@ impl Claimed {
             }
         }
         let (key, first) = collisions.first()?;
-        let more = match collisions.len() - 1 {
-            0 => String::new(),
-            1 => " (and 1 more order of this file)".to_owned(),
-            n => format!(" (and {n} more orders of this file)"),
+        let message = match collisions.len() - 1 {
+            0 => t!(
+                "collision.one",
+                order = key.shop_order_id,
+                shop = key.shopid,
+                first = first
+            ),
+            1 => t!(
+                "collision.one_more",
+                order = key.shop_order_id,
+                shop = key.shopid,
+                first = first
+            ),
+            more => t!(
+                "collision.more",
+                order = key.shop_order_id,
+                shop = key.shopid,
+                first = first,
+                more = more
+            ),
         };
         Some(
-            Diagnostic::new(
-                &key.file,
-                key.line,
-                key.column,
-                format!(
-                    "shop_order_id `{}` of shop `{}` is also used by {first}: the two orders would collide{more}",
-                    key.shop_order_id, key.shopid
-                ),
-            )
-            .with_help("give each scenario its own order id, e.g. `shop_order_id: qa-{{scenario}}-{{run_id}}`"),
+            Diagnostic::new(&key.file, key.line, key.column, message)
+                .with_help(t!("collision.help")),
         )
     }
 }

@@ -1,6 +1,7 @@
 //! `after:` — how long a step waits: a duration, or a range each run draws from (by seed,
 //! file name and step index, so that a seed replays a timeline).
 
+use rust_i18n::t;
 use std::path::Path;
 use std::time::Duration;
 
@@ -17,12 +18,7 @@ impl Checker<'_> {
             Value::Int(0) => return Some(Delay::Fixed(Duration::ZERO)),
             Value::Int(_) | Value::Float(_) => value.as_text().unwrap_or_default(),
             _ => {
-                self.wrong_type(
-                    value,
-                    "after",
-                    place,
-                    "a duration such as 30s, 2m or 1m30s, or a range such as 20s..40s",
-                );
+                self.wrong_type(value, "after", place, &t!("expected.delay"));
                 return None;
             }
         };
@@ -44,7 +40,7 @@ impl Checker<'_> {
                         self.file,
                         value.line,
                         column,
-                        format!("`after`{place}: {}", problem.message),
+                        t!("delays.after", place = place, problem = problem.message),
                     );
                     self.problems.push(d);
                 }

@@ -1,9 +1,8 @@
 //! One scenario document: its top-level keys checked together, and the plans it makes (one,
 //! or one per order of `repeat:`).
 
-use std::sync::Arc;
-
 use rust_i18n::t;
+use std::sync::Arc;
 
 use super::collisions::OrderKey;
 use super::delays::redraw;
@@ -20,30 +19,32 @@ impl Checker<'_> {
     pub(super) fn scenario(&mut self, root: &Node) -> (Vec<ScenarioPlan>, Vec<OrderKey>) {
         if root.value == Value::Null {
             self.problems.push(
-                Diagnostic::whole_file(self.file, "the file is empty")
-                    .with_help("a scenario needs at least `carrier`, `shop_order_id` and `steps`"),
+                Diagnostic::whole_file(self.file, t!("scenario.empty_file"))
+                    .with_help(t!("scenario.empty_file_help")),
             );
             return (Vec::new(), Vec::new());
         }
-        let Some(fields) = self.fields(root, grammar::SCENARIO.allowed, "", "", "a scenario")
-        else {
+        let Some(fields) = self.fields(
+            root,
+            grammar::SCENARIO.allowed,
+            "",
+            "",
+            &t!("scenario.a_scenario"),
+        ) else {
             return (Vec::new(), Vec::new());
         };
         for &required in grammar::SCENARIO.required {
             if fields.missing(required) {
                 let at = fields.key(required).unwrap_or(root);
                 let message = if fields.get(required).is_some() {
-                    format!("`{required}` has no value")
+                    t!("scenario.no_value", key = required).into_owned()
                 } else {
-                    format!("missing `{required}`")
+                    t!("scenario.missing", key = required).into_owned()
                 };
                 let help = match required {
                     "carrier" => self.carriers.describe_known(),
-                    "shop_order_id" => {
-                        "e.g. `shop_order_id: qa-{{run_id}}` (a fresh id every run)".to_owned()
-                    }
-                    _ => "e.g. `steps:` then `  - status: rider_assigned` and `    after: 0s`"
-                        .to_owned(),
+                    "shop_order_id" => t!("scenario.shop_order_id_help").into_owned(),
+                    _ => t!("scenario.steps_help").into_owned(),
                 };
                 self.error(at, message, Some(help));
             }
@@ -55,7 +56,7 @@ impl Checker<'_> {
                 Some(text) if !text.trim().is_empty() => Some(printable(text.trim()).into_owned()),
                 Some(_) => Some(self.stem.to_owned()),
                 None => {
-                    self.wrong_type(node, "name", "", "text");
+                    self.wrong_type(node, "name", "", &t!("expected.text"));
                     None
                 }
             },
@@ -204,7 +205,7 @@ impl Checker<'_> {
 
     /// `repeat: N`, 1 ≤ N ≤ [`MAX_REPEAT`].
     fn repeat(&mut self, node: &Node) -> Option<u32> {
-        let expected = format!("a whole number from 1 to {MAX_REPEAT}");
+        let expected = t!("expected.whole_from_to", min = 1, max = MAX_REPEAT).into_owned();
         match node.value {
             Value::Int(n) => match u32::try_from(n) {
                 Ok(n) if (1..=MAX_REPEAT).contains(&n) => Some(n),
@@ -212,10 +213,14 @@ impl Checker<'_> {
                     let found = node.describe();
                     self.error(
                         node,
-                        format!("`repeat` must be {expected}, found {found}"),
-                        Some(format!(
-                            "`repeat: N` plays the steps for N orders at once, each with its own order id; at most {MAX_REPEAT} (order calls have daily limits)"
-                        )),
+                        t!(
+                            "fields.wrong_type",
+                            key = "repeat",
+                            place = "",
+                            expected = expected,
+                            found = found
+                        ),
+                        Some(t!("scenario.repeat_help", max = MAX_REPEAT).into_owned()),
                     );
                     None
                 }
@@ -229,7 +234,7 @@ impl Checker<'_> {
 
     fn carrier(&mut self, node: &Node) -> Option<Arc<Carrier>> {
         let Some(name) = node.as_text() else {
-            self.wrong_type(node, "carrier", "", "a carrier id or alias");
+            self.wrong_type(node, "carrier", "", &t!("expected.carrier"));
             return None;
         };
         if let Some(carrier) = self.carriers.find(&name) {

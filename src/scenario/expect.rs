@@ -5,9 +5,12 @@ use super::grammar::{EXPECT_CODES, EXPECT_WORDS};
 use crate::base::diag::did_you_mean;
 use crate::base::yaml::{Node, Value};
 use crate::model::plan::Expect;
+use rust_i18n::t;
 
-pub(super) const EXPECT_FORMS: &str =
-    "expect: ok (the default), rejected (any non-zero resultcode), {errcode: N} or {resultcode: N}";
+/// "expect: ok (the default), rejected (…), {errcode: N} or {resultcode: N}", for help lines.
+pub(super) fn expect_forms() -> String {
+    t!("expect.forms").into_owned()
+}
 
 impl Checker<'_> {
     pub(super) fn expect(&mut self, value: &Node, place: &str) -> Option<Expect> {
@@ -17,24 +20,26 @@ impl Checker<'_> {
                 "rejected" => Some(Expect::Rejected),
                 other => {
                     let help = match did_you_mean(other, EXPECT_WORDS) {
-                        Some(s) => format!("did you mean `{s}`? {EXPECT_FORMS}"),
-                        None => EXPECT_FORMS.to_owned(),
+                        Some(s) => {
+                            t!("expect.did_you_mean", word = s, forms = expect_forms()).into_owned()
+                        }
+                        None => expect_forms(),
                     };
                     self.error(
                         value,
-                        format!("unknown expectation `{other}`{place}"),
+                        t!("expect.unknown", word = other, place = place),
                         Some(help),
                     );
                     None
                 }
             },
             Value::Map(_) => {
-                let expect_place = format!(" in `expect`{place}");
+                let expect_place = crate::base::i18n::in_key("expect", place);
                 let fields = self.fields(
                     value,
                     &EXPECT_CODES,
                     &expect_place,
-                    " in `expect`",
+                    &crate::base::i18n::in_key("expect", ""),
                     "`expect`",
                 )?;
                 let errcode = fields.given("errcode");
@@ -45,8 +50,8 @@ impl Checker<'_> {
                     (Some(_), Some(r)) => {
                         self.error(
                             r,
-                            format!("`expect`{place} gives both `errcode` and `resultcode`"),
-                            Some(format!("give one of them; {EXPECT_FORMS}")),
+                            t!("expect.both", place = place),
+                            Some(t!("expect.both_help", forms = expect_forms()).into_owned()),
                         );
                         return None;
                     }
@@ -56,8 +61,8 @@ impl Checker<'_> {
                         {
                             self.error(
                                 value,
-                                format!("`expect`{place} needs `errcode` or `resultcode`"),
-                                Some(EXPECT_FORMS.to_owned()),
+                                t!("expect.neither", place = place),
+                                Some(expect_forms()),
                             );
                         }
                         return None;
@@ -68,23 +73,28 @@ impl Checker<'_> {
                         Ok(code) if key == "errcode" => Some(Expect::Errcode(code)),
                         Ok(code) => Some(Expect::Resultcode(code)),
                         Err(_) => {
-                            self.wrong_type(code_node, key, &expect_place, "a whole number");
+                            self.wrong_type(
+                                code_node,
+                                key,
+                                &expect_place,
+                                &t!("expected.whole_number"),
+                            );
                             None
                         }
                     },
                     _ => {
-                        self.wrong_type(code_node, key, &expect_place, "a whole number");
+                        self.wrong_type(
+                            code_node,
+                            key,
+                            &expect_place,
+                            &t!("expected.whole_number"),
+                        );
                         None
                     }
                 }
             }
             _ => {
-                self.wrong_type(
-                    value,
-                    "expect",
-                    place,
-                    "ok, rejected, {errcode: N} or {resultcode: N}",
-                );
+                self.wrong_type(value, "expect", place, &t!("expected.expect"));
                 None
             }
         }

@@ -4,6 +4,7 @@
 use super::Checker;
 use crate::base::fields::{self, Keys};
 use crate::base::yaml::Node;
+use rust_i18n::t;
 
 pub(super) use crate::base::fields::Fields;
 
@@ -18,7 +19,13 @@ impl Checker<'_> {
         let found = value.describe();
         self.error(
             value,
-            format!("`{key}`{place} must be {expected}, found {found}"),
+            t!(
+                "fields.wrong_type",
+                key = key,
+                place = place,
+                expected = expected,
+                found = found
+            ),
             None,
         );
     }
@@ -29,8 +36,12 @@ impl Checker<'_> {
         let found = value.kind();
         self.error(
             value,
-            format!(
-                "`{key}`{place} must be {expected}, found {found} (not shown: it may hold a secret)"
+            t!(
+                "fields.wrong_shape",
+                key = key,
+                place = place,
+                expected = expected,
+                found = found
             ),
             None,
         );

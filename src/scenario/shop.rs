@@ -7,6 +7,7 @@ use super::{Checker, MAX_SHOP_ORDER_ID_BYTES};
 use crate::base::secret::Secret;
 use crate::base::yaml::{Node, Value};
 use crate::model::carriers::{Call, Carrier};
+use rust_i18n::t;
 
 impl Checker<'_> {
     /// The order id as pieces (see [`render_id`]). `repeat` is `repeat:` as read: None when
@@ -17,7 +18,7 @@ impl Checker<'_> {
         repeat: Option<&Option<u32>>,
     ) -> Option<Vec<Piece>> {
         let Some(raw) = node.as_text() else {
-            self.wrong_type(node, "shop_order_id", "", "text");
+            self.wrong_type(node, "shop_order_id", "", &t!("expected.text"));
             return None;
         };
         let pieces = self.expand_parts(node, &raw, "shop_order_id", true, false)?;
@@ -84,7 +85,12 @@ impl Checker<'_> {
             );
             return None;
         }
-        let fields = self.secret_fields(node, grammar::SHOP.allowed, " in `shop`", "`shop`")?;
+        let fields = self.secret_fields(
+            node,
+            grammar::SHOP.allowed,
+            &crate::base::i18n::in_key("shop", ""),
+            "`shop`",
+        )?;
         let shopid = match fields.given("shopid") {
             Some(value) => match value.as_text() {
                 Some(raw) => match self.expand(value, &raw, "shopid", false) {
@@ -95,7 +101,12 @@ impl Checker<'_> {
                     other => other,
                 },
                 None => {
-                    self.wrong_shape(value, "shopid", " in `shop`", "text");
+                    self.wrong_shape(
+                        value,
+                        "shopid",
+                        &crate::base::i18n::in_key("shop", ""),
+                        &t!("expected.text"),
+                    );
                     None
                 }
             },

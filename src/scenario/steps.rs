@@ -6,7 +6,6 @@ use std::time::Duration;
 use rust_i18n::t;
 
 use super::Checker;
-use super::expect::EXPECT_FORMS;
 use super::grammar;
 use crate::base::diag::did_you_mean;
 use crate::base::duration::{Delay, draw_in_range};
@@ -32,14 +31,14 @@ impl Checker<'_> {
         carrier: Option<&Carrier>,
     ) -> Option<Vec<StepPlan>> {
         let Value::Seq(items) = &node.value else {
-            self.wrong_type(node, "steps", "", "a list of steps");
+            self.wrong_type(node, "steps", "", &t!("expected.steps"));
             return None;
         };
         if items.is_empty() {
             self.error(
                 node,
-                "`steps` is empty; a scenario needs at least one step",
-                Some("e.g. `steps: [{status: rider_assigned, after: 0s}]`".to_owned()),
+                t!("steps.empty"),
+                Some(t!("steps.empty_help").into_owned()),
             );
             return None;
         }
@@ -69,13 +68,13 @@ impl Checker<'_> {
         at: &mut Duration,
     ) -> Option<StepPlan> {
         let number = index + 1;
-        let place = format!(" in step {number}");
+        let place = crate::base::i18n::in_step(number);
         let fields = self.fields(
             node,
             grammar::STEP.allowed,
             &place,
-            " in a step",
-            &format!("step {number}"),
+            &crate::base::i18n::in_a_step(),
+            &t!("place.step_name", n = number),
         )?;
 
         let status = match fields.given("status") {
@@ -84,15 +83,11 @@ impl Checker<'_> {
             None => {
                 let at_node = fields.key("status").unwrap_or(node);
                 let message = if fields.get("status").is_some() {
-                    format!("`status`{place} has no value")
+                    t!("steps.status_no_value", place = place).into_owned()
                 } else {
-                    format!("step {number} has no `status`")
+                    t!("steps.status_missing", n = number).into_owned()
                 };
-                self.error(
-                    at_node,
-                    message,
-                    Some("e.g. `status: rider_assigned` or `status: 102`".to_owned()),
-                );
+                self.error(at_node, message, Some(t!("steps.status_help").into_owned()));
                 None
             }
         };
@@ -116,7 +111,7 @@ impl Checker<'_> {
             Some(value) => match value.as_text() {
                 Some(raw) => self.expand(value, &raw, "action_msg", false),
                 None => {
-                    self.wrong_type(value, "action_msg", &place, "text");
+                    self.wrong_type(value, "action_msg", &place, &t!("expected.text"));
                     None
                 }
             },
@@ -127,7 +122,7 @@ impl Checker<'_> {
             Some(value) => match value.value {
                 Value::Bool(b) => Some(b),
                 _ => {
-                    self.wrong_type(value, "skip_transition_check", &place, "true or false");
+                    self.wrong_type(value, "skip_transition_check", &place, &t!("expected.bool"));
                     None
                 }
             },
@@ -146,10 +141,14 @@ impl Checker<'_> {
         {
             self.error(
                 value,
-                format!("`skip_transition_check: true`{place} needs an explicit `expect:`"),
-                Some(format!(
-                    "a step that skips the check is a deliberate negative test: say what it should get, e.g. `expect: rejected`; {EXPECT_FORMS}"
-                )),
+                t!("steps.skip_needs_expect", place = place),
+                Some(
+                    t!(
+                        "steps.skip_needs_expect_help",
+                        forms = super::expect::expect_forms()
+                    )
+                    .into_owned(),
+                ),
             );
         }
 
@@ -190,12 +189,7 @@ impl Checker<'_> {
         let text = match &value.value {
             Value::Int(_) | Value::Str(_) => value.as_text().unwrap_or_default(),
             _ => {
-                self.wrong_type(
-                    value,
-                    "status",
-                    place,
-                    "a status code or name, e.g. 102 or rider_assigned",
-                );
+                self.wrong_type(value, "status", place, &t!("expected.status"));
                 return None;
             }
         };
@@ -203,15 +197,15 @@ impl Checker<'_> {
             return Some(status);
         }
         let all: Vec<String> = Status::all().map(|s| s.to_string()).collect();
-        let list = format!("statuses: {}", all.join(", "));
+        let list = all.join(", ");
         let help = match did_you_mean(&text, Status::all().map(Status::name)) {
-            Some(s) => format!("did you mean `{s}`? {list}"),
-            None => list,
+            Some(s) => t!("steps.status_did_you_mean", status = s, list = list),
+            None => t!("steps.statuses", list = list),
         };
         self.error(
             value,
-            format!("unknown status `{}`{place}", text.trim()),
-            Some(help),
+            t!("steps.unknown_status", status = text.trim(), place = place),
+            Some(help.into_owned()),
         );
         None
     }

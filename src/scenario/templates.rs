@@ -5,6 +5,7 @@ use super::Checker;
 use crate::base::diag::did_you_mean;
 use crate::base::env;
 use crate::base::yaml::Node;
+use rust_i18n::t;
 
 pub(super) const TEMPLATES: [&str; 5] = ["run_id", "uuid", "scenario", "timestamp", "repeat"];
 /// Templates that change from run to run: an id without any of them is the same every run.
@@ -110,13 +111,13 @@ impl Checker<'_> {
                         other => {
                             let list = template_list();
                             let help = match did_you_mean(other, TEMPLATES) {
-                                Some(s) => format!("did you mean `{{{{{s}}}}}`? templates: {list}"),
-                                None => format!("templates: {list}"),
+                                Some(s) => t!("template.did_you_mean", name = s, list = list),
+                                None => t!("template.list", list = list),
                             };
                             self.error(
                                 node,
-                                format!("unknown template `{{{{{other}}}}}` in `{key}`"),
-                                Some(help),
+                                t!("template.unknown", name = other, key = key),
+                                Some(help.into_owned()),
                             );
                             ok = false;
                         }

@@ -280,9 +280,35 @@ async fn transient_failures_are_retried_and_reported() {
         .path(&scenario("sf_happy_path.yaml"))
         .run()
         .await;
-    assert_eq!(run.code, 0, "{}", run.all_output());
     let report = read_json(&report);
     validate_report(&report);
+    // Half of all calls fail, order/get's too: now and then its questions all fail (0.5^7),
+    // and that step is reported unknown, the one failure allowed here.
+    let unknown = steps(&report)
+        .iter()
+        .filter(|s| s["outcome"] != "passed")
+        .inspect(|s| {
+            assert_eq!(
+                s["failure"]["kind"],
+                "outcome_unknown",
+                "{}",
+                run.all_output()
+            );
+            assert!(
+                s["failure"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("order/get could not say")),
+                "{}",
+                run.all_output()
+            );
+        })
+        .count();
+    assert_eq!(
+        run.code,
+        if unknown == 0 { 0 } else { 1 },
+        "{}",
+        run.all_output()
+    );
     let attempts: usize = steps(&report)
         .iter()
         .map(|s| s["attempts"].as_array().unwrap().len())

@@ -3,6 +3,7 @@
 //! problem of the carrier table, not "invalid YAML"), `${VAR}` expanded in every text value,
 //! and the appsecret never quoted.
 
+use rust_i18n::t;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::base::diag::{Diagnostic, did_you_mean};
@@ -330,13 +331,13 @@ impl Reader<'_> {
             _ => None,
         };
         let place = match &id {
-            Some(id) => format!(" in carrier `{id}`"),
-            None => format!(" in carrier {number}"),
+            Some(id) => t!("place.carrier", id = id).into_owned(),
+            None => t!("place.carrier_number", n = number).into_owned(),
         };
         let keys = Keys {
             allowed: &CARRIER_KEYS,
             place: &place,
-            within: " in a carrier",
+            within: &t!("place.a_carrier"),
             what: &format!("carrier {number}"),
             secret: false,
         };
@@ -458,7 +459,7 @@ impl Reader<'_> {
     }
 
     fn required(&mut self, node: &Node, place: &str) -> Option<Required> {
-        let within = format!(" in `required`{place}");
+        let within = crate::base::i18n::in_key("required", place);
         let keys = Keys {
             allowed: &REQUIRED_KEYS,
             place: &within,
@@ -524,7 +525,7 @@ impl Reader<'_> {
     }
 
     fn sign_error(&mut self, node: &Node, place: &str) -> Option<SignError> {
-        let within = format!(" in `sign_error`{place}");
+        let within = crate::base::i18n::in_key("sign_error", place);
         let keys = Keys {
             allowed: &SIGN_ERROR_KEYS,
             place: &within,
@@ -566,7 +567,7 @@ impl Reader<'_> {
 
     /// `order_defaults`: a mapping of order/add blocks, each a mapping of its fields.
     fn order_defaults(&mut self, node: &Node, place: &str) -> Option<DefaultsLayer> {
-        let within = format!(" in `order_defaults`{place}");
+        let within = crate::base::i18n::in_key("order_defaults", place);
         let keys = Keys {
             allowed: &ORDER_BLOCKS,
             place: &within,
@@ -593,7 +594,8 @@ impl Reader<'_> {
                     ok = false;
                 }
                 Value::Map(entries) => {
-                    let place = format!(" in `order_defaults.{block}`{place}");
+                    let place =
+                        crate::base::i18n::in_key(&format!("order_defaults.{block}"), place);
                     match self.json_object(entries, &place) {
                         Some(map) => {
                             layer.insert((*block).to_owned(), Some(map));
@@ -676,7 +678,7 @@ impl Reader<'_> {
                 Json::Array(values.into_iter().collect::<Option<Vec<Json>>>()?)
             }
             Value::Map(entries) => {
-                Json::Object(self.json_object(entries, &format!(" in `{key}`{place}"))?)
+                Json::Object(self.json_object(entries, &crate::base::i18n::in_key(key, place))?)
             }
         })
     }
@@ -701,7 +703,7 @@ impl Reader<'_> {
     }
 
     fn names(&mut self, node: &Node, place: &str) -> Option<(String, String)> {
-        let within = format!(" in `name`{place}");
+        let within = crate::base::i18n::in_key("name", place);
         let keys = Keys {
             allowed: &NAME_KEYS,
             place: &within,
@@ -742,7 +744,7 @@ impl Reader<'_> {
     }
 
     fn account(&mut self, node: &Node, place: &str) -> Option<Account> {
-        let within = format!(" in `account`{place}");
+        let within = crate::base::i18n::in_key("account", place);
         let keys = Keys {
             allowed: &ACCOUNT_KEYS,
             place: &within,

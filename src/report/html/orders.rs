@@ -1,19 +1,27 @@
 //! The orders: a list of them when there is more than one, and a section for each with its
 //! facts, its timeline and its table of steps.
 
-use crate::base::text::plural;
 use crate::model::statuses::Lang;
 use crate::report::{Counts, describe_failure, worst_lateness};
+use rust_i18n::t;
 
 use super::text::{clock, definitions, elapsed, escape, pill, short, stamp};
 use super::{Kind, Order, steps, timeline};
 
 /// The list of orders, when there is more than one.
 pub(super) fn overview(orders: &[Order<'_>], lang: Lang) -> String {
-    let mut out = String::from(
-        "<section class=\"card overview\"><h2 class=\"section\">Orders</h2>\n<div class=\"scroll\"><table class=\"orders\">\
-         <thead><tr><th>Outcome</th><th>Scenario</th><th>Carrier</th><th>Order</th>\
-         <th>Steps</th><th class=\"num\">Passed</th><th class=\"num\">Worst lateness</th></tr></thead>\n<tbody>\n",
+    let mut out = format!(
+        "<section class=\"card overview\"><h2 class=\"section\">{}</h2>\n<div class=\"scroll\"><table class=\"orders\">\
+         <thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th>\
+         <th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th></tr></thead>\n<tbody>\n",
+        t!("html.orders"),
+        t!("html.outcome"),
+        t!("html.scenario"),
+        t!("html.carrier"),
+        t!("html.order"),
+        t!("html.steps"),
+        t!("html.passed"),
+        t!("html.worst")
     );
     for order in orders {
         let pips: String = order
@@ -56,7 +64,8 @@ pub(super) fn section(order: &Order<'_>, lang: Lang) -> String {
     let plan = order.plan;
     let mut tags = String::new();
     if let Some((k, n)) = plan.repetition {
-        tags.push_str(&format!("<span class=\"tag\">repetition {k} of {n}</span>"));
+        let tag = t!("html.repetition", k = k, n = n);
+        tags.push_str(&format!("<span class=\"tag\">{tag}</span>"));
     }
     let mut out = format!(
         "<section class=\"card scenario {}\" id=\"{}\">\n<div class=\"scn-head\">{}<h2>{}</h2>\
@@ -70,15 +79,15 @@ pub(super) fn section(order: &Order<'_>, lang: Lang) -> String {
     let carrier = &plan.carrier;
     let worst = worst_lateness(&order.record.steps).map_or_else(
         || "—".to_owned(),
-        |(l, i)| format!("{} (step {})", short(l), i + 1),
+        |(l, i)| t!("html.worst_step", late = short(l), step = i + 1).into_owned(),
     );
     let mut facts = vec![
         (
-            "File",
+            t!("html.file"),
             format!("<code>{}</code>", order.outside(&plan.file)),
         ),
         (
-            "Carrier",
+            t!("html.carrier"),
             format!(
                 "{} <span lang=\"zh\">{}</span> · <code>{}</code> · delivery_id <code>{}</code> · \
                  <code>{}</code> · profile <code>{}</code>",
@@ -91,7 +100,7 @@ pub(super) fn section(order: &Order<'_>, lang: Lang) -> String {
             ),
         ),
         (
-            "Order",
+            t!("html.order"),
             format!(
                 "<code>{}</code> · shop <code>{}</code>",
                 order.outside(&plan.shop_order_id),
@@ -100,10 +109,10 @@ pub(super) fn section(order: &Order<'_>, lang: Lang) -> String {
         ),
     ];
     if plan.order.is_some() {
-        facts.push(("order/add", order_creation(order)));
+        facts.push(("order/add".into(), order_creation(order)));
     }
-    facts.push(("Started", stamp(order.record.started)));
-    facts.push(("Worst lateness", worst));
+    facts.push((t!("html.started"), stamp(order.record.started)));
+    facts.push((t!("html.worst"), worst));
     out.push_str(&definitions("kv facts", &facts));
     out.push('\n');
     out.push_str(&timeline::timeline(order, lang));
@@ -115,27 +124,31 @@ pub(super) fn section(order: &Order<'_>, lang: Lang) -> String {
 /// How the scenario's `order:` went through `order/add`.
 fn order_creation(order: &Order<'_>) -> String {
     let Some(created) = &order.record.order else {
-        return "<span class=\"muted\">not attempted</span>".to_owned();
+        return format!("<span class=\"muted\">{}</span>", t!("html.not_attempted"));
     };
     let when = format!(
         "{} (+{}), {}",
         clock(created.sent),
         elapsed(order.record.started, created.sent),
-        plural(created.attempts, "attempt")
+        crate::base::i18n::count(created.attempts, crate::base::i18n::Noun::Attempt)
     );
     match &created.failure {
-        None => format!(
-            "{} at {when}{}",
-            pill("ok", "✓ created"),
-            created
-                .waybill_id
-                .as_deref()
-                .map(|w| format!(", waybill <code>{}</code>", order.outside(w)))
-                .unwrap_or_default()
-        ),
+        None => {
+            let pill = pill("ok", &t!("html.created"));
+            match created.waybill_id.as_deref() {
+                Some(waybill) => t!(
+                    "html.created_at_waybill",
+                    pill = pill,
+                    when = when,
+                    waybill = format!("<code>{}</code>", order.outside(waybill))
+                ),
+                None => t!("html.created_at", pill = pill, when = when),
+            }
+            .into_owned()
+        }
         Some(failure) => format!(
             "{} <span class=\"reason\">{}</span> <span class=\"muted\">({when})</span>",
-            pill("fail", "✗ not created"),
+            pill("fail", &t!("html.not_created")),
             order.outside(&describe_failure(failure))
         ),
     }
@@ -143,14 +156,21 @@ fn order_creation(order: &Order<'_>) -> String {
 
 /// "3/4 passed · 1 failed", for the section's head.
 fn counts_text(counts: &Counts) -> String {
-    let mut text = format!("{}/{} passed", counts.passed, counts.steps);
+    let mut parts = vec![
+        t!(
+            "html.counts_passed",
+            passed = counts.passed,
+            steps = counts.steps
+        )
+        .into_owned(),
+    ];
     if counts.failed > 0 {
-        text.push_str(&format!(" · {} failed", counts.failed));
+        parts.push(t!("html.counts_failed", failed = counts.failed).into_owned());
     }
     if counts.not_sent > 0 {
-        text.push_str(&format!(" · {} not sent", counts.not_sent));
+        parts.push(t!("html.counts_not_sent", not_sent = counts.not_sent).into_owned());
     }
-    text
+    parts.join(" · ")
 }
 
 #[cfg(test)]

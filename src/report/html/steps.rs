@@ -1,6 +1,7 @@
 //! An order's table of steps: per step its status, when it was due and sent, how late, each
 //! attempt, and the outcome with the platform's answer.
 
+use rust_i18n::t;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -21,9 +22,15 @@ const NOTHING: &str = "<span class=\"muted\">—</span>";
 pub(super) fn table(order: &Order<'_>, lang: Lang) -> String {
     let other = other_lang(lang);
     let start = order.record.started;
-    let mut out = String::from(
-        "<div class=\"scroll\"><table class=\"steps\"><thead><tr><th class=\"num\">#</th><th>Status</th><th>Planned</th>\
-         <th>Sent</th><th class=\"num\">Late</th><th>Attempts</th><th>Outcome</th></tr></thead>\n<tbody>\n",
+    let mut out = format!(
+        "<div class=\"scroll\"><table class=\"steps\"><thead><tr><th class=\"num\">#</th><th>{}</th><th>{}</th>\
+         <th>{}</th><th class=\"num\">{}</th><th>{}</th><th>{}</th></tr></thead>\n<tbody>\n",
+        t!("html.status"),
+        t!("html.planned"),
+        t!("html.sent"),
+        t!("html.late"),
+        t!("html.attempts"),
+        t!("html.outcome")
     );
     for (index, (step, record)) in order.plan.steps.iter().zip(&order.record.steps).enumerate() {
         let kind = Kind::of(&record.outcome);
@@ -34,11 +41,11 @@ pub(super) fn table(order: &Order<'_>, lang: Lang) -> String {
             index + 1
         ));
         out.push_str(&format!(
-            "<td class=\"num\"><b>{}</b><div class=\"muted small\" title=\"{}:{}\">line {}</div></td>",
+            "<td class=\"num\"><b>{}</b><div class=\"muted small\" title=\"{}:{}\">{}</div></td>",
             index + 1,
             order.outside(&order.plan.file),
             step.line,
-            step.line
+            t!("html.line", line = step.line)
         ));
         out.push_str(&status_cell(order, step, lang, other));
         // At another --speed, the time as the scenario writes it.

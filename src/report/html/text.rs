@@ -31,9 +31,10 @@ pub(super) fn pill(class: &str, text: &str) -> String {
 }
 
 /// A definition list of (key, value-HTML) pairs.
-pub(super) fn definitions(class: &str, pairs: &[(&str, String)]) -> String {
+pub(super) fn definitions(class: &str, pairs: &[(impl AsRef<str>, String)]) -> String {
     let mut out = format!("<dl class=\"{class}\">");
     for (key, value) in pairs {
+        let key = key.as_ref();
         out.push_str(&format!("<dt>{key}</dt><dd>{value}</dd>"));
     }
     out.push_str("</dl>");

@@ -7,6 +7,7 @@
 //! written, since the platform has many optional fields. A key written as `~` drops the
 //! default. `${VAR}` expands in every text value.
 
+use rust_i18n::t;
 use serde_json::{Map, Value as Json};
 
 use super::Checker;
@@ -57,9 +58,13 @@ impl Checker<'_> {
         let fields = match &node.value {
             Value::Bool(false) => return Some(None),
             Value::Bool(true) => None,
-            Value::Map(_) => {
-                Some(self.fields(node, &ORDER_KEYS, " in `order`", " in `order`", "`order`")?)
-            }
+            Value::Map(_) => Some(self.fields(
+                node,
+                &ORDER_KEYS,
+                &crate::base::i18n::in_key("order", ""),
+                &crate::base::i18n::in_key("order", ""),
+                "`order`",
+            )?),
             Value::Null => {
                 self.error(
                     key,
@@ -69,12 +74,7 @@ impl Checker<'_> {
                 return None;
             }
             _ => {
-                self.wrong_type(
-                    node,
-                    "order",
-                    "",
-                    "true, false or a mapping of openid, sender, receiver, cargo, order_info, shop",
-                );
+                self.wrong_type(node, "order", "", &t!("expected.order"));
                 return None;
             }
         };
@@ -100,7 +100,12 @@ impl Checker<'_> {
                     }
                 },
                 None => {
-                    self.wrong_type(value, "openid", " in `order`", "text");
+                    self.wrong_type(
+                        value,
+                        "openid",
+                        &crate::base::i18n::in_key("order", ""),
+                        &t!("expected.text"),
+                    );
                     ok = false;
                     None
                 }
@@ -119,7 +124,7 @@ impl Checker<'_> {
             let Some(value) = fields.as_ref().and_then(|f| f.get(block.key)) else {
                 continue;
             };
-            let place = format!(" in `order.{}`", block.key);
+            let place = crate::base::i18n::in_key(&format!("order.{}", block.key), "");
             match &value.value {
                 Value::Null if block.key == "sender" => {
                     parts.remove("sender");
@@ -150,7 +155,12 @@ impl Checker<'_> {
                     parts.insert(block.key.to_owned(), Json::Object(target));
                 }
                 _ => {
-                    self.wrong_type(value, block.key, " in `order`", "a mapping");
+                    self.wrong_type(
+                        value,
+                        block.key,
+                        &crate::base::i18n::in_key("order", ""),
+                        &t!("expected.mapping"),
+                    );
                     ok = false;
                 }
             }

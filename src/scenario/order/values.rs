@@ -1,6 +1,7 @@
 //! The values written in `order:` blocks: documented fields checked against their kind,
 //! others carried over to JSON as written (with `${VAR}` expanded).
 
+use rust_i18n::t;
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Number, Value as Json};
@@ -97,7 +98,7 @@ impl Checker<'_> {
                     self.expand(value, &raw, name, false).map(Json::String)
                 }
                 _ => {
-                    self.wrong_type(value, name, place, "text");
+                    self.wrong_type(value, name, place, &t!("expected.text"));
                     None
                 }
             },
@@ -112,10 +113,10 @@ impl Checker<'_> {
                     _ => None,
                 };
                 let expected = match (above_min, max >= BIG) {
-                    (true, true) => format!("a number above {min}"),
-                    (true, false) => format!("a number above {min} and at most {max}"),
-                    (false, true) => format!("a number from {min}"),
-                    (false, false) => format!("a number from {min} to {max}"),
+                    (true, true) => t!("expected.number_above", min = min),
+                    (true, false) => t!("expected.number_above_at_most", min = min, max = max),
+                    (false, true) => t!("expected.number_from", min = min),
+                    (false, false) => t!("expected.number_from_to", min = min, max = max),
                 };
                 let Some(number) = number else {
                     self.wrong_number(value, name, place, &expected);
@@ -138,11 +139,11 @@ impl Checker<'_> {
                     _ => None,
                 };
                 let expected = if max == i64::MAX {
-                    format!("a whole number from {min}")
+                    t!("expected.whole_from", min = min)
                 } else if max - min == 1 {
-                    format!("{min} or {max}")
+                    t!("expected.either", min = min, max = max)
                 } else {
-                    format!("a whole number from {min} to {max}")
+                    t!("expected.whole_from_to", min = min, max = max)
                 };
                 match whole {
                     Some(i) if (min..=max).contains(&i) => Some(Json::from(i)),
@@ -155,7 +156,7 @@ impl Checker<'_> {
             Kind::Object => match value.value {
                 Value::Map(_) => self.json(value, name, place),
                 _ => {
-                    self.wrong_type(value, name, place, "a mapping");
+                    self.wrong_type(value, name, place, &t!("expected.mapping"));
                     None
                 }
             },
@@ -164,13 +165,18 @@ impl Checker<'_> {
 
     /// "`name`{place} must be {expected}, found …", with a hint when the number is quoted.
     fn wrong_number(&mut self, value: &Node, name: &str, place: &str, expected: &str) {
-        let help = matches!(value.value, Value::Str(_)).then(|| {
-            "write it without quotes: the platform wants JSON numbers, not text".to_owned()
-        });
+        let help = matches!(value.value, Value::Str(_))
+            .then(|| t!("order.unquote_number_help").into_owned());
         let found = value.describe();
         self.error(
             value,
-            format!("`{name}`{place} must be {expected}, found {found}"),
+            t!(
+                "fields.wrong_type",
+                key = name,
+                place = place,
+                expected = expected,
+                found = found
+            ),
             help,
         );
     }
@@ -226,7 +232,7 @@ impl Checker<'_> {
             Value::Map(entries) => {
                 let mut out = Map::new();
                 let mut ok = true;
-                let inner = format!(" in `{key}`{place}");
+                let inner = crate::base::i18n::in_key(key, place);
                 for (k, v) in entries {
                     let Some(name) = self.key_text(k, &inner) else {
                         ok = false;
