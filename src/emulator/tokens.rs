@@ -100,6 +100,11 @@ impl Tokens {
         }
     }
 
+    /// How many tokens are known (live or in their overlap).
+    pub fn token_count(&self) -> usize {
+        self.lock().tokens.len()
+    }
+
     /// Keeps the tokens in `store`, starting from those it already holds.
     pub fn with_store(mut self, store: Store) -> std::io::Result<Tokens> {
         if let Some(text) = store.load_meta(STATE_NAME)? {

@@ -804,7 +804,22 @@ async fn inspection_lists_orders_and_answers_404_for_unknown_ones() -> TestResul
     // Not a bare 404: the platform's own answer for a path it does not know.
     let (status, nowhere) = env.get_json("/nowhere").await?;
     assert_eq!(status, 200);
-    assert_eq!(nowhere, json!({"errcode": 40066, "errmsg": "invalid url"}));
+    assert_eq!(nowhere["errcode"], 40066, "{nowhere}");
+    assert!(has_rid(&msg(&nowhere, "errmsg")), "{nowhere}");
+    // A listing asked for a limit that is no number is refused, not silently unlimited.
+    for query in ["limit=abc", "offset=-1"] {
+        let (status, refused) = env.get_json(&format!("/__simulate/orders?{query}")).await?;
+        assert_eq!(status, 400, "{query}: {refused}");
+        let name = query.split('=').next().unwrap_or_default();
+        assert_eq!(refused["parameter"], name, "{refused}");
+        assert!(
+            refused["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("must be a whole number"),
+            "{refused}"
+        );
+    }
     Ok(())
 }
 

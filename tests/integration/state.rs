@@ -95,6 +95,13 @@ async fn an_acknowledged_order_and_token_survive_kill_9() {
     first.kill_9();
 
     let second = Serve::start(&["--state", &file_arg]);
+    // A restart says what it loaded (stderr is read on its own thread: let it catch up).
+    let loaded = format!("state: 1 order, 1 token loaded from {file_arg}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !second.console().contains(&loaded) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(second.console().contains(&loaded), "{}", second.console());
     // The same token still works: the cached token came back too.
     let got = post(
         &second.base,
