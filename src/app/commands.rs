@@ -224,15 +224,31 @@ pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), Ap
         .first()
         .map(|(id, _)| id.clone())
         .unwrap_or_default();
-    config.push_security = push_security(&args.push, &appid)?;
+    config.push_security = push_security(&args.push, &appid, config.callback.is_some())?;
     config.state = args.state;
     if let Some(faults) = args.faults {
         config.faults = faults;
     }
     emulator::serve(args.addr, carriers, config)
         .await
-        .map_err(|error| AppError::Serve {
-            addr: args.addr,
-            error,
+        .map_err(|error| {
+            match error
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<emulator::StateFileError>())
+            {
+                Some(emulator::StateFileError {
+                    path: Some(path),
+                    not_a_database,
+                    detail,
+                }) => AppError::StateFile {
+                    path: path.clone(),
+                    not_a_database: *not_a_database,
+                    detail: detail.clone(),
+                },
+                _ => AppError::Serve {
+                    addr: args.addr,
+                    error,
+                },
+            }
         })
 }

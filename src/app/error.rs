@@ -55,6 +55,12 @@ pub enum AppError {
         addr: SocketAddr,
         error: io::Error,
     },
+    /// `--state FILE` could not be opened or loaded: a file problem, not the address's.
+    StateFile {
+        path: PathBuf,
+        not_a_database: bool,
+        detail: String,
+    },
     ManPage(io::Error),
     /// A file `new` was asked to write.
     Write {
@@ -110,6 +116,7 @@ impl AppError {
             | AppError::Runtime(_)
             | AppError::Emulator(_)
             | AppError::Serve { .. }
+            | AppError::StateFile { .. }
             | AppError::ManPage(_)
             | AppError::Write { .. }
             | AppError::ReportUnusable { .. } => exit::COULD_NOT_RUN,
@@ -151,6 +158,19 @@ impl AppError {
             AppError::Emulator(error) => error_text(&t!("error.emulator", error = error), None),
             AppError::Serve { addr, error } => {
                 error_text(&t!("error.serve", addr = addr, error = error), None)
+            }
+            AppError::StateFile {
+                path,
+                not_a_database,
+                detail,
+            } => {
+                let path = path.display();
+                let message = if *not_a_database {
+                    t!("error.state_not_database", path = path, error = detail)
+                } else {
+                    t!("error.state_open", path = path, error = detail)
+                };
+                error_text(&message, Some(&t!("error.state_help")))
             }
             AppError::ManPage(error) => error_text(&t!("error.man_page", error = error), None),
             AppError::Write { path, error } => error_text(

@@ -388,7 +388,11 @@ fn push_format(push: &PushArgs) -> crate::emulator::PushFormat {
     }
 }
 
-fn push_security(push: &PushArgs, appid: &str) -> Result<PushSecurity, AppError> {
+fn push_security(
+    push: &PushArgs,
+    appid: &str,
+    has_callback: bool,
+) -> Result<PushSecurity, AppError> {
     let mode = match push.push_mode {
         PushModeChoice::Plain => PushMode::Plain,
         PushModeChoice::Compat => PushMode::Compat,
@@ -403,6 +407,15 @@ fn push_security(push: &PushArgs, appid: &str) -> Result<PushSecurity, AppError>
         }
         other => other.clone(),
     };
+    // The MP console will not save compatible or safe mode without a Token.
+    if token.is_none() && mode != PushMode::Plain {
+        return Err(AppError::Usage(
+            t!("error.push_token_missing", mode = mode.name()).into_owned(),
+        ));
+    }
+    if token.is_none() && has_callback {
+        crate::base::console::err(&format!("{}\n", t!("warning.push_token_empty")));
+    }
     let aes_key = match (&push.aes_key, mode.encrypts()) {
         (None, true) => {
             return Err(AppError::Usage(

@@ -159,7 +159,11 @@ async fn local_target(carriers: Carriers, args: &RunArgs) -> Result<Target, AppE
         auto_create: true,
         callback: args.callback.clone(),
         callback_format: super::push_format(&args.push),
-        push_security: super::push_security(&args.push, emulator::DEV_APPID)?,
+        push_security: super::push_security(
+            &args.push,
+            emulator::DEV_APPID,
+            args.callback.is_some(),
+        )?,
         // Serves every connection the runner's pool may open.
         limits: emulator::Limits {
             connections: emulator::Limits::DEFAULT

@@ -83,8 +83,13 @@ pub fn names_secret(key: &str) -> bool {
 /// Whether an unknown key reads like a credential rather than a mistyped name: long, and
 /// with more digits than a name has (`d80400f91e156f63b38886e616d84590` written where a key
 /// belongs came back in "unknown key `…`").
+/// Also a run of 12 or more letters and digits with at least two digits and no word breaks
+/// (`q9Wz7TtP1mKdLr8`): our keys are words joined by `_`.
 fn looks_like_a_key(name: &str) -> bool {
-    name.chars().count() >= 16 && name.chars().filter(char::is_ascii_digit).count() >= 4
+    let length = name.chars().count();
+    let digits = name.chars().filter(char::is_ascii_digit).count();
+    let one_run = name.chars().all(|c| c.is_ascii_alphanumeric());
+    (length >= 16 && digits >= 4) || (length >= 12 && digits >= 2 && one_run)
 }
 
 /// Reads a mapping's keys into [`Fields`], adding to `problems` its unknown and duplicate
@@ -143,10 +148,9 @@ pub fn read<'n>(
                     found.insert(known, (key, value));
                 }
             }
-            None if secret
-                || (names_secret(&name) && !is_plain(&name))
-                || looks_like_a_key(&name) =>
-            {
+            // A key naming a secret (`MyAppSecret`) is hidden too: it may be one, and the
+            // help still says which key was meant.
+            None if secret || names_secret(&name) || looks_like_a_key(&name) => {
                 let help = match secret_key_typo(key, allowed) {
                     Some(KeyTypo::Spelling(s)) => {
                         suggested.insert(s);
@@ -250,6 +254,22 @@ mod tests {
             p,
             ["t.yaml:1:1: error: `account` must be a mapping, found the list `[a]`"]
         );
+    }
+
+    #[test]
+    fn keys_that_may_be_secrets_are_never_quoted() {
+        for key in [
+            "q9Wz7TtP1mKdLr8",
+            "SecretSauceXyz",
+            "MyAppSecret",
+            "CARSECRET8",
+        ] {
+            let (_, problems) = read_all(&format!("{key}: 1\n"), false);
+            assert_eq!(problems.len(), 1, "{key}: {problems:#?}");
+            assert!(!problems[0].contains(key), "{key}: {problems:#?}");
+        }
+        let (_, problems) = read_all("delivery_idd: 1\n", false);
+        assert!(problems[0].contains("delivery_idd"), "{problems:#?}");
     }
 
     #[test]

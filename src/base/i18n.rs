@@ -67,6 +67,7 @@ pub enum Noun {
     DelayRange,
     Order,
     Carrier,
+    Token,
 }
 
 /// `1 step`, `2 steps` (`2 个步骤` in Chinese, which has no plural): the count and its noun,
@@ -93,6 +94,8 @@ pub fn count_in(lang: Lang, n: usize, noun: Noun) -> String {
         (Noun::DelayRange, false) => t!("count.delay_range.other", locale = locale, count = n),
         (Noun::Order, true) => t!("count.order.one", locale = locale),
         (Noun::Order, false) => t!("count.order.other", locale = locale, count = n),
+        (Noun::Token, true) => t!("count.token.one", locale = locale),
+        (Noun::Token, false) => t!("count.token.other", locale = locale, count = n),
         (Noun::Carrier, true) => t!("count.carrier.one", locale = locale),
         (Noun::Carrier, false) => t!("count.carrier.other", locale = locale, count = n),
     };

@@ -14,6 +14,7 @@ mod push;
 mod server;
 mod shed;
 mod state;
+pub use state::StateFileError;
 mod tokens;
 mod wire;
 

@@ -332,6 +332,11 @@ impl Book {
     }
 
     /// The book kept in `store`, with the orders it already holds.
+    /// How many orders the book holds.
+    pub fn order_count(&self) -> usize {
+        self.orders.len()
+    }
+
     pub fn open(
         store: Store,
         carriers: &crate::model::carriers::Carriers,

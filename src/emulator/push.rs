@@ -434,21 +434,20 @@ impl Pusher {
                     .body(outgoing.body)
                     .timeout(self.timeout)
                     .send();
+                let exchange = async {
+                    let response = request.await?;
+                    let status = response.status().as_u16();
+                    Ok::<_, reqwest::Error>((status, read_reply(response).await))
+                };
                 let result = tokio::select! {
-                    result = request => result,
+                    result = exchange => result,
                     _ = self.stop.changed() => return,
                 };
                 let (delivered, detail, http_status) = match result {
-                    Ok(response) if response.status().is_success() => (
-                        true,
-                        format!("HTTP {}", response.status().as_u16()),
-                        Some(response.status().as_u16()),
-                    ),
-                    Ok(response) => (
-                        false,
-                        format!("HTTP {}", response.status().as_u16()),
-                        Some(response.status().as_u16()),
-                    ),
+                    Ok((status, reply)) => {
+                        let (delivered, detail) = judge_reply(status, &reply);
+                        (delivered, detail, Some(status))
+                    }
                     Err(e) if e.is_timeout() => (
                         false,
                         format!("timeout after {} ms", self.timeout.as_millis()),
@@ -530,6 +529,58 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
+/// The most of a handler's reply that is read and kept: enough for its `resultmsg`.
+const REPLY_EXCERPT: usize = 200;
+
+/// The start of a handler's reply (what follows is not needed to judge it).
+async fn read_reply(mut response: reqwest::Response) -> String {
+    let mut bytes = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() >= 4 * 1024 {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Whether a push was accepted, and how to say what came back. Accepted: a 2xx with an empty
+/// body or `success` (the message-push guide), or a reply whose `resultcode` is 0 or absent
+/// (the event's documented reply); a non-zero `resultcode` is the merchant refusing it.
+fn judge_reply(status: u16, reply: &str) -> (bool, String) {
+    let text = reply.trim();
+    let excerpt: String = text.chars().take(REPLY_EXCERPT).collect();
+    if !(200..300).contains(&status) {
+        return if excerpt.is_empty() {
+            (false, format!("HTTP {status}"))
+        } else {
+            (false, format!("HTTP {status}: {excerpt}"))
+        };
+    }
+    match reply_resultcode(text) {
+        Some(code) if code != 0 => (
+            false,
+            format!("HTTP {status}, refused by the handler: {excerpt}"),
+        ),
+        _ => (true, format!("HTTP {status}")),
+    }
+}
+
+/// `resultcode` of a JSON or XML reply, if it has one.
+fn reply_resultcode(text: &str) -> Option<i64> {
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
+        return value.get("resultcode").and_then(serde_json::Value::as_i64);
+    }
+    let start = text.find("<resultcode>")? + "<resultcode>".len();
+    let end = start + text[start..].find("</resultcode>")?;
+    let inner = text[start..end].trim();
+    let inner = inner
+        .strip_prefix("<![CDATA[")
+        .and_then(|v| v.strip_suffix("]]>"))
+        .unwrap_or(inner);
+    inner.trim().parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -554,6 +605,28 @@ mod tests {
                 reach_time,
             },
         }
+    }
+
+    #[test]
+    fn a_reply_is_judged_by_its_status_and_resultcode() {
+        assert_eq!(judge_reply(200, ""), (true, "HTTP 200".to_owned()));
+        assert_eq!(judge_reply(200, "success"), (true, "HTTP 200".to_owned()));
+        assert!(judge_reply(200, r#"{"resultcode":0,"resultmsg":"ok"}"#).0);
+        assert!(judge_reply(200, "<xml><resultcode>0</resultcode></xml>").0);
+        let (ok, detail) = judge_reply(200, r#"{"errcode":1,"resultcode":1,"resultmsg":"fail"}"#);
+        assert!(!ok);
+        assert!(
+            detail.contains("refused by the handler") && detail.contains("fail"),
+            "{detail}"
+        );
+        assert!(!judge_reply(200, "<xml><resultcode><![CDATA[7]]></resultcode></xml>").0);
+        assert_eq!(
+            judge_reply(403, "signature mismatch"),
+            (false, "HTTP 403: signature mismatch".to_owned())
+        );
+        assert_eq!(judge_reply(500, ""), (false, "HTTP 500".to_owned()));
+        let long = "x".repeat(1000);
+        assert!(judge_reply(403, &long).1.len() < 220);
     }
 
     #[test]

@@ -19,9 +19,10 @@ use super::conn::Conn;
 use super::faults::{Dice, Fault};
 use super::orders::Book;
 use super::push::Pusher;
-use super::state::Store;
+use super::state::{StateFileError, Store};
 use super::tokens::{Issued, Tokens};
 use super::wire::{Reply, Verdict, now_rfc3339, query_param, redact_query};
+use crate::base::i18n::{Noun, count};
 use crate::base::secret::Secret;
 use crate::model::carriers::Carriers;
 use crate::wechat::api::{ACCESS_TOKEN_PARAM, COMPONENT_TOKEN_PATH, STABLE_TOKEN_PATH, TOKEN_PATH};
@@ -65,9 +66,20 @@ impl Shared {
         let mut tokens = Tokens::new(config.apps, config.token_ttl);
         let mut book = Book::new(config.limits);
         if let Some(path) = &config.state {
-            let store = Store::open(path)?;
-            tokens = tokens.with_store(store.clone())?;
-            book = Book::open(store, &carriers, config.limits)?;
+            let at = |e| StateFileError::at(path, e);
+            let store = Store::open(path).map_err(at)?;
+            tokens = tokens.with_store(store.clone()).map_err(at)?;
+            book = Book::open(store, &carriers, config.limits).map_err(at)?;
+            // A restart says what it kept, so a wrong --state file is noticed at once.
+            crate::base::console::err(&format!(
+                "{}\n",
+                rust_i18n::t!(
+                    "serve.state_loaded",
+                    orders = count(book.order_count(), Noun::Order),
+                    tokens = count(tokens.token_count(), Noun::Token),
+                    path = crate::base::text::terminal_safe(&path.display().to_string())
+                )
+            ));
         }
         Ok(Shared {
             tokens,
@@ -289,11 +301,26 @@ async fn stats(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn all_orders(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
-    let number = |name: &str| {
-        query_param(query.as_deref(), name).and_then(|v| v.trim().parse::<usize>().ok())
+    // A bad number is refused, not ignored: a listing that silently shows everything misleads.
+    let number = |name: &'static str| -> Result<Option<usize>, &'static str> {
+        match query_param(query.as_deref(), name) {
+            None => Ok(None),
+            Some(text) => text.trim().parse::<usize>().map(Some).map_err(|_| name),
+        }
     };
-    let offset = number("offset").unwrap_or(0);
-    let limit = number("limit").unwrap_or(usize::MAX);
+    let refuse = |name: &str| {
+        let text = query_param(query.as_deref(), name).unwrap_or_default();
+        inspect(json!({
+            "error": format!("{name} must be a whole number of 0 or more, not {text:?}"),
+            "parameter": name,
+        }))
+        .with_status(StatusCode::BAD_REQUEST)
+        .into_response()
+    };
+    let (offset, limit) = match (number("offset"), number("limit")) {
+        (Ok(offset), Ok(limit)) => (offset.unwrap_or(0), limit.unwrap_or(usize::MAX)),
+        (Err(name), _) | (_, Err(name)) => return refuse(name),
+    };
     let lock = || {
         shared
             .book
@@ -372,7 +399,7 @@ async fn one_order(
 
 /// Any other path: the platform's JSON answer, never a bare 404.
 async fn not_found() -> Reply {
-    Reply::error_exact(errcode::INVALID_URL, "invalid url")
+    Reply::error(errcode::INVALID_URL, "invalid url")
 }
 
 /// One stderr line per call: time, method, path with credentials redacted, verdict, and how

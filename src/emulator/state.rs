@@ -55,17 +55,57 @@ pub(crate) struct Store {
 }
 
 fn db_error(e: rusqlite::Error) -> io::Error {
-    io::Error::other(format!("state file: {e}"))
+    let not_a_database = e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase);
+    io::Error::other(StateFileError {
+        path: None,
+        not_a_database,
+        detail: e.to_string(),
+    })
+}
+
+/// A state file that could not be opened or read, told apart from a listening problem so the
+/// user is pointed at the file, not at the address.
+#[derive(Debug)]
+pub struct StateFileError {
+    /// The file, once known (set by [`StateFileError::at`]).
+    pub path: Option<std::path::PathBuf>,
+    /// SQLite says the file is something else (SQLITE_NOTADB).
+    pub not_a_database: bool,
+    pub detail: String,
+}
+
+impl std::fmt::Display for StateFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.path {
+            Some(path) => write!(f, "state file {}: {}", path.display(), self.detail),
+            None => write!(f, "state file: {}", self.detail),
+        }
+    }
+}
+
+impl std::error::Error for StateFileError {}
+
+impl StateFileError {
+    /// `error` from opening or loading the state file at `path`, as a [`StateFileError`].
+    pub fn at(path: &Path, error: io::Error) -> io::Error {
+        let (not_a_database, detail) = match error
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<StateFileError>())
+        {
+            Some(inner) => (inner.not_a_database, inner.detail.clone()),
+            None => (false, error.to_string()),
+        };
+        io::Error::other(StateFileError {
+            path: Some(path.to_owned()),
+            not_a_database,
+            detail,
+        })
+    }
 }
 
 impl Store {
     pub fn open(path: &Path) -> io::Result<Store> {
-        let conn = Connection::open(path).map_err(|e| {
-            io::Error::other(format!(
-                "cannot open the state file {}: {e}",
-                path.display()
-            ))
-        })?;
+        let conn = Connection::open(path).map_err(db_error)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .map_err(db_error)?;
         // FULL: a commit is on disk before the call that made it is answered.

@@ -100,6 +100,11 @@ impl Tokens {
         }
     }
 
+    /// How many tokens are known (live or in their overlap).
+    pub fn token_count(&self) -> usize {
+        self.lock().tokens.len()
+    }
+
     /// Keeps the tokens in `store`, starting from those it already holds.
     pub fn with_store(mut self, store: Store) -> std::io::Result<Tokens> {
         if let Some(text) = store.load_meta(STATE_NAME)? {
@@ -157,9 +162,10 @@ impl Tokens {
             });
         };
         if expected.expose() != secret {
+            // The reference (platform-wide codes) records 40125 from the token endpoints.
             return Err(Refusal {
-                errcode: errcode::INVALID_CREDENTIAL,
-                message: "invalid credential, AppSecret error or access_token is invalid",
+                errcode: errcode::INVALID_APPSECRET,
+                message: "invalid appsecret",
             });
         }
         Ok(appid.to_owned())
@@ -448,7 +454,7 @@ mod tests {
         );
         assert_eq!(
             code(Some("client_credential"), Some("wxa"), Some("no")),
-            Some(40_001)
+            Some(40_125)
         );
         assert_eq!(
             code(Some("password"), Some("wxa"), Some("sa")),

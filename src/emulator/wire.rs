@@ -67,19 +67,6 @@ impl Reply {
         )
     }
 
-    /// A platform refusal with exactly this `errmsg` and no request id, as the platform
-    /// answers a path it does not know.
-    pub fn error_exact(errcode: i64, errmsg: &str) -> Reply {
-        Reply::json(
-            json!({ "errcode": errcode, "errmsg": errmsg }),
-            Verdict {
-                errcode: Some(errcode),
-                errmsg: Some(errmsg.to_owned()),
-                ..Verdict::default()
-            },
-        )
-    }
-
     /// `930561 args error`, saying which field was wrong.
     pub fn args(detail: impl AsRef<str>) -> Reply {
         Reply::error(

@@ -212,7 +212,7 @@ async fn a_token_endpoint_that_stays_busy_is_unavailable_not_a_refusal() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_wrong_secret_is_refused_at_once() {
-    // The emulator's own verdict: 40001 for a secret that is not the app's.
+    // The emulator's own verdict: 40125 (invalid appsecret) for a secret that is not the app's.
     let platform = Platform::start().await;
     let dir = tempfile::tempdir().unwrap();
     let path = two_steps(&dir, "wrong", "1ms");
@@ -223,7 +223,7 @@ async fn a_wrong_secret_is_refused_at_once() {
     let output = run.all_output();
     assert_eq!(run.code, 3, "{output}");
     assert!(
-        run.stderr.contains(REFUSED[0]) && run.stderr.contains("errcode 40001"),
+        run.stderr.contains(REFUSED[0]) && run.stderr.contains("errcode 40125"),
         "{output}"
     );
     assert!(

@@ -261,7 +261,11 @@ async fn classic_and_stable_tokens_are_issued_and_refused_as_documented() -> Tes
     let bad_appid = classic_token(&env, "wxnobody", APP_SECRET, GRANT).await?;
     assert_eq!(code(&bad_appid, "errcode"), 40013, "{bad_appid}");
     let bad_secret = classic_token(&env, APPID, "wrong", GRANT).await?;
-    assert_eq!(code(&bad_secret, "errcode"), 40001, "{bad_secret}");
+    assert_eq!(code(&bad_secret, "errcode"), 40125, "{bad_secret}");
+    assert!(
+        msg(&bad_secret, "errmsg").starts_with("invalid appsecret rid: "),
+        "{bad_secret}"
+    );
     let bad_grant = classic_token(&env, APPID, APP_SECRET, "password").await?;
     assert_eq!(code(&bad_grant, "errcode"), 40002, "{bad_grant}");
     assert!(has_rid(&msg(&bad_grant, "errmsg")), "{bad_grant}");
@@ -289,7 +293,7 @@ async fn classic_and_stable_tokens_are_issued_and_refused_as_documented() -> Tes
 
     for (field, value, errcode) in [
         ("appid", "wxnobody", 40013),
-        ("secret", "nope", 40001),
+        ("secret", "nope", 40125),
         ("grant_type", "x", 40002),
     ] {
         let mut body = good.clone();
@@ -800,7 +804,22 @@ async fn inspection_lists_orders_and_answers_404_for_unknown_ones() -> TestResul
     // Not a bare 404: the platform's own answer for a path it does not know.
     let (status, nowhere) = env.get_json("/nowhere").await?;
     assert_eq!(status, 200);
-    assert_eq!(nowhere, json!({"errcode": 40066, "errmsg": "invalid url"}));
+    assert_eq!(nowhere["errcode"], 40066, "{nowhere}");
+    assert!(has_rid(&msg(&nowhere, "errmsg")), "{nowhere}");
+    // A listing asked for a limit that is no number is refused, not silently unlimited.
+    for query in ["limit=abc", "offset=-1"] {
+        let (status, refused) = env.get_json(&format!("/__simulate/orders?{query}")).await?;
+        assert_eq!(status, 400, "{query}: {refused}");
+        let name = query.split('=').next().unwrap_or_default();
+        assert_eq!(refused["parameter"], name, "{refused}");
+        assert!(
+            refused["error"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("must be a whole number"),
+            "{refused}"
+        );
+    }
     Ok(())
 }
 

@@ -167,7 +167,10 @@ async fn wrong_calls_get_the_platforms_json_never_a_bare_http_error() -> TestRes
         )
         .await?;
     assert_eq!(status, 200);
-    assert_eq!(answer, json!({"errcode": 40066, "errmsg": "invalid url"}));
+    assert_eq!(answer["errcode"], 40066, "{answer}");
+    // Like every other refusal, it carries a request id.
+    let errmsg = answer["errmsg"].as_str().unwrap_or_default();
+    assert!(errmsg.starts_with("invalid url rid: "), "{answer}");
     let get = env
         .http
         .get(env.url(&format!("{BIZ}/order/add?access_token={token}")))
@@ -633,6 +636,12 @@ async fn shansong_and_meituan_have_profiles_for_the_order_apis() -> TestResult {
         )
         .await?;
     assert_eq!(code(&sandbox, "errcode"), 930561, "{sandbox}");
+    // Its hint names what does move them, not realmock (which refuses them too).
+    let hint = sandbox["errmsg"].as_str().unwrap_or_default();
+    assert!(
+        hint.contains("delivery/update_order") && !hint.contains("use realmock"),
+        "{sandbox}"
+    );
     let wx_token = env.view(SS, "S-1").await?["wx_token"]
         .as_str()
         .unwrap_or_default()
@@ -650,5 +659,28 @@ async fn shansong_and_meituan_have_profiles_for_the_order_apis() -> TestResult {
         .await?;
     assert_eq!(code(&moved, "resultcode"), 0, "{moved}");
     assert_eq!(env.view(SS, "S-1").await?["status"]["code"], 102);
+    Ok(())
+}
+
+#[tokio::test]
+async fn get_and_cancel_refuse_another_carriers_delivery_id_alike() -> TestResult {
+    let env = Env::start().await?;
+    add(&env, DADA, "D-1").await?;
+    let named = |api_delivery_id: &str| {
+        json!({ "shopid": DADA, "shop_order_id": "D-1", "delivery_id": api_delivery_id,
+                "delivery_sign": sign(DADA, "D-1"), "cancel_reason_id": 1 })
+    };
+    for api in ["order/get", "order/cancel"] {
+        let answer = env.call(api, named("SFTC")).await?;
+        assert_eq!(code(&answer, "errcode"), 930563, "{api}: {answer}");
+        let errmsg = answer["errmsg"].as_str().unwrap_or_default();
+        assert!(
+            errmsg.starts_with("order not exists: D-1 is a DADA order, not SFTC"),
+            "{api}: {answer}"
+        );
+    }
+    let right = env.call("order/get", named("DADA")).await?;
+    assert_eq!(code(&right, "resultcode"), 0, "{right}");
+    assert_eq!(right["order_status"], 101, "{right}");
     Ok(())
 }

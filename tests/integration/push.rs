@@ -270,11 +270,30 @@ async fn without_a_callback_reports_say_nothing_of_pushes() {
 
 #[tokio::test]
 async fn push_settings_are_checked_without_showing_them() {
-    let cases: [(&[&str], &str); 3] = [
-        (&["--push-mode", "safe"], "--push-mode safe needs --aes-key"),
+    let cases: [(&[&str], &str); 5] = [
         (
-            &["--push-mode", "compat", "--aes-key", "tooShortKeySecret"],
+            &["--push-mode", "safe", "--push-token", TOKEN],
+            "--push-mode safe needs --aes-key",
+        ),
+        (
+            &[
+                "--push-mode",
+                "compat",
+                "--push-token",
+                TOKEN,
+                "--aes-key",
+                "tooShortKeySecret",
+            ],
             "--aes-key (not shown): the EncodingAESKey must be 43 characters",
+        ),
+        // The MP console does not save compatible or safe mode without a Token.
+        (
+            &["--push-mode", "safe", "--aes-key", AES_KEY],
+            "--push-mode safe needs --push-token TOKEN",
+        ),
+        (
+            &["--push-mode", "compat", "--aes-key", AES_KEY],
+            "--push-mode compat needs --push-token TOKEN",
         ),
         (
             &["--push-token", "bad token!secret"],
@@ -307,6 +326,24 @@ async fn push_settings_are_checked_without_showing_them() {
         assert!(err.contains(expected), "{flags:?}: {err}");
         assert!(!err.contains("tooShortKeySecret") && !err.contains("bad token!secret"));
     }
+}
+
+// Multi-threaded: the receiver must answer while this thread waits for serve to start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_pushes_without_a_token_are_announced_once_as_unsigned() {
+    const WARNING: &str =
+        "warning: --callback without --push-token: pushes are signed with an empty Token";
+    let url = accepting_receiver().await;
+    let unsigned = crate::serve_child::Serve::start(&["--callback", &url]);
+    let signed = crate::serve_child::Serve::start(&["--callback", &url, "--push-token", TOKEN]);
+    // stderr is read on its own thread: give it time to catch up with stdout's `ready`.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !unsigned.console().contains(WARNING) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let console = unsigned.console();
+    assert_eq!(console.matches(WARNING).count(), 1, "{console}");
+    assert!(!signed.console().contains(WARNING), "{}", signed.console());
 }
 
 // Multi-threaded: the receiver must answer while this thread waits for serve to start.

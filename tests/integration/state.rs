@@ -95,6 +95,13 @@ async fn an_acknowledged_order_and_token_survive_kill_9() {
     first.kill_9();
 
     let second = Serve::start(&["--state", &file_arg]);
+    // A restart says what it loaded (stderr is read on its own thread: let it catch up).
+    let loaded = format!("state: 1 order, 1 token loaded from {file_arg}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !second.console().contains(&loaded) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(second.console().contains(&loaded), "{}", second.console());
     // The same token still works: the cached token came back too.
     let got = post(
         &second.base,
@@ -160,10 +167,32 @@ async fn a_state_file_that_cannot_be_opened_stops_serve_with_its_path() {
         .arg(&bad)
         .output()
         .expect("runs");
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("state file") && err.contains("no-such-dir"),
+        err.starts_with("error: cannot open the state file ") && err.contains("no-such-dir"),
         "{err}"
     );
+    assert!(!err.contains("cannot serve on"), "{err}");
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_state_database_is_named_as_such() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("notes.txt");
+    std::fs::write(&bad, "these are my notes, not a database\n".repeat(200)).expect("writes");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_simulate"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--state"])
+        .arg(&bad)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let expected = format!(
+        "error: cannot open the state file {}: it is not a simulate state database (SQLite): ",
+        bad.display()
+    );
+    assert!(err.starts_with(&expected), "{err}");
+    assert!(err.contains("\n  help: give --state a new file"), "{err}");
+    assert!(!err.contains("cannot serve on"), "{err}");
 }

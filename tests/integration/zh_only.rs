@@ -193,8 +193,8 @@ async fn the_carrier_table_and_a_token_refusal_speak_chinese() {
         .await;
     assert_eq!(run.code, 3, "{}", run.all_output());
     assert!(run.stderr.contains("拒绝了应用凭证"), "{}", run.stderr);
-    assert!(run.stderr.contains("errcode 40001"), "{}", run.stderr);
-    let without_errmsg = regex::Regex::new(r"errcode 40001[^；]*")
+    assert!(run.stderr.contains("errcode 40125"), "{}", run.stderr);
+    let without_errmsg = regex::Regex::new(r"errcode 40125[^；]*")
         .unwrap()
         .replace_all(&run.stderr, "");
     let left = english_in(&without_errmsg);

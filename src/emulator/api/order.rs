@@ -221,7 +221,12 @@ pub(super) fn get(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply> {
     let shop_order_id = args(fields.string("shop_order_id"))?;
     let sign = sign_field(fields)?;
     args(fields.opt_string("shop_no"))?;
+    // Not a documented field of get, but SDKs send it: a wrong one is refused as cancel does.
+    let delivery_id = args(fields.opt_string("delivery_id"))?;
     let order = find(&mut ctx.book, shopid, shop_order_id)?;
+    if let Some(delivery_id) = delivery_id {
+        check_delivery_id(order, delivery_id)?;
+    }
     check_sign(&order.carrier, shopid, shop_order_id, sign, Map::new())?;
     let now = now_unix();
     let position = order.rider_position(now);
@@ -249,6 +254,20 @@ pub(super) fn get(ctx: &mut Ctx<'_>, fields: &Fields) -> Result<Reply, Reply> {
         out.insert("reach_time".into(), json!((reach - now).max(0)));
     }
     Ok(Reply::ok(out))
+}
+
+/// An order named with another carrier's `delivery_id` is "not found" for that carrier (930563).
+fn check_delivery_id(order: &Order, delivery_id: &str) -> Result<(), Reply> {
+    if order.carrier.delivery_id == delivery_id {
+        return Ok(());
+    }
+    Err(Reply::error(
+        errcode::ORDER_NOT_FOUND,
+        format!(
+            "order not exists: {} is a {} order, not {delivery_id}",
+            order.shop_order_id, order.carrier.delivery_id
+        ),
+    ))
 }
 
 /// `order/precancel` (`commit` false: quotes, changes nothing) and `order/cancel`.
@@ -286,15 +305,7 @@ pub(super) fn cancel(ctx: &mut Ctx<'_>, fields: &Fields, commit: bool) -> Result
     let lifecycle = ctx.shared.carriers.lifecycle.clone();
     let push = ctx.push_to();
     let order = find(&mut ctx.book, shopid, shop_order_id)?;
-    if order.carrier.delivery_id != delivery_id {
-        return Err(Reply::error(
-            errcode::ORDER_NOT_FOUND,
-            format!(
-                "order not exists: {shop_order_id} is a {} order, not {delivery_id}",
-                order.carrier.delivery_id
-            ),
-        ));
-    }
+    check_delivery_id(order, delivery_id)?;
     if let Some(path) = Required::missing(&order.carrier.required.order_cancel, fields.body()) {
         return Err(Reply::args(format!(
             "{path} is required for {}",

@@ -67,11 +67,21 @@ pub(super) fn update(ctx: &mut Ctx<'_>, fields: &Fields, api: Api) -> Result<Rep
             .collect();
         match &shop_carrier {
             Some(c) if c.call == Call::TestUpdateOrder => {}
+            // What does move this carrier's orders comes from its profile's `call`.
+            Some(c) if c.call == Call::None => {
+                return Err(Reply::args(format!(
+                    "test_update_order only moves sandbox orders (shopid {}); {shopid} is {}'s account, whose orders no test call moves: the carrier side's {} does",
+                    sandbox.join(", "),
+                    c.name_en,
+                    Api::CarrierUpdate.name()
+                )));
+            }
             Some(c) => {
                 return Err(Reply::args(format!(
-                    "test_update_order only moves sandbox orders (shopid {}); {shopid} is {}'s test account, use realmock_update_order",
+                    "test_update_order only moves sandbox orders (shopid {}); {shopid} is {}'s test account, use {}",
                     sandbox.join(", "),
-                    c.name_en
+                    c.name_en,
+                    Api::call_name(c.call)
                 )));
             }
             None => {
