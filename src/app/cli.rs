@@ -256,6 +256,11 @@ pub struct RunArgs {
     #[arg(long, default_value = "15s", value_parser = parse_timeout, value_name = "DURATION")]
     pub timeout: Duration,
 
+    /// Connections to the platform open at once, kept alive and reused; a step waiting for
+    /// one is late by that wait
+    #[arg(long, default_value_t = crate::run::client::DEFAULT_CONNECTIONS, value_name = "N")]
+    pub connections: std::num::NonZeroUsize,
+
     /// Fetch the token from /cgi-bin/stable_token with this app id (with --app-secret)
     #[arg(
         long,

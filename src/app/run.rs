@@ -108,7 +108,7 @@ async fn prepare(
     } else {
         remote_target(args)?
     };
-    let client = Client::new(&target.endpoint, timeouts)?;
+    let client = Client::new(&target.endpoint, timeouts, args.connections.get())?;
     // Before anything is sent: a bad credential ends the run here, not at every step.
     let interrupted = tokio::select! {
         fetched = target.tokens.get() => {
@@ -160,6 +160,13 @@ async fn local_target(carriers: Carriers, args: &RunArgs) -> Result<Target, AppE
         callback: args.callback.clone(),
         callback_format: super::push_format(&args.push),
         push_security: super::push_security(&args.push, emulator::DEV_APPID)?,
+        // Serves every connection the runner's pool may open.
+        limits: emulator::Limits {
+            connections: emulator::Limits::DEFAULT
+                .connections
+                .max(args.connections.get()),
+            ..emulator::Limits::DEFAULT
+        },
         ..emulator::Config::default()
     };
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));

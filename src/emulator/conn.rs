@@ -14,7 +14,7 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -31,12 +31,28 @@ use super::shed::Headless;
 /// At most one accept warning this often; the others are counted into the next one.
 const WARN_EVERY: Duration = Duration::from_secs(5);
 
+/// Binds `addr` with a listen queue of at least `limits.connections` (and never less than
+/// the usual 1024), so that a client opening as many connections as the emulator serves at
+/// once is never left waiting out SYN retransmits.
+pub(crate) fn bind(addr: std::net::SocketAddr, limits: &Limits) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    let backlog = u32::try_from(limits.connections.max(1024)).unwrap_or(u32::MAX);
+    socket.listen(backlog)
+}
+
 /// Serves `router` on `listener` until `stop` fires, then lets open connections finish their
 /// call (the caller bounds how long).
 pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Limits,
+    accepted_count: Arc<AtomicU64>,
     mut stop: oneshot::Receiver<()>,
 ) -> io::Result<()> {
     let permits = Arc::new(Semaphore::new(limits.connections.max(1)));
@@ -59,6 +75,7 @@ pub(crate) async fn serve(
                 }
             },
         };
+        accepted_count.fetch_add(1, Ordering::Relaxed);
         // Full: a connection that has sent half a request head gives up its slot; when every
         // one is busy with a request (or too fresh to judge), this one waits for a slot.
         let permit = loop {

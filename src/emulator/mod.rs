@@ -191,7 +191,7 @@ impl Emulator {
                 .map(|(id, _)| id.clone())
                 .unwrap_or_else(|| DEV_APPID.to_owned());
         }
-        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let listener = conn::bind(addr, &config.limits)?;
         let addr = listener.local_addr()?;
         let (stop_pushes, stop_rx) = watch::channel(false);
         let pusher = match &config.callback {
@@ -220,7 +220,13 @@ impl Emulator {
         let shared = Arc::new(server::Shared::new(carriers, config, log, pusher)?);
         let router = server::router(shared.clone());
         let (stop_server, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(conn::serve(listener, router, config_limits, stopped));
+        let task = tokio::spawn(conn::serve(
+            listener,
+            router,
+            config_limits,
+            shared.connections_accepted.clone(),
+            stopped,
+        ));
         Ok(Emulator {
             addr,
             shared,
@@ -269,6 +275,13 @@ impl Emulator {
     }
 
     /// A valid token for the first configured app, issued in-process (no credentials needed).
+    /// Connections accepted since the start (also at `GET /__simulate/stats`).
+    pub fn connections_accepted(&self) -> u64 {
+        self.shared
+            .connections_accepted
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn issue_token(&self) -> Secret {
         self.shared.tokens.issue_local()
     }

@@ -1,5 +1,6 @@
 //! The router: token endpoints, business APIs (with faults), inspection, and the access log.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,8 @@ pub(crate) struct Shared {
     secrets: Vec<Secret>,
     /// Log one line per call to stderr (`simulate serve`), not in-process.
     log: bool,
+    /// Connections the server loop accepted, for `GET /__simulate/stats`.
+    pub connections_accepted: Arc<AtomicU64>,
 }
 
 impl Shared {
@@ -79,6 +82,7 @@ impl Shared {
             carriers,
             secrets,
             log,
+            connections_accepted: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -97,6 +101,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(STABLE_TOKEN_PATH, post(stable_token))
         .route(COMPONENT_TOKEN_PATH, post(component_token))
         .route("/__simulate/orders", get(all_orders))
+        .route("/__simulate/stats", get(stats))
         .route(
             "/__simulate/orders/{shopid}/{shop_order_id}",
             get(one_order),
@@ -277,6 +282,12 @@ const LISTING_CHUNK: usize = 32;
 /// "total_orders": N, "forgotten": {…}}`. Written a few orders at a time, the book locked for
 /// each few only, so calls go on while a long listing is written (it is not one snapshot: an
 /// order may move between two chunks).
+/// How the server itself is doing: what a load test needs to see from outside.
+async fn stats(State(shared): State<Arc<Shared>>) -> Response {
+    let accepted = shared.connections_accepted.load(Ordering::Relaxed);
+    axum::Json(json!({ "connections_accepted": accepted })).into_response()
+}
+
 async fn all_orders(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
     let number = |name: &str| {
         query_param(query.as_deref(), name).and_then(|v| v.trim().parse::<usize>().ok())

@@ -1,9 +1,11 @@
 //! The HTTP side of a step: one signed status update to the platform, and what came back.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rust_i18n::t;
 use serde::Serialize;
+use tokio::sync::Semaphore;
 
 use crate::base::i18n::Lang;
 
@@ -95,19 +97,40 @@ impl Default for Timeouts {
     }
 }
 
+/// Connections to the platform open at once, unless `--connections` says otherwise.
+pub const DEFAULT_CONNECTIONS: std::num::NonZeroUsize =
+    std::num::NonZeroUsize::MIN.saturating_add(31);
+
+/// An idle pooled connection is closed after this long: well before the emulator's idle
+/// timeout (60 s), so a reused connection is never one the server is closing.
+const POOL_IDLE: Duration = Duration::from_secs(30);
+
 /// A client for one endpoint; the access token is given per call (it may be renewed).
+///
+/// At most `connections` calls are in flight at once, each on a kept-alive connection from a
+/// pool of that size: a burst of orders waits for a connection instead of opening one per
+/// order (which overflows a server's listen queue and waits out SYN retransmits).
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
     endpoint: String,
     timeouts: Timeouts,
+    connections: Arc<Semaphore>,
 }
 
 impl Client {
-    pub fn new(endpoint: &str, timeouts: Timeouts) -> Result<Client, CallError> {
+    pub fn new(
+        endpoint: &str,
+        timeouts: Timeouts,
+        connections: usize,
+    ) -> Result<Client, CallError> {
+        let connections = connections.max(1);
         let http = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.total)
+            .pool_max_idle_per_host(connections)
+            .pool_idle_timeout(POOL_IDLE)
+            .tcp_nodelay(true)
             .user_agent(concat!("simulate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| CallError::Other(e.to_string()))?;
@@ -115,6 +138,7 @@ impl Client {
             http,
             endpoint: endpoint.trim_end_matches('/').to_owned(),
             timeouts,
+            connections: Arc::new(Semaphore::new(connections)),
         })
     }
 
@@ -189,8 +213,15 @@ impl Client {
             .json(body)
             .build()
             .map_err(|e| self.classify(e, token))?;
-        // Built and serialized: from here on it is the connection's (a pooled one, or one
-        // opened now, whose setup counts as latency, not lateness).
+        // Held until the answer is read, so no more than `connections` are ever open. The wait
+        // for it counts as lateness: the request is not the connection's until it has one.
+        let _connection = self
+            .connections
+            .acquire()
+            .await
+            .map_err(|e| CallError::Other(e.to_string()))?;
+        // Built, serialized, a connection free: from here on it is the connection's (a pooled
+        // one, or one opened now, whose setup counts as latency, not lateness).
         if let Some(handed) = handed {
             let _ = handed.set(tokio::time::Instant::now());
         }
@@ -203,6 +234,12 @@ impl Client {
         let response_headers = response.headers().clone();
         // Whatever comes back is outside text: bounded, and never carrying our token on.
         let text = secret::redact(&self.read_capped(response, token).await?, &[token]);
+        // The connection goes back to the pool from a task of its own once the answer is read;
+        // giving it its turn before the next call takes the slot keeps that call from racing
+        // it with a new connection (hyper opens one when no idle connection is there yet).
+        for _ in 0..RETURN_TURNS {
+            tokio::task::yield_now().await;
+        }
         tracing::debug!(path, http_status = status.as_u16(), body = %excerpt(&text), "answer");
         tracing::trace!(path, headers = ?response_headers, body = %text, "whole answer");
         if !status.is_success() {
@@ -259,6 +296,9 @@ impl Client {
         }
     }
 }
+
+/// Turns given to the task that puts a connection back in the pool before its slot is free.
+const RETURN_TURNS: usize = 3;
 
 /// No answer of the platform's comes near this; a larger one is refused, not read into memory.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;

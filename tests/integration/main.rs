@@ -18,6 +18,7 @@ mod push;
 mod release;
 mod reliability;
 mod run;
+mod scale;
 mod sdk;
 mod serve_child;
 mod state;
