@@ -15,6 +15,7 @@ mod merchant;
 mod merchant_flow;
 mod nightly;
 mod push;
+mod release;
 mod reliability;
 mod run;
 mod scale;

@@ -200,3 +200,56 @@ async fn the_carrier_table_and_a_token_refusal_speak_chinese() {
     let left = english_in(&without_errmsg);
     assert!(left.is_empty(), "English left: {left:?}\n{}", run.stderr);
 }
+
+/// What a reader sees of an HTML report: its text outside tags, styles and scripts, and the
+/// tooltips (`title="…"` and SVG `<title>`), with the entities that hide words decoded.
+fn readable(html: &str) -> String {
+    // The platform's own messages (`<q>…</q>`) and the scenario's (`“…”`) are not ours.
+    let hidden =
+        regex::Regex::new(r"(?s)<style.*?</style>|<script.*?</script>|<q>.*?</q>|“[^”]*”").unwrap();
+    let html = hidden.replace_all(html, " ");
+    let attrs = regex::Regex::new(r#"title="([^"]*)""#).unwrap();
+    let mut text: Vec<String> = attrs
+        .captures_iter(&html)
+        .map(|c| c[1].to_owned())
+        .collect();
+    let tags = regex::Regex::new(r"<[^>]*>").unwrap();
+    text.push(tags.replace_all(&html, " ").into_owned());
+    let text = text
+        .join("\n")
+        .replace("&#39;", "'")
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    // In a tooltip the platform's message follows its code to the end of the line.
+    let platform = regex::Regex::new(r"(?m)(errcode|resultcode) -?\d+ [^,\n]*").unwrap();
+    platform.replace_all(&text, " ").into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chinese_html_report_has_no_english_in_its_steps_or_timeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zh.html");
+    // A passing run and one with an expected rejection: step details, `expects`, `as
+    // expected`, tooltips, the legend and the axis all appear.
+    let run = Sim::new()
+        .args([
+            "--lang", "zh", "--local", "--speed", "100000", "--seed", "1",
+        ])
+        .arg("--report-html")
+        .arg(&path)
+        .args([
+            "scenarios/sf_happy_path.yaml",
+            "scenarios/dada_out_of_order_rejected.yaml",
+        ])
+        .run()
+        .await;
+    assert_eq!(run.code, 0, "{}", run.all_output());
+    let html = std::fs::read_to_string(&path).unwrap();
+    assert!(html.contains("<title id="), "no timeline in the report");
+    // The scenarios' own names and messages are the user's words.
+    let text = readable(&html)
+        .replace("SF happy path", " ")
+        .replace("Dada", " ");
+    let left = english_in(&text);
+    assert!(left.is_empty(), "English left: {left:?}\n{text}");
+}

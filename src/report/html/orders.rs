@@ -90,12 +90,13 @@ pub(super) fn section(order: &Order<'_>, lang: Lang) -> String {
             t!("html.carrier"),
             format!(
                 "{} <span lang=\"zh\">{}</span> · <code>{}</code> · delivery_id <code>{}</code> · \
-                 <code>{}</code> · profile <code>{}</code>",
+                 <code>{}</code> · {} <code>{}</code>",
                 escape(&carrier.name_en),
                 escape(&carrier.name_zh),
                 escape(&carrier.id),
                 escape(&carrier.delivery_id),
                 crate::wechat::api::Api::call_name(carrier.call),
+                t!("html.profile"),
                 escape(&carrier.version)
             ),
         ),

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use crate::model::plan::{Expect, StepPlan};
 use crate::model::statuses::Lang;
-use crate::report::describe_failure;
+use crate::report::describe_failure_in;
 use crate::run::{AttemptResult, Failure, StepOutcome, StepRecord};
 use crate::wechat::body::Answer;
 use crate::wechat::errcode::TOKEN_REFUSED;
@@ -53,9 +53,9 @@ pub(super) fn table(order: &Order<'_>, lang: Lang) -> String {
             String::new()
         } else {
             format!(
-                "<div class=\"muted small\" title=\"the scenario's own time, before --speed\">\
-                 scenario +{}</div>",
-                duration(step.at)
+                "<div class=\"muted small\" title=\"{}\">{}</div>",
+                t!("html.scenario_time_title"),
+                t!("html.scenario_time", at = duration(step.at))
             )
         };
         out.push_str(&time_cell(start, record.planned, &scenario_time));
@@ -105,12 +105,21 @@ fn status_cell(order: &Order<'_>, step: &StepPlan, lang: Lang, other: Lang) -> S
     }
     if step.expect != Expect::Ok {
         cell.push_str(&format!(
-            "<span class=\"tag\">expects {}</span>",
-            escape(&step.expect.to_string())
+            "<span class=\"tag\">{}</span>",
+            t!(
+                "html.expects",
+                expect = escape(&crate::report::expect_in(
+                    &step.expect,
+                    crate::base::i18n::current()
+                ))
+            )
         ));
     }
     if !step.checked {
-        cell.push_str("<span class=\"tag\">transition check skipped</span>");
+        cell.push_str(&format!(
+            "<span class=\"tag\">{}</span>",
+            t!("html.check_skipped")
+        ));
     }
     cell.push_str("</td>");
     cell
@@ -120,8 +129,8 @@ fn attempts_cell(order: &Order<'_>, record: &StepRecord) -> String {
     match record.attempts.as_slice() {
         [] => format!("<td>{NOTHING}</td>"),
         [only] => format!(
-            "<td>1<div class=\"muted small\">answered in {}</div></td>",
-            short(only.latency)
+            "<td>1<div class=\"muted small\">{}</div></td>",
+            t!("html.answered_in", took = short(only.latency))
         ),
         attempts => {
             let mut cell = format!("<td>{}<ol class=\"attempts\">", attempts.len());
@@ -130,14 +139,18 @@ fn attempts_cell(order: &Order<'_>, record: &StepRecord) -> String {
                     AttemptResult::Answer(answer) => answer_text(answer),
                     AttemptResult::Error(error) => error.to_string(),
                 };
+                let sent = if attempt.waited.is_zero() {
+                    clock(attempt.sent)
+                } else {
+                    t!(
+                        "html.sent_after_backoff",
+                        at = clock(attempt.sent),
+                        backoff = duration(attempt.waited)
+                    )
+                    .into_owned()
+                };
                 cell.push_str(&format!(
-                    "<li>{}{} · {} · {}</li>",
-                    clock(attempt.sent),
-                    if attempt.waited.is_zero() {
-                        String::new()
-                    } else {
-                        format!(" after {} backoff", duration(attempt.waited))
-                    },
+                    "<li>{sent} · {} · {}</li>",
                     duration(attempt.latency),
                     order.outside(&result)
                 ));
@@ -160,8 +173,14 @@ fn outcome_cell(
         StepOutcome::Passed(answer) => {
             if expect != Expect::Ok {
                 cell.push_str(&format!(
-                    "<div class=\"muted small\">as expected: {}</div>",
-                    escape(&expect.to_string())
+                    "<div class=\"muted small\">{}</div>",
+                    t!(
+                        "html.as_expected",
+                        expect = escape(&crate::report::expect_in(
+                            &expect,
+                            crate::base::i18n::current()
+                        ))
+                    )
                 ));
             }
             cell.push_str(&answer_html(order, answer, false));
@@ -173,33 +192,38 @@ fn outcome_cell(
             } else {
                 format!("resultcode {}", answer.resultcode)
             };
-            let hint = if TOKEN_REFUSED.contains(&answer.errcode) {
-                " — the access token was refused; check --access-token / WECHAT_ACCESS_TOKEN"
-            } else {
-                ""
-            };
-            cell.push_str(&format!(
-                "<div class=\"reason\">expected {}, got {got}{hint}</div>",
-                escape(&expected.to_string())
+            let expected = escape(&crate::report::expect_in(
+                expected,
+                crate::base::i18n::current(),
             ));
+            let reason = if TOKEN_REFUSED.contains(&answer.errcode) {
+                t!("html.expected_got_token", expected = expected, got = got)
+            } else {
+                t!("html.expected_got", expected = expected, got = got)
+            };
+            cell.push_str(&format!("<div class=\"reason\">{reason}</div>"));
             cell.push_str(&answer_html(order, answer, true));
         }
         StepOutcome::Failed(failure) => {
             cell.push_str(&format!(
                 "<div class=\"reason\">{}</div>",
-                order.outside(&describe_failure(failure))
+                order.outside(&describe_failure_in(failure, crate::base::i18n::current()))
             ));
             if let Some(AttemptResult::Answer(answer)) = record.attempts.last().map(|a| &a.result) {
                 cell.push_str(&answer_html(order, answer, true));
             }
         }
         StepOutcome::NotSent(why) => {
-            cell.push_str(&format!("<div class=\"muted\">{}</div>", why.describe()));
+            cell.push_str(&format!(
+                "<div class=\"muted\">{}</div>",
+                why.describe_in(crate::base::i18n::current())
+            ));
         }
     }
     if let Some(verified) = record.verified {
         cell.push_str(&format!(
-            "<div class=\"muted small\">order/get: status {verified}</div>"
+            "<div class=\"muted small\">{}</div>",
+            t!("html.verified", status = verified)
         ));
     }
     if let Some(push) = order
@@ -207,17 +231,21 @@ fn outcome_cell(
         .and_then(|p| p.get(index))
         .and_then(Option::as_ref)
     {
-        cell.push_str(&format!(
-            "<div class=\"small {}\">push: {} ({}, {})</div>",
-            if push.delivered { "muted" } else { "reason" },
-            if push.delivered {
-                "accepted"
-            } else {
-                "not accepted"
-            },
-            order.outside(&push.detail),
-            crate::base::text::plural(push.attempts as usize, "attempt")
-        ));
+        let detail = order.outside(&push.detail);
+        let attempts =
+            crate::base::i18n::count(push.attempts as usize, crate::base::i18n::Noun::Attempt);
+        let (class, text) = if push.delivered {
+            (
+                "muted",
+                t!("html.push_accepted", detail = detail, attempts = attempts),
+            )
+        } else {
+            (
+                "reason",
+                t!("html.push_refused", detail = detail, attempts = attempts),
+            )
+        };
+        cell.push_str(&format!("<div class=\"small {class}\">{text}</div>"));
     }
     cell.push_str("</td>");
     cell
@@ -263,7 +291,7 @@ fn lateness(late: Option<Duration>) -> String {
     match late {
         None => NOTHING.to_owned(),
         Some(l) if l < Duration::from_millis(1) => {
-            "<span class=\"muted\">on time</span>".to_owned()
+            format!("<span class=\"muted\">{}</span>", t!("html.on_time"))
         }
         Some(l) if l >= Duration::from_secs(1) => {
             format!("<span class=\"late\">+{}</span>", duration(l))

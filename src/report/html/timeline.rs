@@ -1,12 +1,13 @@
 //! An order's timeline as inline SVG: each step planned on one track and sent on another, with a
 //! label ("chip") per step placed in lanes below so that no two overlap.
 
+use rust_i18n::t;
 use std::time::Duration;
 
 use crate::base::duration::format_duration;
 use crate::model::plan::StepPlan;
 use crate::model::statuses::Lang;
-use crate::report::describe_failure;
+use crate::report::describe_failure_in;
 use crate::run::{StepOutcome, StepRecord};
 
 use super::measure::{text_width, truncate};
@@ -103,13 +104,15 @@ pub(super) fn timeline(order: &Order<'_>, lang: Lang) -> String {
     let mut svg = format!(
         "<figure class=\"timeline\"><svg class=\"tl\" viewBox=\"0 0 {WIDTH} {height:.0}\" \
          role=\"img\" aria-labelledby=\"{0}-tl-title\" xmlns=\"http://www.w3.org/2000/svg\">\
-         <title id=\"{0}-tl-title\">Timeline of {1}: each step planned and sent, from the \
-         scenario's start</title>\n",
+         <title id=\"{0}-tl-title\">{1}</title>\n",
         order.anchor(),
-        order.outside(&order.plan.name)
+        t!("html.tl_title", name = order.outside(&order.plan.name))
     );
     svg.push_str(&axis(scale));
-    for (y, name) in [(PLANNED_Y, "planned"), (SENT_Y, "sent")] {
+    for (y, name) in [
+        (PLANNED_Y, t!("html.tl_planned")),
+        (SENT_Y, t!("html.tl_sent")),
+    ] {
         svg.push_str(&format!(
             "<text class=\"trk-label\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{name}</text>\
              <line class=\"track\" x1=\"{PLOT_LEFT:.1}\" y1=\"{y:.1}\" x2=\"{PLOT_RIGHT:.1}\" y2=\"{y:.1}\"/>\n",
@@ -200,12 +203,18 @@ pub(super) fn timeline(order: &Order<'_>, lang: Lang) -> String {
         svg.push_str("</g>\n");
     }
     svg.push_str("</svg>\n");
-    svg.push_str(
-        "<figcaption class=\"legend\"><span><i class=\"dot hollow\"></i>planned</span>\
-         <span><i class=\"dot ok\"></i>sent, passed</span><span><i class=\"dot fail\"></i>sent, failed</span>\
-         <span><i class=\"dot hollow skip\"></i>not sent</span><span><i class=\"dash\"></i>sent late</span>\
-         <span class=\"muted\">Times from the scenario's start; hover a step for details.</span></figcaption>\n</figure>\n",
-    );
+    svg.push_str(&format!(
+        "<figcaption class=\"legend\"><span><i class=\"dot hollow\"></i>{}</span>\
+         <span><i class=\"dot ok\"></i>{}</span><span><i class=\"dot fail\"></i>{}</span>\
+         <span><i class=\"dot hollow skip\"></i>{}</span><span><i class=\"dash\"></i>{}</span>\
+         <span class=\"muted\">{}</span></figcaption>\n</figure>\n",
+        t!("html.tl_planned"),
+        t!("html.tl_sent_passed"),
+        t!("html.tl_sent_failed"),
+        t!("html.kind_not_sent"),
+        t!("html.tl_sent_late"),
+        t!("html.tl_hint")
+    ));
     svg
 }
 
@@ -219,11 +228,14 @@ fn reason(order: &Order<'_>, record: &StepRecord) -> Option<String> {
     match &record.outcome {
         StepOutcome::Passed(_) => None,
         StepOutcome::Failed(failure) => Some(truncate(
-            &format!("✗ {}", order.redacted(&describe_failure(failure))),
+            &format!(
+                "✗ {}",
+                order.redacted(&describe_failure_in(failure, crate::base::i18n::current()))
+            ),
             REASON_WIDTH,
             SMALL_FONT,
         )),
-        StepOutcome::NotSent(why) => Some(why.describe()),
+        StepOutcome::NotSent(why) => Some(why.describe_in(crate::base::i18n::current())),
     }
 }
 
@@ -243,7 +255,7 @@ fn axis(scale: Scale) -> String {
             "middle"
         };
         let label = if t == 0.0 {
-            "start".to_owned()
+            t!("html.tl_start").into_owned()
         } else {
             format!("+{}", format_duration(Duration::from_secs_f64(t / 1000.0)))
         };
@@ -325,31 +337,42 @@ fn step_tooltip(
 ) -> String {
     let status = step.status;
     let start = order.record.started;
-    let mut text = format!(
-        "Step {}: {} {} — {} / {}\nplanned {} (+{})",
-        index + 1,
-        status.code(),
-        status.name(),
-        status.label(lang),
-        status.label(other),
-        clock(record.planned),
-        elapsed(start, record.planned)
-    );
+    let mut text = t!(
+        "html.tip_step",
+        step = index + 1,
+        code = status.code(),
+        name = status.name(),
+        label = status.label(lang),
+        other = status.label(other)
+    )
+    .into_owned();
+    text.push('\n');
+    text.push_str(&t!(
+        "html.tip_planned",
+        at = clock(record.planned),
+        offset = elapsed(start, record.planned)
+    ));
     if let Some(sent) = record.sent {
-        text.push_str(&format!(
-            "\nsent {} (+{})",
-            clock(sent),
-            elapsed(start, sent)
-        ));
-    }
-    if let Some(late) = record.lateness {
-        text.push_str(&format!(", {} late", short(late)));
+        text.push('\n');
+        text.push_str(&match record.lateness {
+            Some(late) => t!(
+                "html.tip_sent_late",
+                at = clock(sent),
+                offset = elapsed(start, sent),
+                late = short(late)
+            ),
+            None => t!(
+                "html.tip_sent",
+                at = clock(sent),
+                offset = elapsed(start, sent)
+            ),
+        });
     }
     let kind = Kind::of(&record.outcome);
     let detail = match &record.outcome {
         StepOutcome::Passed(answer) => answer_text(answer),
-        StepOutcome::Failed(failure) => describe_failure(failure),
-        StepOutcome::NotSent(why) => why.describe(),
+        StepOutcome::Failed(failure) => describe_failure_in(failure, crate::base::i18n::current()),
+        StepOutcome::NotSent(why) => why.describe_in(crate::base::i18n::current()),
     };
     text.push_str(&format!("\n{} {}: {detail}", kind.mark(), kind.word()));
     order.redacted(&text)
