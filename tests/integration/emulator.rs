@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use simulate::base::secret::Secret;
@@ -10,22 +10,12 @@ use simulate::emulator::{Config, Emulator, PushFormat, parse_faults};
 use simulate::model::carriers::Carriers;
 use simulate::wechat::sign::delivery_sign;
 
+use crate::accounts::*;
+
 pub(crate) type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-const BIZ: &str = "/cgi-bin/express/local/business";
-const DADA: &str = "dadaaee18818d97e236";
-const DADA_SECRET: &str = "1c6f40492d6d89caaad80b85f7d31670";
-const SF: &str = "1534713176";
-const SF_SECRET: &str = "d80400f91e156f63b38886e616d84590";
 const SANDBOX: &str = "test_shop_id";
 const SANDBOX_SECRET: &str = "test_app_secrect";
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
 
 fn sign(shopid: &str, order: &str, secret: &str) -> String {
     delivery_sign(shopid, Some(order), &Secret::new(secret))

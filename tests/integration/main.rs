@@ -1,5 +1,6 @@
 //! Integration tests: the real binary against the real emulator, over loopback.
 
+mod accounts;
 mod carriers;
 mod chinese;
 mod commands;

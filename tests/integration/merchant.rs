@@ -2,7 +2,7 @@
 //! loopback against the in-process emulator. Codes and paths are literal on purpose.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use simulate::base::secret::Secret;
@@ -10,23 +10,13 @@ use simulate::emulator::{Config, DEV_APPID, DEV_SECRET, Emulator};
 use simulate::model::carriers::Carriers;
 use simulate::wechat::sign::delivery_sign;
 
+use crate::accounts::*;
+
 type TestResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-const BIZ: &str = "/cgi-bin/express/local/business";
-const DADA: &str = "dadaaee18818d97e236";
-const DADA_SECRET: &str = "1c6f40492d6d89caaad80b85f7d31670";
-const SF: &str = "1534713176";
-const SF_SECRET: &str = "d80400f91e156f63b38886e616d84590";
 // 闪送 and MTPS publish no test account: these are the emulator's own (carriers.yaml).
 const SS: &str = "simulate-ss-shop";
 const MTPS: &str = "simulate-mtps-shop";
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
-}
 
 fn secret_of(shopid: &str) -> &'static str {
     match shopid {
