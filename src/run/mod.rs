@@ -334,7 +334,13 @@ mod tests {
         });
         assert!(connect.is_could_not_run());
         assert!(!Failure::Call(CallError::Timeout(Duration::from_secs(1))).is_could_not_run());
-        assert!(!Failure::OutcomeUnknown("?".into()).is_could_not_run());
+        let unknown = Failure::OutcomeUnknown(Unsettled {
+            call: CallKind::Update,
+            last_try: Box::new(Failure::Call(CallError::Timeout(Duration::from_secs(1)))),
+            questions: Vec::new(),
+            stopped: true,
+        });
+        assert!(!unknown.is_could_not_run());
     }
 
     #[tokio::test(start_paused = true)]

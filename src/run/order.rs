@@ -22,8 +22,8 @@ use crate::wechat::sign::delivery_sign;
 use super::exchange::{self, Confirmation, End, Exchange, Verdict};
 use super::shared::Shared;
 use super::{
-    Attempt, AttemptResult, Event, Failure, NotSent, OrderRecord, ScenarioRecord, StepOutcome,
-    StepRecord, deadline, not_sent,
+    Attempt, AttemptResult, CallKind, Event, Failure, NotSent, OrderRecord, ScenarioRecord,
+    StepOutcome, StepRecord, Unanswered, deadline, not_sent,
 };
 
 pub(super) struct OrderJob {
@@ -236,6 +236,7 @@ struct CreateOrder<'a> {
 
 impl Exchange for CreateOrder<'_> {
     type Output = Option<String>;
+    const CALL: CallKind = CallKind::Add;
 
     async fn attempt(&mut self, token: &Secret, _waited: Duration) -> Verdict<Option<String>> {
         let platform = &self.job.shared.platform;
@@ -267,16 +268,9 @@ impl Exchange for CreateOrder<'_> {
                 Confirmation::Applied(waybill(Some(state)))
             }
             Some(Ok((answer, _))) if answer.errcode == ORDER_NOT_FOUND => Confirmation::NotApplied,
-            Some(Ok((answer, _))) => Confirmation::CannotTell(format!(
-                "order/add got no clear answer and order/get could not say whether the order exists (errcode {} {})",
-                answer.errcode, answer.errmsg
-            )),
-            Some(Err(error)) => Confirmation::CannotTell(format!(
-                "order/add got no clear answer and order/get could not say whether the order exists ({error})"
-            )),
-            None => Confirmation::CannotTell(
-                "the run stopped before order/get could be asked".to_owned(),
-            ),
+            Some(Ok((answer, _))) => Confirmation::CannotTell(Unanswered::Answer(answer)),
+            Some(Err(error)) => Confirmation::CannotTell(Unanswered::Error(error)),
+            None => Confirmation::Stopped,
         }
     }
 }
@@ -295,6 +289,7 @@ struct SendStep<'a> {
 
 impl Exchange for SendStep<'_> {
     type Output = Answer;
+    const CALL: CallKind = CallKind::Update;
 
     async fn attempt(&mut self, token: &Secret, waited: Duration) -> Verdict<Answer> {
         let (shared, scenario, step) = (&self.job.shared, &self.job.scenario, self.step);
@@ -369,36 +364,9 @@ impl Exchange for SendStep<'_> {
             }
             // No such order: the update certainly did not take (it would have created it).
             Some(Ok((answer, _))) if answer.errcode == ORDER_NOT_FOUND => Confirmation::NotApplied,
-            Some(Ok((answer, _))) => Confirmation::CannotTell(format!(
-                "{} and order/get could not say whether it took effect (errcode {} {})",
-                self.last_attempt(),
-                answer.errcode,
-                answer.errmsg
-            )),
-            Some(Err(error)) => Confirmation::CannotTell(format!(
-                "{} and order/get could not say whether it took effect ({error})",
-                self.last_attempt()
-            )),
-            None => Confirmation::CannotTell(format!(
-                "{} and the run stopped before order/get could be asked",
-                self.last_attempt()
-            )),
-        }
-    }
-}
-
-impl SendStep<'_> {
-    /// What the last attempt got, for saying why its outcome is unknown.
-    fn last_attempt(&self) -> String {
-        match self.record.attempts.last().map(|a| &a.result) {
-            Some(AttemptResult::Answer(answer)) => format!(
-                "the update got errcode {} {}",
-                answer.errcode, answer.errmsg
-            )
-            .trim_end()
-            .to_owned(),
-            Some(AttemptResult::Error(error)) => format!("the update got {error}"),
-            None => "the update got no answer".to_owned(),
+            Some(Ok((answer, _))) => Confirmation::CannotTell(Unanswered::Answer(answer)),
+            Some(Err(error)) => Confirmation::CannotTell(Unanswered::Error(error)),
+            None => Confirmation::Stopped,
         }
     }
 }

@@ -771,9 +771,50 @@ async fn order_get_questions_have_their_own_budget_apart_from_the_retries() {
     let StepOutcome::Failed(Failure::OutcomeUnknown(why)) = outcome(&record, 0) else {
         panic!("{:?}", outcome(&record, 0))
     };
-    assert!(why.contains("order/get could not say"), "{why}");
+    assert_eq!(
+        why.questions.len(),
+        7,
+        "every question is kept for the message"
+    );
+    assert!(!why.stopped);
+    assert!(matches!(
+        why.last_try.as_ref(),
+        Failure::Call(CallError::Timeout(_))
+    ));
     assert_eq!(platform.times("get").len(), 7, "one question and six more");
     assert_eq!(updates(&platform), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_unknown_try_gets_its_own_questions() {
+    // The first try times out; five questions fail, the sixth says it did not take. The
+    // resend times out too: its questions start a budget of their own, so the sixth failing
+    // one is followed by a seventh that finds the order moved.
+    let mut platform = Scripted::new()
+        .update(Err(CallError::Timeout(Duration::from_secs(15))))
+        .update(Err(CallError::Timeout(Duration::from_secs(15))));
+    for _ in 0..5 {
+        platform = platform.get(get_errcode(-1));
+    }
+    platform = platform.get(state(101));
+    for _ in 0..6 {
+        platform = platform.get(get_errcode(930556));
+    }
+    let platform = platform.get(state(102));
+    let record = play(
+        &plan(&[Status::RiderAssigned], false),
+        platform.clone(),
+        RunOptions::default(),
+        None,
+    )
+    .await;
+    assert!(
+        matches!(outcome(&record, 0), StepOutcome::Passed(_)),
+        "{:?}",
+        outcome(&record, 0)
+    );
+    assert_eq!(updates(&platform), 2);
+    assert_eq!(platform.times("get").len(), 13);
 }
 
 #[tokio::test(start_paused = true)]
