@@ -7,6 +7,7 @@ pub mod json;
 pub mod junit;
 pub mod live;
 pub mod plan;
+pub mod send;
 
 use std::time::Duration;
 

@@ -67,13 +67,17 @@ impl OrderJob {
             let planned = step
                 .planned_at(&started, shared.options.speed)
                 .unwrap_or(DateTime::<Utc>::MAX_UTC);
-            let deadline = deadline(start, offset);
-            if stopped.is_none() && !shared.wait_until(deadline).await {
-                stopped = shared.stopped();
+            let mut due = deadline(start, offset);
+            if stopped.is_none() {
+                match shared.wait_for_step(due).await {
+                    // A steered clock (--step) may have moved it.
+                    Some(at) => due = at,
+                    None => stopped = shared.stopped(),
+                }
             }
             let record = match stopped {
                 Some(why) => not_sent(planned, why),
-                None => self.send(step, planned, deadline).await,
+                None => self.send(step, planned, due).await,
             };
             if matches!(record.outcome, StepOutcome::Failed(_)) {
                 shared.any_failed.store(true, Ordering::SeqCst);
@@ -383,7 +387,7 @@ fn may_have_applied(error: &CallError) -> bool {
 }
 
 /// An answer that did not meet `expected`: a refused token, a busy platform or a final no.
-fn judge_answer<T>(answer: Answer, expected: Expect) -> Verdict<T> {
+pub(super) fn judge_answer<T>(answer: Answer, expected: Expect) -> Verdict<T> {
     let refused_token = TOKEN_REFUSED.contains(&answer.errcode);
     let transient = transient_answer(&answer);
     let failure = Failure::Unexpected { answer, expected };

@@ -304,6 +304,8 @@ pub enum Event {
     },
     /// Every scenario is over (the record's `finished` says when).
     RunFinished,
+    /// `--step`: a key moved the clock.
+    ClockMoved(super::steer::ClockMove),
 }
 
 fn ser_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
