@@ -338,6 +338,26 @@ async fn the_feed_shows_an_order_when_it_is_created_and_each_time_it_moves() {
     assert_eq!(last["change"], json!({ "from": 101, "to": 102 }));
     assert_eq!(last["ok"], true);
 
+    // What the page is fed never carries a secret (nor the order's wx_token).
+    let state = http()
+        .get(format!("{base}/__simulate/ui/state"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for secret in crate::common::SECRETS.iter().chain([&token.as_str()]) {
+        assert!(
+            !state.contains(secret),
+            "the dashboard state shows a secret"
+        );
+    }
+    assert!(
+        !state.contains("SIMWX"),
+        "the dashboard state shows the wx_token"
+    );
+
     // A refused call is shown with what the carrier answered.
     let refused = realmock(&base, &token, "FEED-1", 302).await;
     assert_eq!(refused["resultcode"], 9102, "{refused}");
@@ -691,6 +711,7 @@ async fn the_dashboard_runs_offline_in_chromium_and_follows_an_order_live() {
     assert_eq!(done["problems"], json!([]), "errors in the page");
     // Within a second of the move's answer, the page showed it.
     let latency = done["latency_ms"].as_u64().unwrap();
+    eprintln!("the page showed the move {latency} ms after the API answered it");
     assert!(
         latency < 1000,
         "the page showed the move {latency} ms after it"
