@@ -433,11 +433,15 @@ async fn access_log(State(shared): State<Arc<Shared>>, request: Request, next: N
         .map(Verdict::summary)
         .unwrap_or_else(|| format!("http={}", response.status().as_u16()));
     // A closed stderr (`serve 2>&1 | head`) stops the log, never the answers.
-    crate::base::console::err(&format!(
-        "{} {method} {path}{query} {verdict} {} ms\n",
-        now_rfc3339(),
-        started.elapsed().as_millis()
-    ));
+    let line = rust_i18n::t!(
+        "serve.access",
+        time = now_rfc3339(),
+        method = method,
+        path = format!("{path}{query}"),
+        verdict = verdict,
+        ms = started.elapsed().as_millis()
+    );
+    crate::base::console::err(&format!("{line}\n"));
     response
 }
 
