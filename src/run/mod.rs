@@ -3,6 +3,7 @@
 
 pub mod client;
 mod exchange;
+pub mod locate;
 mod order;
 pub mod platform;
 mod record;
@@ -10,6 +11,7 @@ pub mod retry;
 #[cfg(test)]
 mod scripted;
 mod shared;
+pub mod steer;
 pub mod token;
 
 use std::sync::Arc;
@@ -31,6 +33,7 @@ use crate::run::token::TokenSource;
 use order::OrderJob;
 pub use record::*;
 use shared::{RateLimiter, Shared, Stop};
+use steer::{Control, StepClock};
 
 /// How a run is paced and how hard it tries.
 #[derive(Debug, Clone)]
@@ -86,13 +89,42 @@ pub async fn run(
     run_on(plan, platform, options, events, cancel).await
 }
 
+/// [`run`] with its clock steered by `controls` (`--step`: keys from the terminal).
+pub async fn run_steered(
+    plan: &Plan,
+    client: &Client,
+    tokens: Arc<TokenSource>,
+    options: RunOptions,
+    events: mpsc::UnboundedSender<Event>,
+    cancel: watch::Receiver<bool>,
+    controls: mpsc::UnboundedReceiver<Control>,
+) -> RunRecord {
+    let platform = Arc::new(Wechat {
+        client: client.clone(),
+        tokens,
+    });
+    run_on_steered(plan, platform, options, events, cancel, Some(controls)).await
+}
+
 /// [`run`] against any platform (the runner's tests script one).
 pub async fn run_on(
     plan: &Plan,
     platform: Arc<dyn Platform>,
     options: RunOptions,
     events: mpsc::UnboundedSender<Event>,
+    cancel: watch::Receiver<bool>,
+) -> RunRecord {
+    run_on_steered(plan, platform, options, events, cancel, None).await
+}
+
+/// [`run_on`], its clock steered by `controls` when given.
+pub async fn run_on_steered(
+    plan: &Plan,
+    platform: Arc<dyn Platform>,
+    options: RunOptions,
+    events: mpsc::UnboundedSender<Event>,
     mut cancel: watch::Receiver<bool>,
+    controls: Option<mpsc::UnboundedReceiver<Control>>,
 ) -> RunRecord {
     let (stop, _) = watch::channel(Stop::Running);
     let started = Utc::now();
@@ -106,6 +138,7 @@ pub async fn run_on(
         events,
         start: Instant::now(),
         started,
+        clock: controls.is_some().then(|| Arc::new(StepClock::default())),
     });
     let watcher = {
         let shared = shared.clone();
@@ -115,6 +148,20 @@ pub async fn run_on(
             }
         })
     };
+    let steering = controls.map(|mut controls| {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            while let Some(control) = controls.recv().await {
+                let Some(clock) = &shared.clock else { break };
+                if control == Control::Quit {
+                    shared.halt(Stop::Interrupted);
+                    break;
+                }
+                let moved = clock.steer(control, Instant::now());
+                shared.emit(Event::ClockMoved(moved));
+            }
+        })
+    });
     shared.emit(Event::RunStarted { at: started });
     let mut tasks = JoinSet::new();
     let mut records: Vec<Option<ScenarioRecord>> = vec![None; plan.scenarios.len()];
@@ -170,6 +217,9 @@ pub async fn run_on(
         }
     }
     watcher.abort();
+    if let Some(steering) = steering {
+        steering.abort();
+    }
     let scenarios: Vec<ScenarioRecord> = records
         .into_iter()
         .zip(&plan.scenarios)
@@ -284,7 +334,13 @@ mod tests {
         });
         assert!(connect.is_could_not_run());
         assert!(!Failure::Call(CallError::Timeout(Duration::from_secs(1))).is_could_not_run());
-        assert!(!Failure::OutcomeUnknown("?".into()).is_could_not_run());
+        let unknown = Failure::OutcomeUnknown(Unsettled {
+            call: CallKind::Update,
+            last_try: Box::new(Failure::Call(CallError::Timeout(Duration::from_secs(1)))),
+            questions: Vec::new(),
+            stopped: true,
+        });
+        assert!(!unknown.is_could_not_run());
     }
 
     #[tokio::test(start_paused = true)]
