@@ -482,6 +482,30 @@ async fn dashboard_actions_are_api_calls_with_their_history_and_pushes() {
 }
 
 #[tokio::test]
+async fn returning_goods_are_confirmed_back_from_the_dashboard() {
+    let serve = Serve::start(&["--ui"]);
+    let base = serve.base.clone();
+    let token = token(&base).await;
+    add(&base, &token, DADA, DADA_SECRET, "DADA", "BACK-1").await;
+    for status in [102, 201, 202, 301, 304] {
+        let (code, moved) = act(&base, DADA, "BACK-1", "move", json!({ "status": status })).await;
+        assert_eq!(code, 200, "{status}: {moved}");
+        assert_eq!(moved["answer"]["resultcode"], 0, "{status}: {moved}");
+    }
+    // Dada reports nothing after 304, so no move is offered; the merchant's confirmation is.
+    let (code, refused) = act(&base, DADA, "BACK-1", "move", json!({ "status": 401 })).await;
+    assert_eq!(code, 409, "{refused}");
+    assert_eq!(refused["moves"], json!([]));
+    assert_eq!(refused["confirm_return"], true);
+    let (code, back) = act(&base, DADA, "BACK-1", "confirm_return", json!({})).await;
+    assert_eq!(code, 200, "{back}");
+    assert_eq!(back["api"], "order/confirm_return");
+    assert_eq!(back["answer"]["resultcode"], 0, "{back}");
+    assert_eq!(history(&base, DADA, "BACK-1").await["status"]["code"], 401);
+    drop(serve);
+}
+
+#[tokio::test]
 async fn an_order_no_test_call_reaches_moves_by_the_carrier_side() {
     let serve = Serve::start(&["--ui"]);
     let base = serve.base.clone();

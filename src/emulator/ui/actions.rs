@@ -3,7 +3,8 @@
 //! The moves offered are the carrier's graph from where the order is (the test call's
 //! transition rule; for a carrier no test call reaches, the lifecycle its carrier side
 //! follows), cancel is offered where the carrier's cancel rule takes one, a tip while the
-//! order waits for a rider and the carrier takes tips. Each is then made as the API call a
+//! order waits for a rider and the carrier takes tips, and the merchant's confirmation that
+//! the goods came back while they are returning. Each is then made as the API call a
 //! merchant or a carrier would make, signed, with a token the emulator issues: the same
 //! checks, history entry and push as any other call.
 
@@ -23,6 +24,8 @@ use crate::wechat::sign;
 pub(crate) struct Allowed {
     pub moves: Vec<Status>,
     pub cancel: bool,
+    /// The goods are on their way back (303, 304, 305): `order/confirm_return` ends at 401.
+    pub confirm_return: bool,
     /// A tip the carrier would take now (the next tier, or a little more than the last).
     pub tip: Option<f64>,
 }
@@ -65,6 +68,7 @@ pub(crate) fn allowed(lifecycle: &Lifecycle, order: &Order) -> Allowed {
     Allowed {
         moves: next_statuses(lifecycle, order),
         cancel,
+        confirm_return: live && RETURNING.contains(&order.status),
         tip,
     }
 }
@@ -74,6 +78,7 @@ pub(crate) fn allowed(lifecycle: &Lifecycle, order: &Order) -> Allowed {
 pub(crate) enum Request {
     Move(Status),
     Cancel,
+    ConfirmReturn,
     Tip(f64),
 }
 
@@ -104,6 +109,7 @@ pub(crate) fn perform(shared: &Shared, key: &Key, request: Request) -> Result<Do
         let ok = match request {
             Request::Move(to) => offered.moves.contains(&to),
             Request::Cancel => offered.cancel,
+            Request::ConfirmReturn => offered.confirm_return,
             Request::Tip(_) => offered.tip.is_some(),
         };
         if !ok {
@@ -172,6 +178,16 @@ fn call_for(order: &Order, request: Request) -> (Api, Value) {
                 "shop_no": order.shop_no,
                 "waybill_id": order.waybill_id,
                 "cancel_reason_id": 1,
+                "delivery_sign": signature,
+            }),
+        ),
+        Request::ConfirmReturn => (
+            Api::ConfirmReturn,
+            json!({
+                "shopid": order.shopid,
+                "shop_order_id": order.shop_order_id,
+                "shop_no": order.shop_no,
+                "waybill_id": order.waybill_id,
                 "delivery_sign": signature,
             }),
         ),
@@ -262,8 +278,18 @@ mod tests {
         // Dada takes a cancel only before pickup.
         assert!(!offered(&table, "dada", 202, 0.0).cancel);
         assert!(offered(&table, "sftc", 202, 0.0).cancel);
-        // Returning goods cannot be cancelled.
+        // Returning goods cannot be cancelled; the merchant confirms they came back.
         assert!(!offered(&table, "sandbox", 304, 0.0).cancel);
+    }
+
+    #[test]
+    fn returning_goods_can_be_confirmed_back_even_where_the_carrier_has_no_move() {
+        let table = carriers();
+        let returning = offered(&table, "dada", 304, 0.0);
+        assert!(returning.confirm_return && returning.moves.is_empty());
+        assert!(offered(&table, "sandbox", 303, 0.0).confirm_return);
+        assert!(!offered(&table, "dada", 301, 0.0).confirm_return);
+        assert!(!offered(&table, "sandbox", 401, 0.0).confirm_return);
     }
 
     #[test]

@@ -138,6 +138,9 @@ function drawActions(order) {
     const tips = order.actions.tip;
     button(say("add_tip", { tips }), "", { "data-action": "tip" }, () => act(order, "tip", { tips }));
   }
+  if (order.actions.confirm_return) {
+    button(say("confirm_return"), "", { "data-action": "confirm_return" }, () => act(order, "confirm_return", {}));
+  }
   if (order.actions.cancel) {
     button(say("cancel"), "danger", { "data-action": "cancel" }, () => act(order, "cancel", {}));
   }

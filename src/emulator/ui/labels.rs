@@ -34,6 +34,7 @@ fn words(lang: Lang) -> Value {
         "move_to": t!("dashboard.move_to", locale = l),
         "cancel": t!("dashboard.cancel", locale = l),
         "add_tip": t!("dashboard.add_tip", locale = l),
+        "confirm_return": t!("dashboard.confirm_return", locale = l),
         "nothing_to_do": t!("dashboard.nothing_to_do", locale = l),
         "done": t!("dashboard.done", locale = l),
         "refused": t!("dashboard.refused", locale = l),

@@ -145,8 +145,8 @@ fn refusal(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-/// `POST /__simulate/ui/orders/{shopid}/{shop_order_id}/{move|cancel|tip}` with a JSON body
-/// (`{"status": 201}`, `{}`, `{"tips": 5}`): made as the API call, whose answer comes back as
+/// `POST /__simulate/ui/orders/{shopid}/{shop_order_id}/{move|cancel|confirm_return|tip}` with
+/// a JSON body (`{"status": 201}`, `{}`, `{}`, `{"tips": 5}`): made as the API call, whose answer comes back as
 /// `{"api": …, "answer": {…}}`. Only JSON is taken, and only from this server's own pages:
 /// another site's form cannot send it, and its scripts are refused by the browser without an
 /// answer to their preflight.
@@ -202,6 +202,7 @@ async fn act(
             }
         },
         "cancel" => actions::Request::Cancel,
+        "confirm_return" => actions::Request::ConfirmReturn,
         "tip" => match fields.get("tips").and_then(Value::as_f64) {
             Some(tips) => actions::Request::Tip(tips),
             None => {
@@ -214,7 +215,7 @@ async fn act(
         other => {
             return refusal(
                 StatusCode::NOT_FOUND,
-                json!({ "error": format!("no action {other:?}: move, cancel or tip") }),
+                json!({ "error": format!("no action {other:?}: move, cancel, confirm_return or tip") }),
             );
         }
     };
@@ -233,6 +234,7 @@ async fn act(
                 "error": "not offered for this order now",
                 "moves": offered.moves.iter().map(|s| s.code()).collect::<Vec<_>>(),
                 "cancel": offered.cancel,
+                "confirm_return": offered.confirm_return,
                 "tip": offered.tip,
             }),
         ),

@@ -198,6 +198,7 @@ fn order_view(lifecycle: &Lifecycle, order: &Order, now: i64) -> Value {
         "actions": {
             "moves": offered.moves.iter().map(|s| status_view(*s)).collect::<Vec<_>>(),
             "cancel": offered.cancel,
+            "confirm_return": offered.confirm_return,
             "tip": offered.tip,
         },
         "timeline": timeline(order),
