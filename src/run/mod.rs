@@ -10,6 +10,7 @@ pub mod retry;
 #[cfg(test)]
 mod scripted;
 mod shared;
+mod timer;
 pub mod token;
 
 use std::sync::Arc;
@@ -72,7 +73,7 @@ impl Default for RunOptions {
 
 /// Runs every scenario of the plan to its end (or until `cancel` turns true) and records it.
 pub async fn run(
-    plan: &Plan,
+    plan: &Arc<Plan>,
     client: &Client,
     tokens: Arc<TokenSource>,
     options: RunOptions,
@@ -83,16 +84,37 @@ pub async fn run(
         client: client.clone(),
         tokens,
     });
-    run_on(plan, platform, options, events, cancel).await
+    play(
+        plan,
+        platform,
+        options,
+        events,
+        cancel,
+        timer::Timer::start(),
+    )
+    .await
 }
 
-/// [`run`] against any platform (the runner's tests script one).
+/// [`run`] against any platform (the runner's tests script one), on tokio's clock alone (which
+/// the tests pause).
+#[cfg(test)]
 pub async fn run_on(
-    plan: &Plan,
+    plan: &Arc<Plan>,
+    platform: Arc<dyn Platform>,
+    options: RunOptions,
+    events: mpsc::UnboundedSender<Event>,
+    cancel: watch::Receiver<bool>,
+) -> RunRecord {
+    play(plan, platform, options, events, cancel, None).await
+}
+
+async fn play(
+    plan: &Arc<Plan>,
     platform: Arc<dyn Platform>,
     options: RunOptions,
     events: mpsc::UnboundedSender<Event>,
     mut cancel: watch::Receiver<bool>,
+    timer: Option<timer::Timer>,
 ) -> RunRecord {
     let (stop, _) = watch::channel(Stop::Running);
     let started = Utc::now();
@@ -106,6 +128,7 @@ pub async fn run_on(
         events,
         start: Instant::now(),
         started,
+        timer,
     });
     let watcher = {
         let shared = shared.clone();
@@ -140,19 +163,16 @@ pub async fn run_on(
                 shared.emit(Event::StepFinished {
                     scenario: index,
                     step,
-                    record: step_record.clone(),
+                    record: step_record.into(),
                 });
             }
-            shared.emit(Event::ScenarioFinished {
-                scenario: index,
-                record: record.clone(),
-            });
+            shared.emit(Event::scenario_finished(index, &record));
             records[index] = Some(record);
             continue;
         }
         let job = OrderJob {
             index,
-            scenario: scenario.clone(),
+            plan: Arc::clone(plan),
             shared: shared.clone(),
         };
         tasks.spawn(async move {
@@ -177,10 +197,7 @@ pub async fn run_on(
         .map(|(index, (record, scenario))| {
             record.unwrap_or_else(|| {
                 let record = lost(scenario, started);
-                shared.emit(Event::ScenarioFinished {
-                    scenario: index,
-                    record: record.clone(),
-                });
+                shared.emit(Event::scenario_finished(index, &record));
                 record
             })
         })
