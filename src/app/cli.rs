@@ -60,6 +60,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Run the embedded WeChat emulator as an HTTP server
     Serve(ServeArgs),
+    /// Move one existing order to a status now, checked against where order/get says it is
+    Send(SendArgs),
     /// Write a new, valid scenario for a named path of a carrier
     New(NewArgs),
     /// List the carriers, their statuses and allowed transitions
@@ -122,6 +124,157 @@ pub struct PlanArgs {
     /// Show the real delivery_sign instead of a placeholder (it is a SHA-1 of the appsecret)
     #[arg(long)]
     pub show_signatures: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The carrier (id or alias)
+    #[arg(long)]
+    pub carrier: String,
+
+    /// The order's shop_order_id, as the merchant's system created it
+    #[arg(long, value_name = "SHOP_ORDER_ID")]
+    pub order: String,
+
+    /// The status to move it to: a code (302) or a name (delivered)
+    #[arg(long, value_name = "STATUS")]
+    pub status: String,
+
+    /// The action_msg sent with the status
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub msg: String,
+
+    /// The carrier-side shop id to send as; default: the carrier's test account
+    #[arg(long, value_name = "SHOPID")]
+    pub shopid: Option<String>,
+
+    /// The appsecret of --shopid (needed unless it is the test account's)
+    #[arg(
+        long,
+        env = "SIMULATE_APPSECRET",
+        hide_env_values = true,
+        value_name = "APPSECRET",
+        value_parser = secret
+    )]
+    pub appsecret: Option<Secret>,
+
+    /// Send even when order/get says the carrier does not allow the move, or cannot say where
+    /// the order is
+    #[arg(long)]
+    pub force: bool,
+
+    /// The platform's base URL
+    #[arg(
+        long,
+        env = "SIMULATE_ENDPOINT",
+        default_value = "https://api.weixin.qq.com",
+        value_parser = Masked(parse_endpoint)
+    )]
+    pub endpoint: String,
+
+    /// WeChat access token for the calls
+    #[arg(
+        long,
+        env = "WECHAT_ACCESS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub access_token: Option<String>,
+
+    /// Against a fresh embedded emulator, for trying the command: it knows no order, so the
+    /// order starts at 101 (--endpoint and --access-token are then ignored)
+    #[arg(long)]
+    pub local: bool,
+
+    /// Fetch the token from /cgi-bin/stable_token with this app id (with --app-secret)
+    #[arg(
+        long,
+        env = "WECHAT_APPID",
+        requires = "app_secret",
+        value_name = "APPID"
+    )]
+    pub appid: Option<String>,
+
+    /// The app secret for --appid
+    #[arg(
+        long,
+        env = "WECHAT_APP_SECRET",
+        hide_env_values = true,
+        requires = "appid",
+        value_name = "SECRET"
+    )]
+    pub app_secret: Option<String>,
+
+    /// Give up connecting after this long
+    #[arg(long, default_value = "5s", value_parser = parse_timeout, value_name = "DURATION")]
+    pub connect_timeout: Duration,
+
+    /// Give up on a call (connect, send, answer) after this long
+    #[arg(long, default_value = "15s", value_parser = parse_timeout, value_name = "DURATION")]
+    pub timeout: Duration,
+
+    /// Retries of a transient failure (connection error, HTTP 5xx, errcode -1/930555/930556/45011)
+    #[arg(long, default_value_t = 3, value_name = "N", help_heading = "Retries")]
+    pub retries: u32,
+
+    /// The first backoff; it doubles each retry, with jitter, up to 8s
+    #[arg(long, default_value = "500ms", value_parser = parse_duration, value_name = "DURATION", help_heading = "Retries")]
+    pub retry_backoff: Duration,
+
+    /// All backoffs of the call together stay under this
+    #[arg(long, default_value = "90s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Retries")]
+    pub retry_max_wait: Duration,
+
+    /// How long the minute quota (errcode 45011) makes a retry wait
+    #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Retries")]
+    pub quota_wait: Duration,
+
+    /// After the update is accepted, check with order/get that the order got there
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Seed for the retry jitter
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Write a JSON report (the same as a run's, with one step)
+    #[arg(long, value_name = "PATH", help_heading = "Reports")]
+    pub report_json: Option<PathBuf>,
+
+    /// Stream events to stdout as JSON lines, as a run does (the line for people moves to stderr)
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Reports")]
+    pub events: Option<EventsFormat>,
+}
+
+impl SendArgs {
+    /// The run options these flags stand for, so that a send is made exactly as a run's step:
+    /// every option send does not have keeps a run's default.
+    pub fn run_args(&self) -> Result<RunArgs, clap::Error> {
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            run: RunArgs,
+        }
+        // No argument: clap fills in each default (and reads the same environment variables,
+        // which the fields below replace with send's own).
+        let mut run = Defaults::try_parse_from(["simulate"])?.run;
+        run.endpoint = self.endpoint.clone();
+        run.access_token = self.access_token.clone();
+        run.local = self.local;
+        run.appid = self.appid.clone();
+        run.app_secret = self.app_secret.clone();
+        run.connect_timeout = self.connect_timeout;
+        run.timeout = self.timeout;
+        run.retries = self.retries;
+        run.retry_backoff = self.retry_backoff;
+        run.retry_max_wait = self.retry_max_wait;
+        run.quota_wait = self.quota_wait;
+        run.verify = self.verify;
+        run.seed = self.seed;
+        run.report_json = self.report_json.clone();
+        run.events = self.events;
+        Ok(run)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -363,6 +516,16 @@ pub struct RunArgs {
     /// After each accepted step, check with order/get that the order reached the status
     #[arg(long)]
     pub verify: bool,
+
+    /// Play the one scenario on this order, which exists already (e.g. placed in the
+    /// merchant's app), instead of the file's shop_order_id
+    #[arg(long, value_name = "SHOP_ORDER_ID")]
+    pub order: Option<String>,
+
+    /// On a terminal: show what comes next before each step; Enter sends it now, p pauses
+    /// the clock (and starts it again), q ends the run as Ctrl-C does
+    #[arg(long)]
+    pub step: bool,
 
     /// Seed for random delays (`after: 20s..40s`) and retry jitter; printed when not given
     #[arg(long, value_name = "N")]

@@ -121,6 +121,8 @@ pub fn line(plan: &Plan, event: &Event, endpoint: &str, local: bool) -> Option<S
         }
         // Written by [`run_finished`] once the run's verdict is known.
         Event::RunFinished => return None,
+        // A presenter's keys (--step) steer the view; each step's times say what they did.
+        Event::ClockMoved(_) => return None,
     };
     serde_json::to_string(&value).ok()
 }
@@ -215,6 +217,7 @@ mod tests {
             Event::StepAnswered { .. } => "step_answered",
             Event::StepFinished { .. } => "step_finished",
             Event::RunFinished => "run_finished",
+            Event::ClockMoved(_) => "clock_moved",
         }
     }
 

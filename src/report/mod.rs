@@ -8,6 +8,7 @@ pub mod junit;
 pub mod live;
 pub mod merge;
 pub mod plan;
+pub mod send;
 pub mod shapes;
 
 use std::time::Duration;
@@ -21,7 +22,10 @@ use crate::base::i18n::{Noun, count_in};
 use crate::base::text::{printable, terminal_safe};
 use crate::model::plan::{Expect, Plan, ScenarioPlan};
 use crate::model::statuses::Lang;
-use crate::run::{Event, Failure, RunRecord, ScenarioRecord, StepOutcome, StepRecord};
+use crate::run::{
+    CallKind, Event, Failure, RunRecord, ScenarioRecord, StepOutcome, StepRecord, Unanswered,
+    Unsettled,
+};
 use crate::wechat::body::Answer;
 
 /// Terminal styling, off when the output is not a terminal or `NO_COLOR` is set.
@@ -371,6 +375,77 @@ pub fn print(text: &str) {
     crate::base::console::out(&terminal_safe(text));
 }
 
+/// "outcome unknown: the update got …, and order/get could not say whether it took effect
+/// (asked 7 times: errcode 930556 ×4; timed out after 3s ×3)".
+fn describe_unsettled_in(unsettled: &Unsettled, lang: Lang) -> String {
+    let locale = lang.code();
+    let got = match unsettled.last_try.as_ref() {
+        Failure::Unexpected { answer, .. } => describe_answer_in(answer, lang),
+        other => describe_failure_in(other, lang),
+    };
+    // Each different thing the questions got, with how often, in the order first seen.
+    let mut tally: Vec<(String, usize)> = Vec::new();
+    for question in &unsettled.questions {
+        let text = match question {
+            Unanswered::Answer(answer) => describe_answer_in(answer, lang),
+            Unanswered::Error(error) => printable(&error.describe_in(lang)).into_owned(),
+        };
+        match tally.iter_mut().find(|(seen, _)| *seen == text) {
+            Some((_, n)) => *n += 1,
+            None => tally.push((text, 1)),
+        }
+    }
+    let answers = tally
+        .iter()
+        .map(|(text, n)| {
+            t!(
+                "failure.unknown_tally",
+                locale = locale,
+                answer = text,
+                n = n
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(&t!("failure.unknown_tally_separator", locale = locale));
+    let count = unsettled.questions.len();
+    let (got, answers) = (got.as_str(), answers.as_str());
+    match (unsettled.call, unsettled.stopped, count) {
+        (CallKind::Update, true, 0) => {
+            t!("failure.unknown_update_stopped", locale = locale, got = got)
+        }
+        (CallKind::Add, true, 0) => t!("failure.unknown_add_stopped", locale = locale, got = got),
+        (CallKind::Update, true, _) => t!(
+            "failure.unknown_update_asked_stopped",
+            locale = locale,
+            got = got,
+            count = count,
+            answers = answers
+        ),
+        (CallKind::Add, true, _) => t!(
+            "failure.unknown_add_asked_stopped",
+            locale = locale,
+            got = got,
+            count = count,
+            answers = answers
+        ),
+        (CallKind::Update, false, _) => t!(
+            "failure.unknown_update",
+            locale = locale,
+            got = got,
+            count = count,
+            answers = answers
+        ),
+        (CallKind::Add, false, _) => t!(
+            "failure.unknown_add",
+            locale = locale,
+            got = got,
+            count = count,
+            answers = answers
+        ),
+    }
+    .into_owned()
+}
+
 fn describe_answer_in(answer: &Answer, lang: Lang) -> String {
     match (answer.errcode, answer.resultcode) {
         // The messages are the server's: shown, never obeyed.
@@ -424,12 +499,7 @@ pub fn describe_failure_in(failure: &Failure, lang: Lang) -> String {
             .into_owned()
         }
         Failure::Call(error) => printable(&error.describe_in(lang)).into_owned(),
-        Failure::OutcomeUnknown(detail) => t!(
-            "failure.outcome_unknown",
-            locale = locale,
-            detail = printable(detail)
-        )
-        .into_owned(),
+        Failure::OutcomeUnknown(unsettled) => describe_unsettled_in(unsettled, lang),
         Failure::VerifyMismatch { expected, actual } => t!(
             "failure.verify_mismatch",
             locale = locale,
@@ -556,6 +626,53 @@ pub(crate) use crate::run::Counts;
 mod tests {
     use super::*;
     use crate::run::client::CallError;
+
+    #[test]
+    fn an_unknown_outcome_says_what_the_try_and_each_question_got() {
+        let garbled = Failure::Call(CallError::Body("not JSON".to_owned()));
+        let busy = Unanswered::Answer(Answer {
+            errcode: 930556,
+            errmsg: "carrier timeout".to_owned(),
+            ..Answer::default()
+        });
+        let slow = Unanswered::Error(CallError::Timeout(std::time::Duration::from_secs(3)));
+        let unsettled = Unsettled {
+            call: CallKind::Update,
+            last_try: Box::new(garbled.clone()),
+            questions: vec![busy.clone(), slow, busy],
+            stopped: false,
+        };
+        let failure = Failure::OutcomeUnknown(unsettled.clone());
+        let said = describe_failure(&failure);
+        assert!(
+            said.starts_with("outcome unknown: the update got "),
+            "{said}"
+        );
+        assert!(
+            said.ends_with(
+                "and order/get could not say whether it took effect (asked 3 times: \
+                 errcode 930556 carrier timeout ×2; no answer within 3s ×1)"
+            ),
+            "{said}"
+        );
+        let zh = describe_failure_in(&failure, Lang::Zh);
+        assert!(zh.starts_with("结果未知：状态更新得到"), "{zh}");
+        assert!(zh.contains("问了 3 次"), "{zh}");
+
+        let stopped = Failure::OutcomeUnknown(Unsettled {
+            call: CallKind::Add,
+            questions: Vec::new(),
+            stopped: true,
+            ..unsettled
+        });
+        assert!(
+            describe_failure(&stopped).ends_with(
+                "and the run stopped before order/get could say whether the order exists"
+            ),
+            "{}",
+            describe_failure(&stopped)
+        );
+    }
 
     fn step(outcome: StepOutcome) -> StepRecord {
         StepRecord {

@@ -22,8 +22,8 @@ use crate::wechat::sign::delivery_sign;
 use super::exchange::{self, Confirmation, End, Exchange, Verdict};
 use super::shared::Shared;
 use super::{
-    Attempt, AttemptResult, Event, Failure, NotSent, OrderRecord, ScenarioRecord, StepOutcome,
-    StepRecord, deadline, not_sent,
+    Attempt, AttemptResult, CallKind, Event, Failure, NotSent, OrderRecord, ScenarioRecord,
+    StepOutcome, StepRecord, Unanswered, deadline, not_sent,
 };
 
 pub(super) struct OrderJob {
@@ -74,17 +74,23 @@ impl OrderJob {
             let planned = step
                 .planned_at(&started, shared.options.speed)
                 .unwrap_or(DateTime::<Utc>::MAX_UTC);
-            let deadline = deadline(start, offset);
-            if stopped.is_none() && !shared.wait_until(deadline).await {
-                stopped = shared.stopped();
+            let mut due = deadline(start, offset);
+            if stopped.is_none() {
+                match shared.wait_for_step(due).await {
+                    // A steered clock (--step) may have moved it.
+                    Some(at) => due = at,
+                    None => stopped = shared.stopped(),
+                }
             }
             let record = match stopped {
                 Some(why) => not_sent(planned, why),
-                None => Box::pin(self.send(step, planned, deadline)).await,
+                None => Box::pin(self.send(step, planned, due)).await,
             };
             if matches!(record.outcome, StepOutcome::Failed(_)) {
                 shared.any_failed.store(true, Ordering::SeqCst);
-                stopped = Some(NotSent::EarlierStepFailed);
+                // A step cut short by Ctrl-C failed as last seen, but what stops the order
+                // is the interrupt: its retries might have got through.
+                stopped = Some(shared.stopped().unwrap_or(NotSent::EarlierStepFailed));
             }
             shared.emit(Event::StepFinished {
                 scenario: self.index,
@@ -236,6 +242,7 @@ struct CreateOrder<'a> {
 
 impl Exchange for CreateOrder<'_> {
     type Output = Option<String>;
+    const CALL: CallKind = CallKind::Add;
 
     async fn attempt(&mut self, token: &Secret, _waited: Duration) -> Verdict<Option<String>> {
         let platform = &self.job.shared.platform;
@@ -267,16 +274,9 @@ impl Exchange for CreateOrder<'_> {
                 Confirmation::Applied(waybill(Some(state)))
             }
             Some(Ok((answer, _))) if answer.errcode == ORDER_NOT_FOUND => Confirmation::NotApplied,
-            Some(Ok((answer, _))) => Confirmation::CannotTell(format!(
-                "order/add got no clear answer and order/get could not say whether the order exists (errcode {} {})",
-                answer.errcode, answer.errmsg
-            )),
-            Some(Err(error)) => Confirmation::CannotTell(format!(
-                "order/add got no clear answer and order/get could not say whether the order exists ({error})"
-            )),
-            None => Confirmation::CannotTell(
-                "the run stopped before order/get could be asked".to_owned(),
-            ),
+            Some(Ok((answer, _))) => Confirmation::CannotTell(Unanswered::Answer(answer)),
+            Some(Err(error)) => Confirmation::CannotTell(Unanswered::Error(error)),
+            None => Confirmation::Stopped,
         }
     }
 }
@@ -295,6 +295,7 @@ struct SendStep<'a> {
 
 impl Exchange for SendStep<'_> {
     type Output = Answer;
+    const CALL: CallKind = CallKind::Update;
 
     async fn attempt(&mut self, token: &Secret, waited: Duration) -> Verdict<Answer> {
         let (shared, scenario, step) = (&self.job.shared, self.job.scenario(), self.step);
@@ -373,37 +374,9 @@ impl Exchange for SendStep<'_> {
             }
             // No such order: the update certainly did not take (it would have created it).
             Some(Ok((answer, _))) if answer.errcode == ORDER_NOT_FOUND => Confirmation::NotApplied,
-            Some(Ok((answer, _))) => Confirmation::CannotTell(format!(
-                "{} and order/get could not say whether it took effect (errcode {} {})",
-                self.last_attempt(),
-                answer.errcode,
-                answer.errmsg
-            )),
-            Some(Err(error)) => Confirmation::CannotTell(format!(
-                "{} and order/get could not say whether it took effect ({error})",
-                self.last_attempt()
-            )),
-            None => Confirmation::CannotTell(format!(
-                "{} and the run stopped before order/get could be asked",
-                self.last_attempt()
-            )),
-        }
-    }
-}
-
-impl SendStep<'_> {
-    /// What the last attempt got, for saying why its outcome is unknown.
-    fn last_attempt(&self) -> String {
-        match self.record.attempts.last().map(|a| &a.result) {
-            Some(AttemptResult::Answer(answer)) => format!(
-                "the update got errcode {} {}",
-                answer.errcode, answer.errmsg
-            )
-            .trim_end()
-            .to_owned(),
-            Some(AttemptResult::Error(error)) => format!("the update got {error}"),
-            Some(AttemptResult::Reported { message, .. }) => format!("the update got {message}"),
-            None => "the update got no answer".to_owned(),
+            Some(Ok((answer, _))) => Confirmation::CannotTell(Unanswered::Answer(answer)),
+            Some(Err(error)) => Confirmation::CannotTell(Unanswered::Error(error)),
+            None => Confirmation::Stopped,
         }
     }
 }
@@ -422,7 +395,7 @@ fn may_have_applied(error: &CallError) -> bool {
 }
 
 /// An answer that did not meet `expected`: a refused token, a busy platform or a final no.
-fn judge_answer<T>(answer: Answer, expected: Expect) -> Verdict<T> {
+pub(super) fn judge_answer<T>(answer: Answer, expected: Expect) -> Verdict<T> {
     let refused_token = TOKEN_REFUSED.contains(&answer.errcode);
     let transient = transient_answer(&answer);
     let failure = Failure::Unexpected { answer, expected };

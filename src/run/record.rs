@@ -129,7 +129,7 @@ pub enum Failure {
     /// No usable answer.
     Call(CallError),
     /// The request may have reached the platform, and nobody can say whether it took effect.
-    OutcomeUnknown(String),
+    OutcomeUnknown(Unsettled),
     /// `--verify`: the platform accepted the step, but the order is elsewhere (`actual` is
     /// the platform's code, which may be one we do not know).
     VerifyMismatch { expected: Status, actual: i64 },
@@ -198,6 +198,33 @@ const KINDS: &[&str] = &[
 
 /// The kinds [`Failure::is_could_not_run`] counts (an unreachable endpoint, no token).
 const COULD_NOT_RUN_KINDS: &[&str] = &["unreachable", "credentials", "token_unavailable"];
+
+/// Why nobody can say whether a call took effect: what its last try got and what each
+/// `order/get` asked after it got.
+#[derive(Debug, Clone)]
+pub struct Unsettled {
+    pub call: CallKind,
+    /// The last try's failure: an ambiguous answer or a call error.
+    pub last_try: Box<Failure>,
+    /// What the questions asked after the last try got, in order.
+    pub questions: Vec<Unanswered>,
+    /// The run stopped before order/get could say.
+    pub stopped: bool,
+}
+
+/// The call whose outcome is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallKind {
+    Update,
+    Add,
+}
+
+/// What an `order/get` question got instead of an answer that says.
+#[derive(Debug, Clone)]
+pub enum Unanswered {
+    Answer(Answer),
+    Error(CallError),
+}
 
 /// How the scenario's order was created through `order/add`, when it asked for that.
 #[derive(Debug, Clone)]
@@ -395,6 +422,8 @@ pub enum Event {
     },
     /// Every scenario is over (the record's `finished` says when).
     RunFinished,
+    /// `--step`: a key moved the clock.
+    ClockMoved(super::steer::ClockMove),
 }
 
 impl Event {

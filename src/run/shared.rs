@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use crate::base::pace::Rate;
 use crate::run::platform::Platform;
 
+use super::steer::StepClock;
 use super::{Event, NotSent, RunOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,8 @@ pub(super) struct Shared {
     /// (the runner's tests), where tokio's wheel is exact.
     pub(super) timer: Option<super::timer::Timer>,
     pub(super) started: DateTime<Utc>,
+    /// `--step`: the clock a presenter steers; None for a run that keeps its own time.
+    pub(super) clock: Option<Arc<StepClock>>,
 }
 
 impl Shared {
@@ -71,6 +74,15 @@ impl Shared {
         tokio::select! {
             () = rate.acquire() => self.stopped().is_none(),
             _ = stop.wait_for(|s| *s != Stop::Running) => false,
+        }
+    }
+
+    /// Waits for a step's `deadline` (as a steered clock has shifted it); the deadline it
+    /// was due at, or None when the run stopped first.
+    pub(super) async fn wait_for_step(&self, deadline: Instant) -> Option<Instant> {
+        match &self.clock {
+            Some(clock) => clock.wait(deadline, self.stop.subscribe()).await,
+            None => self.wait_until(deadline).await.then_some(deadline),
         }
     }
 
