@@ -171,6 +171,9 @@ impl OrderJob {
             End::Interrupted(None) => StepOutcome::NotSent(NotSent::Interrupted),
         };
         record.outcome = outcome;
+        // A first push gives a Vec room for four attempts; a step usually takes one, and the
+        // record is kept for the whole run.
+        record.attempts.shrink_to_fit();
         if shared.options.verify
             && step.expect == Expect::Ok
             && let StepOutcome::Passed(_) = record.outcome
