@@ -76,6 +76,40 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write every page with --dir
     Man(ManArgs),
+    /// Work with the JSON reports of earlier runs (merge the shards of one)
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Join the JSON reports of a run's shards into one set of reports, with the verdict and
+    /// exit code the shards earn together
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' --report-json files, in the order their scenarios are to be listed
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<PathBuf>,
+
+    /// Write the merged JSON report
+    #[arg(long, value_name = "PATH")]
+    pub report_json: Option<PathBuf>,
+
+    /// Write the merged JUnit XML report
+    #[arg(long, value_name = "PATH")]
+    pub report_junit: Option<PathBuf>,
+
+    /// Write the merged HTML report
+    #[arg(long, value_name = "PATH")]
+    pub report_html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -466,7 +500,8 @@ pub struct RunArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N", help_heading = "Many scenarios")]
     pub jobs: Option<u32>,
 
-    /// Run only share I of N of the files (by path), e.g. 2/4, for a CI matrix
+    /// Run only share I of N of the files (by path), e.g. 2/4, for a CI matrix; auto/N takes I
+    /// from JOB_COMPLETION_INDEX (0-based, a Kubernetes Indexed Job)
     #[arg(long, value_parser = parse_shard, value_name = "I/N", help_heading = "Many scenarios")]
     pub shard: Option<(usize, usize)>,
 
@@ -748,12 +783,40 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
 }
 
 fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    parse_shard_with(text, std::env::var(JOB_INDEX).ok().as_deref())
+}
+
+/// Kubernetes sets this in every pod of an Indexed Job: 0, 1, … N-1.
+const JOB_INDEX: &str = "JOB_COMPLETION_INDEX";
+
+/// `I/N`, or `auto/N` with I taken from `job_index` (0-based, as Kubernetes counts).
+fn parse_shard_with(text: &str, job_index: Option<&str>) -> Result<(usize, usize), String> {
     let bad = || format!("`{text}` is not a shard; use I/N with 1 <= I <= N, e.g. 2/4");
     let (i, n) = text.split_once('/').ok_or_else(bad)?;
-    let (i, n) = (
-        i.trim().parse::<usize>().map_err(|_| bad())?,
-        n.trim().parse::<usize>().map_err(|_| bad())?,
-    );
+    let n = n.trim().parse::<usize>().map_err(|_| bad())?;
+    if i.trim() == "auto" && n >= 1 {
+        let Some(index) = job_index.map(str::trim) else {
+            return Err(rust_i18n::t!("shard.auto_unset", var = JOB_INDEX, n = n).into_owned());
+        };
+        return match index.parse::<usize>() {
+            Ok(index) if index < n => Ok((index + 1, n)),
+            Ok(_) => Err(rust_i18n::t!(
+                "shard.auto_out_of_range",
+                var = JOB_INDEX,
+                index = index,
+                n = n,
+                last = n - 1
+            )
+            .into_owned()),
+            Err(_) => Err(rust_i18n::t!(
+                "shard.auto_not_a_number",
+                var = JOB_INDEX,
+                index = format!("{index:?}")
+            )
+            .into_owned()),
+        };
+    }
+    let i = i.trim().parse::<usize>().map_err(|_| bad())?;
     if i >= 1 && i <= n {
         Ok((i, n))
     } else {
@@ -786,6 +849,24 @@ mod tests {
         assert!(parse_shard("0/4").is_err());
         assert!(parse_shard("5/4").is_err());
         assert!(parse_shard("x").is_err());
+        // A Kubernetes Indexed Job counts from 0.
+        assert_eq!(parse_shard_with("auto/4", Some("0")), Ok((1, 4)));
+        assert_eq!(parse_shard_with("auto/4", Some("3")), Ok((4, 4)));
+        let out_of_range = parse_shard_with("auto/4", Some("4"))
+            .err()
+            .unwrap_or_default();
+        assert!(
+            out_of_range.contains("JOB_COMPLETION_INDEX is 4"),
+            "{out_of_range}"
+        );
+        assert!(out_of_range.contains("0 to 3"), "{out_of_range}");
+        let unset = parse_shard_with("auto/4", None).err().unwrap_or_default();
+        assert!(unset.contains("JOB_COMPLETION_INDEX is not set"), "{unset}");
+        let garbled = parse_shard_with("auto/4", Some("two"))
+            .err()
+            .unwrap_or_default();
+        assert!(garbled.contains("\"two\""), "{garbled}");
+        assert!(parse_shard_with("auto/0", Some("0")).is_err());
     }
 
     #[test]

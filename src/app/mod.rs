@@ -4,6 +4,7 @@ pub mod cli;
 mod commands;
 mod error;
 mod manual;
+mod merge;
 mod run;
 mod select;
 mod send;
@@ -15,8 +16,8 @@ use clap::Parser;
 use rust_i18n::t;
 
 use crate::app::cli::{
-    Cli, ColorChoice, Command, GlobalArgs, LangChoice, PushArgs, PushModeChoice, RunArgs,
-    SchemaChoice,
+    Cli, ColorChoice, Command, GlobalArgs, LangChoice, PushArgs, PushModeChoice, ReportCommand,
+    RunArgs, SchemaChoice,
 };
 use crate::app::error::{AppError, Within};
 use crate::base::diag::Diagnostic;
@@ -134,6 +135,9 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
             let carriers = load_carriers(&global)?;
             report::print(&manual::completions(args.shell, &carriers));
         }
+        Some(Command::Report(args)) => match args.command {
+            ReportCommand::Merge(args) => return merge::merge(&global, &args),
+        },
         Some(Command::Man(args)) => match &args.dir {
             None => report::print(&manual::main_page()?),
             Some(dir) => {
