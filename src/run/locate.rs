@@ -23,7 +23,7 @@ use crate::wechat::errcode::ORDER_NOT_FOUND;
 use super::exchange::{self, Confirmation, End, Exchange, Verdict};
 use super::order::judge_answer;
 use super::shared::{RateLimiter, Shared, Stop};
-use super::{Failure, RunOptions};
+use super::{CallKind, Failure, RunOptions};
 
 /// What `order/get` said of the order.
 #[derive(Debug, Clone)]
@@ -105,6 +105,8 @@ struct Question<'a> {
 
 impl Exchange for Question<'_> {
     type Output = Located;
+    // Only read to word an unknown outcome, which a question never has (it changes nothing).
+    const CALL: CallKind = CallKind::Update;
 
     async fn attempt(&mut self, token: &Secret, _waited: Duration) -> Verdict<Located> {
         let body = OrderGet::for_order(self.scenario, Signature::Computed);
