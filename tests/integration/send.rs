@@ -398,3 +398,33 @@ async fn order_get(base: &str, token: &str, order: &str) -> Value {
         .await
         .unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn completions_offer_carriers_and_every_status_to_send() {
+    let bash = Sim::new().args(["completions", "bash"]).run().await;
+    assert_eq!(bash.code, 0, "{}", bash.all_output());
+    let send = bash
+        .stdout
+        .split("simulate__subcmd__send)")
+        .nth(1)
+        .expect("a case for send");
+    let after = |option: &str| {
+        send.split(&format!("{option})"))
+            .nth(1)
+            .and_then(|s| s.lines().nth(1))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let statuses = after("--status");
+    for word in ["101", "302", "delivered", "recipient_refused"] {
+        assert!(
+            statuses.split(['"', ' ']).any(|w| w == word),
+            "{word} not offered: {statuses}"
+        );
+    }
+    assert!(
+        after("--carrier").contains("dada"),
+        "{}",
+        after("--carrier")
+    );
+}
