@@ -179,6 +179,8 @@ async fn send_streams_a_runs_events_and_writes_its_json_report() {
     let run = send(&platform, "send-3", "102")
         .args(["--events", "jsonl", "--report-json"])
         .arg(&report)
+        // serve's push settings in the environment are no concern of send's.
+        .env("SIMULATE_PUSH_TOKEN", "abc")
         .run()
         .await;
     assert_eq!(run.code, 0, "{}", run.all_output());
