@@ -105,7 +105,7 @@ struct Question<'a> {
 
 impl Exchange for Question<'_> {
     type Output = Located;
-    // Only read to word an unknown outcome, which a question never has (it changes nothing).
+    // Never shown: a question never returns `Verdict::Unknown`, so it is never unsettled.
     const CALL: CallKind = CallKind::Update;
 
     async fn attempt(&mut self, token: &Secret, _waited: Duration) -> Verdict<Located> {

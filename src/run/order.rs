@@ -81,7 +81,9 @@ impl OrderJob {
             };
             if matches!(record.outcome, StepOutcome::Failed(_)) {
                 shared.any_failed.store(true, Ordering::SeqCst);
-                stopped = Some(NotSent::EarlierStepFailed);
+                // A step cut short by Ctrl-C failed as last seen, but what stops the order
+                // is the interrupt: its retries might have got through.
+                stopped = Some(shared.stopped().unwrap_or(NotSent::EarlierStepFailed));
             }
             shared.emit(Event::StepFinished {
                 scenario: self.index,
