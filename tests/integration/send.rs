@@ -100,6 +100,9 @@ async fn send_moves_an_order_the_merchant_created_one_allowed_step_at_a_time() {
         run.stdout
     );
     assert_eq!(order_state(&platform, "send-1").await, (201, 2));
+    // -q: only what went wrong.
+    let run = send(&platform, "send-1", "202").arg("-q").run().await;
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
     run.assert_no_secrets(&[platform.token.expose()]);
 }
 
