@@ -255,9 +255,14 @@ impl SendArgs {
             #[command(flatten)]
             run: RunArgs,
         }
-        // No argument: clap fills in each default (and reads the same environment variables,
-        // which the fields below replace with send's own).
-        let mut run = Defaults::try_parse_from(["simulate"])?.run;
+        use clap::{CommandFactory, FromArgMatches};
+        // No argument and no environment variable (SIMULATE_PUSH_TOKEN would need a
+        // --callback send does not have): clap fills in each default, and the fields below
+        // take send's own values.
+        let matches = Defaults::command()
+            .mut_args(|arg| arg.env(None::<&str>))
+            .try_get_matches_from(["simulate"])?;
+        let mut run = Defaults::from_arg_matches(&matches)?.run;
         run.endpoint = self.endpoint.clone();
         run.access_token = self.access_token.clone();
         run.local = self.local;
@@ -832,6 +837,40 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn send_is_made_with_a_runs_options_and_its_own_values() {
+        let cli = Cli::try_parse_from([
+            "simulate",
+            "send",
+            "--carrier",
+            "dada",
+            "--order",
+            "o-1",
+            "--status",
+            "302",
+            "--endpoint",
+            "http://127.0.0.1:9/",
+            "--retries",
+            "7",
+            "--timeout",
+            "2s",
+        ]);
+        let Ok(Cli {
+            command: Some(Command::Send(send)),
+            ..
+        }) = cli
+        else {
+            panic!("{cli:?}")
+        };
+        let run = send.run_args().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(run.endpoint, "http://127.0.0.1:9");
+        assert_eq!(run.retries, 7);
+        assert_eq!(run.timeout, Duration::from_secs(2));
+        // What send has no option for keeps a run's default.
+        assert!(run.paths.is_empty() && run.speed.is_real_time() && run.order.is_none());
+        assert_eq!(run.connections, crate::run::client::DEFAULT_CONNECTIONS);
     }
 
     #[test]
