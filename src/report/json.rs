@@ -99,6 +99,7 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> Value {
             json!({ "delivered": delivered, "made": made })
         }),
         "scenarios": scenarios,
+        "coverage": super::coverage::of_run(plan, record),
     })
 }
 

@@ -11,6 +11,7 @@
 //! verdict and settings, `orders` each order's section, `timeline` and `steps` its picture and
 //! table.
 
+mod coverage;
 mod header;
 mod measure;
 mod orders;
@@ -79,6 +80,11 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext, lang: Lang) 
     if orders.len() > 1 {
         out.push_str(&orders::overview(&orders, lang));
     }
+    out.push_str(&coverage::section(
+        plan,
+        &crate::report::coverage::of_run(plan, record),
+        lang,
+    ));
     for order in &orders {
         out.push_str(&orders::section(order, lang));
     }
