@@ -70,6 +70,10 @@ pub enum Command {
     Statuses,
     /// Draw a carrier's transition graph (Mermaid or DOT), highlighting a scenario's path
     Graph(GraphArgs),
+    /// List every path a carrier's graph allows from 101
+    Paths(PathsArgs),
+    /// Show which moves of their carriers' graphs scenarios take; send nothing
+    Coverage(CoverageArgs),
     /// Print the JSON Schema for scenario files, or for carrier files
     Schema(SchemaArgs),
     /// Print shell completions
@@ -292,13 +296,64 @@ pub struct NewArgs {
     #[arg(long, value_enum, default_value_t = PathChoice::Happy)]
     pub path: PathChoice,
 
-    /// Write here instead of to stdout (an existing file is kept unless --force)
+    /// Write here instead of to stdout (an existing file is kept unless --force); with
+    /// --all-paths or --negative, the folder to write the scenarios into
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
 
-    /// Overwrite FILE if it exists
+    /// Overwrite FILE (or the files of --all-paths and --negative) if it exists
     #[arg(long)]
     pub force: bool,
+
+    /// Write one scenario for every path of the carrier's graph (`simulate paths`) into the
+    /// folder FILE; --max-steps bounds their length
+    #[arg(long, conflicts_with = "path", help_heading = "Suites")]
+    pub all_paths: bool,
+
+    /// Write one scenario for every move the carrier refuses from each status it can reach,
+    /// expecting the refusal, into the folder FILE (with --all-paths: both)
+    #[arg(long, conflicts_with = "path", help_heading = "Suites")]
+    pub negative: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PathsArgs {
+    /// The carrier (id or alias)
+    #[arg(long)]
+    pub carrier: String,
+
+    /// Which paths: those that end delivered, the others (a failure, or a status where the
+    /// carrier goes no further), or all
+    #[arg(long, value_enum, default_value_t = PathsTo::All)]
+    pub to: PathsTo,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PathsTo {
+    Delivered,
+    Failure,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// Scenario files, or folders (every *.yaml / *.yml inside)
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -105,6 +105,9 @@ pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<(), AppError>
 }
 
 pub(super) fn new_scenario(global: &GlobalArgs, args: &NewArgs) -> Result<(), AppError> {
+    if args.all_paths || args.negative {
+        return super::paths::new_suite(global, args);
+    }
     let carriers = load_carriers(global)?;
     let path = match args.path {
         PathChoice::Happy => PathKind::Happy,

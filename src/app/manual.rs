@@ -95,7 +95,7 @@ pub fn completions(shell: clap_complete::Shell, carriers: &Carriers) -> String {
         .collect();
     let mut cmd = Cli::command();
     // Only the script lists them: the parser still takes a carrier added at run time.
-    for sub in ["new", "graph", "send"] {
+    for sub in ["new", "graph", "send", "paths"] {
         let names = names.clone();
         cmd = cmd.mut_subcommand(sub, |s| {
             s.mut_arg("carrier", |a| {
