@@ -94,9 +94,13 @@ pub fn parse_args(args: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
     };
     let mut reordered = args.clone();
     let word = reordered.remove(at + 1);
+    let is_path = std::path::Path::new(&word).exists();
     reordered.insert(1, word);
     match Cli::try_parse_from(reordered) {
         Ok(cli) => Ok(cli),
+        // `simulate --lang zh graph` without --carrier: graph's own error ("--carrier is
+        // required"), not "`graph` is neither a scenario file nor a command".
+        Err(error) if !is_path => Err(error),
         Err(_) => first_try,
     }
 }
@@ -532,6 +536,25 @@ mod tests {
         match parse_args(args.iter().map(std::ffi::OsString::from).collect()) {
             Ok(cli) => cli,
             Err(error) => panic!("{args:?}: {error}"),
+        }
+    }
+
+    #[test]
+    fn a_subcommand_after_options_gets_its_own_usage_error() {
+        for args in [
+            &["simulate", "--lang", "zh", "graph"][..],
+            &["simulate", "--lang", "en", "send", "--carrier", "dada"],
+        ] {
+            let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+            let error = match parse_args(args.clone()) {
+                Ok(cli) => panic!("{args:?} parsed: {:?}", cli.command),
+                Err(error) => error,
+            };
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "{args:?}: {error}"
+            );
         }
     }
 
