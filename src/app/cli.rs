@@ -60,6 +60,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Run the embedded WeChat emulator as an HTTP server
     Serve(ServeArgs),
+    /// Move one existing order to a status now, checked against where order/get says it is
+    Send(SendArgs),
     /// Write a new, valid scenario for a named path of a carrier
     New(NewArgs),
     /// List the carriers, their statuses and allowed transitions
@@ -78,6 +80,40 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write every page with --dir
     Man(ManArgs),
+    /// Work with the JSON reports of earlier runs (merge the shards of one)
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Join the JSON reports of a run's shards into one set of reports, with the verdict and
+    /// exit code the shards earn together
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' --report-json files, in the order their scenarios are to be listed
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<PathBuf>,
+
+    /// Write the merged JSON report
+    #[arg(long, value_name = "PATH")]
+    pub report_json: Option<PathBuf>,
+
+    /// Write the merged JUnit XML report
+    #[arg(long, value_name = "PATH")]
+    pub report_junit: Option<PathBuf>,
+
+    /// Write the merged HTML report
+    #[arg(long, value_name = "PATH")]
+    pub report_html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +128,162 @@ pub struct PlanArgs {
     /// Show the real delivery_sign instead of a placeholder (it is a SHA-1 of the appsecret)
     #[arg(long)]
     pub show_signatures: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// The carrier (id or alias)
+    #[arg(long)]
+    pub carrier: String,
+
+    /// The order's shop_order_id, as the merchant's system created it
+    #[arg(long, value_name = "SHOP_ORDER_ID")]
+    pub order: String,
+
+    /// The status to move it to: a code (302) or a name (delivered)
+    #[arg(long, value_name = "STATUS")]
+    pub status: String,
+
+    /// The action_msg sent with the status
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    pub msg: String,
+
+    /// The carrier-side shop id to send as; default: the carrier's test account
+    #[arg(long, value_name = "SHOPID")]
+    pub shopid: Option<String>,
+
+    /// The appsecret of --shopid (needed unless it is the test account's)
+    #[arg(
+        long,
+        env = "SIMULATE_APPSECRET",
+        hide_env_values = true,
+        value_name = "APPSECRET",
+        value_parser = secret
+    )]
+    pub appsecret: Option<Secret>,
+
+    /// Send even when order/get says the carrier does not allow the move, or cannot say where
+    /// the order is
+    #[arg(long)]
+    pub force: bool,
+
+    /// The platform's base URL
+    #[arg(
+        long,
+        env = "SIMULATE_ENDPOINT",
+        default_value = "https://api.weixin.qq.com",
+        value_parser = Masked(parse_endpoint)
+    )]
+    pub endpoint: String,
+
+    /// WeChat access token for the calls
+    #[arg(
+        long,
+        env = "WECHAT_ACCESS_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub access_token: Option<String>,
+
+    /// Against a fresh embedded emulator, for trying the command: it knows no order, so the
+    /// order starts at 101 (--endpoint and --access-token are then ignored)
+    #[arg(long)]
+    pub local: bool,
+
+    /// Fetch the token from /cgi-bin/stable_token with this app id (with --app-secret)
+    #[arg(
+        long,
+        env = "WECHAT_APPID",
+        requires = "app_secret",
+        value_name = "APPID"
+    )]
+    pub appid: Option<String>,
+
+    /// The app secret for --appid
+    #[arg(
+        long,
+        env = "WECHAT_APP_SECRET",
+        hide_env_values = true,
+        requires = "appid",
+        value_name = "SECRET"
+    )]
+    pub app_secret: Option<String>,
+
+    /// Give up connecting after this long
+    #[arg(long, default_value = "5s", value_parser = parse_timeout, value_name = "DURATION")]
+    pub connect_timeout: Duration,
+
+    /// Give up on a call (connect, send, answer) after this long
+    #[arg(long, default_value = "15s", value_parser = parse_timeout, value_name = "DURATION")]
+    pub timeout: Duration,
+
+    /// Retries of a transient failure (connection error, HTTP 5xx, errcode -1/930555/930556/45011)
+    #[arg(long, default_value_t = 3, value_name = "N", help_heading = "Retries")]
+    pub retries: u32,
+
+    /// The first backoff; it doubles each retry, with jitter, up to 8s
+    #[arg(long, default_value = "500ms", value_parser = parse_duration, value_name = "DURATION", help_heading = "Retries")]
+    pub retry_backoff: Duration,
+
+    /// All backoffs of the call together stay under this
+    #[arg(long, default_value = "90s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Retries")]
+    pub retry_max_wait: Duration,
+
+    /// How long the minute quota (errcode 45011) makes a retry wait
+    #[arg(long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Retries")]
+    pub quota_wait: Duration,
+
+    /// After the update is accepted, check with order/get that the order got there
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Seed for the retry jitter
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Write a JSON report (the same as a run's, with one step)
+    #[arg(long, value_name = "PATH", help_heading = "Reports")]
+    pub report_json: Option<PathBuf>,
+
+    /// Stream events to stdout as JSON lines, as a run does (the line for people moves to stderr)
+    #[arg(long, value_enum, value_name = "FORMAT", help_heading = "Reports")]
+    pub events: Option<EventsFormat>,
+}
+
+impl SendArgs {
+    /// The run options these flags stand for, so that a send is made exactly as a run's step:
+    /// every option send does not have keeps a run's default.
+    pub fn run_args(&self) -> Result<RunArgs, clap::Error> {
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            run: RunArgs,
+        }
+        use clap::{CommandFactory, FromArgMatches};
+        // No argument and no environment variable (SIMULATE_PUSH_TOKEN would need a
+        // --callback send does not have): clap fills in each default, and the fields below
+        // take send's own values.
+        let matches = Defaults::command()
+            .mut_args(|arg| arg.env(None::<&str>))
+            .try_get_matches_from(["simulate"])?;
+        let mut run = Defaults::from_arg_matches(&matches)?.run;
+        run.endpoint = self.endpoint.clone();
+        run.access_token = self.access_token.clone();
+        run.local = self.local;
+        run.appid = self.appid.clone();
+        run.app_secret = self.app_secret.clone();
+        run.connect_timeout = self.connect_timeout;
+        run.timeout = self.timeout;
+        run.retries = self.retries;
+        run.retry_backoff = self.retry_backoff;
+        run.retry_max_wait = self.retry_max_wait;
+        run.quota_wait = self.quota_wait;
+        run.verify = self.verify;
+        run.seed = self.seed;
+        run.report_json = self.report_json.clone();
+        run.events = self.events;
+        Ok(run)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -296,6 +488,11 @@ pub struct RunArgs {
     #[arg(long, requires = "local", value_name = "URL")]
     pub callback: Option<String>,
 
+    /// With --local: serve the live dashboard at the emulator's address, and keep serving it
+    /// after the run until Ctrl-C
+    #[arg(long, requires = "local")]
+    pub ui: bool,
+
     #[command(flatten)]
     pub push: PushArgs,
 
@@ -363,7 +560,8 @@ pub struct RunArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N", help_heading = "Many scenarios")]
     pub jobs: Option<u32>,
 
-    /// Run only share I of N of the files (by path), e.g. 2/4, for a CI matrix
+    /// Run only share I of N of the files (by path), e.g. 2/4, for a CI matrix; auto/N takes I
+    /// from JOB_COMPLETION_INDEX (0-based, a Kubernetes Indexed Job)
     #[arg(long, value_parser = parse_shard, value_name = "I/N", help_heading = "Many scenarios")]
     pub shard: Option<(usize, usize)>,
 
@@ -383,6 +581,16 @@ pub struct RunArgs {
     /// After each accepted step, check with order/get that the order reached the status
     #[arg(long)]
     pub verify: bool,
+
+    /// Play the one scenario on this order, which exists already (e.g. placed in the
+    /// merchant's app), instead of the file's shop_order_id
+    #[arg(long, value_name = "SHOP_ORDER_ID")]
+    pub order: Option<String>,
+
+    /// On a terminal: show what comes next before each step; Enter sends it now, p pauses
+    /// the clock (and starts it again), q ends the run as Ctrl-C does
+    #[arg(long)]
+    pub step: bool,
 
     /// Seed for random delays (`after: 20s..40s`) and retry jitter; printed when not given
     #[arg(long, value_name = "N")]
@@ -473,6 +681,10 @@ pub struct ServeArgs {
     /// Keep the real delivery_sign in the history at /__simulate/orders (default: `***`)
     #[arg(long)]
     pub show_signatures: bool,
+
+    /// Serve a live dashboard of every order at / (offline, English and Chinese)
+    #[arg(long)]
+    pub ui: bool,
 
     /// Orders kept; beyond it the oldest is forgotten
     #[arg(long, default_value_t = emulator::Limits::DEFAULT.orders, value_name = "N", help_heading = "Limits")]
@@ -631,12 +843,40 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
 }
 
 fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    parse_shard_with(text, std::env::var(JOB_INDEX).ok().as_deref())
+}
+
+/// Kubernetes sets this in every pod of an Indexed Job: 0, 1, … N-1.
+const JOB_INDEX: &str = "JOB_COMPLETION_INDEX";
+
+/// `I/N`, or `auto/N` with I taken from `job_index` (0-based, as Kubernetes counts).
+fn parse_shard_with(text: &str, job_index: Option<&str>) -> Result<(usize, usize), String> {
     let bad = || format!("`{text}` is not a shard; use I/N with 1 <= I <= N, e.g. 2/4");
     let (i, n) = text.split_once('/').ok_or_else(bad)?;
-    let (i, n) = (
-        i.trim().parse::<usize>().map_err(|_| bad())?,
-        n.trim().parse::<usize>().map_err(|_| bad())?,
-    );
+    let n = n.trim().parse::<usize>().map_err(|_| bad())?;
+    if i.trim() == "auto" && n >= 1 {
+        let Some(index) = job_index.map(str::trim) else {
+            return Err(rust_i18n::t!("shard.auto_unset", var = JOB_INDEX, n = n).into_owned());
+        };
+        return match index.parse::<usize>() {
+            Ok(index) if index < n => Ok((index + 1, n)),
+            Ok(_) => Err(rust_i18n::t!(
+                "shard.auto_out_of_range",
+                var = JOB_INDEX,
+                index = index,
+                n = n,
+                last = n - 1
+            )
+            .into_owned()),
+            Err(_) => Err(rust_i18n::t!(
+                "shard.auto_not_a_number",
+                var = JOB_INDEX,
+                index = format!("{index:?}")
+            )
+            .into_owned()),
+        };
+    }
+    let i = i.trim().parse::<usize>().map_err(|_| bad())?;
     if i >= 1 && i <= n {
         Ok((i, n))
     } else {
@@ -655,6 +895,40 @@ mod tests {
     }
 
     #[test]
+    fn send_is_made_with_a_runs_options_and_its_own_values() {
+        let cli = Cli::try_parse_from([
+            "simulate",
+            "send",
+            "--carrier",
+            "dada",
+            "--order",
+            "o-1",
+            "--status",
+            "302",
+            "--endpoint",
+            "http://127.0.0.1:9/",
+            "--retries",
+            "7",
+            "--timeout",
+            "2s",
+        ]);
+        let Ok(Cli {
+            command: Some(Command::Send(send)),
+            ..
+        }) = cli
+        else {
+            panic!("{cli:?}")
+        };
+        let run = send.run_args().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(run.endpoint, "http://127.0.0.1:9");
+        assert_eq!(run.retries, 7);
+        assert_eq!(run.timeout, Duration::from_secs(2));
+        // What send has no option for keeps a run's default.
+        assert!(run.paths.is_empty() && run.speed.is_real_time() && run.order.is_none());
+        assert_eq!(run.connections, crate::run::client::DEFAULT_CONNECTIONS);
+    }
+
+    #[test]
     fn a_bare_path_means_run() {
         let cli = Cli::try_parse_from(["simulate", "a.yaml", "--speed", "10"]);
         let Ok(cli) = cli else { panic!("{cli:?}") };
@@ -669,6 +943,24 @@ mod tests {
         assert!(parse_shard("0/4").is_err());
         assert!(parse_shard("5/4").is_err());
         assert!(parse_shard("x").is_err());
+        // A Kubernetes Indexed Job counts from 0.
+        assert_eq!(parse_shard_with("auto/4", Some("0")), Ok((1, 4)));
+        assert_eq!(parse_shard_with("auto/4", Some("3")), Ok((4, 4)));
+        let out_of_range = parse_shard_with("auto/4", Some("4"))
+            .err()
+            .unwrap_or_default();
+        assert!(
+            out_of_range.contains("JOB_COMPLETION_INDEX is 4"),
+            "{out_of_range}"
+        );
+        assert!(out_of_range.contains("0 to 3"), "{out_of_range}");
+        let unset = parse_shard_with("auto/4", None).err().unwrap_or_default();
+        assert!(unset.contains("JOB_COMPLETION_INDEX is not set"), "{unset}");
+        let garbled = parse_shard_with("auto/4", Some("two"))
+            .err()
+            .unwrap_or_default();
+        assert!(garbled.contains("\"two\""), "{garbled}");
+        assert!(parse_shard_with("auto/0", Some("0")).is_err());
     }
 
     #[test]

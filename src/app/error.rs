@@ -45,6 +45,11 @@ pub enum AppError {
     FileExists(PathBuf),
     /// No access token and no app credentials to fetch one.
     NoCredentials,
+    /// The platform could not be asked what the command needed to know first.
+    NotReached {
+        message: String,
+        help: Option<String>,
+    },
     /// The token could not be had: the credentials were refused, or its endpoint gave none.
     Token(TokenError),
     /// The HTTP client for the calls could not be built.
@@ -111,6 +116,7 @@ impl AppError {
             | AppError::MissingOpenid(_)
             | AppError::FileExists(_) => exit::INVALID,
             AppError::NoCredentials
+            | AppError::NotReached { .. }
             | AppError::Token(_)
             | AppError::Client(_)
             | AppError::Runtime(_)
@@ -140,7 +146,9 @@ impl AppError {
                 Some(&t!("error.mistyped_command_help", command = command)),
             ),
             AppError::InvalidFiles { problems, within } => problems_text(problems, *within),
-            AppError::Invalid { message, help } => error_text(message, help.as_deref()),
+            AppError::Invalid { message, help } | AppError::NotReached { message, help } => {
+                error_text(message, help.as_deref())
+            }
             AppError::MissingOpenid(places) => error_text(
                 &t!("error.missing_openid", places = places.join(", ")),
                 Some(&t!("error.missing_openid_help")),
@@ -380,7 +388,8 @@ mod tests {
         }
         let token = AppError::from(TokenError::Unavailable {
             endpoint: "http://127.0.0.1:9".to_owned(),
-            detail: "refused".to_owned(),
+            detail: crate::run::token::NoToken::Request("refused".to_owned()),
+            attempts: 1,
         });
         assert!(
             token

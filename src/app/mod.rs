@@ -4,9 +4,11 @@ pub mod cli;
 mod commands;
 mod error;
 mod manual;
+mod merge;
 mod paths;
 mod run;
 mod select;
+mod send;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -15,8 +17,8 @@ use clap::Parser;
 use rust_i18n::t;
 
 use crate::app::cli::{
-    Cli, ColorChoice, Command, GlobalArgs, LangChoice, PushArgs, PushModeChoice, RunArgs,
-    SchemaChoice,
+    Cli, ColorChoice, Command, GlobalArgs, LangChoice, PushArgs, PushModeChoice, ReportCommand,
+    RunArgs, SchemaChoice,
 };
 use crate::app::error::{AppError, Within};
 use crate::base::diag::Diagnostic;
@@ -111,6 +113,7 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
             mistyped_command(&cli.run.paths)?;
             return run::run(&global, cli.run).await;
         }
+        Some(Command::Send(args)) => return send::send(&global, args).await,
         Some(Command::Check(args)) => commands::check(&global, &args)?,
         Some(Command::Serve(args)) => commands::serve(&global, args).await?,
         Some(Command::Plan(args)) => commands::plan(&global, &args)?,
@@ -135,6 +138,9 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
             let carriers = load_carriers(&global)?;
             report::print(&manual::completions(args.shell, &carriers));
         }
+        Some(Command::Report(args)) => match args.command {
+            ReportCommand::Merge(args) => return merge::merge(&global, &args),
+        },
         Some(Command::Man(args)) => match &args.dir {
             None => report::print(&manual::main_page()?),
             Some(dir) => {
@@ -281,6 +287,70 @@ fn load_plan_warned(
 /// The plan of a run's scenarios: the paths given, or the files of `--rerun-failed`'s
 /// report, narrowed to what that report and `--only` select.
 fn load_selected_plan(
+    global: &GlobalArgs,
+    args: &RunArgs,
+    seed: u64,
+) -> Result<(Carriers, Plan), AppError> {
+    let (carriers, plan) = load_selected_files(global, args, seed)?;
+    Ok((carriers, on_order(plan, args.order.as_deref())?))
+}
+
+/// `--order`: the run's one scenario plays that order, which exists already.
+fn on_order(mut plan: Plan, order: Option<&str>) -> Result<Plan, AppError> {
+    let Some(order) = order.map(str::trim) else {
+        return Ok(plan);
+    };
+    if order.is_empty() || order.len() > scenario::MAX_SHOP_ORDER_ID_BYTES {
+        return Err(AppError::Usage(t!("run_order.empty").into_owned()));
+    }
+    if let Some(scenario) = plan
+        .scenarios
+        .iter()
+        .find(|s| s.repetition.is_some_and(|(_, n)| n > 1))
+    {
+        return Err(AppError::Invalid {
+            message: t!(
+                "run_order.repeat",
+                file = scenario.file,
+                repeat = scenario.repetition.map_or(1, |(_, n)| n)
+            )
+            .into_owned(),
+            help: Some(t!("run_order.repeat_help").into_owned()),
+        });
+    }
+    if plan.scenarios.len() > 1 {
+        let names: Vec<&str> = plan.scenarios.iter().map(|s| s.name.as_str()).collect();
+        return Err(AppError::Invalid {
+            message: t!(
+                "run_order.many",
+                count = plan.scenarios.len(),
+                names = names.join(", ")
+            )
+            .into_owned(),
+            help: Some(t!("run_order.many_help").into_owned()),
+        });
+    }
+    for scenario in &mut plan.scenarios {
+        scenario.shop_order_id = order.to_owned();
+        scenario.fixed_order_id = false;
+        // The order exists: creating it again would be refused (930562).
+        if scenario.order.take().is_some() {
+            crate::base::console::err(&crate::base::text::terminal_safe(&format!(
+                "{}\n",
+                t!(
+                    "run_order.skips_create",
+                    order = order,
+                    file = scenario.file
+                )
+            )));
+        }
+    }
+    Ok(plan)
+}
+
+/// The paths given, or the files of `--rerun-failed`'s report, narrowed to what that report
+/// and `--only` select.
+fn load_selected_files(
     global: &GlobalArgs,
     args: &RunArgs,
     seed: u64,

@@ -14,6 +14,7 @@ use super::error::AppError;
 use super::{retry_policy, style};
 use crate::app::cli::{GlobalArgs, RunArgs};
 use crate::base::i18n::{Noun, count};
+use crate::base::keys::{self, KeyReader};
 use crate::base::pace::Speed;
 use crate::base::secret::Secret;
 use crate::emulator::{self, Emulator};
@@ -23,6 +24,7 @@ use crate::model::statuses::Lang;
 use crate::report::live::{Heartbeat, Live, Look};
 use crate::report::{self, Console, Pushes, ReportContext, StepPush};
 use crate::run::client::{Client, Timeouts};
+use crate::run::steer::Control;
 use crate::run::token::TokenSource;
 use crate::run::{self as runner, RunOptions, RunRecord};
 use crate::scenario;
@@ -36,19 +38,23 @@ pub(super) async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8, AppErr
     // From the first moment: a SIGTERM during a minute-long token fetch still ends with 130
     // and the reports written.
     let cancel = watch_interrupts();
-    let prepared = prepare(global, &args, &cancel).await?;
+    let stop = cancel.clone();
+    let mut prepared = prepare(global, &args, &cancel).await?;
     let output = Output::new(global, &args, &prepared.target.endpoint);
+    let steering = prepared.steering.take();
     let record = if prepared.interrupted {
+        drop(steering);
         runner::interrupted_before_start(&prepared.plan, run_options(&args, prepared.seed))
     } else {
-        execute(global, &args, &prepared, &output, cancel).await
+        execute(global, &args, &prepared, &output, cancel, steering).await
     };
-    finish(&args, prepared, &output, &record).await
+    finish(&args, prepared, &output, &record, stop).await
 }
 
 /// Everything a run needs, checked, before anything is sent.
 struct Prepared {
-    plan: Plan,
+    /// Shared with the printer of events, never copied: a plan of 100,000 orders is large.
+    plan: Arc<Plan>,
     /// Printed in the header and the reports, so a run can be repeated with --seed.
     seed: u64,
     target: Target,
@@ -56,19 +62,21 @@ struct Prepared {
     timeouts: Timeouts,
     /// Ctrl-C or SIGTERM came before the first call could go out.
     interrupted: bool,
+    /// `--step`: the terminal's keys, read until the run is over, as the clock's controls.
+    steering: Option<(KeyReader, mpsc::UnboundedReceiver<Control>)>,
 }
 
 /// Where the calls go and with which credentials.
-struct Target {
-    endpoint: String,
-    tokens: Arc<TokenSource>,
+pub(super) struct Target {
+    pub(super) endpoint: String,
+    pub(super) tokens: Arc<TokenSource>,
     /// Kept alive for the whole run when --local.
-    local: Option<Emulator>,
+    pub(super) local: Option<Emulator>,
 }
 
 impl Target {
     /// Where the calls go, for the header: the local emulator is never mistaken for WeChat.
-    fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         if self.local.is_some() {
             t!("run.target_local", endpoint = self.endpoint).into_owned()
         } else {
@@ -85,6 +93,11 @@ async fn prepare(
     cancel: &watch::Receiver<bool>,
 ) -> Result<Prepared, AppError> {
     let seed = args.seed.unwrap_or_else(scenario::random_seed);
+    if args.step && (args.events.is_some() || global.quiet) {
+        // Both turn the live view off, and with it the line that says what the keys do.
+        return Err(AppError::Usage(t!("step.without_view").into_owned()));
+    }
+    let steering = if args.step { Some(steering()?) } else { None };
     // Without --jobs every scenario starts at once, so no scenario is left for --fail-fast to hold.
     if args.fail_fast && args.jobs.is_none() {
         crate::base::console::err(&format!(
@@ -118,19 +131,62 @@ async fn prepare(
         () = interrupted(cancel.clone()) => true,
     };
     Ok(Prepared {
-        plan,
+        plan: Arc::new(plan),
         seed,
         target,
         client,
         timeouts,
         interrupted,
+        steering,
     })
+}
+
+/// `--step`'s keys as the clock's controls: Enter sends now, p pauses, q ends the run. Only
+/// on a terminal, which shows what comes next and gives the keys.
+fn steering() -> Result<(KeyReader, mpsc::UnboundedReceiver<Control>), AppError> {
+    let which = match (
+        std::io::stdin().is_terminal(),
+        std::io::stdout().is_terminal(),
+    ) {
+        (true, true) => None,
+        (false, true) => Some("stdin"),
+        (true, false) => Some("stdout"),
+        (false, false) => Some("stdin"),
+    };
+    if let Some(which) = which {
+        return Err(AppError::Invalid {
+            message: t!("step.no_terminal", which = which).into_owned(),
+            help: Some(t!("step.no_terminal_help").into_owned()),
+        });
+    }
+    let (controls, controlled) = mpsc::unbounded_channel();
+    let reader = keys::read_keys(move |key| {
+        let control = match key {
+            keys::Key::Enter => Control::SendNow,
+            keys::Key::Char('p') => Control::TogglePause,
+            keys::Key::Char('q') => Control::Quit,
+            keys::Key::Char(_) => return,
+        };
+        let _ = controls.send(control);
+    })
+    .map_err(|error| {
+        let message = if error.kind() == std::io::ErrorKind::Unsupported {
+            t!("step.unsupported")
+        } else {
+            t!("step.keys_failed", error = error)
+        };
+        AppError::Invalid {
+            message: message.into_owned(),
+            help: None,
+        }
+    })?;
+    Ok((reader, controlled))
 }
 
 /// Every report path made ready before anything is sent (folder created, writable, an
 /// earlier run's report removed), so that a run never ends with its calls sent and nowhere
 /// to say how they went.
-fn prepare_reports(args: &RunArgs) -> Result<(), AppError> {
+pub(super) fn prepare_reports(args: &RunArgs) -> Result<(), AppError> {
     for path in report_paths(args) {
         crate::base::files::prepare_output(path).map_err(|error| AppError::ReportUnusable {
             path: path.clone(),
@@ -147,14 +203,14 @@ fn report_paths(args: &RunArgs) -> impl Iterator<Item = &PathBuf> {
 }
 
 /// Resolves once an interrupt has come; never when the signals cannot be watched.
-async fn interrupted(mut cancel: watch::Receiver<bool>) {
+pub(super) async fn interrupted(mut cancel: watch::Receiver<bool>) {
     if cancel.wait_for(|c| *c).await.is_err() {
         std::future::pending::<()>().await;
     }
 }
 
 /// The embedded emulator on a free loopback port, with a token it issued.
-async fn local_target(carriers: Carriers, args: &RunArgs) -> Result<Target, AppError> {
+pub(super) async fn local_target(carriers: Carriers, args: &RunArgs) -> Result<Target, AppError> {
     let config = emulator::Config {
         auto_create: true,
         callback: args.callback.clone(),
@@ -164,6 +220,7 @@ async fn local_target(carriers: Carriers, args: &RunArgs) -> Result<Target, AppE
             emulator::DEV_APPID,
             args.callback.is_some(),
         )?,
+        ui: args.ui,
         // Serves every connection the runner's pool may open.
         limits: emulator::Limits {
             connections: emulator::Limits::DEFAULT
@@ -180,6 +237,9 @@ async fn local_target(carriers: Carriers, args: &RunArgs) -> Result<Target, AppE
     if let Some(warning) = started.callback_warning() {
         crate::base::console::err(&format!("{warning}\n"));
     }
+    if let Some(url) = started.dashboard_url() {
+        crate::base::console::err(&format!("{}\n", t!("serve.dashboard", url = url)));
+    }
     Ok(Target {
         endpoint: started.base_url(),
         tokens: Arc::new(TokenSource::Fixed(started.issue_token())),
@@ -188,7 +248,7 @@ async fn local_target(carriers: Carriers, args: &RunArgs) -> Result<Target, AppE
 }
 
 /// `--endpoint` with `--access-token`, else a token fetched with `--appid`/`--app-secret`.
-fn remote_target(args: &RunArgs) -> Result<Target, AppError> {
+pub(super) fn remote_target(args: &RunArgs) -> Result<Target, AppError> {
     let given = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
@@ -247,6 +307,7 @@ async fn execute(
     prepared: &Prepared,
     output: &Output,
     cancel_rx: watch::Receiver<bool>,
+    steering: Option<(KeyReader, mpsc::UnboundedReceiver<Control>)>,
 ) -> RunRecord {
     let plan = &prepared.plan;
     if !global.quiet {
@@ -257,26 +318,47 @@ async fn execute(
     // The live view needs a terminal and room; CI logs get plain timestamped lines.
     let live_view = !output.jsonl && !global.quiet && std::io::stdout().is_terminal();
     let printer = tokio::spawn(print_events(
-        plan.clone(),
+        Arc::clone(plan),
         output.clone(),
-        live_view,
+        (live_view, steering.is_some()),
         args.speed,
         events_rx,
     ));
-    let record = runner::run(
-        plan,
-        &prepared.client,
-        prepared.target.tokens.clone(),
-        run_options(args, prepared.seed),
-        events_tx,
-        cancel_rx,
-    )
-    .await;
+    let options = run_options(args, prepared.seed);
+    let tokens = prepared.target.tokens.clone();
+    let record = match steering {
+        None => {
+            runner::run(
+                plan,
+                &prepared.client,
+                tokens,
+                options,
+                events_tx,
+                cancel_rx,
+            )
+            .await
+        }
+        Some((keys, controls)) => {
+            let record = runner::run_steered(
+                plan,
+                &prepared.client,
+                tokens,
+                options,
+                events_tx,
+                cancel_rx,
+                controls,
+            )
+            .await;
+            // The terminal as it was, before the summary is printed.
+            drop(keys);
+            record
+        }
+    };
     let _ = printer.await;
     record
 }
 
-fn run_options(args: &RunArgs, seed: u64) -> RunOptions {
+pub(super) fn run_options(args: &RunArgs, seed: u64) -> RunOptions {
     RunOptions {
         speed: args.speed,
         retry: retry_policy(args),
@@ -298,6 +380,7 @@ async fn finish(
     prepared: Prepared,
     output: &Output,
     record: &RunRecord,
+    stop: watch::Receiver<bool>,
 ) -> Result<u8, AppError> {
     let Prepared {
         plan,
@@ -307,6 +390,7 @@ async fn finish(
     } = prepared;
     // The pushes are drained first, so that the summary can tell what became of them.
     let mut pushes = None;
+    let mut dashboard = None;
     if let Some(emulator) = target.local {
         if emulator.callback_check().is_some() {
             if !record.interrupted {
@@ -314,7 +398,13 @@ async fn finish(
             }
             pushes = Some(step_pushes(&plan, record, &emulator.push_outcomes()));
         }
-        emulator.shutdown().await;
+        // --ui: the dashboard stays up for the room after the run; a Ctrl-C that ended the
+        // run ends it too.
+        if args.ui && !record.interrupted {
+            dashboard = Some(emulator);
+        } else {
+            emulator.shutdown().await;
+        }
     }
     output.human(&output.console.summary(&plan, record));
     if let Some(pushes) = &pushes {
@@ -349,11 +439,23 @@ async fn finish(
             report::print(&format!("{line}\n"));
         }
     }
+    if let Some(emulator) = dashboard {
+        keep_serving(emulator, stop).await;
+    }
     result
 }
 
+/// `--local --ui` after the run: the dashboard stays until Ctrl-C or SIGTERM.
+async fn keep_serving(emulator: Emulator, stop: watch::Receiver<bool>) {
+    if let Some(url) = emulator.dashboard_url() {
+        crate::base::console::err(&format!("{}\n", t!("run.dashboard_stays", url = url)));
+    }
+    interrupted(stop).await;
+    emulator.shutdown().await;
+}
+
 /// Which credential to check when the platform refused the token mid-run.
-fn credentials_refused(tokens: &TokenSource) -> String {
+pub(super) fn credentials_refused(tokens: &TokenSource) -> String {
     format!(
         "the run stopped: the platform refused the credentials; check {}\n",
         if tokens.can_renew() {
@@ -458,9 +560,9 @@ impl Output {
 /// Shows the events as they come: JSON lines, the live view, or plain lines (with a heartbeat
 /// in long silences).
 async fn print_events(
-    plan: Plan,
+    plan: Arc<Plan>,
     output: Output,
-    live_view: bool,
+    (live_view, steering): (bool, bool),
     speed: Speed,
     mut events: mpsc::UnboundedReceiver<runner::Event>,
 ) {
@@ -469,7 +571,10 @@ async fn print_events(
         style: console.style,
         lang: console.lang,
     };
-    let mut live = live_view.then(|| Live::new(&plan, console, speed));
+    let mut live = live_view.then(|| {
+        let live = Live::new(&plan, console, speed);
+        if steering { live.steering() } else { live }
+    });
     // Quiet runs and JSON lines stay as asked.
     let mut heart = (!live_view && !output.jsonl && !console.quiet)
         .then(|| Heartbeat::new(&plan, speed, look, Instant::now()));
@@ -517,38 +622,77 @@ async fn print_events(
 }
 
 /// Writes every report asked for; the ones that could not be written, with why.
-fn write_reports(
+pub(super) fn write_reports(
     args: &RunArgs,
     plan: &Plan,
     record: &RunRecord,
     ctx: &ReportContext,
     lang: Lang,
 ) -> Vec<(PathBuf, std::io::Error)> {
-    let mut failures = Vec::new();
-    let mut write = |path: &PathBuf, text: String| {
-        // Whole or not at all: a full disk or a kill mid-write leaves no truncated report.
-        if let Err(error) = crate::base::files::write_atomic(path, text.as_bytes()) {
-            failures.push((path.clone(), error));
-        }
+    let paths = ReportPaths {
+        json: args.report_json.as_ref(),
+        junit: args.report_junit.as_ref(),
+        html: args.report_html.as_ref(),
     };
-    if let Some(path) = &args.report_json {
-        let text = serde_json::to_string_pretty(&report::json::report(plan, record, ctx))
-            .unwrap_or_default();
-        write(path, text + "\n");
+    paths.write(plan, record, ctx, lang)
+}
+
+/// Where the reports go (a run's, or `report merge`'s).
+pub(super) struct ReportPaths<'a> {
+    pub(super) json: Option<&'a PathBuf>,
+    pub(super) junit: Option<&'a PathBuf>,
+    pub(super) html: Option<&'a PathBuf>,
+}
+
+impl ReportPaths<'_> {
+    /// Every path made ready before anything is done (folder created, writable, an earlier
+    /// report removed).
+    pub(super) fn prepare(&self) -> Result<(), AppError> {
+        for path in [self.json, self.html, self.junit].into_iter().flatten() {
+            crate::base::files::prepare_output(path).map_err(|error| AppError::ReportUnusable {
+                path: path.clone(),
+                error,
+            })?;
+        }
+        Ok(())
     }
-    if let Some(path) = &args.report_html {
-        write(path, report::html::report(plan, record, ctx, lang));
+
+    /// Writes every report asked for; the ones that could not be written, with why.
+    pub(super) fn write(
+        &self,
+        plan: &Plan,
+        record: &RunRecord,
+        ctx: &ReportContext,
+        lang: Lang,
+    ) -> Vec<(PathBuf, std::io::Error)> {
+        type Writer<'w> = &'w dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>;
+        let mut failures = Vec::new();
+        // Whole or not at all: a full disk or a kill mid-write leaves no truncated report.
+        // Each is streamed to its file, never held whole in memory.
+        let mut write = |path: &PathBuf, write: Writer<'_>| {
+            if let Err(error) = crate::base::files::write_atomic_with(path, |out| write(out)) {
+                failures.push((path.clone(), error));
+            }
+        };
+        if let Some(path) = self.json {
+            write(path, &|out| report::json::write(plan, record, ctx, out));
+        }
+        if let Some(path) = self.html {
+            write(path, &|out| {
+                report::html::write(plan, record, ctx, lang, out)
+            });
+        }
+        if let Some(path) = self.junit {
+            write(path, &|out| report::junit::write(plan, record, ctx, out));
+        }
+        failures
     }
-    if let Some(path) = &args.report_junit {
-        write(path, report::junit::report(plan, record, ctx));
-    }
-    failures
 }
 
 /// Watches Ctrl-C and SIGTERM for the whole command: the first stops the run, which still
 /// writes its reports; the second ends the process at once, without waiting for the calls
 /// in flight. The handlers are in place when this returns.
-fn watch_interrupts() -> watch::Receiver<bool> {
+pub(super) fn watch_interrupts() -> watch::Receiver<bool> {
     let (cancel, cancelled) = watch::channel(false);
     let mut signals = Signals::new();
     tokio::spawn(async move {
@@ -558,6 +702,8 @@ fn watch_interrupts() -> watch::Receiver<bool> {
         crate::base::console::err(
             "simulate: interrupted again; exiting now, without waiting for the calls in flight or writing the reports\n",
         );
+        // --step's raw mode must not outlive the process.
+        crate::base::keys::restore_terminal();
         std::process::exit(i32::from(crate::base::exit::INTERRUPTED));
     });
     cancelled

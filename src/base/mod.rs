@@ -9,6 +9,7 @@ pub mod exit;
 pub mod fields;
 pub mod files;
 pub mod i18n;
+pub mod keys;
 pub mod pace;
 pub mod secret;
 pub mod text;

@@ -7,7 +7,10 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod live;
+pub mod merge;
 pub mod plan;
+pub mod send;
+pub mod shapes;
 
 use std::time::Duration;
 
@@ -20,7 +23,10 @@ use crate::base::i18n::{Noun, count_in};
 use crate::base::text::{printable, terminal_safe};
 use crate::model::plan::{Expect, Plan, ScenarioPlan};
 use crate::model::statuses::Lang;
-use crate::run::{Event, Failure, RunRecord, ScenarioRecord, StepOutcome, StepRecord};
+use crate::run::{
+    CallKind, Event, Failure, RunRecord, ScenarioRecord, StepOutcome, StepRecord, Unanswered,
+    Unsettled,
+};
 use crate::wechat::body::Answer;
 
 /// Terminal styling, off when the output is not a terminal or `NO_COLOR` is set.
@@ -173,42 +179,108 @@ impl Console {
         } else {
             self.style.red(&t!("summary.failed", locale = locale))
         };
-        let worst = match worst {
-            Some((late, name, index)) => {
-                let late = format_duration(round_to_ms(late));
-                t!(
-                    "summary.worst",
-                    locale = locale,
-                    late = late,
-                    name = name,
-                    step = index + 1
-                )
-            }
-            None => "".into(),
+        let scenarios = count_in(lang, plan.scenarios.len(), Noun::Scenario);
+        let steps = count_in(lang, total.steps, Noun::Step);
+        let (passed, failed, not_sent) = (total.passed, total.failed, total.not_sent);
+        let worst =
+            worst.map(|(late, name, index)| (format_duration(round_to_ms(late)), name, index + 1));
+        // One whole sentence for each combination, so neither language's word order is
+        // forced on the other by gluing pieces together.
+        let line = match (worst, record.interrupted, self.local) {
+            (None, false, false) => t!(
+                "summary.run",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent
+            ),
+            (None, true, false) => t!(
+                "summary.run_interrupted",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent
+            ),
+            (None, false, true) => t!(
+                "summary.run_local",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent
+            ),
+            (None, true, true) => t!(
+                "summary.run_interrupted_local",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent
+            ),
+            (Some((late, name, step)), false, false) => t!(
+                "summary.run_worst",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent,
+                late = late,
+                name = name,
+                step = step
+            ),
+            (Some((late, name, step)), true, false) => t!(
+                "summary.run_worst_interrupted",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent,
+                late = late,
+                name = name,
+                step = step
+            ),
+            (Some((late, name, step)), false, true) => t!(
+                "summary.run_worst_local",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent,
+                late = late,
+                name = name,
+                step = step
+            ),
+            (Some((late, name, step)), true, true) => t!(
+                "summary.run_worst_interrupted_local",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent,
+                late = late,
+                name = name,
+                step = step
+            ),
         };
-        let interrupted = if record.interrupted {
-            t!("summary.interrupted", locale = locale)
-        } else {
-            "".into()
-        };
-        let local = if self.local {
-            t!("summary.local", locale = locale)
-        } else {
-            "".into()
-        };
-        out.push_str(&t!(
-            "summary.run",
-            locale = locale,
-            verdict = verdict,
-            scenarios = count_in(lang, plan.scenarios.len(), Noun::Scenario),
-            steps = count_in(lang, total.steps, Noun::Step),
-            passed = total.passed,
-            failed = total.failed,
-            not_sent = total.not_sent,
-            worst = worst,
-            interrupted = interrupted,
-            local = local
-        ));
+        out.push_str(&line);
         out.push('\n');
         out
     }
@@ -225,43 +297,109 @@ impl Console {
             self.style.red("✗")
         };
         let locale = self.lang.code();
-        let worst = worst
-            .map(|(late, _)| {
-                let late = format_duration(round_to_ms(late));
-                t!("summary.scenario_worst", locale = locale, late = late)
-            })
-            .unwrap_or_default();
-        let failed = if counts.failed > 0 {
-            t!(
+        let late = worst.map(|(late, _)| format_duration(round_to_ms(late)));
+        let (name, carrier, order) = (
+            &scenario.name,
+            &scenario.carrier.id,
+            &scenario.shop_order_id,
+        );
+        let (passed, steps, failed, not_sent) =
+            (counts.passed, counts.steps, counts.failed, counts.not_sent);
+        // A whole sentence for each combination of what there is to say.
+        let line = match (failed > 0, not_sent > 0, late) {
+            (false, false, None) => t!(
+                "summary.scenario",
+                locale = locale,
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps
+            ),
+            (true, false, None) => t!(
                 "summary.scenario_failed",
                 locale = locale,
-                count = counts.failed
-            )
-        } else {
-            "".into()
-        };
-        let not_sent = if counts.not_sent > 0 {
-            t!(
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps,
+                failed = failed
+            ),
+            (false, true, None) => t!(
                 "summary.scenario_not_sent",
                 locale = locale,
-                count = counts.not_sent
-            )
-        } else {
-            "".into()
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps,
+                not_sent = not_sent
+            ),
+            (true, true, None) => t!(
+                "summary.scenario_failed_not_sent",
+                locale = locale,
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps,
+                failed = failed,
+                not_sent = not_sent
+            ),
+            (false, false, Some(late)) => t!(
+                "summary.scenario_worst",
+                locale = locale,
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps,
+                late = late
+            ),
+            (true, false, Some(late)) => t!(
+                "summary.scenario_failed_worst",
+                locale = locale,
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps,
+                failed = failed,
+                late = late
+            ),
+            (false, true, Some(late)) => t!(
+                "summary.scenario_not_sent_worst",
+                locale = locale,
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps,
+                not_sent = not_sent,
+                late = late
+            ),
+            (true, true, Some(late)) => t!(
+                "summary.scenario_failed_not_sent_worst",
+                locale = locale,
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps,
+                failed = failed,
+                not_sent = not_sent,
+                late = late
+            ),
         };
-        let line = t!(
-            "summary.scenario",
-            locale = locale,
-            mark = mark,
-            name = scenario.name,
-            carrier = scenario.carrier.id,
-            order = scenario.shop_order_id,
-            passed = counts.passed,
-            steps = counts.steps,
-            failed = failed,
-            not_sent = not_sent,
-            worst = worst
-        );
         format!("{line}\n")
     }
 
@@ -370,6 +508,77 @@ pub fn print(text: &str) {
     crate::base::console::out(&terminal_safe(text));
 }
 
+/// "outcome unknown: the update got …, and order/get could not say whether it took effect
+/// (asked 7 times: errcode 930556 ×4; timed out after 3s ×3)".
+fn describe_unsettled_in(unsettled: &Unsettled, lang: Lang) -> String {
+    let locale = lang.code();
+    let got = match unsettled.last_try.as_ref() {
+        Failure::Unexpected { answer, .. } => describe_answer_in(answer, lang),
+        other => describe_failure_in(other, lang),
+    };
+    // Each different thing the questions got, with how often, in the order first seen.
+    let mut tally: Vec<(String, usize)> = Vec::new();
+    for question in &unsettled.questions {
+        let text = match question {
+            Unanswered::Answer(answer) => describe_answer_in(answer, lang),
+            Unanswered::Error(error) => printable(&error.describe_in(lang)).into_owned(),
+        };
+        match tally.iter_mut().find(|(seen, _)| *seen == text) {
+            Some((_, n)) => *n += 1,
+            None => tally.push((text, 1)),
+        }
+    }
+    let answers = tally
+        .iter()
+        .map(|(text, n)| {
+            t!(
+                "failure.unknown_tally",
+                locale = locale,
+                answer = text,
+                n = n
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(&t!("failure.unknown_tally_separator", locale = locale));
+    let count = unsettled.questions.len();
+    let (got, answers) = (got.as_str(), answers.as_str());
+    match (unsettled.call, unsettled.stopped, count) {
+        (CallKind::Update, true, 0) => {
+            t!("failure.unknown_update_stopped", locale = locale, got = got)
+        }
+        (CallKind::Add, true, 0) => t!("failure.unknown_add_stopped", locale = locale, got = got),
+        (CallKind::Update, true, _) => t!(
+            "failure.unknown_update_asked_stopped",
+            locale = locale,
+            got = got,
+            count = count,
+            answers = answers
+        ),
+        (CallKind::Add, true, _) => t!(
+            "failure.unknown_add_asked_stopped",
+            locale = locale,
+            got = got,
+            count = count,
+            answers = answers
+        ),
+        (CallKind::Update, false, _) => t!(
+            "failure.unknown_update",
+            locale = locale,
+            got = got,
+            count = count,
+            answers = answers
+        ),
+        (CallKind::Add, false, _) => t!(
+            "failure.unknown_add",
+            locale = locale,
+            got = got,
+            count = count,
+            answers = answers
+        ),
+    }
+    .into_owned()
+}
+
 fn describe_answer_in(answer: &Answer, lang: Lang) -> String {
     match (answer.errcode, answer.resultcode) {
         // The messages are the server's: shown, never obeyed.
@@ -423,12 +632,7 @@ pub fn describe_failure_in(failure: &Failure, lang: Lang) -> String {
             .into_owned()
         }
         Failure::Call(error) => printable(&error.describe_in(lang)).into_owned(),
-        Failure::OutcomeUnknown(detail) => t!(
-            "failure.outcome_unknown",
-            locale = locale,
-            detail = printable(detail)
-        )
-        .into_owned(),
+        Failure::OutcomeUnknown(unsettled) => describe_unsettled_in(unsettled, lang),
         Failure::VerifyMismatch { expected, actual } => t!(
             "failure.verify_mismatch",
             locale = locale,
@@ -439,6 +643,8 @@ pub fn describe_failure_in(failure: &Failure, lang: Lang) -> String {
         Failure::Interrupted => t!("failure.interrupted", locale = locale).into_owned(),
         Failure::Token(error) => printable(&error.describe_in(lang)).into_owned(),
         Failure::Internal(detail) => printable(detail).into_owned(),
+        // As the report said it (in English, as reports keep it).
+        Failure::Reported { message, .. } => printable(message).into_owned(),
     }
 }
 
@@ -475,22 +681,7 @@ pub(crate) fn worst_lateness(steps: &[StepRecord]) -> Option<(Duration, usize)> 
 
 /// The steps that broke `--max-lateness`, for the machine-readable reports.
 pub(crate) fn late_steps_json(plan: &Plan, record: &RunRecord) -> serde_json::Value {
-    let late: Vec<serde_json::Value> = record
-        .late_steps()
-        .iter()
-        .filter_map(|breach| {
-            let scenario = plan.scenarios.get(breach.scenario)?;
-            let step = scenario.steps.get(breach.step)?;
-            Some(serde_json::json!({
-                "scenario": scenario.name,
-                "file": scenario.file,
-                "step": step.index + 1,
-                "status": step.status.code(),
-                "lateness_ms": millis(breach.lateness),
-            }))
-        })
-        .collect();
-    serde_json::Value::Array(late)
+    serde_json::to_value(json::late_shapes(plan, record)).unwrap_or_default()
 }
 
 /// What a late step's report says, in English (as machine-readable reports keep it).
@@ -561,40 +752,60 @@ impl Pushes {
 /// Whole milliseconds, for reports: rounded as the console rounds.
 pub use crate::base::duration::whole_ms as millis;
 
-#[derive(Debug, Default)]
-pub(crate) struct Counts {
-    pub(crate) steps: usize,
-    pub(crate) passed: usize,
-    pub(crate) failed: usize,
-    pub(crate) not_sent: usize,
-}
-
-impl Counts {
-    pub(crate) fn of(steps: &[StepRecord]) -> Counts {
-        let mut counts = Counts::default();
-        for step in steps {
-            counts.steps += 1;
-            match step.outcome {
-                StepOutcome::Passed(_) => counts.passed += 1,
-                StepOutcome::Failed(_) => counts.failed += 1,
-                StepOutcome::NotSent(_) => counts.not_sent += 1,
-            }
-        }
-        counts
-    }
-
-    pub(crate) fn add(&mut self, other: &Counts) {
-        self.steps += other.steps;
-        self.passed += other.passed;
-        self.failed += other.failed;
-        self.not_sent += other.not_sent;
-    }
-}
+/// How steps ended, counted (the run's own tally).
+pub(crate) use crate::run::Counts;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::run::client::CallError;
+
+    #[test]
+    fn an_unknown_outcome_says_what_the_try_and_each_question_got() {
+        let garbled = Failure::Call(CallError::Body("not JSON".to_owned()));
+        let busy = Unanswered::Answer(Answer {
+            errcode: 930556,
+            errmsg: "carrier timeout".to_owned(),
+            ..Answer::default()
+        });
+        let slow = Unanswered::Error(CallError::Timeout(std::time::Duration::from_secs(3)));
+        let unsettled = Unsettled {
+            call: CallKind::Update,
+            last_try: Box::new(garbled.clone()),
+            questions: vec![busy.clone(), slow, busy],
+            stopped: false,
+        };
+        let failure = Failure::OutcomeUnknown(unsettled.clone());
+        let said = describe_failure(&failure);
+        assert!(
+            said.starts_with("outcome unknown: the update got "),
+            "{said}"
+        );
+        assert!(
+            said.ends_with(
+                "and order/get could not say whether it took effect (asked 3 times: \
+                 errcode 930556 carrier timeout ×2; no answer within 3s ×1)"
+            ),
+            "{said}"
+        );
+        let zh = describe_failure_in(&failure, Lang::Zh);
+        assert!(zh.starts_with("结果未知：状态更新得到"), "{zh}");
+        assert!(zh.contains("问了 3 次"), "{zh}");
+
+        let stopped = Failure::OutcomeUnknown(Unsettled {
+            call: CallKind::Add,
+            questions: Vec::new(),
+            stopped: true,
+            ..unsettled
+        });
+        assert!(
+            describe_failure(&stopped).ends_with(
+                "and the run stopped before order/get could say whether the order exists"
+            ),
+            "{}",
+            describe_failure(&stopped)
+        );
+    }
 
     fn step(outcome: StepOutcome) -> StepRecord {
         StepRecord {
@@ -662,6 +873,63 @@ mod tests {
         late.interrupted = true;
         late.options.max_lateness = Some(Duration::from_millis(1));
         assert_eq!(exit_code(&late), exit::INTERRUPTED);
+    }
+
+    /// The run's last line is one sentence of the catalogue per language, so each language
+    /// puts "interrupted" and "worst lateness" where its grammar wants them.
+    #[test]
+    fn the_summary_is_whole_sentences_in_each_language() {
+        let plan = Plan {
+            carriers_version: "test".into(),
+            seed: 0,
+            scenarios: vec![crate::scenario::testing::ok(
+                "name: Late\ncarrier: dada\nshop_order_id: s-1\nsteps:\n  - status: 102\n  - status: 201\n",
+            )],
+        };
+        let ok = StepOutcome::Passed(Answer::default());
+        let not_sent = StepOutcome::NotSent(crate::run::NotSent::Interrupted);
+        let mut record = run_of(vec![ok, not_sent], true);
+        record.scenarios[0].steps[0].lateness = Some(Duration::from_millis(5));
+        let lines = |record: &RunRecord, lang: Lang, local: bool| -> Vec<String> {
+            let console = Console {
+                style: Style { color: false },
+                quiet: false,
+                lang,
+                local,
+            };
+            // The scenario's line and the run's (the not-sent step's line between them).
+            let text = console.summary(&plan, record);
+            let lines: Vec<&str> = text.lines().collect();
+            [lines.first(), lines.last()]
+                .into_iter()
+                .flatten()
+                .map(|l| (*l).to_owned())
+                .collect()
+        };
+        assert_eq!(
+            lines(&record, Lang::En, true),
+            [
+                "✗ Late (dada, order s-1): 1/2 passed, 1 not sent, worst lateness 5ms",
+                "FAILED: 1 scenario, 2 steps: 1 passed, 0 failed, 1 not sent; worst lateness 5ms (Late, step 1) (interrupted) — against the local emulator, not WeChat"
+            ]
+        );
+        assert_eq!(
+            lines(&record, Lang::Zh, true),
+            [
+                "✗ Late（dada，订单 s-1）：1/2 通过，1 个未发送，最大延迟 5ms",
+                "失败（已中断）：1 个场景，2 个步骤：1 个通过，0 个失败，1 个未发送；最大延迟 5ms（Late，第 1 步） —— 对接的是本地模拟器，不是微信"
+            ]
+        );
+        record.interrupted = false;
+        record.scenarios[0].steps[0].lateness = None;
+        assert_eq!(
+            lines(&record, Lang::Zh, false)[1],
+            "失败：1 个场景，2 个步骤：1 个通过，0 个失败，1 个未发送"
+        );
+        assert_eq!(
+            lines(&record, Lang::En, false)[1],
+            "FAILED: 1 scenario, 2 steps: 1 passed, 0 failed, 1 not sent"
+        );
     }
 
     #[test]

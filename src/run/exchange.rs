@@ -10,8 +10,8 @@ use tokio::time::Instant;
 use crate::base::secret::Secret;
 use crate::run::retry::Transient;
 
-use super::Failure;
 use super::shared::{Shared, Stop};
+use super::{CallKind, Failure, Unanswered, Unsettled};
 
 /// What one try came to, as the call's owner judges it.
 pub(super) enum Verdict<T> {
@@ -31,13 +31,17 @@ pub(super) enum Verdict<T> {
 pub(super) enum Confirmation<T> {
     Applied(T),
     NotApplied,
-    /// Nobody can say now (the question itself failed); why.
-    CannotTell(String),
+    /// The question itself got no answer that says.
+    CannotTell(Unanswered),
+    /// The run stopped before the question could be asked.
+    Stopped,
 }
 
 /// The call being made: one try, and the question that settles an unknown outcome.
 pub(super) trait Exchange {
     type Output;
+    /// Which call this is, for saying why its outcome is unknown.
+    const CALL: CallKind;
     /// One try with `token`; `waited` is the backoff waited before it.
     fn attempt(
         &mut self,
@@ -62,7 +66,7 @@ pub(super) enum End<T> {
 /// are taken.
 ///
 /// An attempt whose outcome is unknown is never sent again blind: `order/get` is asked first,
-/// on a budget of its own ([`crate::run::retry::RetryPolicy::questions`]). A final refusal
+/// on a budget of its own for each such attempt ([`crate::run::retry::RetryPolicy::questions`]). A final refusal
 /// after such an attempt is checked the same way, since it may be the platform refusing a
 /// repeat of what it already applied.
 pub(super) async fn drive<E: Exchange + Send>(
@@ -77,7 +81,6 @@ pub(super) async fn drive<E: Exchange + Send>(
     let mut unknown = false;
     // Some attempt may have taken effect, even if a question said not yet.
     let mut maybe_applied = false;
-    let mut questions = Questions::default();
     let mut last_failure: Option<Failure> = None;
     loop {
         if !shared.paced().await {
@@ -93,13 +96,18 @@ pub(super) async fn drive<E: Exchange + Send>(
                 return End::Failed(Failure::Token(error));
             }
         };
-        if unknown {
-            match questions.settle(shared, exchange, &token, rng).await {
+        if unknown && let Some(failure) = last_failure.take() {
+            match settle(shared, exchange, &token, rng, failure).await {
                 Settled::Applied(output) => return End::Done(output),
-                Settled::NotApplied => unknown = false,
-                Settled::CannotTell(detail) => return End::Failed(Failure::OutcomeUnknown(detail)),
-                Settled::Interrupted(detail) => {
-                    return End::Interrupted(Some(Failure::OutcomeUnknown(detail)));
+                Settled::NotApplied(failure) => {
+                    unknown = false;
+                    last_failure = Some(failure);
+                }
+                Settled::CannotTell(unsettled) => {
+                    return End::Failed(Failure::OutcomeUnknown(unsettled));
+                }
+                Settled::Interrupted(unsettled) => {
+                    return End::Interrupted(Some(Failure::OutcomeUnknown(unsettled)));
                 }
             }
         }
@@ -115,7 +123,7 @@ pub(super) async fn drive<E: Exchange + Send>(
                 // the refusal of a repeat, which order/get can tell from a real no.
                 if maybe_applied
                     && let Settled::Applied(output) =
-                        questions.settle(shared, exchange, &token, rng).await
+                        settle(shared, exchange, &token, rng, failure.clone()).await
                 {
                     return End::Done(output);
                 }
@@ -137,12 +145,14 @@ pub(super) async fn drive<E: Exchange + Send>(
         let Some(delay) = shared.options.retry.delay(retries, why, waited, rng) else {
             // No more sending; an unknown outcome may still be learnt a success.
             if unknown {
-                return match questions.settle(shared, exchange, &token, rng).await {
+                return match settle(shared, exchange, &token, rng, failure).await {
                     Settled::Applied(output) => End::Done(output),
-                    Settled::NotApplied => End::Failed(failure),
-                    Settled::CannotTell(detail) => End::Failed(Failure::OutcomeUnknown(detail)),
-                    Settled::Interrupted(detail) => {
-                        End::Interrupted(Some(Failure::OutcomeUnknown(detail)))
+                    Settled::NotApplied(failure) => End::Failed(failure),
+                    Settled::CannotTell(unsettled) => {
+                        End::Failed(Failure::OutcomeUnknown(unsettled))
+                    }
+                    Settled::Interrupted(unsettled) => {
+                        End::Interrupted(Some(Failure::OutcomeUnknown(unsettled)))
                     }
                 };
             }
@@ -153,10 +163,12 @@ pub(super) async fn drive<E: Exchange + Send>(
         if !shared.wait_until(Instant::now() + delay).await {
             // Stopped with an unknown outcome: it stays unknown, never a failure.
             return End::Interrupted(Some(if unknown {
-                Failure::OutcomeUnknown(
-                    "the run stopped before order/get could say whether the last attempt took effect"
-                        .to_owned(),
-                )
+                Failure::OutcomeUnknown(Unsettled {
+                    call: E::CALL,
+                    last_try: Box::new(failure),
+                    questions: Vec::new(),
+                    stopped: true,
+                })
             } else {
                 failure
             }));
@@ -168,49 +180,53 @@ pub(super) async fn drive<E: Exchange + Send>(
 /// What the `order/get` questions came to.
 enum Settled<T> {
     Applied(T),
-    NotApplied,
-    /// The questions' budget is spent and none could say; why.
-    CannotTell(String),
-    /// The run stopped before a question could say; why.
-    Interrupted(String),
+    /// It did not take; the last try's failure, given back.
+    NotApplied(Failure),
+    /// The questions' budget is spent and none could say.
+    CannotTell(Unsettled),
+    /// The run stopped before a question could say.
+    Interrupted(Unsettled),
 }
 
-/// The `order/get` questions of one call, counted apart from its retries.
-#[derive(Default)]
-struct Questions {
-    asked_in_vain: u32,
-}
-
-impl Questions {
-    /// Asks until the platform says whether the call took effect, or the budget is spent.
-    async fn settle<E: Exchange + Send>(
-        &mut self,
-        shared: &Shared,
-        exchange: &mut E,
-        token: &Secret,
-        rng: &mut StdRng,
-    ) -> Settled<E::Output> {
-        loop {
-            let detail = match exchange.confirm(token).await {
-                Confirmation::Applied(output) => return Settled::Applied(output),
-                Confirmation::NotApplied => return Settled::NotApplied,
-                Confirmation::CannotTell(detail) => detail,
-            };
-            if shared.stopped().is_some() {
-                return Settled::Interrupted(detail);
+/// Asks `order/get` until the platform says whether the last try (which got `failure`) took
+/// effect, or the questions' budget is spent. Each unknown try has a budget of its own
+/// ([`crate::run::retry::RetryPolicy::questions`]), so a try late in a call is asked about as
+/// often as the first.
+async fn settle<E: Exchange + Send>(
+    shared: &Shared,
+    exchange: &mut E,
+    token: &Secret,
+    rng: &mut StdRng,
+    failure: Failure,
+) -> Settled<E::Output> {
+    let mut unsettled = Unsettled {
+        call: E::CALL,
+        last_try: Box::new(failure),
+        questions: Vec::new(),
+        stopped: false,
+    };
+    loop {
+        match exchange.confirm(token).await {
+            Confirmation::Applied(output) => return Settled::Applied(output),
+            Confirmation::NotApplied => return Settled::NotApplied(*unsettled.last_try),
+            Confirmation::CannotTell(got) => unsettled.questions.push(got),
+            Confirmation::Stopped => {
+                unsettled.stopped = true;
+                return Settled::Interrupted(unsettled);
             }
-            self.asked_in_vain += 1;
-            let Some(delay) = shared.options.retry.question_delay(self.asked_in_vain, rng) else {
-                return Settled::CannotTell(detail);
-            };
-            tracing::debug!(
-                ?delay,
-                question = self.asked_in_vain,
-                "asking order/get again"
-            );
-            if !shared.wait_until(Instant::now() + delay).await {
-                return Settled::Interrupted(detail);
-            }
+        }
+        if shared.stopped().is_some() {
+            unsettled.stopped = true;
+            return Settled::Interrupted(unsettled);
+        }
+        let asked = u32::try_from(unsettled.questions.len()).unwrap_or(u32::MAX);
+        let Some(delay) = shared.options.retry.question_delay(asked, rng) else {
+            return Settled::CannotTell(unsettled);
+        };
+        tracing::debug!(?delay, question = asked, "asking order/get again");
+        if !shared.wait_until(Instant::now() + delay).await {
+            unsettled.stopped = true;
+            return Settled::Interrupted(unsettled);
         }
     }
 }

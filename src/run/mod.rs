@@ -3,6 +3,7 @@
 
 pub mod client;
 mod exchange;
+pub mod locate;
 mod order;
 pub mod platform;
 mod record;
@@ -10,6 +11,8 @@ pub mod retry;
 #[cfg(test)]
 mod scripted;
 mod shared;
+pub mod steer;
+mod timer;
 pub mod token;
 
 use std::sync::Arc;
@@ -31,6 +34,7 @@ use crate::run::token::TokenSource;
 use order::OrderJob;
 pub use record::*;
 use shared::{RateLimiter, Shared, Stop};
+use steer::{Control, StepClock};
 
 /// How a run is paced and how hard it tries.
 #[derive(Debug, Clone)]
@@ -72,7 +76,7 @@ impl Default for RunOptions {
 
 /// Runs every scenario of the plan to its end (or until `cancel` turns true) and records it.
 pub async fn run(
-    plan: &Plan,
+    plan: &Arc<Plan>,
     client: &Client,
     tokens: Arc<TokenSource>,
     options: RunOptions,
@@ -83,16 +87,67 @@ pub async fn run(
         client: client.clone(),
         tokens,
     });
-    run_on(plan, platform, options, events, cancel).await
+    run_on_steered(
+        plan,
+        platform,
+        options,
+        events,
+        cancel,
+        None,
+        timer::Timer::start(),
+    )
+    .await
 }
 
-/// [`run`] against any platform (the runner's tests script one).
+/// [`run`] with its clock steered by `controls` (`--step`: keys from the terminal).
+pub async fn run_steered(
+    plan: &Arc<Plan>,
+    client: &Client,
+    tokens: Arc<TokenSource>,
+    options: RunOptions,
+    events: mpsc::UnboundedSender<Event>,
+    cancel: watch::Receiver<bool>,
+    controls: mpsc::UnboundedReceiver<Control>,
+) -> RunRecord {
+    let platform = Arc::new(Wechat {
+        client: client.clone(),
+        tokens,
+    });
+    run_on_steered(
+        plan,
+        platform,
+        options,
+        events,
+        cancel,
+        Some(controls),
+        timer::Timer::start(),
+    )
+    .await
+}
+
+/// [`run`] against any platform (the runner's tests script one), on tokio's clock alone (which
+/// the tests pause).
+#[cfg(test)]
 pub async fn run_on(
-    plan: &Plan,
+    plan: &Arc<Plan>,
+    platform: Arc<dyn Platform>,
+    options: RunOptions,
+    events: mpsc::UnboundedSender<Event>,
+    cancel: watch::Receiver<bool>,
+) -> RunRecord {
+    run_on_steered(plan, platform, options, events, cancel, None, None).await
+}
+
+/// [`run_on`], its clock steered by `controls` when given; `timer` wakes steps at their
+/// instant (None on tokio's clock alone, which a paused test clock needs).
+async fn run_on_steered(
+    plan: &Arc<Plan>,
     platform: Arc<dyn Platform>,
     options: RunOptions,
     events: mpsc::UnboundedSender<Event>,
     mut cancel: watch::Receiver<bool>,
+    controls: Option<mpsc::UnboundedReceiver<Control>>,
+    timer: Option<timer::Timer>,
 ) -> RunRecord {
     let (stop, _) = watch::channel(Stop::Running);
     let started = Utc::now();
@@ -106,6 +161,8 @@ pub async fn run_on(
         events,
         start: Instant::now(),
         started,
+        clock: controls.is_some().then(|| Arc::new(StepClock::default())),
+        timer,
     });
     let watcher = {
         let shared = shared.clone();
@@ -115,6 +172,20 @@ pub async fn run_on(
             }
         })
     };
+    let steering = controls.map(|mut controls| {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            while let Some(control) = controls.recv().await {
+                let Some(clock) = &shared.clock else { break };
+                if control == Control::Quit {
+                    shared.halt(Stop::Interrupted);
+                    break;
+                }
+                let moved = clock.steer(control, Instant::now());
+                shared.emit(Event::ClockMoved(moved));
+            }
+        })
+    });
     shared.emit(Event::RunStarted { at: started });
     let mut tasks = JoinSet::new();
     let mut records: Vec<Option<ScenarioRecord>> = vec![None; plan.scenarios.len()];
@@ -140,19 +211,16 @@ pub async fn run_on(
                 shared.emit(Event::StepFinished {
                     scenario: index,
                     step,
-                    record: step_record.clone(),
+                    record: step_record.into(),
                 });
             }
-            shared.emit(Event::ScenarioFinished {
-                scenario: index,
-                record: record.clone(),
-            });
+            shared.emit(Event::scenario_finished(index, &record));
             records[index] = Some(record);
             continue;
         }
         let job = OrderJob {
             index,
-            scenario: scenario.clone(),
+            plan: Arc::clone(plan),
             shared: shared.clone(),
         };
         tasks.spawn(async move {
@@ -170,6 +238,9 @@ pub async fn run_on(
         }
     }
     watcher.abort();
+    if let Some(steering) = steering {
+        steering.abort();
+    }
     let scenarios: Vec<ScenarioRecord> = records
         .into_iter()
         .zip(&plan.scenarios)
@@ -177,10 +248,7 @@ pub async fn run_on(
         .map(|(index, (record, scenario))| {
             record.unwrap_or_else(|| {
                 let record = lost(scenario, started);
-                shared.emit(Event::ScenarioFinished {
-                    scenario: index,
-                    record: record.clone(),
-                });
+                shared.emit(Event::scenario_finished(index, &record));
                 record
             })
         })
@@ -284,7 +352,13 @@ mod tests {
         });
         assert!(connect.is_could_not_run());
         assert!(!Failure::Call(CallError::Timeout(Duration::from_secs(1))).is_could_not_run());
-        assert!(!Failure::OutcomeUnknown("?".into()).is_could_not_run());
+        let unknown = Failure::OutcomeUnknown(Unsettled {
+            call: CallKind::Update,
+            last_try: Box::new(Failure::Call(CallError::Timeout(Duration::from_secs(1)))),
+            questions: Vec::new(),
+            stopped: true,
+        });
+        assert!(!unknown.is_could_not_run());
     }
 
     #[tokio::test(start_paused = true)]

@@ -12,6 +12,7 @@ use tokio::time::Instant;
 use crate::base::pace::Rate;
 use crate::run::platform::Platform;
 
+use super::steer::StepClock;
 use super::{Event, NotSent, RunOptions};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +33,12 @@ pub(super) struct Shared {
     pub(super) events: mpsc::UnboundedSender<Event>,
     /// The run's start: every scenario that starts at once shares it.
     pub(super) start: Instant,
+    /// Wakes steps at their instant rather than the next millisecond; None on a paused clock
+    /// (the runner's tests), where tokio's wheel is exact.
+    pub(super) timer: Option<super::timer::Timer>,
     pub(super) started: DateTime<Utc>,
+    /// `--step`: the clock a presenter steers; None for a run that keeps its own time.
+    pub(super) clock: Option<Arc<StepClock>>,
 }
 
 impl Shared {
@@ -71,14 +77,29 @@ impl Shared {
         }
     }
 
+    /// Waits for a step's `deadline` (as a steered clock has shifted it); the deadline it
+    /// was due at, or None when the run stopped first.
+    pub(super) async fn wait_for_step(&self, deadline: Instant) -> Option<Instant> {
+        match &self.clock {
+            Some(clock) => clock.wait(deadline, self.stop.subscribe()).await,
+            None => self.wait_until(deadline).await.then_some(deadline),
+        }
+    }
+
     /// Sleeps until `deadline`; false when the run stopped first.
     pub(super) async fn wait_until(&self, deadline: Instant) -> bool {
         let mut stop = self.stop.subscribe();
         if *stop.borrow() != Stop::Running {
             return false;
         }
+        let sleep = async {
+            match &self.timer {
+                Some(timer) => timer.sleep_until(deadline).await,
+                None => tokio::time::sleep_until(deadline).await,
+            }
+        };
         tokio::select! {
-            () = tokio::time::sleep_until(deadline) => *self.stop.borrow() == Stop::Running,
+            () = sleep => *self.stop.borrow() == Stop::Running,
             _ = stop.wait_for(|s| *s != Stop::Running) => false,
         }
     }

@@ -122,11 +122,25 @@ fn classify(report: &Value, heard: &HashMap<String, Vec<Heard>>) -> Tally {
             match (outcome, kind) {
                 ("passed", _) if applied > 0 => tally.passed += 1,
                 ("failed", "outcome_unknown") => {
-                    if questions_failed(step, calls) {
+                    if questions_failed(step, calls, &step["failure"]["message"]) {
                         tally.unknown_justified += 1;
+                        eprintln!("justified: {what}");
                     } else {
                         tally.lost.push(format!(
-                            "{what} (order/get answered without a fault after the last attempt)"
+                            "{what} (order/get answered without a fault after the last attempt)\n  attempts: {}\n  calls: {}",
+                            step["attempts"],
+                            calls
+                                .iter()
+                                .map(|c| format!(
+                                    "{} {} {:?}->{:?} {:?}",
+                                    c.time.format("%H:%M:%S%.3f"),
+                                    c.api,
+                                    c.status,
+                                    c.applied,
+                                    c.fault
+                                ))
+                                .collect::<Vec<_>>()
+                                .join("; ")
                         ));
                     }
                 }
@@ -149,10 +163,12 @@ fn classify(report: &Value, heard: &HashMap<String, Vec<Heard>>) -> Tally {
     tally
 }
 
-/// Whether every `order/get` asked after the step's last attempt met a fault: only then may
-/// its outcome stay unknown. (Later steps of the order are not sent, so every question
-/// after the last attempt is this step's.)
-fn questions_failed(step: &Value, calls: &[Heard]) -> bool {
+/// Whether every `order/get` asked after the step's last attempt got no answer the runner
+/// could read: a fault of the emulator's, or (on a machine loaded enough) an answer that came
+/// after `--timeout`, which the step's message counts. Only then may its outcome stay unknown.
+/// (Later steps of the order are not sent, so every question after the last attempt is this
+/// step's.)
+fn questions_failed(step: &Value, calls: &[Heard], message: &Value) -> bool {
     let Some(last) = step["attempts"]
         .as_array()
         .unwrap()
@@ -166,11 +182,18 @@ fn questions_failed(step: &Value, calls: &[Heard]) -> bool {
     };
     // The emulator keeps milliseconds.
     let last = last - chrono::Duration::milliseconds(1);
-    let mut questions = calls
+    let questions: Vec<&Heard> = calls
         .iter()
         .filter(|c| c.api == "order/get" && c.time >= last)
-        .peekable();
-    questions.peek().is_some() && questions.all(|c| c.fault.is_some())
+        .collect();
+    let clean = questions.iter().filter(|c| c.fault.is_none()).count();
+    // "(asked 7 times: errcode 930556 … ×4; no answer within 3s ×3)"
+    let timed_out: usize = regex::Regex::new(r"no answer within [^×;)]* ×(\d+)")
+        .unwrap()
+        .captures_iter(message.as_str().unwrap_or_default())
+        .map(|c| c[1].parse::<usize>().unwrap())
+        .sum();
+    !questions.is_empty() && clean <= timed_out
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -244,18 +267,8 @@ async fn under_every_fault_at_once_no_step_is_reported_wrong_applied_twice_or_lo
         tally.wrong
     );
     assert!(tally.twice.is_empty(), "{:#?}", tally.twice);
-    // Known gap (issue 11 stays open for it): about once in several runs, one garbled step
-    // whose later order/get answered cleanly is still reported unknown. Unknown is never
-    // wrong, so it is shown here and tolerated once or twice, not hidden; more is a regression.
-    if !tally.lost.is_empty() {
-        eprintln!(
-            "{} steps reported unknown although order/get could answer: {:#?}",
-            tally.lost.len(),
-            tally.lost
-        );
-    }
     assert!(
-        tally.lost.len() <= 2,
+        tally.lost.is_empty(),
         "{} steps lost although order/get could answer: {:#?}",
         tally.lost.len(),
         tally.lost

@@ -35,6 +35,8 @@ pub struct Live {
     size: fn() -> Option<(usize, usize)>,
     /// Where frames go: the terminal, or nowhere in tests (whose output is not captured).
     write: fn(&str),
+    /// `--step`: a line says what comes next and which keys do what.
+    steering: bool,
 }
 
 impl Live {
@@ -63,7 +65,14 @@ impl Live {
             drawn: 0,
             size,
             write,
+            steering: false,
         }
+    }
+
+    /// With `--step`'s line: what comes next, and the keys.
+    pub fn steering(mut self) -> Live {
+        self.steering = true;
+        self
     }
 
     pub fn on_event(&mut self, plan: &Plan, event: &Event) {
@@ -88,6 +97,8 @@ impl Live {
 
     /// Draws the final frame and leaves it on screen, with the cursor below it.
     pub fn finish(mut self, plan: &Plan) {
+        // The keys do nothing any more.
+        self.steering = false;
         self.refresh(plan);
     }
 
@@ -98,6 +109,8 @@ impl Live {
             lang: self.console.lang,
         };
         let speed = self.progress.speed;
+        // A paused clock stops every countdown where it was.
+        let now = self.progress.paused_at.unwrap_or(now);
         let total = view::total_line(plan, &self.progress, now, look);
         // One row stays free for the cursor (and a `^C` echoed there).
         let room = rows.saturating_sub(1).max(1);
@@ -115,9 +128,11 @@ impl Live {
                 .map(|(s, v)| view::order_line(s, v, width, now, speed, look))
                 .collect();
             lines.push(total);
+            lines.extend(self.steering_line(plan, now));
             lines
         } else {
             let mut lines = vec![total];
+            lines.extend(self.steering_line(plan, now));
             lines.extend(view::compact_lines(plan, &self.progress, rows, look));
             lines.truncate(room);
             let free = room - lines.len();
@@ -130,6 +145,25 @@ impl Live {
             *line = console::truncate_str(line, width, "…").into_owned();
         }
         lines
+    }
+
+    /// With `--step`: the step due next and the keys, or that the clock is paused.
+    fn steering_line(&self, plan: &Plan, now: Instant) -> Option<String> {
+        if !self.steering {
+            return None;
+        }
+        let lang = self.console.lang;
+        let locale = lang.code();
+        let text = match (self.progress.paused_at, self.progress.next_send(plan, now)) {
+            (Some(_), _) => t!("live.step_paused", locale = locale),
+            (None, Some((scenario, step, wait))) => t!(
+                "live.step_next",
+                locale = locale,
+                next = view::next_of(scenario, step, wait, lang)
+            ),
+            (None, None) => t!("live.step_keys", locale = locale),
+        };
+        Some(self.console.style.bold(&text))
     }
 
     /// The bytes that replace the last frame by `lines`: back to the frame's first line, each
@@ -288,7 +322,7 @@ mod tests {
             &Event::StepFinished {
                 scenario: 3,
                 step: 0,
-                record: not_sent(NotSent::FailFast),
+                record: (&not_sent(NotSent::FailFast)).into(),
             },
         );
         let frame = live.frame(&plan, now, 120, 10);

@@ -54,6 +54,8 @@ pub struct Progress {
     pub speed: Speed,
     /// The language failures are described in.
     pub lang: Lang,
+    /// `--step`: the clock stands still since then, and so do the countdowns.
+    pub paused_at: Option<Instant>,
 }
 
 impl Progress {
@@ -62,6 +64,7 @@ impl Progress {
             views: vec![OrderView::default(); plan.scenarios.len()],
             speed,
             lang,
+            paused_at: None,
         }
     }
 
@@ -126,6 +129,14 @@ impl Progress {
                     let what = describe_failure_in(failure, self.lang);
                     view.failure = Some(format!("order/add: {what}"));
                 }
+            }
+            // The schedule moved under every order waiting: so do their countdowns.
+            Event::ClockMoved(moved) => {
+                for start in self.views.iter_mut().filter_map(|v| v.start.as_mut()) {
+                    let later = *start + moved.later;
+                    *start = later.checked_sub(moved.earlier).unwrap_or(later);
+                }
+                self.paused_at = moved.paused.then_some(now);
             }
             Event::StepAnswered { .. }
             | Event::RunFinished
