@@ -228,7 +228,7 @@ mod tests {
         let cut = paths(dada, Goal::All, 3);
         assert!(
             paths_text(dada, Goal::All, 3, &cut)
-                .ends_with("1 more path goes on past --max-steps 3 and is not listed; give a larger --max-steps to see it\n")
+                .ends_with("paths longer than --max-steps 3 are not listed (cut at 1 place); give a larger --max-steps to see them\n")
         );
         let json = paths_json(
             dada,

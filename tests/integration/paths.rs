@@ -58,7 +58,7 @@ async fn paths_lists_every_path_and_says_what_max_steps_cut() {
     assert_eq!(cut.code, 0, "{}", cut.all_output());
     assert!(
         cut.stdout
-            .contains("1 more path goes on past --max-steps 3 and is not listed"),
+            .contains("paths longer than --max-steps 3 are not listed (cut at 1 place)"),
         "{}",
         cut.stdout
     );

@@ -1,8 +1,8 @@
 //! The run's coverage: for each carrier it played, its graph as inline SVG with the moves this
 //! run sent and had accepted drawn bold, the others dashed, and the refused moves it tested.
 //!
-//! Columns are the longest way from 101 (after setting aside the moves that close a cycle,
-//! which are drawn as arcs below), rows follow status codes: the same graph always draws the
+//! Rows are the longest way from 101 (after setting aside the moves that close a cycle,
+//! which are drawn as arcs on the right), statuses in a row follow their codes: the same graph always draws the
 //! same picture, with nothing computed in the browser.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,10 +17,10 @@ use crate::model::paths::{self, Edge};
 use crate::model::plan::Plan;
 use crate::model::statuses::{Lang, Outcome, Status};
 
-const NODE_W: i64 = 236;
+const NODE_W: i64 = 232;
 const NODE_H: i64 = 30;
-const COL: i64 = 280;
-const ROW: i64 = 46;
+const COL: i64 = 246;
+const ROW: i64 = 74;
 const PAD: i64 = 16;
 const COVERED: &str = "#2e7d32";
 const UNCOVERED: &str = "#98a2b3";
@@ -109,8 +109,8 @@ fn back_edges(graph: &BTreeMap<Status, Vec<Status>>) -> BTreeSet<Edge> {
     back
 }
 
-/// Each status's column: its longest way from 101 over the moves that close no cycle.
-fn columns(nodes: &BTreeSet<Status>, forward: &BTreeSet<Edge>) -> BTreeMap<Status, i64> {
+/// Each status's layer: its longest way from 101 over the moves that close no cycle.
+fn layers_of(nodes: &BTreeSet<Status>, forward: &BTreeSet<Edge>) -> BTreeMap<Status, i64> {
     let mut column: BTreeMap<Status, i64> = nodes.iter().map(|s| (*s, 0)).collect();
     // Without cycles the longest way settles within one pass per status.
     for _ in 0..nodes.len() {
@@ -149,20 +149,34 @@ fn svg(carrier: &Carrier, coverage: &CarrierCoverage, index: usize, lang: Lang) 
     }
     let back = back_edges(&graph);
     let forward: BTreeSet<Edge> = edges.difference(&back).copied().collect();
-    let column = columns(&nodes, &forward);
-    let mut rows: BTreeMap<i64, i64> = BTreeMap::new();
-    let mut place: BTreeMap<Status, (i64, i64)> = BTreeMap::new();
+    let column = layers_of(&nodes, &forward);
+    // Top to bottom: a layer per row, its statuses side by side and centred, so the page
+    // grows down rather than sideways.
+    let mut layers: BTreeMap<i64, Vec<Status>> = BTreeMap::new();
     for status in &nodes {
-        let c = column.get(status).copied().unwrap_or(0);
-        let row = rows.entry(c).or_insert(0);
-        place.insert(*status, (PAD + c * COL, PAD + *row * ROW));
-        *row += 1;
+        layers
+            .entry(column.get(status).copied().unwrap_or(0))
+            .or_default()
+            .push(*status);
     }
-    let columns_used = column.values().max().copied().unwrap_or(0) + 1;
-    let rows_used = rows.values().max().copied().unwrap_or(1);
+    let widest = layers
+        .values()
+        .map(|l| i64::try_from(l.len()).unwrap_or(1))
+        .max()
+        .unwrap_or(1);
+    let mut place: BTreeMap<Status, (i64, i64)> = BTreeMap::new();
+    for (layer, statuses) in &layers {
+        let offset = (widest - i64::try_from(statuses.len()).unwrap_or(1)) * COL / 2;
+        for (i, status) in statuses.iter().enumerate() {
+            let i = i64::try_from(i).unwrap_or(0);
+            place.insert(*status, (PAD + offset + i * COL, PAD + layer * ROW));
+        }
+    }
+    let depth = layers.keys().max().copied().unwrap_or(0) + 1;
     let arcs = i64::try_from(back.len()).unwrap_or(0);
-    let width = PAD * 2 + (columns_used - 1) * COL + NODE_W;
-    let height = PAD * 2 + (rows_used - 1) * ROW + NODE_H + arcs * 18;
+    let right = PAD + (widest - 1) * COL + NODE_W;
+    let width = right + PAD + arcs * 18;
+    let height = PAD * 2 + (depth - 1) * ROW + NODE_H;
     let taken: BTreeMap<Edge, usize> = coverage
         .covered
         .iter()
@@ -184,20 +198,21 @@ fn svg(carrier: &Carrier, coverage: &CarrierCoverage, index: usize, lang: Lang) 
         let (Some(&(x1, y1)), Some(&(x2, y2))) = (place.get(&from), place.get(&to)) else {
             continue;
         };
-        let (path, head) = if back.contains(edge) || x2 <= x1 {
+        let (path, head) = if back.contains(edge) || y2 <= y1 {
+            // Back up (or across a layer): an arc out to the right.
             arc += 1;
-            let bottom = PAD + (rows_used - 1) * ROW + NODE_H + arc * 18;
-            let (sx, sy, ex, ey) = (x1 + NODE_W / 2, y1 + NODE_H, x2 + NODE_W / 3, y2 + NODE_H);
+            let out = right + arc * 18;
+            let (sx, sy, ex, ey) = (x1 + NODE_W, y1 + NODE_H / 2, x2 + NODE_W, y2 + NODE_H / 2);
             (
-                format!("M{sx},{sy} C{sx},{bottom} {ex},{bottom} {ex},{}", ey + 8),
-                format!("{ex},{ey} {},{} {},{}", ex - 5, ey + 9, ex + 5, ey + 9),
+                format!("M{sx},{sy} C{out},{sy} {out},{ey} {},{ey}", ex + 8),
+                format!("{ex},{ey} {},{} {},{}", ex + 9, ey - 5, ex + 9, ey + 5),
             )
         } else {
-            let (sx, sy, ex, ey) = (x1 + NODE_W, y1 + NODE_H / 2, x2, y2 + NODE_H / 2);
-            let mid = (sx + ex) / 2;
+            let (sx, sy, ex, ey) = (x1 + NODE_W / 2, y1 + NODE_H, x2 + NODE_W / 2, y2);
+            let mid = (sy + ey) / 2;
             (
-                format!("M{sx},{sy} C{mid},{sy} {mid},{ey} {},{ey}", ex - 8),
-                format!("{ex},{ey} {},{} {},{}", ex - 9, ey - 5, ex - 9, ey + 5),
+                format!("M{sx},{sy} C{sx},{mid} {ex},{mid} {ex},{}", ey - 8),
+                format!("{ex},{ey} {},{} {},{}", ex - 5, ey - 9, ex + 5, ey - 9),
             )
         };
         let (style, color, title) = match taken.get(edge) {
@@ -235,7 +250,7 @@ fn svg(carrier: &Carrier, coverage: &CarrierCoverage, index: usize, lang: Lang) 
         // report's language is the tooltip.
         out.push_str(&format!(
             "<g class=\"node\"><title>{} {}</title><rect x=\"{x}\" y=\"{y}\" width=\"{NODE_W}\" height=\"{NODE_H}\" rx=\"7\" fill=\"{fill}\" stroke=\"{stroke}\" stroke-width=\"1.5\"/>\
-             <text x=\"{}\" y=\"{}\" font-size=\"11.5\" fill=\"#101828\">{}</text></g>\n",
+             <text x=\"{}\" y=\"{}\" font-size=\"10.5\" fill=\"#101828\">{}</text></g>\n",
             status.code(),
             escape(status.label(lang)),
             x + 9,
@@ -279,7 +294,7 @@ mod tests {
     }
 
     #[test]
-    fn cycles_are_drawn_as_arcs_and_columns_follow_the_longest_way() {
+    fn cycles_are_drawn_as_arcs_and_layers_follow_the_longest_way() {
         let mut graph = BTreeMap::new();
         graph.insert(Status::INITIAL, vec![Status::RiderAssigned]);
         graph.insert(
@@ -305,7 +320,7 @@ mod tests {
             (Status::RiderAssigned, Status::MerchantCancelled),
         ]
         .into();
-        let c = columns(&nodes, &forward);
+        let c = layers_of(&nodes, &forward);
         assert_eq!(c.get(&Status::PickedUp), Some(&2));
         assert_eq!(c.get(&Status::MerchantCancelled), Some(&2));
     }
