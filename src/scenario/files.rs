@@ -4,6 +4,8 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use rust_i18n::t;
+
 use crate::base::diag::Diagnostic;
 
 /// The scenario files named by `paths`: files as given; folders → every `*.yaml` / `*.yml`
@@ -35,9 +37,12 @@ pub(super) fn gather(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
         let name = path.display().to_string();
         match std::fs::metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                problems.push(Diagnostic::whole_file(name, "no such file or folder"));
+                problems.push(Diagnostic::whole_file(name, t!("files.no_such")));
             }
-            Err(e) => problems.push(Diagnostic::whole_file(name, format!("cannot read: {e}"))),
+            Err(e) => problems.push(Diagnostic::whole_file(
+                name,
+                t!("files.cannot_read", error = e.to_string()),
+            )),
             Ok(meta) if meta.is_dir() => {
                 let mut found = Vec::new();
                 let mut visited = BTreeSet::new();
@@ -46,11 +51,8 @@ pub(super) fn gather(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
                 found.sort();
                 if found.is_empty() && problems.len() == before {
                     problems.push(
-                        Diagnostic::whole_file(
-                            name,
-                            "no scenario files (*.yaml or *.yml) in this folder",
-                        )
-                        .with_help("name a scenario file, or a folder that holds some"),
+                        Diagnostic::whole_file(name, t!("files.empty_folder"))
+                            .with_help(t!("files.empty_folder_help")),
                     );
                 }
                 for file in found {
@@ -80,20 +82,14 @@ fn expand_globs(paths: &[PathBuf], problems: &mut Vec<Diagnostic>) -> Vec<PathBu
         };
         match glob::glob_with(&text, options) {
             Err(e) => problems.push(
-                Diagnostic::whole_file(
-                    text.as_ref(),
-                    format!("not a valid glob pattern: {}", e.msg),
-                )
-                .with_help("use *, ? and [abc], e.g. 'scenarios/dada_*.yaml'"),
+                Diagnostic::whole_file(text.as_ref(), t!("files.bad_glob", error = e.msg))
+                    .with_help(t!("files.bad_glob_help")),
             ),
             Ok(matches) => {
                 let before = out.len();
                 out.extend(matches.flatten());
                 if out.len() == before {
-                    problems.push(Diagnostic::whole_file(
-                        text.as_ref(),
-                        "no file or folder matches this pattern",
-                    ));
+                    problems.push(Diagnostic::whole_file(text.as_ref(), t!("files.no_match")));
                 }
             }
         }
@@ -118,7 +114,7 @@ fn walk(
         Err(e) => {
             problems.push(Diagnostic::whole_file(
                 dir.display().to_string(),
-                format!("cannot read the folder: {e}"),
+                t!("files.cannot_read_folder", error = e.to_string()),
             ));
             return;
         }
