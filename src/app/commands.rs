@@ -183,6 +183,7 @@ pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), Ap
         callback_format: push_format(&args.push),
         seed: args.seed,
         show_signatures: args.show_signatures,
+        ui: args.ui,
         limits: emulator::Limits {
             orders: args.max_orders,
             history: args.max_history,

@@ -16,6 +16,7 @@ mod shed;
 mod state;
 pub use state::StateFileError;
 mod tokens;
+mod ui;
 mod wire;
 
 use std::io;
@@ -73,6 +74,8 @@ pub struct Config {
     /// otherwise, since a weak appsecret can be brute-forced from it.
     pub show_signatures: bool,
     pub limits: Limits,
+    /// Serve the live dashboard at `/` (`--ui`).
+    pub ui: bool,
 }
 
 /// What the emulator keeps and serves at most, so that a long-lived or abused emulator stays
@@ -132,6 +135,7 @@ impl Default for Config {
             state: None,
             show_signatures: false,
             limits: Limits::DEFAULT,
+            ui: false,
         }
     }
 }
@@ -206,7 +210,7 @@ impl Emulator {
                         config.push_attempts,
                         config.push_retry_delay,
                     ),
-                    stop_rx,
+                    stop_rx.clone(),
                     log,
                 )
                 .map_err(io::Error::other)?,
@@ -218,7 +222,14 @@ impl Emulator {
             None => None,
         };
         let config_limits = config.limits;
-        let shared = Arc::new(server::Shared::new(carriers, config, log, pusher)?);
+        let ui = config.ui;
+        let mut shared = server::Shared::new(carriers, config, log, pusher)?;
+        if ui {
+            // The dashboard's feeds end when the emulator stops, so that shutdown does not
+            // wait for open pages.
+            shared.ui = Some(stop_rx.clone());
+        }
+        let shared = Arc::new(shared);
         let router = server::router(shared.clone());
         let (stop_server, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(conn::serve(
@@ -269,6 +280,14 @@ impl Emulator {
             ip => ip,
         };
         format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+    }
+
+    /// The dashboard's address, when it is served (`--ui`).
+    pub fn dashboard_url(&self) -> Option<String> {
+        self.shared
+            .ui
+            .as_ref()
+            .map(|_| format!("{}/", self.base_url()))
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -389,6 +408,10 @@ pub async fn serve(addr: SocketAddr, carriers: Arc<Carriers>, config: Config) ->
     )
     .into_owned();
     banner.push('\n');
+    if let Some(url) = emulator.dashboard_url() {
+        banner.push_str(&t!("serve.dashboard", url = url));
+        banner.push('\n');
+    }
     if emulator.callback_check().is_some_and(Result::is_ok) {
         banner.push_str(&t!("serve.url_check_passed"));
         banner.push('\n');

@@ -47,6 +47,8 @@ pub(crate) struct Shared {
     log: bool,
     /// Connections the server loop accepted, for `GET /__simulate/stats`.
     pub connections_accepted: Arc<AtomicU64>,
+    /// With `--ui`: the dashboard is served, and this changes when the emulator stops.
+    pub ui: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Shared {
@@ -95,6 +97,7 @@ impl Shared {
             secrets,
             log,
             connections_accepted: Arc::new(AtomicU64::new(0)),
+            ui: None,
         })
     }
 
@@ -133,6 +136,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 },
             ),
         );
+    }
+    if shared.ui.is_some() {
+        router = router.merge(super::ui::routes());
     }
     router
         .fallback(not_found)
