@@ -70,12 +70,50 @@ pub enum Command {
     Statuses,
     /// Draw a carrier's transition graph (Mermaid or DOT), highlighting a scenario's path
     Graph(GraphArgs),
+    /// List every path a carrier's graph allows from 101
+    Paths(PathsArgs),
+    /// Show which moves of their carriers' graphs scenarios take; send nothing
+    Coverage(CoverageArgs),
     /// Print the JSON Schema for scenario files, or for carrier files
     Schema(SchemaArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write every page with --dir
     Man(ManArgs),
+    /// Work with the JSON reports of earlier runs (merge the shards of one)
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[command(subcommand)]
+    pub command: ReportCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Join the JSON reports of a run's shards into one set of reports, with the verdict and
+    /// exit code the shards earn together
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' --report-json files, in the order their scenarios are to be listed
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<PathBuf>,
+
+    /// Write the merged JSON report
+    #[arg(long, value_name = "PATH")]
+    pub report_json: Option<PathBuf>,
+
+    /// Write the merged JUnit XML report
+    #[arg(long, value_name = "PATH")]
+    pub report_junit: Option<PathBuf>,
+
+    /// Write the merged HTML report
+    #[arg(long, value_name = "PATH")]
+    pub report_html: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -221,9 +259,14 @@ impl SendArgs {
             #[command(flatten)]
             run: RunArgs,
         }
-        // No argument: clap fills in each default (and reads the same environment variables,
-        // which the fields below replace with send's own).
-        let mut run = Defaults::try_parse_from(["simulate"])?.run;
+        use clap::{CommandFactory, FromArgMatches};
+        // No argument and no environment variable (SIMULATE_PUSH_TOKEN would need a
+        // --callback send does not have): clap fills in each default, and the fields below
+        // take send's own values.
+        let matches = Defaults::command()
+            .mut_args(|arg| arg.env(None::<&str>))
+            .try_get_matches_from(["simulate"])?;
+        let mut run = Defaults::from_arg_matches(&matches)?.run;
         run.endpoint = self.endpoint.clone();
         run.access_token = self.access_token.clone();
         run.local = self.local;
@@ -253,13 +296,64 @@ pub struct NewArgs {
     #[arg(long, value_enum, default_value_t = PathChoice::Happy)]
     pub path: PathChoice,
 
-    /// Write here instead of to stdout (an existing file is kept unless --force)
+    /// Write here instead of to stdout (an existing file is kept unless --force); with
+    /// --all-paths or --negative, the folder to write the scenarios into
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
 
-    /// Overwrite FILE if it exists
+    /// Overwrite FILE (or the files of --all-paths and --negative) if it exists
     #[arg(long)]
     pub force: bool,
+
+    /// Write one scenario for every path of the carrier's graph (`simulate paths`) into the
+    /// folder FILE; --max-steps bounds their length
+    #[arg(long, conflicts_with = "path", help_heading = "Suites")]
+    pub all_paths: bool,
+
+    /// Write one scenario for every move the carrier refuses from each status it can reach,
+    /// expecting the refusal, into the folder FILE (with --all-paths: both)
+    #[arg(long, conflicts_with = "path", help_heading = "Suites")]
+    pub negative: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PathsArgs {
+    /// The carrier (id or alias)
+    #[arg(long)]
+    pub carrier: String,
+
+    /// Which paths: those that end delivered, the others (a failure, or a status where the
+    /// carrier goes no further), or all
+    #[arg(long, value_enum, default_value_t = PathsTo::All)]
+    pub to: PathsTo,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PathsTo {
+    Delivered,
+    Failure,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// Scenario files, or folders (every *.yaml / *.yml inside)
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -466,7 +560,8 @@ pub struct RunArgs {
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..), value_name = "N", help_heading = "Many scenarios")]
     pub jobs: Option<u32>,
 
-    /// Run only share I of N of the files (by path), e.g. 2/4, for a CI matrix
+    /// Run only share I of N of the files (by path), e.g. 2/4, for a CI matrix; auto/N takes I
+    /// from JOB_COMPLETION_INDEX (0-based, a Kubernetes Indexed Job)
     #[arg(long, value_parser = parse_shard, value_name = "I/N", help_heading = "Many scenarios")]
     pub shard: Option<(usize, usize)>,
 
@@ -748,12 +843,40 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
 }
 
 fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    parse_shard_with(text, std::env::var(JOB_INDEX).ok().as_deref())
+}
+
+/// Kubernetes sets this in every pod of an Indexed Job: 0, 1, … N-1.
+const JOB_INDEX: &str = "JOB_COMPLETION_INDEX";
+
+/// `I/N`, or `auto/N` with I taken from `job_index` (0-based, as Kubernetes counts).
+fn parse_shard_with(text: &str, job_index: Option<&str>) -> Result<(usize, usize), String> {
     let bad = || format!("`{text}` is not a shard; use I/N with 1 <= I <= N, e.g. 2/4");
     let (i, n) = text.split_once('/').ok_or_else(bad)?;
-    let (i, n) = (
-        i.trim().parse::<usize>().map_err(|_| bad())?,
-        n.trim().parse::<usize>().map_err(|_| bad())?,
-    );
+    let n = n.trim().parse::<usize>().map_err(|_| bad())?;
+    if i.trim() == "auto" && n >= 1 {
+        let Some(index) = job_index.map(str::trim) else {
+            return Err(rust_i18n::t!("shard.auto_unset", var = JOB_INDEX, n = n).into_owned());
+        };
+        return match index.parse::<usize>() {
+            Ok(index) if index < n => Ok((index + 1, n)),
+            Ok(_) => Err(rust_i18n::t!(
+                "shard.auto_out_of_range",
+                var = JOB_INDEX,
+                index = index,
+                n = n,
+                last = n - 1
+            )
+            .into_owned()),
+            Err(_) => Err(rust_i18n::t!(
+                "shard.auto_not_a_number",
+                var = JOB_INDEX,
+                index = format!("{index:?}")
+            )
+            .into_owned()),
+        };
+    }
+    let i = i.trim().parse::<usize>().map_err(|_| bad())?;
     if i >= 1 && i <= n {
         Ok((i, n))
     } else {
@@ -772,6 +895,40 @@ mod tests {
     }
 
     #[test]
+    fn send_is_made_with_a_runs_options_and_its_own_values() {
+        let cli = Cli::try_parse_from([
+            "simulate",
+            "send",
+            "--carrier",
+            "dada",
+            "--order",
+            "o-1",
+            "--status",
+            "302",
+            "--endpoint",
+            "http://127.0.0.1:9/",
+            "--retries",
+            "7",
+            "--timeout",
+            "2s",
+        ]);
+        let Ok(Cli {
+            command: Some(Command::Send(send)),
+            ..
+        }) = cli
+        else {
+            panic!("{cli:?}")
+        };
+        let run = send.run_args().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(run.endpoint, "http://127.0.0.1:9");
+        assert_eq!(run.retries, 7);
+        assert_eq!(run.timeout, Duration::from_secs(2));
+        // What send has no option for keeps a run's default.
+        assert!(run.paths.is_empty() && run.speed.is_real_time() && run.order.is_none());
+        assert_eq!(run.connections, crate::run::client::DEFAULT_CONNECTIONS);
+    }
+
+    #[test]
     fn a_bare_path_means_run() {
         let cli = Cli::try_parse_from(["simulate", "a.yaml", "--speed", "10"]);
         let Ok(cli) = cli else { panic!("{cli:?}") };
@@ -786,6 +943,24 @@ mod tests {
         assert!(parse_shard("0/4").is_err());
         assert!(parse_shard("5/4").is_err());
         assert!(parse_shard("x").is_err());
+        // A Kubernetes Indexed Job counts from 0.
+        assert_eq!(parse_shard_with("auto/4", Some("0")), Ok((1, 4)));
+        assert_eq!(parse_shard_with("auto/4", Some("3")), Ok((4, 4)));
+        let out_of_range = parse_shard_with("auto/4", Some("4"))
+            .err()
+            .unwrap_or_default();
+        assert!(
+            out_of_range.contains("JOB_COMPLETION_INDEX is 4"),
+            "{out_of_range}"
+        );
+        assert!(out_of_range.contains("0 to 3"), "{out_of_range}");
+        let unset = parse_shard_with("auto/4", None).err().unwrap_or_default();
+        assert!(unset.contains("JOB_COMPLETION_INDEX is not set"), "{unset}");
+        let garbled = parse_shard_with("auto/4", Some("two"))
+            .err()
+            .unwrap_or_default();
+        assert!(garbled.contains("\"two\""), "{garbled}");
+        assert!(parse_shard_with("auto/0", Some("0")).is_err());
     }
 
     #[test]

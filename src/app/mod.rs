@@ -4,6 +4,8 @@ pub mod cli;
 mod commands;
 mod error;
 mod manual;
+mod merge;
+mod paths;
 mod run;
 mod select;
 mod send;
@@ -15,8 +17,8 @@ use clap::Parser;
 use rust_i18n::t;
 
 use crate::app::cli::{
-    Cli, ColorChoice, Command, GlobalArgs, LangChoice, PushArgs, PushModeChoice, RunArgs,
-    SchemaChoice,
+    Cli, ColorChoice, Command, GlobalArgs, LangChoice, PushArgs, PushModeChoice, ReportCommand,
+    RunArgs, SchemaChoice,
 };
 use crate::app::error::{AppError, Within};
 use crate::base::diag::Diagnostic;
@@ -123,6 +125,8 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
             report::print(&describe::statuses_table(i18n::current()));
         }
         Some(Command::Graph(args)) => commands::graph(&global, &args)?,
+        Some(Command::Paths(args)) => paths::paths(&global, &args)?,
+        Some(Command::Coverage(args)) => paths::coverage(&global, &args)?,
         Some(Command::Schema(args)) => match args.kind {
             SchemaChoice::Scenario => {
                 report::print(&describe::scenario_schema_text(&load_carriers(&global)?));
@@ -134,6 +138,9 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
             let carriers = load_carriers(&global)?;
             report::print(&manual::completions(args.shell, &carriers));
         }
+        Some(Command::Report(args)) => match args.command {
+            ReportCommand::Merge(args) => return merge::merge(&global, &args),
+        },
         Some(Command::Man(args)) => match &args.dir {
             None => report::print(&manual::main_page()?),
             Some(dir) => {

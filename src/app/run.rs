@@ -53,7 +53,8 @@ pub(super) async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8, AppErr
 
 /// Everything a run needs, checked, before anything is sent.
 struct Prepared {
-    plan: Plan,
+    /// Shared with the printer of events, never copied: a plan of 100,000 orders is large.
+    plan: Arc<Plan>,
     /// Printed in the header and the reports, so a run can be repeated with --seed.
     seed: u64,
     target: Target,
@@ -92,6 +93,10 @@ async fn prepare(
     cancel: &watch::Receiver<bool>,
 ) -> Result<Prepared, AppError> {
     let seed = args.seed.unwrap_or_else(scenario::random_seed);
+    if args.step && (args.events.is_some() || global.quiet) {
+        // Both turn the live view off, and with it the line that says what the keys do.
+        return Err(AppError::Usage(t!("step.without_view").into_owned()));
+    }
     let steering = if args.step { Some(steering()?) } else { None };
     // Without --jobs every scenario starts at once, so no scenario is left for --fail-fast to hold.
     if args.fail_fast && args.jobs.is_none() {
@@ -126,7 +131,7 @@ async fn prepare(
         () = interrupted(cancel.clone()) => true,
     };
     Ok(Prepared {
-        plan,
+        plan: Arc::new(plan),
         seed,
         target,
         client,
@@ -313,7 +318,7 @@ async fn execute(
     // The live view needs a terminal and room; CI logs get plain timestamped lines.
     let live_view = !output.jsonl && !global.quiet && std::io::stdout().is_terminal();
     let printer = tokio::spawn(print_events(
-        plan.clone(),
+        Arc::clone(plan),
         output.clone(),
         (live_view, steering.is_some()),
         args.speed,
@@ -553,7 +558,7 @@ impl Output {
 /// Shows the events as they come: JSON lines, the live view, or plain lines (with a heartbeat
 /// in long silences).
 async fn print_events(
-    plan: Plan,
+    plan: Arc<Plan>,
     output: Output,
     (live_view, steering): (bool, bool),
     speed: Speed,
@@ -622,25 +627,64 @@ pub(super) fn write_reports(
     ctx: &ReportContext,
     lang: Lang,
 ) -> Vec<(PathBuf, std::io::Error)> {
-    let mut failures = Vec::new();
-    let mut write = |path: &PathBuf, text: String| {
-        // Whole or not at all: a full disk or a kill mid-write leaves no truncated report.
-        if let Err(error) = crate::base::files::write_atomic(path, text.as_bytes()) {
-            failures.push((path.clone(), error));
-        }
+    let paths = ReportPaths {
+        json: args.report_json.as_ref(),
+        junit: args.report_junit.as_ref(),
+        html: args.report_html.as_ref(),
     };
-    if let Some(path) = &args.report_json {
-        let text = serde_json::to_string_pretty(&report::json::report(plan, record, ctx))
-            .unwrap_or_default();
-        write(path, text + "\n");
+    paths.write(plan, record, ctx, lang)
+}
+
+/// Where the reports go (a run's, or `report merge`'s).
+pub(super) struct ReportPaths<'a> {
+    pub(super) json: Option<&'a PathBuf>,
+    pub(super) junit: Option<&'a PathBuf>,
+    pub(super) html: Option<&'a PathBuf>,
+}
+
+impl ReportPaths<'_> {
+    /// Every path made ready before anything is done (folder created, writable, an earlier
+    /// report removed).
+    pub(super) fn prepare(&self) -> Result<(), AppError> {
+        for path in [self.json, self.html, self.junit].into_iter().flatten() {
+            crate::base::files::prepare_output(path).map_err(|error| AppError::ReportUnusable {
+                path: path.clone(),
+                error,
+            })?;
+        }
+        Ok(())
     }
-    if let Some(path) = &args.report_html {
-        write(path, report::html::report(plan, record, ctx, lang));
+
+    /// Writes every report asked for; the ones that could not be written, with why.
+    pub(super) fn write(
+        &self,
+        plan: &Plan,
+        record: &RunRecord,
+        ctx: &ReportContext,
+        lang: Lang,
+    ) -> Vec<(PathBuf, std::io::Error)> {
+        type Writer<'w> = &'w dyn Fn(&mut dyn std::io::Write) -> std::io::Result<()>;
+        let mut failures = Vec::new();
+        // Whole or not at all: a full disk or a kill mid-write leaves no truncated report.
+        // Each is streamed to its file, never held whole in memory.
+        let mut write = |path: &PathBuf, write: Writer<'_>| {
+            if let Err(error) = crate::base::files::write_atomic_with(path, |out| write(out)) {
+                failures.push((path.clone(), error));
+            }
+        };
+        if let Some(path) = self.json {
+            write(path, &|out| report::json::write(plan, record, ctx, out));
+        }
+        if let Some(path) = self.html {
+            write(path, &|out| {
+                report::html::write(plan, record, ctx, lang, out)
+            });
+        }
+        if let Some(path) = self.junit {
+            write(path, &|out| report::junit::write(plan, record, ctx, out));
+        }
+        failures
     }
-    if let Some(path) = &args.report_junit {
-        write(path, report::junit::report(plan, record, ctx));
-    }
-    failures
 }
 
 /// Watches Ctrl-C and SIGTERM for the whole command: the first stops the run, which still

@@ -47,7 +47,7 @@ pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<u8, AppE
         ));
     }
     let seed = args.seed.unwrap_or_else(scenario::random_seed);
-    let plan = Plan {
+    let plan = std::sync::Arc::new(Plan {
         carriers_version: carriers.version.clone(),
         seed,
         scenarios: vec![ScenarioPlan {
@@ -72,7 +72,7 @@ pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<u8, AppE
             repetition: None,
             fixed_order_id: false,
         }],
-    };
+    });
     run_cmd::prepare_reports(&run_args)?;
     let timeouts = Timeouts {
         connect: run_args.connect_timeout,
@@ -140,7 +140,7 @@ pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<u8, AppE
     let endpoint = target.endpoint.clone();
     let local = args.local;
     let printer = {
-        let plan = plan.clone();
+        let plan = std::sync::Arc::clone(&plan);
         tokio::spawn(async move {
             while let Some(event) = events_rx.recv().await {
                 if jsonl && let Some(line) = report::events::line(&plan, &event, &endpoint, local) {
@@ -180,12 +180,12 @@ pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<u8, AppE
             lang,
             style,
         });
-        human(&format!("{line}\n"));
+        // -q: only what went wrong.
+        if !(global.quiet && matches!(step.outcome, StepOutcome::Passed(_))) {
+            human(&format!("{line}\n"));
+        }
         if record.credentials_refused {
             human(&run_cmd::credentials_refused(&tokens));
-        }
-        if matches!(step.outcome, StepOutcome::NotSent(_)) {
-            tracing::debug!("the update was not sent");
         }
     }
     let code = report::exit_code(&record);

@@ -44,11 +44,22 @@ pub fn prepare_output(path: &Path) -> std::io::Result<()> {
 /// to disk, then renamed over `path`. On any error (a full disk) the temporary file is
 /// removed and nothing is left at `path`.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |out| out.write_all(bytes))
+}
+
+/// As [`write_atomic`], for a writer that streams: `write` gets a buffered writer over the
+/// temporary file, so a large report never has to be held in memory whole.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     use std::io::Write;
     let temp = temp_path(path);
     let written = (|| {
-        let mut file = std::fs::File::create(&temp)?;
-        file.write_all(bytes)?;
+        let mut out = std::io::BufWriter::with_capacity(64 * 1024, std::fs::File::create(&temp)?);
+        write(&mut out)?;
+        out.flush()?;
+        let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         std::fs::rename(&temp, path)
     })();

@@ -155,9 +155,40 @@ impl std::fmt::Display for Expect {
     }
 }
 
+/// The text [`Expect`]'s `Display` writes, read back (as a report keeps it).
+impl std::str::FromStr for Expect {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Expect, ()> {
+        let code = |rest: &str| rest.trim().parse::<i64>().map_err(|_| ());
+        match text {
+            "ok" => Ok(Expect::Ok),
+            "rejected by the carrier" => Ok(Expect::Rejected),
+            _ => match text.split_once(' ') {
+                Some(("errcode", rest)) => code(rest).map(Expect::Errcode),
+                Some(("resultcode", rest)) => code(rest).map(Expect::Resultcode),
+                _ => Err(()),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expectations_read_back_as_they_are_written() {
+        for expect in [
+            Expect::Ok,
+            Expect::Rejected,
+            Expect::Errcode(930565),
+            Expect::Resultcode(-2),
+        ] {
+            assert_eq!(expect.to_string().parse::<Expect>(), Ok(expect));
+        }
+        assert!("sure".parse::<Expect>().is_err());
+    }
 
     #[test]
     fn expectations() {

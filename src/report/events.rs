@@ -2,11 +2,11 @@
 //! Every line is an object with `event` and `at`; `schema/events.schema.json` describes each
 //! kind (tested against every line the tests see).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::model::plan::Plan;
-use crate::run::{Event, RunRecord, ScenarioRecord, StepOutcome};
+use crate::run::{Event, RunRecord, StepOutcome};
 
 use super::{Counts, describe_failure, millis, worst_lateness};
 
@@ -32,9 +32,14 @@ pub fn line(plan: &Plan, event: &Event, endpoint: &str, local: bool) -> Option<S
             );
             v
         }
-        Event::ScenarioFinished { scenario, record } => {
+        Event::ScenarioFinished {
+            scenario,
+            started,
+            finished,
+            counts,
+        } => {
             let mut v = scenario_fields(plan, *scenario)?;
-            extend(&mut v, scenario_finished(record));
+            extend(&mut v, scenario_finished(*started, *finished, counts));
             v
         }
         Event::OrderCreated { scenario, record } => {
@@ -109,7 +114,7 @@ pub fn line(plan: &Plan, event: &Event, endpoint: &str, local: bool) -> Option<S
                     "planned_at": record.planned.to_rfc3339(),
                     "sent_at": record.sent.map(|t| t.to_rfc3339()),
                     "lateness_ms": record.lateness.map(millis),
-                    "attempts": record.attempts.len(),
+                    "attempts": record.attempts,
                 }),
             );
             v
@@ -151,14 +156,13 @@ pub fn run_finished(plan: &Plan, record: &RunRecord, exit_code: u8) -> Option<St
     serde_json::to_string(&value).ok()
 }
 
-fn scenario_finished(record: &ScenarioRecord) -> Value {
-    let counts = Counts::of(&record.steps);
+fn scenario_finished(started: DateTime<Utc>, finished: DateTime<Utc>, counts: &Counts) -> Value {
     let passed = counts.failed == 0 && counts.not_sent == 0;
     json!({
         "event": "scenario_finished",
-        "at": record.finished.to_rfc3339(),
+        "at": finished.to_rfc3339(),
         "outcome": if passed { "passed" } else { "failed" },
-        "duration_ms": millis((record.finished - record.started).to_std().unwrap_or_default()),
+        "duration_ms": millis((finished - started).to_std().unwrap_or_default()),
         "steps": counts.steps,
         "passed": counts.passed,
         "failed": counts.failed,
@@ -248,11 +252,11 @@ mod tests {
             Event::ScenarioStarted { scenario: 0, at },
             Event::OrderCreated {
                 scenario: 0,
-                record: order(None),
+                record: (&order(None)).into(),
             },
             Event::OrderCreated {
                 scenario: 0,
-                record: order(Some(crate::run::Failure::Interrupted)),
+                record: (&order(Some(crate::run::Failure::Interrupted))).into(),
             },
             Event::StepSending {
                 scenario: 0,
@@ -276,13 +280,10 @@ mod tests {
             events.push(Event::StepFinished {
                 scenario: 0,
                 step,
-                record: step_record.clone(),
+                record: step_record.into(),
             });
         }
-        events.push(Event::ScenarioFinished {
-            scenario: 0,
-            record: scenario.clone(),
-        });
+        events.push(Event::scenario_finished(0, scenario));
         let validator = schema();
         let mut kinds = std::collections::BTreeSet::new();
         let mut lines: Vec<String> = events

@@ -19,40 +19,51 @@ use crate::run::{Failure, RunRecord, ScenarioRecord, StepOutcome};
 
 use super::{ReportContext, describe_failure, millis};
 
-/// The JUnit XML text of a run.
-pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext) -> String {
+/// Writes the JUnit XML of a run to `out`, one suite at a time: the totals first (a pass that
+/// builds each suite and drops it), then each suite built again and written, so memory stays
+/// that of one suite however many orders the run had.
+pub fn write(
+    plan: &Plan,
+    record: &RunRecord,
+    ctx: &ReportContext,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let hostname = machine_name();
-    let suites: Vec<Suite> = plan
-        .scenarios
-        .iter()
-        .zip(&record.scenarios)
-        .enumerate()
-        .map(|(number, (scenario, scenario_record))| {
-            suite(
-                plan,
-                record,
-                ctx,
-                (number, scenario),
-                scenario_record,
-                &hostname,
-            )
-        })
-        .collect();
-    let total = |f: fn(&Suite) -> usize| suites.iter().map(f).sum::<usize>();
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let suites = || {
+        plan.scenarios
+            .iter()
+            .zip(&record.scenarios)
+            .enumerate()
+            .map(|(number, (scenario, scenario_record))| {
+                suite(
+                    plan,
+                    record,
+                    ctx,
+                    (number, scenario),
+                    scenario_record,
+                    &hostname,
+                )
+            })
+    };
+    let (mut tests, mut failures, mut errors) = (0, 0, 0);
+    for suite in suites() {
+        tests += suite.cases.len();
+        failures += suite.count(Kind::Failure);
+        errors += suite.count(Kind::Error);
+    }
+    let mut text = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
-        out,
-        "<testsuites name=\"simulate\" tests=\"{}\" failures=\"{}\" errors=\"{}\" time=\"{}\">",
-        total(|s| s.cases.len()),
-        total(|s| s.count(Kind::Failure)),
-        total(|s| s.count(Kind::Error)),
+        text,
+        "<testsuites name=\"simulate\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\" time=\"{}\">",
         seconds(elapsed(record.started, record.finished)),
     );
-    for (id, suite) in suites.iter().enumerate() {
-        suite.write(id, &mut out);
+    out.write_all(text.as_bytes())?;
+    for (id, suite) in suites().enumerate() {
+        text.clear();
+        suite.write(id, &mut text);
+        out.write_all(text.as_bytes())?;
     }
-    out.push_str("</testsuites>\n");
-    out
+    out.write_all(b"</testsuites>\n")
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]

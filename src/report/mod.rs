@@ -1,13 +1,16 @@
 //! What a person reads: one line per event as it happens, then a summary per scenario and for
 //! the run, and the exit code the run earned.
 
+pub mod coverage;
 pub mod events;
 pub mod html;
 pub mod json;
 pub mod junit;
 pub mod live;
+pub mod merge;
 pub mod plan;
 pub mod send;
+pub mod shapes;
 
 use std::time::Duration;
 
@@ -640,6 +643,8 @@ pub fn describe_failure_in(failure: &Failure, lang: Lang) -> String {
         Failure::Interrupted => t!("failure.interrupted", locale = locale).into_owned(),
         Failure::Token(error) => printable(&error.describe_in(lang)).into_owned(),
         Failure::Internal(detail) => printable(detail).into_owned(),
+        // As the report said it (in English, as reports keep it).
+        Failure::Reported { message, .. } => printable(message).into_owned(),
     }
 }
 
@@ -676,22 +681,7 @@ pub(crate) fn worst_lateness(steps: &[StepRecord]) -> Option<(Duration, usize)> 
 
 /// The steps that broke `--max-lateness`, for the machine-readable reports.
 pub(crate) fn late_steps_json(plan: &Plan, record: &RunRecord) -> serde_json::Value {
-    let late: Vec<serde_json::Value> = record
-        .late_steps()
-        .iter()
-        .filter_map(|breach| {
-            let scenario = plan.scenarios.get(breach.scenario)?;
-            let step = scenario.steps.get(breach.step)?;
-            Some(serde_json::json!({
-                "scenario": scenario.name,
-                "file": scenario.file,
-                "step": step.index + 1,
-                "status": step.status.code(),
-                "lateness_ms": millis(breach.lateness),
-            }))
-        })
-        .collect();
-    serde_json::Value::Array(late)
+    serde_json::to_value(json::late_shapes(plan, record)).unwrap_or_default()
 }
 
 /// What a late step's report says, in English (as machine-readable reports keep it).
@@ -762,35 +752,8 @@ impl Pushes {
 /// Whole milliseconds, for reports: rounded as the console rounds.
 pub use crate::base::duration::whole_ms as millis;
 
-#[derive(Debug, Default)]
-pub(crate) struct Counts {
-    pub(crate) steps: usize,
-    pub(crate) passed: usize,
-    pub(crate) failed: usize,
-    pub(crate) not_sent: usize,
-}
-
-impl Counts {
-    pub(crate) fn of(steps: &[StepRecord]) -> Counts {
-        let mut counts = Counts::default();
-        for step in steps {
-            counts.steps += 1;
-            match step.outcome {
-                StepOutcome::Passed(_) => counts.passed += 1,
-                StepOutcome::Failed(_) => counts.failed += 1,
-                StepOutcome::NotSent(_) => counts.not_sent += 1,
-            }
-        }
-        counts
-    }
-
-    pub(crate) fn add(&mut self, other: &Counts) {
-        self.steps += other.steps;
-        self.passed += other.passed;
-        self.failed += other.failed;
-        self.not_sent += other.not_sent;
-    }
-}
+/// How steps ended, counted (the run's own tally).
+pub(crate) use crate::run::Counts;
 
 #[cfg(test)]
 mod tests {

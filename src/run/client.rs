@@ -206,6 +206,15 @@ impl Client {
         if tracing::enabled!(tracing::Level::TRACE) {
             tracing::trace!(path, body = %traced_body(body), "request");
         }
+        // Held until the answer is read, so no more than `connections` are ever open. The wait
+        // for it counts as lateness: the request is not the connection's until it has one. It is
+        // taken before the request is built, so a burst of orders waiting for a connection holds
+        // no request body each.
+        let _connection = self
+            .connections
+            .acquire()
+            .await
+            .map_err(|e| CallError::Other(e.to_string()))?;
         let request = self
             .http
             .post(&url)
@@ -213,27 +222,14 @@ impl Client {
             .json(body)
             .build()
             .map_err(|e| self.classify(e, token))?;
-        // Held until the answer is read, so no more than `connections` are ever open. The wait
-        // for it counts as lateness: the request is not the connection's until it has one.
-        let _connection = self
-            .connections
-            .acquire()
-            .await
-            .map_err(|e| CallError::Other(e.to_string()))?;
         // Built, serialized, a connection free: from here on it is the connection's (a pooled
         // one, or one opened now, whose setup counts as latency, not lateness).
         if let Some(handed) = handed {
             let _ = handed.set(tokio::time::Instant::now());
         }
-        let response = self
-            .http
-            .execute(request)
-            .await
-            .map_err(|e| self.classify(e, token))?;
-        let status = response.status();
-        let response_headers = response.headers().clone();
-        // Whatever comes back is outside text: bounded, and never carrying our token on.
-        let text = secret::redact(&self.read_capped(response, token).await?, &[token]);
+        // Boxed: the HTTP exchange's state (kilobytes) exists only for the calls that have a
+        // connection, not for every order of a burst waiting for one.
+        let (status, response_headers, text) = Box::pin(self.exchange(request, token)).await?;
         // The connection goes back to the pool from a task of its own once the answer is read;
         // giving it its turn before the next call takes the slot keeps that call from racing
         // it with a new connection (hyper opens one when no idle connection is there yet).
@@ -249,6 +245,24 @@ impl Client {
             });
         }
         Ok(text)
+    }
+
+    /// Sends the request on its connection; the answer's status, headers and text.
+    async fn exchange(
+        &self,
+        request: reqwest::Request,
+        token: &Secret,
+    ) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, String), CallError> {
+        let response = self
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| self.classify(e, token))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        // Whatever comes back is outside text: bounded, and never carrying our token on.
+        let text = secret::redact(&self.read_capped(response, token).await?, &[token]);
+        Ok((status, headers, text))
     }
 
     /// The answer's body, or an error when it is larger than any answer of the platform's.

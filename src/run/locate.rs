@@ -74,6 +74,7 @@ pub async fn locate_on(
         start: Instant::now(),
         started: Utc::now(),
         clock: None,
+        timer: None,
     });
     let watcher = {
         let shared = shared.clone();

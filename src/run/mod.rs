@@ -12,6 +12,7 @@ pub mod retry;
 mod scripted;
 mod shared;
 pub mod steer;
+mod timer;
 pub mod token;
 
 use std::sync::Arc;
@@ -75,7 +76,7 @@ impl Default for RunOptions {
 
 /// Runs every scenario of the plan to its end (or until `cancel` turns true) and records it.
 pub async fn run(
-    plan: &Plan,
+    plan: &Arc<Plan>,
     client: &Client,
     tokens: Arc<TokenSource>,
     options: RunOptions,
@@ -86,12 +87,21 @@ pub async fn run(
         client: client.clone(),
         tokens,
     });
-    run_on(plan, platform, options, events, cancel).await
+    run_on_steered(
+        plan,
+        platform,
+        options,
+        events,
+        cancel,
+        None,
+        timer::Timer::start(),
+    )
+    .await
 }
 
 /// [`run`] with its clock steered by `controls` (`--step`: keys from the terminal).
 pub async fn run_steered(
-    plan: &Plan,
+    plan: &Arc<Plan>,
     client: &Client,
     tokens: Arc<TokenSource>,
     options: RunOptions,
@@ -103,28 +113,41 @@ pub async fn run_steered(
         client: client.clone(),
         tokens,
     });
-    run_on_steered(plan, platform, options, events, cancel, Some(controls)).await
+    run_on_steered(
+        plan,
+        platform,
+        options,
+        events,
+        cancel,
+        Some(controls),
+        timer::Timer::start(),
+    )
+    .await
 }
 
-/// [`run`] against any platform (the runner's tests script one).
+/// [`run`] against any platform (the runner's tests script one), on tokio's clock alone (which
+/// the tests pause).
+#[cfg(test)]
 pub async fn run_on(
-    plan: &Plan,
+    plan: &Arc<Plan>,
     platform: Arc<dyn Platform>,
     options: RunOptions,
     events: mpsc::UnboundedSender<Event>,
     cancel: watch::Receiver<bool>,
 ) -> RunRecord {
-    run_on_steered(plan, platform, options, events, cancel, None).await
+    run_on_steered(plan, platform, options, events, cancel, None, None).await
 }
 
-/// [`run_on`], its clock steered by `controls` when given.
-pub async fn run_on_steered(
-    plan: &Plan,
+/// [`run_on`], its clock steered by `controls` when given; `timer` wakes steps at their
+/// instant (None on tokio's clock alone, which a paused test clock needs).
+async fn run_on_steered(
+    plan: &Arc<Plan>,
     platform: Arc<dyn Platform>,
     options: RunOptions,
     events: mpsc::UnboundedSender<Event>,
     mut cancel: watch::Receiver<bool>,
     controls: Option<mpsc::UnboundedReceiver<Control>>,
+    timer: Option<timer::Timer>,
 ) -> RunRecord {
     let (stop, _) = watch::channel(Stop::Running);
     let started = Utc::now();
@@ -139,6 +162,7 @@ pub async fn run_on_steered(
         start: Instant::now(),
         started,
         clock: controls.is_some().then(|| Arc::new(StepClock::default())),
+        timer,
     });
     let watcher = {
         let shared = shared.clone();
@@ -187,19 +211,16 @@ pub async fn run_on_steered(
                 shared.emit(Event::StepFinished {
                     scenario: index,
                     step,
-                    record: step_record.clone(),
+                    record: step_record.into(),
                 });
             }
-            shared.emit(Event::ScenarioFinished {
-                scenario: index,
-                record: record.clone(),
-            });
+            shared.emit(Event::scenario_finished(index, &record));
             records[index] = Some(record);
             continue;
         }
         let job = OrderJob {
             index,
-            scenario: scenario.clone(),
+            plan: Arc::clone(plan),
             shared: shared.clone(),
         };
         tasks.spawn(async move {
@@ -227,10 +248,7 @@ pub async fn run_on_steered(
         .map(|(index, (record, scenario))| {
             record.unwrap_or_else(|| {
                 let record = lost(scenario, started);
-                shared.emit(Event::ScenarioFinished {
-                    scenario: index,
-                    record: record.clone(),
-                });
+                shared.emit(Event::scenario_finished(index, &record));
                 record
             })
         })

@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use tokio::time::Instant;
 
 use crate::base::secret::Secret;
-use crate::model::plan::{Expect, OrderCreate, ScenarioPlan, StepPlan};
+use crate::model::plan::{Expect, OrderCreate, Plan, ScenarioPlan, StepPlan};
 use crate::run::client::CallError;
 use crate::run::platform::{HandedAt, StateAnswer};
 use crate::run::retry::{ambiguous_answer, transient_answer, transient_error};
@@ -28,11 +28,16 @@ use super::{
 
 pub(super) struct OrderJob {
     pub(super) index: usize,
-    pub(super) scenario: ScenarioPlan,
+    /// The run's plan, shared by every order (never a copy per order).
+    pub(super) plan: Arc<Plan>,
     pub(super) shared: Arc<Shared>,
 }
 
 impl OrderJob {
+    fn scenario(&self) -> &ScenarioPlan {
+        &self.plan.scenarios[self.index]
+    }
+
     /// Plays the order; `own_start` when it waited for its turn and keeps its own timeline.
     pub(super) async fn run(self, own_start: bool) -> ScenarioRecord {
         let shared = self.shared.clone();
@@ -45,24 +50,26 @@ impl OrderJob {
             scenario: self.index,
             at: Utc::now(),
         });
-        let mut steps = Vec::with_capacity(self.scenario.steps.len());
+        let mut steps = Vec::with_capacity(self.scenario().steps.len());
         let mut stopped: Option<NotSent> = None;
-        let order = match &self.scenario.order {
+        let order = match &self.scenario().order {
             Some(create) => {
-                let record = self.create_order(create).await;
+                // Boxed, as each step's send below: an order waiting for its time keeps only
+                // its own small state, not the HTTP call's (a run holds one task per order).
+                let record = Box::pin(self.create_order(create)).await;
                 if record.failure.is_some() {
                     shared.any_failed.store(true, Ordering::SeqCst);
                     stopped = Some(NotSent::OrderNotCreated);
                 }
                 shared.emit(Event::OrderCreated {
                     scenario: self.index,
-                    record: record.clone(),
+                    record: (&record).into(),
                 });
                 Some(record)
             }
             None => None,
         };
-        for step in &self.scenario.steps {
+        for step in &self.scenario().steps {
             let offset = step.planned_offset(shared.options.speed);
             let planned = step
                 .planned_at(&started, shared.options.speed)
@@ -77,7 +84,7 @@ impl OrderJob {
             }
             let record = match stopped {
                 Some(why) => not_sent(planned, why),
-                None => self.send(step, planned, due).await,
+                None => Box::pin(self.send(step, planned, due)).await,
             };
             if matches!(record.outcome, StepOutcome::Failed(_)) {
                 shared.any_failed.store(true, Ordering::SeqCst);
@@ -88,7 +95,7 @@ impl OrderJob {
             shared.emit(Event::StepFinished {
                 scenario: self.index,
                 step: step.index,
-                record: record.clone(),
+                record: (&record).into(),
             });
             steps.push(record);
         }
@@ -98,10 +105,7 @@ impl OrderJob {
             order,
             steps,
         };
-        shared.emit(Event::ScenarioFinished {
-            scenario: self.index,
-            record: record.clone(),
-        });
+        shared.emit(Event::scenario_finished(self.index, &record));
         record
     }
 
@@ -139,9 +143,9 @@ impl OrderJob {
 
     fn sign(&self) -> String {
         delivery_sign(
-            &self.scenario.shopid,
-            Some(&self.scenario.shop_order_id),
-            &self.scenario.appsecret,
+            &self.scenario().shopid,
+            Some(&self.scenario().shop_order_id),
+            &self.scenario().appsecret,
         )
     }
 
@@ -167,6 +171,9 @@ impl OrderJob {
             End::Interrupted(None) => StepOutcome::NotSent(NotSent::Interrupted),
         };
         record.outcome = outcome;
+        // A first push gives a Vec room for four attempts; a step usually takes one, and the
+        // record is kept for the whole run.
+        record.attempts.shrink_to_fit();
         if shared.options.verify
             && step.expect == Expect::Ok
             && let StepOutcome::Passed(_) = record.outcome
@@ -183,7 +190,7 @@ impl OrderJob {
         if !self.shared.paced().await {
             return None;
         }
-        let scenario = &self.scenario;
+        let scenario = self.scenario();
         let body = OrderGet::for_order(scenario, Signature::Computed);
         let asked = self.shared.platform.order_get(&body, token).await;
         Some(asked.map(|(answer, state)| (answer.redacted(&[&scenario.appsecret]), state)))
@@ -244,8 +251,8 @@ impl Exchange for CreateOrder<'_> {
         let platform = &self.job.shared.platform;
         self.record.attempts += 1;
         let added = platform.order_add(&self.body, token).await;
-        let added =
-            added.map(|(answer, state)| (answer.redacted(&[&self.job.scenario.appsecret]), state));
+        let added = added
+            .map(|(answer, state)| (answer.redacted(&[&self.job.scenario().appsecret]), state));
         if let Ok((answer, _)) = &added {
             self.record.answer = Some(answer.clone());
         }
@@ -294,7 +301,7 @@ impl Exchange for SendStep<'_> {
     const CALL: CallKind = CallKind::Update;
 
     async fn attempt(&mut self, token: &Secret, waited: Duration) -> Verdict<Answer> {
-        let (shared, scenario, step) = (&self.job.shared, &self.job.scenario, self.step);
+        let (shared, scenario, step) = (&self.job.shared, self.job.scenario(), self.step);
         let sent_instant = Instant::now();
         let sent = Utc::now();
         let first = self.record.sent.is_none();
@@ -317,7 +324,11 @@ impl Exchange for SendStep<'_> {
         if first {
             // From the planned instant to the request handed to the connection (README).
             let at = handed.get().copied().unwrap_or(sent_instant);
-            self.record.lateness = Some(at.saturating_duration_since(self.deadline));
+            let late = at.saturating_duration_since(self.deadline);
+            // Whole microseconds, as the reports give it (`lateness_us`).
+            self.record.lateness = Some(Duration::from_micros(
+                u64::try_from(late.as_micros()).unwrap_or(u64::MAX),
+            ));
         }
         let attempt = Attempt {
             sent,

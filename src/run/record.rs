@@ -36,6 +36,11 @@ pub enum AttemptResult {
     Answer(Answer),
     /// No usable answer, with its kind kept for the reports.
     Error(CallError),
+    /// An error as an earlier report tells it (`simulate report merge`): its message and kind.
+    Reported {
+        message: String,
+        kind: &'static str,
+    },
 }
 
 impl Serialize for AttemptResult {
@@ -48,6 +53,10 @@ impl Serialize for AttemptResult {
             AttemptResult::Error(error) => {
                 map.serialize_entry("error", &error.to_string())?;
                 map.serialize_entry("error_kind", error.kind())?;
+            }
+            AttemptResult::Reported { message, kind } => {
+                map.serialize_entry("error", message)?;
+                map.serialize_entry("error_kind", kind)?;
             }
         }
         map.end()
@@ -130,6 +139,8 @@ pub enum Failure {
     Token(TokenError),
     /// A bug of ours stopped the order's task; what it had done is lost.
     Internal(String),
+    /// A failure as an earlier report tells it (`simulate report merge`): its kind and message.
+    Reported { kind: &'static str, message: String },
 }
 
 impl Failure {
@@ -138,6 +149,7 @@ impl Failure {
     pub fn is_could_not_run(&self) -> bool {
         match self {
             Failure::Call(CallError::Connect { .. }) | Failure::Token(_) => true,
+            Failure::Reported { kind, .. } => COULD_NOT_RUN_KINDS.contains(kind),
             Failure::Unexpected { answer, .. } => {
                 crate::wechat::errcode::TOKEN_REFUSED.contains(&answer.errcode)
             }
@@ -156,9 +168,36 @@ impl Failure {
             Failure::VerifyMismatch { .. } => "verify_mismatch",
             Failure::Token(error) if error.is_refusal() => "credentials",
             Failure::Token(_) => "token_unavailable",
+            Failure::Reported { kind, .. } => kind,
         }
     }
+
+    /// One of the kinds [`Failure::kind`] and [`CallError::kind`] give, as `'static` text;
+    /// None for a kind no version of `simulate` writes.
+    pub fn known_kind(kind: &str) -> Option<&'static str> {
+        KINDS.iter().copied().find(|known| *known == kind)
+    }
 }
+
+/// Every kind a failure or a failed attempt can have (the report schema's list).
+const KINDS: &[&str] = &[
+    "unexpected_answer",
+    "unreachable",
+    "timeout",
+    "http_error",
+    "unreadable_answer",
+    "request_failed",
+    "outcome_unknown",
+    "verify_mismatch",
+    "credentials",
+    "connection_dropped",
+    "internal",
+    "token_unavailable",
+    "interrupted",
+];
+
+/// The kinds [`Failure::is_could_not_run`] counts (an unreachable endpoint, no token).
+const COULD_NOT_RUN_KINDS: &[&str] = &["unreachable", "credentials", "token_unavailable"];
 
 /// Why nobody can say whether a call took effect: what its last try got and what each
 /// `order/get` asked after it got.
@@ -262,6 +301,83 @@ impl RunRecord {
     }
 }
 
+/// How a scenario's steps ended, counted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub steps: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub not_sent: usize,
+}
+
+impl Counts {
+    pub fn of(steps: &[StepRecord]) -> Counts {
+        let mut counts = Counts::default();
+        for step in steps {
+            counts.steps += 1;
+            match step.outcome {
+                StepOutcome::Passed(_) => counts.passed += 1,
+                StepOutcome::Failed(_) => counts.failed += 1,
+                StepOutcome::NotSent(_) => counts.not_sent += 1,
+            }
+        }
+        counts
+    }
+
+    pub fn add(&mut self, other: &Counts) {
+        self.steps += other.steps;
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.not_sent += other.not_sent;
+    }
+}
+
+/// A finished step as the console, the live view and the events see it: its times and
+/// outcome without its attempts, so that no event copies a whole record (the run keeps it).
+#[derive(Debug, Clone)]
+pub struct StepNote {
+    pub planned: DateTime<Utc>,
+    pub sent: Option<DateTime<Utc>>,
+    pub lateness: Option<Duration>,
+    pub latency: Option<Duration>,
+    /// How many attempts it took.
+    pub attempts: usize,
+    pub outcome: StepOutcome,
+}
+
+impl From<&StepRecord> for StepNote {
+    fn from(record: &StepRecord) -> StepNote {
+        StepNote {
+            planned: record.planned,
+            sent: record.sent,
+            lateness: record.lateness,
+            latency: record.latency,
+            attempts: record.attempts.len(),
+            outcome: record.outcome.clone(),
+        }
+    }
+}
+
+/// How `order/add` went, as events tell it (without the request the record keeps).
+#[derive(Debug, Clone)]
+pub struct OrderNote {
+    pub sent: DateTime<Utc>,
+    pub attempts: usize,
+    pub waybill_id: Option<String>,
+    pub failure: Option<Failure>,
+}
+
+impl From<&OrderRecord> for OrderNote {
+    fn from(record: &OrderRecord) -> OrderNote {
+        OrderNote {
+            sent: record.sent,
+            attempts: record.attempts,
+            waybill_id: record.waybill_id.clone(),
+            failure: record.failure.clone(),
+        }
+    }
+}
+
 /// Progress, sent as it happens.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -276,12 +392,14 @@ pub enum Event {
     /// A scenario is over: every step has its outcome (or was given up).
     ScenarioFinished {
         scenario: usize,
-        record: ScenarioRecord,
+        started: DateTime<Utc>,
+        finished: DateTime<Utc>,
+        counts: Counts,
     },
     /// The scenario's order was created (or could not be).
     OrderCreated {
         scenario: usize,
-        record: OrderRecord,
+        record: OrderNote,
     },
     /// A request is about to leave.
     StepSending {
@@ -300,12 +418,24 @@ pub enum Event {
     StepFinished {
         scenario: usize,
         step: usize,
-        record: StepRecord,
+        record: StepNote,
     },
     /// Every scenario is over (the record's `finished` says when).
     RunFinished,
     /// `--step`: a key moved the clock.
     ClockMoved(super::steer::ClockMove),
+}
+
+impl Event {
+    /// The event that says `record`'s scenario is over.
+    pub fn scenario_finished(scenario: usize, record: &ScenarioRecord) -> Event {
+        Event::ScenarioFinished {
+            scenario,
+            started: record.started,
+            finished: record.finished,
+            counts: Counts::of(&record.steps),
+        }
+    }
 }
 
 fn ser_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

@@ -260,7 +260,14 @@ async fn play(
         // Keep the sender alive: a dropped one is not an interrupt, but be explicit.
         std::mem::forget(cancel);
     }
-    run_on(plan, platform, options, events, cancelled).await
+    run_on(
+        &Arc::new(plan.clone()),
+        platform,
+        options,
+        events,
+        cancelled,
+    )
+    .await
 }
 
 fn not_sent_reason(outcome: &StepOutcome) -> Option<NotSent> {
@@ -949,12 +956,13 @@ async fn steer(
         std::future::pending::<()>().await;
     });
     let record = super::run_on_steered(
-        plan,
+        &Arc::new(plan.clone()),
         platform,
         RunOptions::default(),
         events,
         cancelled,
         Some(controlled),
+        None,
     )
     .await;
     drop(cancel);

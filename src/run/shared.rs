@@ -33,6 +33,9 @@ pub(super) struct Shared {
     pub(super) events: mpsc::UnboundedSender<Event>,
     /// The run's start: every scenario that starts at once shares it.
     pub(super) start: Instant,
+    /// Wakes steps at their instant rather than the next millisecond; None on a paused clock
+    /// (the runner's tests), where tokio's wheel is exact.
+    pub(super) timer: Option<super::timer::Timer>,
     pub(super) started: DateTime<Utc>,
     /// `--step`: the clock a presenter steers; None for a run that keeps its own time.
     pub(super) clock: Option<Arc<StepClock>>,
@@ -89,8 +92,14 @@ impl Shared {
         if *stop.borrow() != Stop::Running {
             return false;
         }
+        let sleep = async {
+            match &self.timer {
+                Some(timer) => timer.sleep_until(deadline).await,
+                None => tokio::time::sleep_until(deadline).await,
+            }
+        };
         tokio::select! {
-            () = tokio::time::sleep_until(deadline) => *self.stop.borrow() == Stop::Running,
+            () = sleep => *self.stop.borrow() == Stop::Running,
             _ = stop.wait_for(|s| *s != Stop::Running) => false,
         }
     }

@@ -32,7 +32,7 @@ impl Signature<'_> {
 
 /// The JSON body of `realmock_update_order` / `test_update_order`: exactly the documented
 /// fields, numbers as numbers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpdateOrder {
     pub shopid: String,
     pub shop_order_id: String,
@@ -40,7 +40,7 @@ pub struct UpdateOrder {
     pub order_status: u16,
     pub action_msg: String,
     /// Only realmock is signed; the sandbox call has no such field.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery_sign: Option<String>,
 }
 
@@ -109,7 +109,7 @@ impl<B> ShownRequest<B> {
 }
 
 /// The platform's answer: `errcode` is WeChat's, `resultcode` the carrier's.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answer {
     pub errcode: i64,
     pub errmsg: String,

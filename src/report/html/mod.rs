@@ -11,6 +11,8 @@
 //! verdict and settings, `orders` each order's section, `timeline` and `steps` its picture and
 //! table.
 
+mod compact;
+mod coverage;
 mod header;
 mod measure;
 mod orders;
@@ -33,8 +35,25 @@ use text::{stamp, stamp_minutes};
 
 pub use text::escape;
 
-/// The whole report as one HTML document (no external resources).
+/// The whole report as one HTML document (for tests; a run streams it with [`write`]).
+#[cfg(test)]
 pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext, lang: Lang) -> String {
+    let mut out = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write(plan, record, ctx, lang, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// Writes the report as one HTML document (no external resources) to `out`, a part at a time.
+/// Up to [`compact::FULL_LIMIT`] orders, every order has its section; beyond, the page shows
+/// the summary, every failed or late order in full, and the rest as one compact table.
+pub fn write(
+    plan: &Plan,
+    record: &RunRecord,
+    ctx: &ReportContext,
+    lang: Lang,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let orders: Vec<Order<'_>> = plan
         .scenarios
         .iter()
@@ -58,40 +77,60 @@ pub fn report(plan: &Plan, record: &RunRecord, ctx: &ReportContext, lang: Lang) 
         totals.add(&order.counts);
     }
     // A step later than --max-lateness fails the run, whatever its answer.
-    let verdict =
-        Kind::verdict(totals.failed == 0 && totals.not_sent == 0 && record.late_steps().is_empty());
-
-    let mut out = String::with_capacity(32 * 1024);
-    out.push_str(&format!(
-        "<!doctype html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n\
-         <meta name=\"generator\" content=\"{TOOL}\">\n\
-         <title>{} · {} · {}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<main>\n",
-        text::lang_tag(lang),
-        verdict.word().to_uppercase(),
-        t!("html.title"),
-        stamp_minutes(record.started)
-    ));
-    out.push_str(&header::header(
-        plan, record, ctx, &orders, &totals, verdict,
-    ));
-    if orders.len() > 1 {
-        out.push_str(&orders::overview(&orders, lang));
-    }
-    for order in &orders {
-        out.push_str(&orders::section(order, lang));
-    }
-    out.push_str(&format!(
-        "<footer>{}</footer>\n</main>\n</body>\n</html>\n",
-        t!(
-            "html.footer",
-            tool = TOOL,
-            started = stamp(record.started),
-            code = ctx.exit_code
+    let late = record.late_steps();
+    let verdict = Kind::verdict(totals.failed == 0 && totals.not_sent == 0 && late.is_empty());
+    let compact = orders.len() > compact::FULL_LIMIT;
+    // The compact page sorts its table with a small inline script; the full page has none.
+    let script_policy = if compact {
+        "; script-src 'unsafe-inline'"
+    } else {
+        ""
+    };
+    out.write_all(
+        format!(
+            "<!doctype html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'{script_policy}\">\n\
+             <meta name=\"generator\" content=\"{TOOL}\">\n\
+             <title>{} · {} · {}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n<main>\n",
+            text::lang_tag(lang),
+            verdict.word().to_uppercase(),
+            t!("html.title"),
+            stamp_minutes(record.started)
         )
-    ));
-    out
+        .as_bytes(),
+    )?;
+    out.write_all(header::header(plan, record, ctx, &orders, &totals, verdict).as_bytes())?;
+    out.write_all(
+        coverage::section(plan, &crate::report::coverage::of_run(plan, record), lang).as_bytes(),
+    )?;
+    if compact {
+        let full = compact::in_full(&orders, &late);
+        out.write_all(compact::table(&orders, &full, lang).as_bytes())?;
+        for order in orders.iter().filter(|o| full.contains(&(o.number - 1))) {
+            out.write_all(orders::section(order, lang).as_bytes())?;
+        }
+    } else {
+        if orders.len() > 1 {
+            out.write_all(orders::overview(&orders, lang).as_bytes())?;
+        }
+        for order in &orders {
+            out.write_all(orders::section(order, lang).as_bytes())?;
+        }
+    }
+    out.write_all(
+        format!(
+            "<footer>{}</footer>\n</main>\n{}</body>\n</html>\n",
+            t!(
+                "html.footer",
+                tool = TOOL,
+                started = stamp(record.started),
+                code = ctx.exit_code
+            ),
+            if compact { compact::SCRIPT } else { "" }
+        )
+        .as_bytes(),
+    )
 }
 
 const TOOL: &str = concat!("simulate ", env!("CARGO_PKG_VERSION"));

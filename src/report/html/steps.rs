@@ -138,6 +138,7 @@ fn attempts_cell(order: &Order<'_>, record: &StepRecord) -> String {
                 let result = match &attempt.result {
                     AttemptResult::Answer(answer) => answer_text(answer),
                     AttemptResult::Error(error) => error.to_string(),
+                    AttemptResult::Reported { message, .. } => message.clone(),
                 };
                 let sent = if attempt.waited.is_zero() {
                     clock(attempt.sent)

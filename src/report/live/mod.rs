@@ -322,7 +322,7 @@ mod tests {
             &Event::StepFinished {
                 scenario: 3,
                 step: 0,
-                record: not_sent(NotSent::FailFast),
+                record: (&not_sent(NotSent::FailFast)).into(),
             },
         );
         let frame = live.frame(&plan, now, 120, 10);
