@@ -262,7 +262,7 @@ fn load_plan_warned(
     };
     if files.is_empty() {
         // A shard may be empty when there are fewer files than shards. A notice, not an error.
-        crate::base::console::err("simulate: no scenario in this shard; nothing to do\n");
+        crate::base::console::err(&format!("{}\n", rust_i18n::t!("run.empty_shard")));
         let plan = Plan {
             carriers_version: carriers.version.clone(),
             seed,

@@ -456,14 +456,12 @@ async fn keep_serving(emulator: Emulator, stop: watch::Receiver<bool>) {
 
 /// Which credential to check when the platform refused the token mid-run.
 pub(super) fn credentials_refused(tokens: &TokenSource) -> String {
-    format!(
-        "the run stopped: the platform refused the credentials; check {}\n",
-        if tokens.can_renew() {
-            "--appid/--app-secret (WECHAT_APPID, WECHAT_APP_SECRET)"
-        } else {
-            "--access-token / WECHAT_ACCESS_TOKEN"
-        }
-    )
+    let check = if tokens.can_renew() {
+        "--appid/--app-secret (WECHAT_APPID, WECHAT_APP_SECRET)"
+    } else {
+        "--access-token / WECHAT_ACCESS_TOKEN"
+    };
+    format!("{}\n", t!("run.credentials_refused", check = check))
 }
 
 /// Pushes to --callback go out after the answers: let them arrive (WeChat's rule: 3 attempts
@@ -699,9 +697,7 @@ pub(super) fn watch_interrupts() -> watch::Receiver<bool> {
         signals.next().await;
         let _ = cancel.send(true);
         signals.next().await;
-        crate::base::console::err(
-            "simulate: interrupted again; exiting now, without waiting for the calls in flight or writing the reports\n",
-        );
+        crate::base::console::err(&format!("{}\n", t!("run.interrupted_again")));
         // --step's raw mode must not outlive the process.
         crate::base::keys::restore_terminal();
         std::process::exit(i32::from(crate::base::exit::INTERRUPTED));

@@ -102,16 +102,20 @@ impl Checker<'_> {
         {
             self.error(
                 node,
-                format!(
-                    "{} steps × `repeat: {n}` plan {} steps, more than the limit of {}",
-                    steps.len(),
-                    steps.len().saturating_mul(*n as usize),
-                    self.ctx.max_steps
+                t!(
+                    "scenario_check.repeat_too_many_steps",
+                    steps = steps.len(),
+                    n = n,
+                    planned = steps.len().saturating_mul(*n as usize),
+                    max = self.ctx.max_steps
                 ),
-                Some(format!(
-                    "lower `repeat` or split the steps over several files; --max-steps N raises the limit (default {})",
-                    super::MAX_PLAN_STEPS
-                )),
+                Some(
+                    t!(
+                        "scenario_check.repeat_too_many_steps_help",
+                        default = super::MAX_PLAN_STEPS
+                    )
+                    .into_owned(),
+                ),
             );
             return (Vec::new(), Vec::new());
         }
@@ -121,15 +125,18 @@ impl Checker<'_> {
         {
             self.error(
                 node,
-                format!(
-                    "{} steps, more than the limit of {}",
-                    steps.len(),
-                    self.ctx.max_steps
+                t!(
+                    "scenario_check.too_many_steps",
+                    steps = steps.len(),
+                    max = self.ctx.max_steps
                 ),
-                Some(format!(
-                    "split the steps over several files; --max-steps N raises the limit (default {})",
-                    super::MAX_PLAN_STEPS
-                )),
+                Some(
+                    t!(
+                        "scenario_check.too_many_steps_help",
+                        default = super::MAX_PLAN_STEPS
+                    )
+                    .into_owned(),
+                ),
             );
             return (Vec::new(), Vec::new());
         }

@@ -37,7 +37,7 @@ pub(super) fn gather(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Diagnostic>) {
         let name = path.display().to_string();
         match std::fs::metadata(path) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                problems.push(Diagnostic::whole_file(name, t!("files.not_found")));
+                problems.push(Diagnostic::whole_file(name, t!("files.no_such")));
             }
             Err(e) => problems.push(Diagnostic::whole_file(
                 name,
@@ -218,7 +218,11 @@ mod tests {
                 .to_string()
                 .ends_with("missing.yaml: error: no such file or folder")
         );
-        assert!(problems[1].message.contains("no scenario files (*.yaml or *.yml) in this folder"));
+        assert!(
+            problems[1]
+                .message
+                .contains("no scenario files (*.yaml or *.yml) in this folder")
+        );
         // load_plan reports those and the problems of the files it did find.
         write(
             &d.join("bad.yaml"),

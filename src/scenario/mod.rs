@@ -13,6 +13,8 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use rust_i18n::t;
+
 use crate::base::diag::Diagnostic;
 use crate::base::env::{self, Env};
 use crate::base::secret::Secret;
@@ -146,13 +148,15 @@ pub fn load_plan_with_warnings(
             file_problems.push(
                 Diagnostic::whole_file(
                     loaded.plans.first().map_or("", |p| p.file.as_str()),
-                    format!(
-                        "with this file the run plans more than {} steps (steps × repeat over every file so far: {planned_steps})",
-                        ctx.max_steps
+                    t!(
+                        "scenario_check.run_too_many_steps",
+                        max = ctx.max_steps,
+                        planned = planned_steps
                     ),
                 )
-                .with_help(format!(
-                    "run fewer files at once (--shard I/N), or raise the limit with --max-steps N (default {MAX_PLAN_STEPS})"
+                .with_help(t!(
+                    "scenario_check.run_too_many_steps_help",
+                    default = MAX_PLAN_STEPS
                 )),
             );
         }
@@ -224,12 +228,13 @@ fn load_file(path: &Path, carriers: &Carriers, ctx: &LoadContext) -> Loaded {
         return fail(
             Diagnostic::whole_file(
                 &file,
-                format!(
-                    "the file is {} bytes; scenario files are limited to 1 MiB ({MAX_FILE_BYTES} bytes)",
-                    meta.len()
+                t!(
+                    "scenario_check.file_too_large",
+                    bytes = meta.len(),
+                    limit = MAX_FILE_BYTES
                 ),
             )
-            .with_help("a scenario is a carrier, an order id and a list of steps: a few kilobytes"),
+            .with_help(t!("scenario_check.file_too_large_help")),
         );
     }
     let text = match read_text(path) {
@@ -254,7 +259,7 @@ fn check_text(
     if text.len() as u64 > MAX_FILE_BYTES {
         return Loaded::failed(Diagnostic::whole_file(
             file,
-            "the file is larger than 1 MiB, the limit for scenario files",
+            t!("scenario_check.text_too_large"),
         ));
     }
     let root = match yaml::parse_tree(text, file) {

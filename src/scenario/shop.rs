@@ -26,16 +26,16 @@ impl Checker<'_> {
         if has_repeat && repeat == Some(&None) {
             self.error(
                 node,
-                "`{{repeat}}` in `shop_order_id` needs `repeat: N`",
-                Some("`{{repeat}}` is the number (1 to N) of each order that `repeat: N` makes; add `repeat:`, or remove `{{repeat}}`".to_owned()),
+                t!("scenario_check.repeat_template"),
+                Some(t!("scenario_check.repeat_template_help").into_owned()),
             );
             return None;
         }
         if !has_repeat && render_id(&pieces, None).trim().is_empty() {
             self.error(
                 node,
-                "`shop_order_id` is empty",
-                Some("e.g. `shop_order_id: qa-{{run_id}}`".to_owned()),
+                t!("scenario_check.order_id_empty"),
+                Some(t!("scenario_check.order_id_empty_help").into_owned()),
             );
             return None;
         }
@@ -43,18 +43,21 @@ impl Checker<'_> {
         let last = repeat.copied().flatten();
         let longest = render_id(&pieces, last);
         if longest.len() > MAX_SHOP_ORDER_ID_BYTES {
-            let which = match last {
-                Some(n) => format!(" (for order {n} of `repeat`)"),
-                None => String::new(),
-            };
-            self.error(
-                node,
-                format!(
-                    "`shop_order_id` is {} bytes after expansion{which}; the limit is {MAX_SHOP_ORDER_ID_BYTES}",
-                    longest.len()
+            let message = match last {
+                Some(n) => t!(
+                    "scenario_check.order_id_long_repeat",
+                    bytes = longest.len(),
+                    n = n,
+                    limit = MAX_SHOP_ORDER_ID_BYTES
                 ),
-                Some("use a shorter prefix; {{run_id}} is about 20 bytes, {{uuid}} 36".to_owned()),
-            );
+                None => t!(
+                    "scenario_check.order_id_long",
+                    bytes = longest.len(),
+                    limit = MAX_SHOP_ORDER_ID_BYTES
+                ),
+            };
+            let help = t!("scenario_check.order_id_long_help").into_owned();
+            self.error(node, message, Some(help));
             return None;
         }
         Some(pieces)
@@ -80,8 +83,8 @@ impl Checker<'_> {
             let found = node.kind();
             self.error(
                 node,
-                format!("`shop` must be a mapping, found {found} (not shown: it may hold a secret)"),
-                Some("write its keys under `shop:` without `- `, e.g. `shop: {shopid: my-shop, appsecret: ${SHOP_APPSECRET}}`".to_owned()),
+                t!("scenario_check.shop_not_mapping", found = found),
+                Some(t!("scenario_check.shop_not_mapping_help").into_owned()),
             );
             return None;
         }
@@ -95,7 +98,7 @@ impl Checker<'_> {
             Some(value) => match value.as_text() {
                 Some(raw) => match self.expand(value, &raw, "shopid", false) {
                     Some(id) if id.trim().is_empty() => {
-                        self.error(value, "`shopid` in `shop` is empty", None);
+                        self.error(value, t!("scenario_check.shopid_empty"), None);
                         None
                     }
                     other => other,
@@ -115,8 +118,8 @@ impl Checker<'_> {
                 let at = fields.key("shopid").unwrap_or(node);
                 self.error(
                     at,
-                    "`shop` has no `shopid`",
-                    Some("give the carrier-side shop id (appkey), or remove `shop:` to use the carrier's test account".to_owned()),
+                    t!("scenario_check.no_shopid"),
+                    Some(t!("scenario_check.no_shopid_help").into_owned()),
                 );
                 None
             }
@@ -130,11 +133,8 @@ impl Checker<'_> {
                             Some(secret) if secret.is_empty() => {
                                 self.error(
                                     value,
-                                    "`appsecret` in `shop` is empty",
-                                    Some(
-                                        "check that the variable it reads is set to the secret"
-                                            .to_owned(),
-                                    ),
+                                    t!("scenario_check.appsecret_empty"),
+                                    Some(t!("carrier_file.appsecret_empty_help").into_owned()),
                                 );
                                 None
                             }
@@ -145,10 +145,10 @@ impl Checker<'_> {
                     None => {
                         // Never quote what was written there: it may be the secret.
                         self.error(
-                        value,
-                        "`appsecret` in `shop` must be text (the value is not shown)",
-                        Some("e.g. `appsecret: ${DADA_APPSECRET}` to read it from the environment".to_owned()),
-                    );
+                            value,
+                            t!("scenario_check.appsecret_not_text"),
+                            Some(t!("scenario_check.appsecret_not_text_help").into_owned()),
+                        );
                         None
                     }
                 }
@@ -159,11 +159,8 @@ impl Checker<'_> {
                     let at = fields.key("appsecret").unwrap_or(node);
                     self.error(
                         at,
-                        format!(
-                            "`shop` has no `appsecret`; {} updates are signed with the shop's appsecret",
-                            c.id
-                        ),
-                        Some("add e.g. `appsecret: ${SHOP_APPSECRET}` (read from the environment), or remove `shop:` to use the carrier's test account".to_owned()),
+                        t!("scenario_check.no_appsecret", carrier = c.id),
+                        Some(t!("scenario_check.no_appsecret_help").into_owned()),
                     );
                     None
                 }

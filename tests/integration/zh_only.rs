@@ -567,3 +567,37 @@ async fn a_late_local_run_sums_up_in_chinese() {
         run.all_output()
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn missing_files_folders_patterns_and_shops_are_said_in_chinese() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("nothing-here");
+    std::fs::create_dir(&empty).unwrap();
+    let shop = crate::common::write_scenario(
+        &dir,
+        "shop.yaml",
+        "carrier: dada\nshop_order_id: \"\"\nshop: {shopid: \"\"}\nsteps:\n  - status: 102\n",
+    );
+    let run = Sim::new()
+        .args(["--lang", "zh", "check", "no-such-file.yaml", "x*[.yaml"])
+        .path(&empty)
+        .path(&shop)
+        .run()
+        .await;
+    assert_eq!(run.code, 2, "{}", run.all_output());
+    for said in [
+        "没有这个文件",
+        "没有场景文件",
+        "通配模式",
+        "为空",
+        "没有 `appsecret`",
+    ] {
+        assert!(run.stderr.contains(said), "{said}\n{}", run.stderr);
+    }
+    // The glob library's own words (`invalid range pattern`) are not ours.
+    let ours = regex::Regex::new(r"通配模式：.*")
+        .unwrap()
+        .replace_all(&run.stderr, "");
+    let left = english_in(&ours);
+    assert!(left.is_empty(), "English left: {left:?}\n{}", run.stderr);
+}
