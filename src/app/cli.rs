@@ -428,6 +428,11 @@ pub struct RunArgs {
     #[arg(long, requires = "local", value_name = "URL")]
     pub callback: Option<String>,
 
+    /// With --local: serve the live dashboard at the emulator's address, and keep serving it
+    /// after the run until Ctrl-C
+    #[arg(long, requires = "local")]
+    pub ui: bool,
+
     #[command(flatten)]
     pub push: PushArgs,
 
@@ -616,6 +621,10 @@ pub struct ServeArgs {
     /// Keep the real delivery_sign in the history at /__simulate/orders (default: `***`)
     #[arg(long)]
     pub show_signatures: bool,
+
+    /// Serve a live dashboard of every order at / (offline, English and Chinese)
+    #[arg(long)]
+    pub ui: bool,
 
     /// Orders kept; beyond it the oldest is forgotten
     #[arg(long, default_value_t = emulator::Limits::DEFAULT.orders, value_name = "N", help_heading = "Limits")]

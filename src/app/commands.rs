@@ -126,11 +126,8 @@ pub(super) fn new_scenario(global: &GlobalArgs, args: &NewArgs) -> Result<(), Ap
         error,
     })?;
     // A note, not an error: where the file went and what to do next.
-    crate::base::console::err(&format!(
-        "wrote {}; check it with: simulate check {}\n",
-        file.display(),
-        file.display()
-    ));
+    let note = t!("new.wrote", path = file.display().to_string());
+    crate::base::console::err(&format!("{note}\n"));
     Ok(())
 }
 
@@ -159,7 +156,7 @@ pub(super) fn graph(global: &GlobalArgs, args: &GraphArgs) -> Result<(), AppErro
             }
         },
         (None, Some(scenario)) => scenario.carrier.clone(),
-        (None, None) => return Err(AppError::Usage("give --carrier or a scenario".to_owned())),
+        (None, None) => return Err(AppError::Usage(t!("graph.no_carrier").into_owned())),
     };
     // The path an order follows: from 101 through every step that moves it.
     let path: Option<Vec<Status>> = scenario.map(|s| {
@@ -186,6 +183,7 @@ pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), Ap
         callback_format: push_format(&args.push),
         seed: args.seed,
         show_signatures: args.show_signatures,
+        ui: args.ui,
         limits: emulator::Limits {
             orders: args.max_orders,
             history: args.max_history,
@@ -200,20 +198,12 @@ pub(super) async fn serve(global: &GlobalArgs, args: ServeArgs) -> Result<(), Ap
     if !args.addr.ip().is_loopback() {
         if !args.allow_remote {
             return Err(AppError::Invalid {
-                message: format!(
-                    "{} is not a loopback address: the emulator hands out tokens for public development credentials and shows every request to anyone who reaches it",
-                    args.addr
-                ),
-                help: Some(
-                    "listen on 127.0.0.1 (the default), or add --allow-remote if other machines must reach it"
-                        .to_owned(),
-                ),
+                message: t!("serve.not_loopback", addr = args.addr.to_string()).into_owned(),
+                help: Some(t!("serve.not_loopback_help").into_owned()),
             });
         }
-        crate::base::console::err(&format!(
-            "simulate emulator: WARNING: listening on {}, reachable from other machines: anyone who reaches it gets tokens for the development credentials and sees every request (--allow-remote)\n",
-            args.addr
-        ));
+        let warning = t!("serve.remote_warning", addr = args.addr.to_string());
+        crate::base::console::err(&format!("{warning}\n"));
     }
     if !args.apps.is_empty() {
         config.apps = args.apps;

@@ -388,7 +388,8 @@ mod tests {
         }
         let token = AppError::from(TokenError::Unavailable {
             endpoint: "http://127.0.0.1:9".to_owned(),
-            detail: "refused".to_owned(),
+            detail: crate::run::token::NoToken::Request("refused".to_owned()),
+            attempts: 1,
         });
         assert!(
             token

@@ -38,6 +38,7 @@ pub(super) async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8, AppErr
     // From the first moment: a SIGTERM during a minute-long token fetch still ends with 130
     // and the reports written.
     let cancel = watch_interrupts();
+    let stop = cancel.clone();
     let mut prepared = prepare(global, &args, &cancel).await?;
     let output = Output::new(global, &args, &prepared.target.endpoint);
     let steering = prepared.steering.take();
@@ -47,7 +48,7 @@ pub(super) async fn run(global: &GlobalArgs, args: RunArgs) -> Result<u8, AppErr
     } else {
         execute(global, &args, &prepared, &output, cancel, steering).await
     };
-    finish(&args, prepared, &output, &record).await
+    finish(&args, prepared, &output, &record, stop).await
 }
 
 /// Everything a run needs, checked, before anything is sent.
@@ -215,6 +216,7 @@ pub(super) async fn local_target(carriers: Carriers, args: &RunArgs) -> Result<T
             emulator::DEV_APPID,
             args.callback.is_some(),
         )?,
+        ui: args.ui,
         // Serves every connection the runner's pool may open.
         limits: emulator::Limits {
             connections: emulator::Limits::DEFAULT
@@ -230,6 +232,9 @@ pub(super) async fn local_target(carriers: Carriers, args: &RunArgs) -> Result<T
         .map_err(AppError::Emulator)?;
     if let Some(warning) = started.callback_warning() {
         crate::base::console::err(&format!("{warning}\n"));
+    }
+    if let Some(url) = started.dashboard_url() {
+        crate::base::console::err(&format!("{}\n", t!("serve.dashboard", url = url)));
     }
     Ok(Target {
         endpoint: started.base_url(),
@@ -371,6 +376,7 @@ async fn finish(
     prepared: Prepared,
     output: &Output,
     record: &RunRecord,
+    stop: watch::Receiver<bool>,
 ) -> Result<u8, AppError> {
     let Prepared {
         plan,
@@ -380,6 +386,7 @@ async fn finish(
     } = prepared;
     // The pushes are drained first, so that the summary can tell what became of them.
     let mut pushes = None;
+    let mut dashboard = None;
     if let Some(emulator) = target.local {
         if emulator.callback_check().is_some() {
             if !record.interrupted {
@@ -387,7 +394,13 @@ async fn finish(
             }
             pushes = Some(step_pushes(&plan, record, &emulator.push_outcomes()));
         }
-        emulator.shutdown().await;
+        // --ui: the dashboard stays up for the room after the run; a Ctrl-C that ended the
+        // run ends it too.
+        if args.ui && !record.interrupted {
+            dashboard = Some(emulator);
+        } else {
+            emulator.shutdown().await;
+        }
     }
     output.human(&output.console.summary(&plan, record));
     if let Some(pushes) = &pushes {
@@ -422,7 +435,19 @@ async fn finish(
             report::print(&format!("{line}\n"));
         }
     }
+    if let Some(emulator) = dashboard {
+        keep_serving(emulator, stop).await;
+    }
     result
+}
+
+/// `--local --ui` after the run: the dashboard stays until Ctrl-C or SIGTERM.
+async fn keep_serving(emulator: Emulator, stop: watch::Receiver<bool>) {
+    if let Some(url) = emulator.dashboard_url() {
+        crate::base::console::err(&format!("{}\n", t!("run.dashboard_stays", url = url)));
+    }
+    interrupted(stop).await;
+    emulator.shutdown().await;
 }
 
 /// Which credential to check when the platform refused the token mid-run.

@@ -3,6 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rust_i18n::t;
+
+use crate::base::i18n::{self, Lang};
 use crate::model::carriers::Carrier;
 use crate::model::statuses::{Outcome, Status};
 
@@ -95,6 +98,26 @@ fn drawing(carrier: &Carrier, path: Option<&[Status]>) -> Drawing {
     }
 }
 
+/// A node's label: the code and the name a scenario writes (`102 rider_assigned`), or the
+/// code and the Chinese label in Chinese.
+fn node_label(status: Status) -> String {
+    match i18n::current() {
+        Lang::En => status.to_string(),
+        lang => format!("{} {}", status.code(), status.label(lang)),
+    }
+}
+
+/// The graph's title: the carrier, its `delivery_id` and profile version.
+fn title(carrier: &Carrier) -> String {
+    t!(
+        "graph.title",
+        id = carrier.id,
+        delivery_id = carrier.delivery_id,
+        version = carrier.version
+    )
+    .into_owned()
+}
+
 fn node_id(status: Status) -> String {
     format!("s{}", status.code())
 }
@@ -145,21 +168,17 @@ fn with_outcome(nodes: &[Status], outcome: Outcome) -> Vec<Status> {
 
 fn mermaid(carrier: &Carrier, drawing: &Drawing, has_path: bool) -> String {
     let mut out = String::from("flowchart LR\n");
-    out.push_str(&format!(
-        "    %% {} ({}), profile {}\n",
-        mermaid_text(&carrier.id),
-        mermaid_text(&carrier.delivery_id),
-        mermaid_text(&carrier.version)
-    ));
+    out.push_str(&format!("    %% {}\n", mermaid_text(&title(carrier))));
     for &status in &drawing.nodes {
-        out.push_str(&format!("    {}[\"{status}\"]\n", node_id(status)));
+        out.push_str(&format!(
+            "    {}[\"{}\"]\n",
+            node_id(status),
+            mermaid_text(&node_label(status))
+        ));
     }
+    let not_allowed = format!("-.->|{}|", mermaid_text(&t!("graph.not_allowed")));
     for edge in &drawing.edges {
-        let arrow = if edge.allowed {
-            "-->"
-        } else {
-            "-.->|not allowed|"
-        };
+        let arrow = if edge.allowed { "-->" } else { &not_allowed };
         out.push_str(&format!(
             "    {} {arrow} {}\n",
             node_id(edge.from),
@@ -218,13 +237,7 @@ fn mermaid(carrier: &Carrier, drawing: &Drawing, has_path: bool) -> String {
 
 fn dot(carrier: &Carrier, drawing: &Drawing) -> String {
     let mut out = format!("digraph {} {{\n", dot_string(&carrier.id));
-    out.push_str(&format!(
-        "    label={};\n",
-        dot_string(&format!(
-            "{} ({}), profile {}",
-            carrier.id, carrier.delivery_id, carrier.version
-        ))
-    ));
+    out.push_str(&format!("    label={};\n", dot_string(&title(carrier))));
     out.push_str("    labelloc=t;\n");
     out.push_str("    fontname=\"Helvetica\";\n");
     out.push_str("    rankdir=LR;\n");
@@ -244,7 +257,7 @@ fn dot(carrier: &Carrier, drawing: &Drawing) -> String {
         if drawing.foreign.contains(&status) {
             style.push("dashed");
         }
-        let mut attrs = vec![format!("label={}", dot_string(&status.to_string()))];
+        let mut attrs = vec![format!("label={}", dot_string(&node_label(status)))];
         if style.len() > 1 {
             attrs.push(format!("style=\"{}\"", style.join(",")));
         }
@@ -269,7 +282,8 @@ fn dot(carrier: &Carrier, drawing: &Drawing) -> String {
             (true, false) => String::new(),
             (true, true) => format!(" [color=\"{PATH_COLOR}\", penwidth=3]"),
             (false, _) => format!(
-                " [style=dashed, color=\"{OFF_GRAPH_COLOR}\", fontcolor=\"{OFF_GRAPH_COLOR}\", penwidth=3, label=\"not allowed\"]"
+                " [style=dashed, color=\"{OFF_GRAPH_COLOR}\", fontcolor=\"{OFF_GRAPH_COLOR}\", penwidth=3, label={}]",
+                dot_string(&t!("graph.not_allowed"))
             ),
         };
         out.push_str(&format!(

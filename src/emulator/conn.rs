@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::ConnectInfo;
+use rust_i18n::t;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, oneshot, watch};
@@ -159,12 +160,14 @@ impl Warnings {
             return;
         }
         if self.suppressed > 0 {
-            tracing::warn!(
-                "emulator accept failed: {error} ({} more since the last warning)",
-                self.suppressed
+            let warning = t!(
+                "serve.accept_failed_more",
+                error = error.to_string(),
+                more = self.suppressed
             );
+            tracing::warn!("{warning}");
         } else {
-            tracing::warn!("emulator accept failed: {error}");
+            tracing::warn!("{}", t!("serve.accept_failed", error = error.to_string()));
         }
         self.last = Some(now);
         self.suppressed = 0;

@@ -16,6 +16,7 @@ mod shed;
 mod state;
 pub use state::StateFileError;
 mod tokens;
+mod ui;
 mod wire;
 
 use std::io;
@@ -73,6 +74,8 @@ pub struct Config {
     /// otherwise, since a weak appsecret can be brute-forced from it.
     pub show_signatures: bool,
     pub limits: Limits,
+    /// Serve the live dashboard at `/` (`--ui`).
+    pub ui: bool,
 }
 
 /// What the emulator keeps and serves at most, so that a long-lived or abused emulator stays
@@ -132,6 +135,7 @@ impl Default for Config {
             state: None,
             show_signatures: false,
             limits: Limits::DEFAULT,
+            ui: false,
         }
     }
 }
@@ -139,14 +143,14 @@ impl Default for Config {
 /// Parses `APPID:SECRET` (for a clap value parser). The secret may itself contain `:`.
 pub fn parse_app(text: &str) -> Result<(String, Secret), String> {
     let Some((appid, secret)) = text.split_once(':') else {
-        return Err("expected APPID:SECRET, e.g. wxsimulate0000dev:simulate-dev-secret".into());
+        return Err(t!("serve.app_shape").into_owned());
     };
     let appid = appid.trim();
     if appid.is_empty() || appid.chars().any(char::is_whitespace) {
-        return Err("the appid before `:` must be non-empty and without spaces".into());
+        return Err(t!("serve.app_appid").into_owned());
     }
     if secret.is_empty() {
-        return Err(format!("the secret after `{appid}:` is empty"));
+        return Err(t!("serve.app_secret_empty", appid = appid).into_owned());
     }
     Ok((appid.to_owned(), Secret::new(secret)))
 }
@@ -206,7 +210,7 @@ impl Emulator {
                         config.push_attempts,
                         config.push_retry_delay,
                     ),
-                    stop_rx,
+                    stop_rx.clone(),
                     log,
                 )
                 .map_err(io::Error::other)?,
@@ -218,7 +222,14 @@ impl Emulator {
             None => None,
         };
         let config_limits = config.limits;
-        let shared = Arc::new(server::Shared::new(carriers, config, log, pusher)?);
+        let ui = config.ui;
+        let mut shared = server::Shared::new(carriers, config, log, pusher)?;
+        if ui {
+            // The dashboard's feeds end when the emulator stops, so that shutdown does not
+            // wait for open pages.
+            shared.ui = Some(stop_rx.clone());
+        }
+        let shared = Arc::new(shared);
         let router = server::router(shared.clone());
         let (stop_server, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(conn::serve(
@@ -271,6 +282,14 @@ impl Emulator {
         format!("http://{}", SocketAddr::new(ip, self.addr.port()))
     }
 
+    /// The dashboard's address, when it is served (`--ui`).
+    pub fn dashboard_url(&self) -> Option<String> {
+        self.shared
+            .ui
+            .as_ref()
+            .map(|_| format!("{}/", self.base_url()))
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
@@ -307,8 +326,10 @@ impl Emulator {
         if let Some(mut task) = self.task.take() {
             match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
                 Ok(Ok(Ok(()))) => {}
-                Ok(Ok(Err(e))) => tracing::warn!("emulator stopped with an error: {e}"),
-                Ok(Err(e)) => tracing::warn!("emulator task failed: {e}"),
+                Ok(Ok(Err(e))) => {
+                    tracing::warn!("{}", t!("serve.stopped_with_error", error = e.to_string()));
+                }
+                Ok(Err(e)) => tracing::warn!("{}", t!("serve.task_failed", error = e.to_string())),
                 Err(_) => task.abort(),
             }
         }
@@ -369,26 +390,33 @@ fn check_callback(url: &str) -> io::Result<()> {
     let invalid = |why: String| io::Error::new(io::ErrorKind::InvalidInput, why);
     // The URL itself is not echoed: it may carry the merchant's own token.
     let parsed = reqwest::Url::parse(url)
-        .map_err(|e| invalid(format!("the callback URL is not valid: {e}")))?;
+        .map_err(|e| invalid(t!("serve.callback_invalid", error = e.to_string()).into_owned()))?;
     match parsed.scheme() {
         "http" | "https" => Ok(()),
-        other => Err(invalid(format!(
-            "the callback URL must be http or https, not {other}"
-        ))),
+        other => Err(invalid(
+            t!("serve.callback_scheme", scheme = other).into_owned(),
+        )),
     }
 }
 
 /// `simulate serve`: runs until Ctrl-C or SIGTERM, logging one line per call to stderr.
 pub async fn serve(addr: SocketAddr, carriers: Arc<Carriers>, config: Config) -> io::Result<()> {
     let emulator = Emulator::start_with_log(addr, carriers, config, true).await?;
-    let mut banner = format!(
-        "simulate emulator listening on http://{}\n",
-        emulator.local_addr()
-    );
+    let mut banner = t!(
+        "serve.listening",
+        url = format!("http://{}", emulator.local_addr())
+    )
+    .into_owned();
+    banner.push('\n');
+    if let Some(url) = emulator.dashboard_url() {
+        banner.push_str(&t!("serve.dashboard", url = url));
+        banner.push('\n');
+    }
     if emulator.callback_check().is_some_and(Result::is_ok) {
         banner.push_str(&t!("serve.url_check_passed"));
         banner.push('\n');
     }
+    // `ready` is the marker scripts and tests wait for: the same in every language.
     banner.push_str("ready\n");
     // Nobody reading stdout (`| head -2` after these lines) is no reason to stop serving.
     crate::base::console::out(&banner);
@@ -396,7 +424,7 @@ pub async fn serve(addr: SocketAddr, carriers: Arc<Carriers>, config: Config) ->
         crate::base::console::err(&format!("{warning}\n"));
     }
     wait_for_stop_signal().await?;
-    crate::base::console::err("simulate emulator: stopping\n");
+    crate::base::console::err(&format!("{}\n", t!("serve.stopping")));
     emulator.shutdown().await;
     Ok(())
 }

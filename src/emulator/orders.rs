@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::watch;
 
 use super::Limits;
 use super::push::Event;
@@ -182,16 +183,21 @@ impl Order {
             lat: self.store.lat + (self.destination.lat - self.store.lat) * f,
         };
         Some(match self.status {
-            Status::RiderAssigned => Point {
-                lng: self.store.lng - 0.004,
-                lat: self.store.lat - 0.003,
-            },
+            Status::RiderAssigned => self.approach(),
             Status::Delivering => along(self.progress(now)),
             Status::Delivered | Status::RecipientUnreachable | Status::RecipientRefused => {
                 along(1.0)
             }
             _ => self.store,
         })
+    }
+
+    /// Where the rider is while heading to the store (102): a little south-west of it.
+    pub fn approach(&self) -> Point {
+        Point {
+            lng: self.store.lng - 0.004,
+            lat: self.store.lat - 0.003,
+        }
     }
 
     /// Adds to the history, keeping its first entry (the creation) and the latest ones up to
@@ -276,6 +282,9 @@ pub(crate) struct Book {
     removed: Vec<Key>,
     /// The delivery tokens and `open` flag as last written ([`state::meta_text`]).
     saved_meta: String,
+    /// Counts every change (an order created, a call or a push filed), so the dashboard's
+    /// feed wakes up when there is something new to show.
+    changes: watch::Sender<u64>,
 }
 
 /// Counts of what the limits made the emulator let go.
@@ -328,7 +337,17 @@ impl Book {
             saved: HashMap::new(),
             removed: Vec::new(),
             saved_meta: String::new(),
+            changes: watch::Sender::new(0),
         }
+    }
+
+    /// Wakes whenever the book changes.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// The book kept in `store`, with the orders it already holds.
@@ -463,11 +482,13 @@ impl Book {
             via: new.via.to_owned(),
             order_status: Status::INITIAL.code(),
         });
+        self.changed();
         self.orders.entry(key).or_insert(order)
     }
 
     /// Files a call under its order, or among the unmatched ones.
     pub fn record(&mut self, key: Option<&Key>, record: CallRecord) {
+        self.changed();
         let limit = self.limits.history;
         match key.and_then(|k| self.orders.get_mut(k)) {
             Some(order) => {
@@ -489,6 +510,7 @@ impl Book {
     }
 
     pub fn record_push(&mut self, key: &Key, record: PushRecord) {
+        self.changed();
         let limit = self.limits.history;
         if let Some(order) = self.orders.get_mut(key) {
             self.forgotten.history_entries += order.remember(Entry::Push(record), limit);

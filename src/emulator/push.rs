@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::orders::{Book, Key, PushRecord};
 use super::wire::now_rfc3339;
+use crate::base::i18n::Lang;
 use crate::base::secret::Secret;
 use crate::base::text::terminal_safe;
 use crate::wechat::push::{self as protocol, AesKey, PushMode};
@@ -443,22 +444,18 @@ impl Pusher {
                     result = exchange => result,
                     _ = self.stop.changed() => return,
                 };
-                let (delivered, detail, http_status) = match result {
-                    Ok((status, reply)) => {
-                        let (delivered, detail) = judge_reply(status, &reply);
-                        (delivered, detail, Some(status))
-                    }
-                    Err(e) if e.is_timeout() => (
-                        false,
-                        format!("timeout after {} ms", self.timeout.as_millis()),
-                        None,
-                    ),
+                let answer = match result {
+                    Ok((status, reply)) => Answer::Reply(status, reply),
+                    Err(e) if e.is_timeout() => Answer::Timeout(self.timeout.as_millis()),
                     // Without the URL: a merchant URL may carry its own token.
-                    Err(e) => (
-                        false,
-                        format!("connection error: {}", error_chain(&e.without_url())),
-                        None,
-                    ),
+                    Err(e) => Answer::Connection(error_chain(&e.without_url())),
+                };
+                // The order's history keeps it in English (it is read by programs); the
+                // console says it in the chosen language.
+                let (delivered, detail) = answer.judge(Lang::En);
+                let http_status = match &answer {
+                    Answer::Reply(status, _) => Some(*status),
+                    _ => None,
                 };
                 let record = PushRecord {
                     time: now_rfc3339(),
@@ -474,17 +471,33 @@ impl Pusher {
                 };
                 if self.log {
                     // The order's names come from the merchant: escaped before the terminal.
-                    crate::base::console::err(&format!(
-                        "{} push {} status {} attempt {}/{} {} ({}) {} ms\n",
-                        record.time,
-                        terminal_safe(&format!("{}/{}", key.0, key.1)),
-                        record.order_status,
-                        record.attempt,
-                        record.of,
-                        record.outcome,
-                        terminal_safe(&record.detail),
-                        record.elapsed_ms
-                    ));
+                    let order = terminal_safe(&format!("{}/{}", key.0, key.1)).into_owned();
+                    let detail = answer.judge(crate::base::i18n::current()).1;
+                    let detail = terminal_safe(&detail).into_owned();
+                    let line = if delivered {
+                        t!(
+                            "serve.push_delivered",
+                            time = record.time,
+                            order = order,
+                            status = record.order_status,
+                            attempt = record.attempt,
+                            of = record.of,
+                            detail = detail,
+                            ms = record.elapsed_ms
+                        )
+                    } else {
+                        t!(
+                            "serve.push_failed",
+                            time = record.time,
+                            order = order,
+                            status = record.order_status,
+                            attempt = record.attempt,
+                            of = record.of,
+                            detail = detail,
+                            ms = record.elapsed_ms
+                        )
+                    };
+                    crate::base::console::err(&format!("{line}\n"));
                 }
                 let Some(book) = book.upgrade() else { return };
                 let mut book = book
@@ -492,9 +505,8 @@ impl Pusher {
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 book.record_push(&key, record);
                 if let Err(e) = book.persist() {
-                    crate::base::console::err(&format!(
-                        "simulate emulator: a push record was not saved: {e}\n"
-                    ));
+                    let warning = t!("serve.push_not_saved", error = e.to_string());
+                    crate::base::console::err(&format!("{warning}\n"));
                 }
                 drop(book);
                 if delivered {
@@ -544,10 +556,41 @@ async fn read_reply(mut response: reqwest::Response) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// What came back from one push attempt.
+enum Answer {
+    /// The HTTP status and the reply's body.
+    Reply(u16, String),
+    /// No answer within this many milliseconds.
+    Timeout(u128),
+    /// The connection failed: the HTTP library's words.
+    Connection(String),
+}
+
+impl Answer {
+    /// Whether the push was accepted, and what came back, in `lang`.
+    fn judge(&self, lang: Lang) -> (bool, String) {
+        let locale = lang.code();
+        match self {
+            Answer::Reply(status, reply) => judge_reply_in(*status, reply, lang),
+            Answer::Timeout(ms) => (false, t!("push.timeout", locale = locale, ms = ms).into()),
+            Answer::Connection(detail) => (
+                false,
+                t!("push.connection", locale = locale, detail = detail).into(),
+            ),
+        }
+    }
+}
+
+/// [`judge_reply_in`] in English, as the order's history keeps it.
+#[cfg(test)]
+fn judge_reply(status: u16, reply: &str) -> (bool, String) {
+    judge_reply_in(status, reply, Lang::En)
+}
+
 /// Whether a push was accepted, and how to say what came back. Accepted: a 2xx with an empty
 /// body or `success` (the message-push guide), or a reply whose `resultcode` is 0 or absent
 /// (the event's documented reply); a non-zero `resultcode` is the merchant refusing it.
-fn judge_reply(status: u16, reply: &str) -> (bool, String) {
+fn judge_reply_in(status: u16, reply: &str, lang: Lang) -> (bool, String) {
     let text = reply.trim();
     let excerpt: String = text.chars().take(REPLY_EXCERPT).collect();
     if !(200..300).contains(&status) {
@@ -560,7 +603,13 @@ fn judge_reply(status: u16, reply: &str) -> (bool, String) {
     match reply_resultcode(text) {
         Some(code) if code != 0 => (
             false,
-            format!("HTTP {status}, refused by the handler: {excerpt}"),
+            t!(
+                "push.refused_by_handler",
+                locale = lang.code(),
+                status = status,
+                excerpt = excerpt
+            )
+            .into_owned(),
         ),
         _ => (true, format!("HTTP {status}")),
     }

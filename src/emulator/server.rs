@@ -47,6 +47,8 @@ pub(crate) struct Shared {
     log: bool,
     /// Connections the server loop accepted, for `GET /__simulate/stats`.
     pub connections_accepted: Arc<AtomicU64>,
+    /// With `--ui`: the dashboard is served, and this changes when the emulator stops.
+    pub ui: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Shared {
@@ -95,6 +97,7 @@ impl Shared {
             secrets,
             log,
             connections_accepted: Arc::new(AtomicU64::new(0)),
+            ui: None,
         })
     }
 
@@ -133,6 +136,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 },
             ),
         );
+    }
+    if shared.ui.is_some() {
+        router = router.merge(super::ui::routes());
     }
     router
         .fallback(not_found)
@@ -427,11 +433,15 @@ async fn access_log(State(shared): State<Arc<Shared>>, request: Request, next: N
         .map(Verdict::summary)
         .unwrap_or_else(|| format!("http={}", response.status().as_u16()));
     // A closed stderr (`serve 2>&1 | head`) stops the log, never the answers.
-    crate::base::console::err(&format!(
-        "{} {method} {path}{query} {verdict} {} ms\n",
-        now_rfc3339(),
-        started.elapsed().as_millis()
-    ));
+    let line = rust_i18n::t!(
+        "serve.access",
+        time = now_rfc3339(),
+        method = method,
+        path = format!("{path}{query}"),
+        verdict = verdict,
+        ms = started.elapsed().as_millis()
+    );
+    crate::base::console::err(&format!("{line}\n"));
     response
 }
 

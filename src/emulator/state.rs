@@ -173,8 +173,12 @@ impl Store {
             match serde_json::from_str::<Order>(&body) {
                 Ok(order) => orders.push(order),
                 Err(e) => crate::base::console::err(&format!(
-                    "simulate emulator: the state file's order {} is skipped: {e}\n",
-                    terminal_safe(&format!("{shopid}/{id}"))
+                    "{}\n",
+                    rust_i18n::t!(
+                        "serve.state_order_skipped",
+                        order = terminal_safe(&format!("{shopid}/{id}")),
+                        error = e.to_string()
+                    )
                 )),
             }
         }

@@ -265,10 +265,7 @@ fn build(base: Option<Carriers>, data: FileData, file: &str) -> Result<Carriers,
         None => match &base {
             Some(base) => base.lifecycle.clone(),
             None => {
-                problems.push(at(
-                    data.at,
-                    "the carrier file has no `lifecycle`".to_owned(),
-                ));
+                problems.push(at(data.at, t!("carrier_file.no_lifecycle").into_owned()));
                 Arc::new(Lifecycle::default())
             }
         },

@@ -178,42 +178,108 @@ impl Console {
         } else {
             self.style.red(&t!("summary.failed", locale = locale))
         };
-        let worst = match worst {
-            Some((late, name, index)) => {
-                let late = format_duration(round_to_ms(late));
-                t!(
-                    "summary.worst",
-                    locale = locale,
-                    late = late,
-                    name = name,
-                    step = index + 1
-                )
-            }
-            None => "".into(),
+        let scenarios = count_in(lang, plan.scenarios.len(), Noun::Scenario);
+        let steps = count_in(lang, total.steps, Noun::Step);
+        let (passed, failed, not_sent) = (total.passed, total.failed, total.not_sent);
+        let worst =
+            worst.map(|(late, name, index)| (format_duration(round_to_ms(late)), name, index + 1));
+        // One whole sentence for each combination, so neither language's word order is
+        // forced on the other by gluing pieces together.
+        let line = match (worst, record.interrupted, self.local) {
+            (None, false, false) => t!(
+                "summary.run",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent
+            ),
+            (None, true, false) => t!(
+                "summary.run_interrupted",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent
+            ),
+            (None, false, true) => t!(
+                "summary.run_local",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent
+            ),
+            (None, true, true) => t!(
+                "summary.run_interrupted_local",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent
+            ),
+            (Some((late, name, step)), false, false) => t!(
+                "summary.run_worst",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent,
+                late = late,
+                name = name,
+                step = step
+            ),
+            (Some((late, name, step)), true, false) => t!(
+                "summary.run_worst_interrupted",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent,
+                late = late,
+                name = name,
+                step = step
+            ),
+            (Some((late, name, step)), false, true) => t!(
+                "summary.run_worst_local",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent,
+                late = late,
+                name = name,
+                step = step
+            ),
+            (Some((late, name, step)), true, true) => t!(
+                "summary.run_worst_interrupted_local",
+                locale = locale,
+                verdict = verdict,
+                scenarios = scenarios,
+                steps = steps,
+                passed = passed,
+                failed = failed,
+                not_sent = not_sent,
+                late = late,
+                name = name,
+                step = step
+            ),
         };
-        let interrupted = if record.interrupted {
-            t!("summary.interrupted", locale = locale)
-        } else {
-            "".into()
-        };
-        let local = if self.local {
-            t!("summary.local", locale = locale)
-        } else {
-            "".into()
-        };
-        out.push_str(&t!(
-            "summary.run",
-            locale = locale,
-            verdict = verdict,
-            scenarios = count_in(lang, plan.scenarios.len(), Noun::Scenario),
-            steps = count_in(lang, total.steps, Noun::Step),
-            passed = total.passed,
-            failed = total.failed,
-            not_sent = total.not_sent,
-            worst = worst,
-            interrupted = interrupted,
-            local = local
-        ));
+        out.push_str(&line);
         out.push('\n');
         out
     }
@@ -230,43 +296,109 @@ impl Console {
             self.style.red("✗")
         };
         let locale = self.lang.code();
-        let worst = worst
-            .map(|(late, _)| {
-                let late = format_duration(round_to_ms(late));
-                t!("summary.scenario_worst", locale = locale, late = late)
-            })
-            .unwrap_or_default();
-        let failed = if counts.failed > 0 {
-            t!(
+        let late = worst.map(|(late, _)| format_duration(round_to_ms(late)));
+        let (name, carrier, order) = (
+            &scenario.name,
+            &scenario.carrier.id,
+            &scenario.shop_order_id,
+        );
+        let (passed, steps, failed, not_sent) =
+            (counts.passed, counts.steps, counts.failed, counts.not_sent);
+        // A whole sentence for each combination of what there is to say.
+        let line = match (failed > 0, not_sent > 0, late) {
+            (false, false, None) => t!(
+                "summary.scenario",
+                locale = locale,
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps
+            ),
+            (true, false, None) => t!(
                 "summary.scenario_failed",
                 locale = locale,
-                count = counts.failed
-            )
-        } else {
-            "".into()
-        };
-        let not_sent = if counts.not_sent > 0 {
-            t!(
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps,
+                failed = failed
+            ),
+            (false, true, None) => t!(
                 "summary.scenario_not_sent",
                 locale = locale,
-                count = counts.not_sent
-            )
-        } else {
-            "".into()
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps,
+                not_sent = not_sent
+            ),
+            (true, true, None) => t!(
+                "summary.scenario_failed_not_sent",
+                locale = locale,
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps,
+                failed = failed,
+                not_sent = not_sent
+            ),
+            (false, false, Some(late)) => t!(
+                "summary.scenario_worst",
+                locale = locale,
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps,
+                late = late
+            ),
+            (true, false, Some(late)) => t!(
+                "summary.scenario_failed_worst",
+                locale = locale,
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps,
+                failed = failed,
+                late = late
+            ),
+            (false, true, Some(late)) => t!(
+                "summary.scenario_not_sent_worst",
+                locale = locale,
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps,
+                not_sent = not_sent,
+                late = late
+            ),
+            (true, true, Some(late)) => t!(
+                "summary.scenario_failed_not_sent_worst",
+                locale = locale,
+                mark = mark,
+                name = name,
+                carrier = carrier,
+                order = order,
+                passed = passed,
+                steps = steps,
+                failed = failed,
+                not_sent = not_sent,
+                late = late
+            ),
         };
-        let line = t!(
-            "summary.scenario",
-            locale = locale,
-            mark = mark,
-            name = scenario.name,
-            carrier = scenario.carrier.id,
-            order = scenario.shop_order_id,
-            passed = counts.passed,
-            steps = counts.steps,
-            failed = failed,
-            not_sent = not_sent,
-            worst = worst
-        );
         format!("{line}\n")
     }
 
@@ -740,6 +872,63 @@ mod tests {
         late.interrupted = true;
         late.options.max_lateness = Some(Duration::from_millis(1));
         assert_eq!(exit_code(&late), exit::INTERRUPTED);
+    }
+
+    /// The run's last line is one sentence of the catalogue per language, so each language
+    /// puts "interrupted" and "worst lateness" where its grammar wants them.
+    #[test]
+    fn the_summary_is_whole_sentences_in_each_language() {
+        let plan = Plan {
+            carriers_version: "test".into(),
+            seed: 0,
+            scenarios: vec![crate::scenario::testing::ok(
+                "name: Late\ncarrier: dada\nshop_order_id: s-1\nsteps:\n  - status: 102\n  - status: 201\n",
+            )],
+        };
+        let ok = StepOutcome::Passed(Answer::default());
+        let not_sent = StepOutcome::NotSent(crate::run::NotSent::Interrupted);
+        let mut record = run_of(vec![ok, not_sent], true);
+        record.scenarios[0].steps[0].lateness = Some(Duration::from_millis(5));
+        let lines = |record: &RunRecord, lang: Lang, local: bool| -> Vec<String> {
+            let console = Console {
+                style: Style { color: false },
+                quiet: false,
+                lang,
+                local,
+            };
+            // The scenario's line and the run's (the not-sent step's line between them).
+            let text = console.summary(&plan, record);
+            let lines: Vec<&str> = text.lines().collect();
+            [lines.first(), lines.last()]
+                .into_iter()
+                .flatten()
+                .map(|l| (*l).to_owned())
+                .collect()
+        };
+        assert_eq!(
+            lines(&record, Lang::En, true),
+            [
+                "✗ Late (dada, order s-1): 1/2 passed, 1 not sent, worst lateness 5ms",
+                "FAILED: 1 scenario, 2 steps: 1 passed, 0 failed, 1 not sent; worst lateness 5ms (Late, step 1) (interrupted) — against the local emulator, not WeChat"
+            ]
+        );
+        assert_eq!(
+            lines(&record, Lang::Zh, true),
+            [
+                "✗ Late（dada，订单 s-1）：1/2 通过，1 个未发送，最大延迟 5ms",
+                "失败（已中断）：1 个场景，2 个步骤：1 个通过，0 个失败，1 个未发送；最大延迟 5ms（Late，第 1 步） —— 对接的是本地模拟器，不是微信"
+            ]
+        );
+        record.interrupted = false;
+        record.scenarios[0].steps[0].lateness = None;
+        assert_eq!(
+            lines(&record, Lang::Zh, false)[1],
+            "失败：1 个场景，2 个步骤：1 个通过，0 个失败，1 个未发送"
+        );
+        assert_eq!(
+            lines(&record, Lang::En, false)[1],
+            "FAILED: 1 scenario, 2 steps: 1 passed, 0 failed, 1 not sent"
+        );
     }
 
     #[test]

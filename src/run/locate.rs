@@ -106,7 +106,7 @@ struct Question<'a> {
 
 impl Exchange for Question<'_> {
     type Output = Located;
-    // Never shown: a question never returns `Verdict::Unknown`, so it is never unsettled.
+    // A question is never "unknown" (see `confirm`), so this never names it in a message.
     const CALL: CallKind = CallKind::Update;
 
     async fn attempt(&mut self, token: &Secret, _waited: Duration) -> Verdict<Located> {

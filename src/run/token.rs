@@ -26,8 +26,76 @@ use crate::wechat::errcode::{self, CREDENTIALS_REFUSED, TOKEN_BUSY};
 pub enum TokenError {
     /// The platform's verdict on the app credentials: fix them, another try will not help.
     Refused { errcode: i64, errmsg: String },
-    /// No verdict: the endpoint could not be reached or gave no token, even after the retries.
-    Unavailable { endpoint: String, detail: String },
+    /// No verdict: the endpoint could not be reached or gave no token, even after the retries
+    /// (`attempts` calls in all).
+    Unavailable {
+        endpoint: String,
+        detail: NoToken,
+        attempts: u32,
+    },
+}
+
+/// Why an answer (or its absence) gave no token, in a few words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoToken {
+    /// An HTTP error status.
+    Http(u16),
+    /// An answer that is not a token's JSON.
+    NotAToken(u16),
+    /// The JSON has no `access_token`.
+    NoAccessToken(u16),
+    /// The platform's code and message (its own words).
+    Errcode { errcode: i64, errmsg: String },
+    /// No answer within the timeout.
+    NoAnswer(Duration),
+    /// The request failed: the HTTP library's words, without the URL.
+    Request(String),
+    /// The HTTP client could not be built: the library's words.
+    Client(String),
+}
+
+impl NoToken {
+    /// In `lang`; what outside programs said stays in their words.
+    pub fn describe_in(&self, lang: Lang) -> String {
+        let locale = lang.code();
+        match self {
+            NoToken::Http(status) => format!("HTTP {status}"),
+            NoToken::NotAToken(status) => {
+                t!("token.not_a_token", locale = locale, status = status).into_owned()
+            }
+            NoToken::NoAccessToken(status) => {
+                t!("token.no_access_token", locale = locale, status = status).into_owned()
+            }
+            NoToken::Errcode { errcode, errmsg } => {
+                format!("errcode {errcode} {errmsg}").trim_end().to_owned()
+            }
+            NoToken::NoAnswer(limit) => t!(
+                "call.timeout",
+                locale = locale,
+                limit = crate::base::duration::format_duration(*limit)
+            )
+            .into_owned(),
+            NoToken::Request(text) | NoToken::Client(text) => text.clone(),
+        }
+    }
+
+    fn redact(self, secrets: &[&Secret]) -> NoToken {
+        match self {
+            NoToken::Errcode { errcode, errmsg } => NoToken::Errcode {
+                errcode,
+                errmsg: secret::redact(&errmsg, secrets),
+            },
+            NoToken::Request(text) => NoToken::Request(secret::redact(&text, secrets)),
+            NoToken::Client(text) => NoToken::Client(secret::redact(&text, secrets)),
+            other => other,
+        }
+    }
+}
+
+impl std::fmt::Display for NoToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe_in(Lang::En))
+    }
 }
 
 impl std::fmt::Display for TokenError {
@@ -43,14 +111,33 @@ impl TokenError {
     pub fn describe_in(&self, lang: Lang) -> String {
         match self {
             TokenError::Refused { errcode, errmsg } => refusal_message(*errcode, errmsg, lang),
-            TokenError::Unavailable { endpoint, detail } => t!(
-                "token.unavailable",
-                locale = lang.code(),
-                endpoint = endpoint,
-                path = STABLE_TOKEN_PATH,
-                detail = detail
-            )
-            .into_owned(),
+            TokenError::Unavailable {
+                endpoint,
+                detail,
+                attempts,
+            } => {
+                let detail = detail.describe_in(lang);
+                // A whole sentence each: with one call, and after several.
+                if *attempts > 1 {
+                    t!(
+                        "token.unavailable_after",
+                        locale = lang.code(),
+                        endpoint = endpoint,
+                        path = STABLE_TOKEN_PATH,
+                        detail = detail,
+                        attempts = attempts
+                    )
+                } else {
+                    t!(
+                        "token.unavailable",
+                        locale = lang.code(),
+                        endpoint = endpoint,
+                        path = STABLE_TOKEN_PATH,
+                        detail = detail
+                    )
+                }
+                .into_owned()
+            }
         }
     }
 
@@ -154,10 +241,10 @@ enum Reply {
     /// Worth another try.
     Busy {
         why: Transient,
-        detail: String,
+        detail: NoToken,
     },
     /// No token, and another try would not help.
-    Failed(String),
+    Failed(NoToken),
 }
 
 impl TokenSource {
@@ -174,7 +261,8 @@ impl TokenSource {
             .build()
             .map_err(|e| TokenError::Unavailable {
                 endpoint: endpoint.clone(),
-                detail: secret::redact(&e.to_string(), &[&app_secret]),
+                detail: NoToken::Client(e.to_string()).redact(&[&app_secret]),
+                attempts: 0,
             })?;
         Ok(TokenSource::Stable(Box::new(StableToken {
             http,
@@ -254,29 +342,19 @@ impl StableToken {
                 Reply::Refused { errcode, errmsg } => {
                     return Err(TokenError::Refused {
                         errcode,
-                        errmsg: self.redact(&errmsg),
+                        errmsg: secret::redact(&errmsg, &[&self.app_secret]),
                     });
                 }
                 Reply::Busy { why, detail } => (Some(why), detail),
                 Reply::Failed(detail) => (None, detail),
             };
-            let detail = self.redact(&detail);
+            let detail = detail.redact(&[&self.app_secret]);
             let delay = why.and_then(|why| self.retry.delay(attempts, why, waited, &mut rng));
             let Some(delay) = delay else {
-                let detail = if attempts > 1 {
-                    t!(
-                        "token.after_attempts",
-                        locale = "en",
-                        detail = detail,
-                        attempts = attempts
-                    )
-                    .into_owned()
-                } else {
-                    detail
-                };
                 return Err(TokenError::Unavailable {
                     endpoint: self.endpoint.clone(),
                     detail,
+                    attempts,
                 });
             };
             tracing::debug!(attempt = attempts, ?delay, %detail, "no access token yet; trying again");
@@ -309,10 +387,6 @@ impl StableToken {
             Err(e) => failed(e),
         }
     }
-
-    fn redact(&self, text: &str) -> String {
-        secret::redact(text, &[&self.app_secret])
-    }
 }
 
 /// What an answer of the token endpoint means.
@@ -320,11 +394,11 @@ fn classify(status: u16, text: &str) -> Reply {
     if status >= 500 {
         return Reply::Busy {
             why: Transient::ServerError,
-            detail: format!("HTTP {status}"),
+            detail: NoToken::Http(status),
         };
     }
     let Ok(answer) = serde_json::from_str::<TokenAnswer>(text) else {
-        return Reply::Failed(format!("HTTP {status}, an answer that is not a token"));
+        return Reply::Failed(NoToken::NotAToken(status));
     };
     let errmsg = answer.errmsg.unwrap_or_default();
     match answer.errcode.unwrap_or(0) {
@@ -334,25 +408,22 @@ fn classify(status: u16, text: &str) -> Reply {
                 // The platform promises at most 7200 s; anything past a day is not believed.
                 lifetime: Duration::from_secs(answer.expires_in.unwrap_or(7200).min(86_400)),
             },
-            None => Reply::Failed(format!("HTTP {status}, an answer without an access_token")),
+            None => Reply::Failed(NoToken::NoAccessToken(status)),
         },
         errcode if CREDENTIALS_REFUSED.contains(&errcode) => Reply::Refused { errcode, errmsg },
         errcode if TOKEN_BUSY.contains(&errcode) => Reply::Busy {
             why: Transient::Busy(errcode),
-            detail: format!("errcode {errcode} {errmsg}").trim_end().to_owned(),
+            detail: NoToken::Errcode { errcode, errmsg },
         },
-        errcode => Reply::Failed(format!("errcode {errcode} {errmsg}").trim_end().to_owned()),
+        errcode => Reply::Failed(NoToken::Errcode { errcode, errmsg }),
     }
 }
 
 /// A failed call in a few words, without its URL: "no answer within 10s", "error sending
 /// request: Connection refused (os error 111)".
-fn describe(error: reqwest::Error, timeout: Duration) -> String {
+fn describe(error: reqwest::Error, timeout: Duration) -> NoToken {
     if error.is_timeout() {
-        return format!(
-            "no answer within {}",
-            crate::base::duration::format_duration(timeout)
-        );
+        return NoToken::NoAnswer(timeout);
     }
     let error = error.without_url();
     // The innermost cause says what happened; the outer ones only that a request failed.
@@ -362,10 +433,10 @@ fn describe(error: reqwest::Error, timeout: Duration) -> String {
         cause = Some(source);
         next = source.source();
     }
-    match cause {
+    NoToken::Request(match cause {
         Some(cause) => format!("{error}: {cause}"),
         None => error.to_string(),
-    }
+    })
 }
 
 /// How long before expiry to renew: the platform's 5 minutes, or a fifth of a short lifetime.
@@ -421,7 +492,10 @@ mod tests {
             classify(200, &errcode(-1)),
             Reply::Busy {
                 why: Transient::Busy(-1),
-                detail: "errcode -1 msg -1".to_owned()
+                detail: NoToken::Errcode {
+                    errcode: -1,
+                    errmsg: "msg -1".to_owned()
+                }
             }
         );
         assert!(matches!(
@@ -447,11 +521,14 @@ mod tests {
         // No token, no verdict, and no point in asking again.
         assert_eq!(
             classify(404, "<html>not found</html>"),
-            Reply::Failed("HTTP 404, an answer that is not a token".to_owned())
+            Reply::Failed(NoToken::NotAToken(404))
         );
         assert_eq!(
             classify(200, &errcode(40164)),
-            Reply::Failed("errcode 40164 msg 40164".to_owned())
+            Reply::Failed(NoToken::Errcode {
+                errcode: 40164,
+                errmsg: "msg 40164".to_owned()
+            })
         );
         assert!(matches!(
             classify(200, r#"{"errcode":0,"access_token":""}"#),
@@ -499,7 +576,11 @@ mod tests {
         assert!(refused(40001).contains("errcode 40001 m"));
         let unavailable = TokenError::Unavailable {
             endpoint: "http://x".to_owned(),
-            detail: "errcode -1 system error (after 4 attempts)".to_owned(),
+            detail: NoToken::Errcode {
+                errcode: -1,
+                errmsg: "system error".to_owned(),
+            },
+            attempts: 4,
         };
         let text = unavailable.to_string();
         assert!(
@@ -600,9 +681,22 @@ mod tests {
             error,
             TokenError::Unavailable {
                 endpoint: url,
-                detail: "errcode -1 msg -1 (after 3 attempts)".to_owned()
+                detail: NoToken::Errcode {
+                    errcode: -1,
+                    errmsg: "msg -1".to_owned()
+                },
+                attempts: 3
             }
         );
+        let text = error.to_string();
+        assert!(
+            text.contains(": errcode -1 msg -1 (after 3 attempts); "),
+            "{text}"
+        );
+        // The count is part of the Chinese sentence, not an English suffix.
+        let chinese = error.describe_in(Lang::Zh);
+        assert!(chinese.contains("共尝试 3 次"), "{chinese}");
+        assert!(!chinese.contains("attempts"), "{chinese}");
     }
 
     #[tokio::test]
@@ -636,9 +730,13 @@ mod tests {
         let (listener, url) = loopback().await;
         drop(listener);
         let error = no_token(source(&url, 1)).await;
-        let TokenError::Unavailable { detail, .. } = &error else {
+        let TokenError::Unavailable { attempts, .. } = &error else {
             panic!("{error}")
         };
-        assert!(detail.ends_with("(after 2 attempts)"), "{detail}");
+        assert_eq!(*attempts, 2);
+        assert!(
+            error.to_string().contains(" (after 2 attempts); "),
+            "{error}"
+        );
     }
 }

@@ -6,6 +6,7 @@ mod chinese;
 mod commands;
 mod common;
 mod credentials;
+mod dashboard;
 mod emulator;
 mod fault_matrix;
 mod history;

@@ -55,10 +55,10 @@ impl Serve {
             let _ = tx.send(lines);
         });
         let announced = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
+        // The first line says where it listens, in the chosen language: the URL ends it.
         let base = announced
-            .iter()
-            .find_map(|l| l.strip_prefix("simulate emulator listening on "))
-            .map(str::to_owned);
+            .first()
+            .and_then(|l| l.find("http://").map(|at| l[at..].to_owned()));
         let Some(base) = base else {
             let _ = child.kill();
             let _ = child.wait();

@@ -148,16 +148,19 @@ struct Names {
 
 /// "carrier `x` is defined twice", at `at`, with where the first one is.
 pub(super) fn defined_twice(file: &str, id: &str, at: At, first_line: u64) -> Diagnostic {
-    Diagnostic::new(file, at.0, at.1, format!("carrier `{id}` is defined twice")).with_help(
-        format!(
-            "its first profile is at line {first_line} (ids are compared in lower case): merge the two or rename one"
-        ),
-    )
+    Diagnostic::new(file, at.0, at.1, t!("carrier_file.defined_twice", id = id))
+        .with_help(t!("carrier_file.defined_twice_help", line = first_line).into_owned())
 }
 
 /// "the name `x` belongs to both `a` and `b`".
 pub(super) fn name_clash(name: &str, first: &str, second: &str) -> String {
-    format!("the name `{name}` belongs to both `{first}` and `{second}`")
+    t!(
+        "carrier_file.name_clash",
+        name = name,
+        first = first,
+        second = second
+    )
+    .into_owned()
 }
 
 /// Ids written twice and names shared by two profiles of one file.
@@ -196,13 +199,17 @@ impl Reader<'_> {
             .push(fields::located(self.file, at, message, help));
     }
 
+    /// `expected` is a phrase of the catalogue (`expected.…`, `carrier_file.expected_…`).
     fn wrong_type(&mut self, value: &Node, key: &str, place: &str, expected: &str) {
         let found = value.describe();
-        self.error(
-            value,
-            format!("`{key}`{place} must be {expected}, found {found}"),
-            None,
+        let message = t!(
+            "fields.wrong_type",
+            key = key,
+            place = place,
+            expected = expected,
+            found = found
         );
+        self.error(value, message, None);
     }
 
     fn fields<'n>(&mut self, node: &'n Node, keys: &Keys<'_>) -> Option<Fields<'n>> {
@@ -216,8 +223,14 @@ impl Reader<'_> {
                 continue;
             }
             match fields.key(key) {
-                Some(at) => self.error(at, format!("`{key}`{place} has no value"), None),
-                None => self.error(node, format!("missing `{key}`{place}"), None),
+                Some(at) => {
+                    let message = t!("carrier_file.no_value", key = key, place = place);
+                    self.error(at, message, None);
+                }
+                None => {
+                    let message = t!("carrier_file.missing", key = key, place = place);
+                    self.error(node, message, None);
+                }
             }
         }
     }
@@ -238,8 +251,8 @@ impl Reader<'_> {
         let keys = Keys {
             allowed: &TOP_KEYS,
             place: "",
-            within: " at the top of a carrier file",
-            what: "a carrier file",
+            within: &t!("carrier_file.within_top"),
+            what: &t!("carrier_file.a_file"),
             secret: false,
         };
         let fields = self.fields(root, &keys)?;
@@ -250,7 +263,7 @@ impl Reader<'_> {
             Some(node) => match node.value {
                 Value::Bool(b) => b,
                 _ => {
-                    self.wrong_type(node, "replace_builtin", "", "true or false");
+                    self.wrong_type(node, "replace_builtin", "", &t!("expected.bool"));
                     false
                 }
             },
@@ -268,7 +281,8 @@ impl Reader<'_> {
                     .filter_map(|(i, item)| self.carrier(item, i + 1))
                     .collect(),
                 _ => {
-                    self.wrong_type(node, "carriers", "", "a list of carrier profiles");
+                    let expected = t!("carrier_file.expected_profiles");
+                    self.wrong_type(node, "carriers", "", &expected);
                     Vec::new()
                 }
             },
@@ -286,12 +300,8 @@ impl Reader<'_> {
 
     fn lifecycle(&mut self, node: &Node) -> Option<BTreeMap<Status, Vec<Status>>> {
         let Value::Map(entries) = &node.value else {
-            self.wrong_type(
-                node,
-                "lifecycle",
-                "",
-                "a mapping of a status code to the codes that may follow it",
-            );
+            let expected = t!("carrier_file.expected_lifecycle");
+            self.wrong_type(node, "lifecycle", "", &expected);
             return None;
         };
         let mut next = BTreeMap::new();
@@ -301,14 +311,13 @@ impl Reader<'_> {
             let to = self.statuses(value, "lifecycle", "");
             if let Some(from) = from {
                 if let Some(line) = first_line.insert(from, key.line) {
-                    self.error(
-                        key,
-                        format!(
-                            "duplicate key `{}` in `lifecycle` (first written at line {line})",
-                            from.code()
-                        ),
-                        Some("each status may appear once; merge the two lists".to_owned()),
+                    let message = t!(
+                        "carrier_file.lifecycle_duplicate",
+                        code = from.code(),
+                        line = line
                     );
+                    let help = t!("carrier_file.lifecycle_duplicate_help").into_owned();
+                    self.error(key, message, Some(help));
                     continue;
                 }
                 if let Some(to) = to {
@@ -338,7 +347,7 @@ impl Reader<'_> {
             allowed: &CARRIER_KEYS,
             place: &place,
             within: &t!("place.a_carrier"),
-            what: &format!("carrier {number}"),
+            what: &t!("carrier_file.carrier_number", n = number),
             secret: false,
         };
         let fields = self.fields(node, &keys)?;
@@ -361,7 +370,7 @@ impl Reader<'_> {
             let text = self.text(v, "id", &place)?;
             let id = text.trim().to_ascii_lowercase();
             if id.is_empty() {
-                self.error(v, "a carrier id must not be empty", None);
+                self.error(v, t!("carrier_file.empty_id"), None);
                 return None;
             }
             Some((id, (v.line, v.column)))
@@ -445,14 +454,21 @@ impl Reader<'_> {
         let json = self.json(node, "order_rules", place)?;
         match serde_json::from_value::<OrderRules>(json) {
             Ok(rules) => {
-                let problems = rules::problems(&rules);
+                let within = crate::base::i18n::in_key("order_rules", place);
+                let problems = rules::problems(&rules, &within);
                 for problem in &problems {
-                    self.error(node, format!("{problem} in `order_rules`{place}"), None);
+                    self.error(node, problem.as_str(), None);
                 }
                 problems.is_empty().then_some(rules)
             }
             Err(e) => {
-                self.error(node, format!("`order_rules`{place}: {e}"), None);
+                // serde's own words say what is wrong with the block.
+                let message = t!(
+                    "carrier_file.order_rules_unreadable",
+                    place = place,
+                    detail = e.to_string()
+                );
+                self.error(node, message, None);
                 None
             }
         }
@@ -489,7 +505,7 @@ impl Reader<'_> {
         known: &[&'static str],
     ) -> Option<Vec<FieldPath>> {
         let Value::Seq(items) = &node.value else {
-            self.wrong_type(node, key, place, "a list of field names");
+            self.wrong_type(node, key, place, &t!("carrier_file.expected_field_names"));
             return None;
         };
         let found: Vec<Option<FieldPath>> = items
@@ -498,24 +514,29 @@ impl Reader<'_> {
                 let text = self.text(item, key, place)?;
                 let path = FieldPath::parse(text.trim());
                 let Some(path) = path else {
-                    self.error(
-                        item,
-                        format!("`{text}` in `{key}`{place} is not a field name"),
-                        Some("a field of the request body, or names joined by dots for one inside an object: e.g. `sender` or `order_info.order_time`".to_owned()),
+                    let message = t!(
+                        "carrier_file.not_a_field_name",
+                        text = text,
+                        key = key,
+                        place = place
                     );
+                    let help = t!("carrier_file.not_a_field_name_help").into_owned();
+                    self.error(item, message, Some(help));
                     return None;
                 };
                 if !known.contains(&path.top()) {
                     let list = known.join(", ");
                     let help = match did_you_mean(path.top(), known.iter().copied()) {
-                        Some(s) => format!("did you mean `{s}`? the fields of the call: {list}"),
-                        None => format!("the fields of the call: {list}"),
+                        Some(s) => t!("carrier_file.field_did_you_mean", field = s, list = list),
+                        None => t!("carrier_file.fields_of_call", list = list),
                     };
-                    self.error(
-                        item,
-                        format!("`{}` in `{key}`{place} is no field of the call", path.top()),
-                        Some(help),
+                    let message = t!(
+                        "carrier_file.no_field",
+                        field = path.top(),
+                        key = key,
+                        place = place
                     );
+                    self.error(item, message, Some(help.into_owned()));
                     return None;
                 }
                 Some(path)
@@ -537,22 +558,20 @@ impl Reader<'_> {
         self.require(&fields, node, &SIGN_ERROR_KEYS, &within);
         let resultcode = fields.given("resultcode").and_then(|v| match v.value {
             Value::Int(0) => {
-                self.error(
-                    v,
-                    format!("`resultcode`{within} must not be 0"),
-                    Some("resultcode 0 means the carrier accepted the call".to_owned()),
-                );
+                let message = t!("carrier_file.resultcode_zero", place = within);
+                let help = t!("carrier_file.resultcode_zero_help").into_owned();
+                self.error(v, message, Some(help));
                 None
             }
             Value::Int(code) => match i64::try_from(code) {
                 Ok(code) => Some(code),
                 Err(_) => {
-                    self.wrong_type(v, "resultcode", &within, "a whole number");
+                    self.wrong_type(v, "resultcode", &within, &t!("expected.whole_number"));
                     None
                 }
             },
             _ => {
-                self.wrong_type(v, "resultcode", &within, "a whole number");
+                self.wrong_type(v, "resultcode", &within, &t!("expected.whole_number"));
                 None
             }
         });
@@ -584,13 +603,14 @@ impl Reader<'_> {
                     layer.insert((*block).to_owned(), None);
                 }
                 Value::Null => {
-                    self.error(
-                        key,
-                        format!("`{block}`{within} has no value"),
-                        Some(format!(
-                            "order/add needs `{block}`: leave the key out to keep the defaults, or give the fields to change (only `{OPTIONAL_BLOCK}` may be dropped with `~`)"
-                        )),
-                    );
+                    let message = t!("carrier_file.no_value", key = block, place = within);
+                    let help = t!(
+                        "carrier_file.block_no_value_help",
+                        block = block,
+                        optional = OPTIONAL_BLOCK
+                    )
+                    .into_owned();
+                    self.error(key, message, Some(help));
                     ok = false;
                 }
                 Value::Map(entries) => {
@@ -604,7 +624,8 @@ impl Reader<'_> {
                     }
                 }
                 _ => {
-                    self.wrong_type(value, block, &within, "a mapping of its fields");
+                    let expected = t!("carrier_file.expected_fields_mapping");
+                    self.wrong_type(value, block, &within, &expected);
                     ok = false;
                 }
             }
@@ -620,20 +641,20 @@ impl Reader<'_> {
         for (key, value) in entries {
             let Some(name) = key.as_text() else {
                 let found = key.describe();
-                self.error(
-                    key,
-                    format!("a key{place} must be text, found {found}"),
-                    None,
-                );
+                let message = t!("carrier_file.key_not_text", place = place, found = found);
+                self.error(key, message, None);
                 ok = false;
                 continue;
             };
             if let Some(line) = lines.insert(name.clone(), key.line) {
-                self.error(
-                    key,
-                    format!("duplicate key `{name}`{place} (first written at line {line})"),
-                    Some("each key may appear once; remove one of them".to_owned()),
+                let message = t!(
+                    "fields.duplicate_key",
+                    key = name,
+                    place = place,
+                    line = line
                 );
+                let help = t!("fields.duplicate_key_help").into_owned();
+                self.error(key, message, Some(help));
                 ok = false;
                 continue;
             }
@@ -655,7 +676,8 @@ impl Reader<'_> {
                 (Ok(u), _) => Json::from(u),
                 (_, Ok(i)) => Json::from(i),
                 _ => {
-                    self.error(node, format!("`{key}`{place} is too large a number"), None);
+                    let message = t!("carrier_file.too_large", key = key, place = place);
+                    self.error(node, message, None);
                     return None;
                 }
             },
@@ -663,11 +685,13 @@ impl Reader<'_> {
                 Some(n) => Json::Number(n),
                 None => {
                     let found = node.describe();
-                    self.error(
-                        node,
-                        format!("`{key}`{place} must be a finite number, found {found}"),
-                        None,
+                    let message = t!(
+                        "carrier_file.not_finite",
+                        key = key,
+                        place = place,
+                        found = found
                     );
+                    self.error(node, message, None);
                     return None;
                 }
             },
@@ -685,7 +709,7 @@ impl Reader<'_> {
 
     fn aliases(&mut self, node: &Node, place: &str) -> Vec<(String, At)> {
         let Value::Seq(items) = &node.value else {
-            self.wrong_type(node, "aliases", place, "a list of names");
+            self.wrong_type(node, "aliases", place, &t!("carrier_file.expected_names"));
             return Vec::new();
         };
         items
@@ -694,7 +718,8 @@ impl Reader<'_> {
                 let text = self.text(item, "aliases", place)?;
                 let alias = text.trim().to_ascii_lowercase();
                 if alias.is_empty() {
-                    self.error(item, format!("an alias{place} must not be empty"), None);
+                    let message = t!("carrier_file.empty_alias", place = place);
+                    self.error(item, message, None);
                     return None;
                 }
                 Some((alias, (item.line, item.column)))
@@ -727,19 +752,20 @@ impl Reader<'_> {
         let help = text
             .as_deref()
             .and_then(|t| did_you_mean(t, words.iter().copied()))
-            .map(|s| format!("did you mean `{s}`?"));
+            .map(|s| t!("carrier_file.call_did_you_mean", word = s).into_owned());
+        let expected = match words.split_last() {
+            Some((last, rest)) => t!("expected.either", min = rest.join(", "), max = last),
+            None => "".into(),
+        };
         let found = node.describe();
-        self.error(
-            node,
-            format!(
-                "`call`{place} must be {}, found {found}",
-                match words.split_last() {
-                    Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-                    None => String::new(),
-                }
-            ),
-            help,
+        let message = t!(
+            "fields.wrong_type",
+            key = "call",
+            place = place,
+            expected = expected,
+            found = found
         );
+        self.error(node, message, help);
         None
     }
 
@@ -773,27 +799,21 @@ impl Reader<'_> {
     /// The appsecret: text, `${VAR}` expanded; never quoted, and masked in every message.
     fn appsecret(&mut self, node: &Node, place: &str) -> Option<Secret> {
         let Some(raw) = node.as_text() else {
-            self.error(
-                node,
-                format!(
-                    "`appsecret`{place} must be text, found {} (the value is not shown)",
-                    node.kind()
-                ),
-                Some(
-                    "e.g. `appsecret: ${CARRIER_APPSECRET}` to read it from the environment"
-                        .to_owned(),
-                ),
+            let message = t!(
+                "carrier_file.appsecret_not_text",
+                place = place,
+                kind = node.kind()
             );
+            let help = t!("carrier_file.appsecret_not_text_help").into_owned();
+            self.error(node, message, Some(help));
             return None;
         };
         self.secrets.push(Secret::new(raw.clone()));
         let expanded = self.expand(node, &raw, "appsecret", true)?;
         if expanded.trim().is_empty() {
-            self.error(
-                node,
-                format!("`appsecret`{place} is empty"),
-                Some("check that the variable it reads is set to the secret".to_owned()),
-            );
+            let message = t!("carrier_file.appsecret_empty", place = place);
+            let help = t!("carrier_file.appsecret_empty_help").into_owned();
+            self.error(node, message, Some(help));
             return None;
         }
         Some(Secret::new(expanded))
@@ -802,7 +822,7 @@ impl Reader<'_> {
     /// A text value (a number is taken as written), `${VAR}` expanded.
     fn text(&mut self, node: &Node, key: &str, place: &str) -> Option<String> {
         let Some(raw) = node.as_text() else {
-            self.wrong_type(node, key, place, "text");
+            self.wrong_type(node, key, place, &t!("expected.text"));
             return None;
         };
         self.expand(node, &raw, key, false)
@@ -832,21 +852,15 @@ impl Reader<'_> {
             Value::Int(code) => {
                 let found = u16::try_from(*code).ok().and_then(Status::from_code);
                 if found.is_none() {
-                    self.error(
-                        node,
-                        format!("unknown status code {code}"),
-                        Some(known_codes()),
-                    );
+                    let message = t!("carrier_file.unknown_code", code = code);
+                    self.error(node, message, Some(known_codes()));
                 }
                 found
             }
             _ => {
                 let found = node.describe();
-                self.error(
-                    node,
-                    format!("a status code in `{key}` must be a number, found {found}"),
-                    Some(known_codes()),
-                );
+                let message = t!("carrier_file.code_not_number", key = key, found = found);
+                self.error(node, message, Some(known_codes()));
                 None
             }
         }
@@ -855,7 +869,7 @@ impl Reader<'_> {
     /// A list of status codes, in order; `None` after a problem.
     fn statuses(&mut self, node: &Node, key: &str, place: &str) -> Option<Vec<Status>> {
         let Value::Seq(items) = &node.value else {
-            self.wrong_type(node, key, place, "a list of status codes");
+            self.wrong_type(node, key, place, &t!("carrier_file.expected_codes"));
             return None;
         };
         let found: Vec<Option<Status>> = items.iter().map(|i| self.status(i, key)).collect();
@@ -863,9 +877,8 @@ impl Reader<'_> {
     }
 
     fn edges(&mut self, node: &Node, key: &str, place: &str) -> Option<BTreeSet<(Status, Status)>> {
-        let expected = "a list of [from, to] pairs of status codes";
         let Value::Seq(items) = &node.value else {
-            self.wrong_type(node, key, place, expected);
+            self.wrong_type(node, key, place, &t!("carrier_file.expected_edges"));
             return None;
         };
         let mut edges = BTreeSet::new();
@@ -884,11 +897,13 @@ impl Reader<'_> {
                 }
                 _ => {
                     let found = item.describe();
-                    self.error(
-                        item,
-                        format!("an edge in `{key}`{place} must be a pair [from, to] of status codes, found {found}"),
-                        None,
+                    let message = t!(
+                        "carrier_file.bad_edge",
+                        key = key,
+                        place = place,
+                        found = found
                     );
+                    self.error(item, message, None);
                     ok = false;
                 }
             }
@@ -899,7 +914,7 @@ impl Reader<'_> {
 
 pub(super) fn known_codes() -> String {
     let codes: Vec<String> = Status::all().map(|s| s.code().to_string()).collect();
-    format!("status codes are {}", codes.join(", "))
+    t!("carrier_file.known_codes", list = codes.join(", ")).into_owned()
 }
 
 #[cfg(test)]

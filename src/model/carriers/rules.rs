@@ -3,6 +3,7 @@
 //! platform documents a carrier's rule the built-in file says so; where it is silent, the file
 //! states ours.
 
+use rust_i18n::t;
 use serde::Deserialize;
 
 use crate::model::statuses::Status;
@@ -217,17 +218,22 @@ impl CancelRule {
     }
 }
 
-/// Checks a profile's rules for values that cannot work, in words for a located problem.
-pub fn problems(rules: &OrderRules) -> Vec<String> {
+/// Checks a profile's rules for values that cannot work, in words for a located problem;
+/// `place` says where the block is (` in `order_rules` in carrier `x``, from the catalogue).
+pub fn problems(rules: &OrderRules, place: &str) -> Vec<String> {
     let mut out = Vec::new();
     for code in &rules.cancel.allowed_at {
         match Status::from_code(*code) {
-            None => out.push(format!(
-                "`cancel.allowed_at` lists {code}, which is no order status"
-            )),
-            Some(s) if s.is_terminal() => out.push(format!(
-                "`cancel.allowed_at` lists {code}, a final status: an ended order cannot be cancelled"
-            )),
+            None => out.push(
+                t!(
+                    "carrier_file.allowed_at_unknown",
+                    place = place,
+                    code = code
+                )
+                .into_owned(),
+            ),
+            Some(s) if s.is_terminal() => out
+                .push(t!("carrier_file.allowed_at_final", place = place, code = code).into_owned()),
             Some(_) => {}
         }
     }
@@ -237,14 +243,22 @@ pub fn problems(rules: &OrderRules) -> Vec<String> {
     ];
     for (name, value) in money {
         if !value.is_finite() || value < 0.0 {
-            out.push(format!("`{name}` must be 0 or more yuan, found {value}"));
+            out.push(
+                t!(
+                    "carrier_file.negative_fee",
+                    name = name,
+                    place = place,
+                    value = value
+                )
+                .into_owned(),
+            );
         }
     }
     if rules.tips.max.is_some_and(|m| !m.is_finite() || m <= 0.0) {
-        out.push("`tips.max` must be more than 0 yuan".to_owned());
+        out.push(t!("carrier_file.tips_max", place = place).into_owned());
     }
     if rules.delivery_token_seconds == Some(0) {
-        out.push("`delivery_token_seconds` must be more than 0".to_owned());
+        out.push(t!("carrier_file.token_seconds", place = place).into_owned());
     }
     out
 }
@@ -319,6 +333,6 @@ mod tests {
             },
             ..OrderRules::default()
         };
-        assert_eq!(problems(&bad).len(), 2);
+        assert_eq!(problems(&bad, "").len(), 2);
     }
 }
