@@ -70,6 +70,10 @@ pub enum Command {
     Statuses,
     /// Draw a carrier's transition graph (Mermaid or DOT), highlighting a scenario's path
     Graph(GraphArgs),
+    /// List every path a carrier's graph allows from 101
+    Paths(PathsArgs),
+    /// Show which moves of their carriers' graphs scenarios take; send nothing
+    Coverage(CoverageArgs),
     /// Print the JSON Schema for scenario files, or for carrier files
     Schema(SchemaArgs),
     /// Print shell completions
@@ -255,9 +259,14 @@ impl SendArgs {
             #[command(flatten)]
             run: RunArgs,
         }
-        // No argument: clap fills in each default (and reads the same environment variables,
-        // which the fields below replace with send's own).
-        let mut run = Defaults::try_parse_from(["simulate"])?.run;
+        use clap::{CommandFactory, FromArgMatches};
+        // No argument and no environment variable (SIMULATE_PUSH_TOKEN would need a
+        // --callback send does not have): clap fills in each default, and the fields below
+        // take send's own values.
+        let matches = Defaults::command()
+            .mut_args(|arg| arg.env(None::<&str>))
+            .try_get_matches_from(["simulate"])?;
+        let mut run = Defaults::from_arg_matches(&matches)?.run;
         run.endpoint = self.endpoint.clone();
         run.access_token = self.access_token.clone();
         run.local = self.local;
@@ -287,13 +296,64 @@ pub struct NewArgs {
     #[arg(long, value_enum, default_value_t = PathChoice::Happy)]
     pub path: PathChoice,
 
-    /// Write here instead of to stdout (an existing file is kept unless --force)
+    /// Write here instead of to stdout (an existing file is kept unless --force); with
+    /// --all-paths or --negative, the folder to write the scenarios into
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
 
-    /// Overwrite FILE if it exists
+    /// Overwrite FILE (or the files of --all-paths and --negative) if it exists
     #[arg(long)]
     pub force: bool,
+
+    /// Write one scenario for every path of the carrier's graph (`simulate paths`) into the
+    /// folder FILE; --max-steps bounds their length
+    #[arg(long, conflicts_with = "path", help_heading = "Suites")]
+    pub all_paths: bool,
+
+    /// Write one scenario for every move the carrier refuses from each status it can reach,
+    /// expecting the refusal, into the folder FILE (with --all-paths: both)
+    #[arg(long, conflicts_with = "path", help_heading = "Suites")]
+    pub negative: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PathsArgs {
+    /// The carrier (id or alias)
+    #[arg(long)]
+    pub carrier: String,
+
+    /// Which paths: those that end delivered, the others (a failure, or a status where the
+    /// carrier goes no further), or all
+    #[arg(long, value_enum, default_value_t = PathsTo::All)]
+    pub to: PathsTo,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PathsTo {
+    Delivered,
+    Failure,
+    All,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    /// Scenario files, or folders (every *.yaml / *.yml inside)
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -832,6 +892,40 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn send_is_made_with_a_runs_options_and_its_own_values() {
+        let cli = Cli::try_parse_from([
+            "simulate",
+            "send",
+            "--carrier",
+            "dada",
+            "--order",
+            "o-1",
+            "--status",
+            "302",
+            "--endpoint",
+            "http://127.0.0.1:9/",
+            "--retries",
+            "7",
+            "--timeout",
+            "2s",
+        ]);
+        let Ok(Cli {
+            command: Some(Command::Send(send)),
+            ..
+        }) = cli
+        else {
+            panic!("{cli:?}")
+        };
+        let run = send.run_args().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(run.endpoint, "http://127.0.0.1:9");
+        assert_eq!(run.retries, 7);
+        assert_eq!(run.timeout, Duration::from_secs(2));
+        // What send has no option for keeps a run's default.
+        assert!(run.paths.is_empty() && run.speed.is_real_time() && run.order.is_none());
+        assert_eq!(run.connections, crate::run::client::DEFAULT_CONNECTIONS);
     }
 
     #[test]

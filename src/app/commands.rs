@@ -73,6 +73,9 @@ pub(super) fn check(global: &GlobalArgs, args: &CheckArgs) -> Result<(), AppErro
 
 pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<(), AppError> {
     let run = &args.run;
+    if run.step {
+        return Err(AppError::Usage(t!("step.not_for_plan").into_owned()));
+    }
     let seed = run.seed.unwrap_or_else(scenario::random_seed);
     let (_, plan) = super::load_selected_plan(global, run, seed)?;
     super::warn_long_run(&plan, run.speed);
@@ -102,6 +105,9 @@ pub(super) fn plan(global: &GlobalArgs, args: &PlanArgs) -> Result<(), AppError>
 }
 
 pub(super) fn new_scenario(global: &GlobalArgs, args: &NewArgs) -> Result<(), AppError> {
+    if args.all_paths || args.negative {
+        return super::paths::new_suite(global, args);
+    }
     let carriers = load_carriers(global)?;
     let path = match args.path {
         PathChoice::Happy => PathKind::Happy,

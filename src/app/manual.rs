@@ -95,7 +95,7 @@ pub fn completions(shell: clap_complete::Shell, carriers: &Carriers) -> String {
         .collect();
     let mut cmd = Cli::command();
     // Only the script lists them: the parser still takes a carrier added at run time.
-    for sub in ["new", "graph"] {
+    for sub in ["new", "graph", "send", "paths"] {
         let names = names.clone();
         cmd = cmd.mut_subcommand(sub, |s| {
             s.mut_arg("carrier", |a| {
@@ -103,6 +103,15 @@ pub fn completions(shell: clap_complete::Shell, carriers: &Carriers) -> String {
             })
         });
     }
+    // `send --status` takes a code or a name.
+    let statuses: Vec<String> = crate::model::statuses::Status::all()
+        .flat_map(|s| [s.code().to_string(), s.name().to_owned()])
+        .collect();
+    cmd = cmd.mut_subcommand("send", |s| {
+        s.mut_arg("status", |a| {
+            a.value_parser(clap::builder::PossibleValuesParser::new(statuses))
+        })
+    });
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, "simulate", &mut out);
     String::from_utf8_lossy(&out).into_owned()

@@ -5,6 +5,7 @@ mod commands;
 mod error;
 mod manual;
 mod merge;
+mod paths;
 mod run;
 mod select;
 mod send;
@@ -124,6 +125,8 @@ async fn dispatch(cli: Cli) -> Result<u8, AppError> {
             report::print(&describe::statuses_table(i18n::current()));
         }
         Some(Command::Graph(args)) => commands::graph(&global, &args)?,
+        Some(Command::Paths(args)) => paths::paths(&global, &args)?,
+        Some(Command::Coverage(args)) => paths::coverage(&global, &args)?,
         Some(Command::Schema(args)) => match args.kind {
             SchemaChoice::Scenario => {
                 report::print(&describe::scenario_schema_text(&load_carriers(&global)?));

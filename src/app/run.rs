@@ -93,6 +93,10 @@ async fn prepare(
     cancel: &watch::Receiver<bool>,
 ) -> Result<Prepared, AppError> {
     let seed = args.seed.unwrap_or_else(scenario::random_seed);
+    if args.step && (args.events.is_some() || global.quiet) {
+        // Both turn the live view off, and with it the line that says what the keys do.
+        return Err(AppError::Usage(t!("step.without_view").into_owned()));
+    }
     let steering = if args.step { Some(steering()?) } else { None };
     // Without --jobs every scenario starts at once, so no scenario is left for --fail-fast to hold.
     if args.fail_fast && args.jobs.is_none() {

@@ -180,12 +180,12 @@ pub(super) async fn send(global: &GlobalArgs, args: SendArgs) -> Result<u8, AppE
             lang,
             style,
         });
-        human(&format!("{line}\n"));
+        // -q: only what went wrong.
+        if !(global.quiet && matches!(step.outcome, StepOutcome::Passed(_))) {
+            human(&format!("{line}\n"));
+        }
         if record.credentials_refused {
             human(&run_cmd::credentials_refused(&tokens));
-        }
-        if matches!(step.outcome, StepOutcome::NotSent(_)) {
-            tracing::debug!("the update was not sent");
         }
     }
     let code = report::exit_code(&record);

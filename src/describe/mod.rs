@@ -5,8 +5,10 @@
 //! Every function here is pure and returns text or a JSON value; the CLI decides where it goes.
 
 mod graph;
+pub mod listing;
 pub mod new;
 mod schema;
+pub mod suite;
 mod tables;
 
 pub use graph::{GraphFormat, graph};

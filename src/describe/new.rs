@@ -230,7 +230,7 @@ pub fn paths_for(carrier: &Carrier) -> Vec<PathKind> {
 }
 
 /// A typical time from the status before `status` on its path to `status`.
-fn typical_delay(status: Status) -> Duration {
+pub(super) fn typical_delay(status: Status) -> Duration {
     let secs = match status {
         AwaitingRider | RiderAssigned => 0,
         AtStore => 4 * 60,
@@ -251,7 +251,7 @@ fn typical_delay(status: Status) -> Duration {
 }
 
 /// `action_msg` for a status, in Chinese and English.
-fn action_msg(status: Status) -> String {
+pub(super) fn action_msg(status: Status) -> String {
     let text = match status {
         RiderAssigned => "骑手已接单 / rider accepted the order",
         AtStore => "骑手已到店 / rider arrived at the store",
@@ -421,7 +421,7 @@ fn story(path: PathKind, carrier: &Carrier, statuses: &[Status]) -> String {
 
 /// `text` as comment lines of at most about 96 characters, broken at spaces; leading spaces
 /// are kept, line breaks in `text` become spaces, and an empty text is a bare `#`.
-fn comment_lines(text: &str) -> Vec<String> {
+pub(super) fn comment_lines(text: &str) -> Vec<String> {
     const WIDTH: usize = 96;
     let flat: String = text
         .chars()
@@ -448,7 +448,7 @@ fn comment_lines(text: &str) -> Vec<String> {
 
 /// `text` as a YAML scalar that reads back as this exact string: plain when that is safe,
 /// else double-quoted.
-fn yaml_text(text: &str) -> String {
+pub(super) fn yaml_text(text: &str) -> String {
     let first = text.chars().next();
     let looks_like_other_type = matches!(
         text.to_ascii_lowercase().as_str(),

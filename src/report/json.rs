@@ -38,6 +38,7 @@ pub fn write(
     let document = Streamed {
         head: head(plan, record, ctx),
         scenarios: Scenarios { plan, record, ctx },
+        coverage: super::coverage::of_run(plan, record),
     };
     serde_json::to_writer_pretty(&mut *out, &document)?;
     out.write_all(b"\n")
@@ -48,6 +49,8 @@ struct Streamed<'a> {
     #[serde(flatten)]
     head: Head,
     scenarios: Scenarios<'a>,
+    /// Which edges of each carrier's graph the run's accepted steps took.
+    coverage: crate::model::coverage::Coverage,
 }
 
 struct Scenarios<'a> {

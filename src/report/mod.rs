@@ -1,6 +1,7 @@
 //! What a person reads: one line per event as it happens, then a summary per scenario and for
 //! the run, and the exit code the run earned.
 
+pub mod coverage;
 pub mod events;
 pub mod html;
 pub mod json;

@@ -16,6 +16,7 @@ mod layers;
 mod merchant;
 mod merchant_flow;
 mod nightly;
+mod paths;
 mod push;
 mod release;
 mod reliability;

@@ -100,6 +100,9 @@ async fn send_moves_an_order_the_merchant_created_one_allowed_step_at_a_time() {
         run.stdout
     );
     assert_eq!(order_state(&platform, "send-1").await, (201, 2));
+    // -q: only what went wrong.
+    let run = send(&platform, "send-1", "202").arg("-q").run().await;
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
     run.assert_no_secrets(&[platform.token.expose()]);
 }
 
@@ -179,6 +182,8 @@ async fn send_streams_a_runs_events_and_writes_its_json_report() {
     let run = send(&platform, "send-3", "102")
         .args(["--events", "jsonl", "--report-json"])
         .arg(&report)
+        // serve's push settings in the environment are no concern of send's.
+        .env("SIMULATE_PUSH_TOKEN", "abc")
         .run()
         .await;
     assert_eq!(run.code, 0, "{}", run.all_output());
@@ -397,4 +402,34 @@ async fn order_get(base: &str, token: &str, order: &str) -> Value {
         .json()
         .await
         .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn completions_offer_carriers_and_every_status_to_send() {
+    let bash = Sim::new().args(["completions", "bash"]).run().await;
+    assert_eq!(bash.code, 0, "{}", bash.all_output());
+    let send = bash
+        .stdout
+        .split("simulate__subcmd__send)")
+        .nth(1)
+        .expect("a case for send");
+    let after = |option: &str| {
+        send.split(&format!("{option})"))
+            .nth(1)
+            .and_then(|s| s.lines().nth(1))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let statuses = after("--status");
+    for word in ["101", "302", "delivered", "recipient_refused"] {
+        assert!(
+            statuses.split(['"', ' ']).any(|w| w == word),
+            "{word} not offered: {statuses}"
+        );
+    }
+    assert!(
+        after("--carrier").contains("dada"),
+        "{}",
+        after("--carrier")
+    );
 }

@@ -125,4 +125,22 @@ async fn step_off_a_terminal_is_refused_before_anything() {
         run.stderr
     );
     assert!(run.stdout.is_empty(), "nothing ran: {}", run.stdout);
+    // Without the live view there is nothing to show the keys in; plan has nothing to steer.
+    for extra in [&["--events", "jsonl"][..], &["-q"][..]] {
+        let run = Sim::new()
+            .args(["--local", "--step"])
+            .args(extra)
+            .path(&file)
+            .run()
+            .await;
+        assert_eq!(run.code, 2, "{extra:?}: {}", run.all_output());
+        assert!(
+            run.stderr.contains("which --events and -q turn off"),
+            "{}",
+            run.stderr
+        );
+    }
+    let run = Sim::new().args(["plan", "--step"]).path(&file).run().await;
+    assert_eq!(run.code, 2, "{}", run.all_output());
+    assert!(run.stderr.contains("plan sends nothing"), "{}", run.stderr);
 }

@@ -12,6 +12,7 @@
 //! table.
 
 mod compact;
+mod coverage;
 mod header;
 mod measure;
 mod orders;
@@ -100,6 +101,9 @@ pub fn write(
         .as_bytes(),
     )?;
     out.write_all(header::header(plan, record, ctx, &orders, &totals, verdict).as_bytes())?;
+    out.write_all(
+        coverage::section(plan, &crate::report::coverage::of_run(plan, record), lang).as_bytes(),
+    )?;
     if compact {
         let full = compact::in_full(&orders, &late);
         out.write_all(compact::table(&orders, &full, lang).as_bytes())?;
