@@ -132,9 +132,26 @@ pub(super) fn new_scenario(global: &GlobalArgs, args: &NewArgs) -> Result<(), Ap
         error,
     })?;
     // A note, not an error: where the file went and what to do next.
-    let note = t!("new.wrote", path = file.display().to_string());
+    let note = t!(
+        "new.wrote",
+        path = file.display().to_string(),
+        command = check_command(global, file)
+    );
     crate::base::console::err(&format!("{note}\n"));
     Ok(())
+}
+
+/// "simulate check [--carriers FILE] PATH": what checks a file just written, with the carrier
+/// table it was written from.
+pub(super) fn check_command(global: &GlobalArgs, path: &std::path::Path) -> String {
+    match &global.carriers {
+        Some(carriers) => format!(
+            "simulate check --carriers {} {}",
+            carriers.display(),
+            path.display()
+        ),
+        None => format!("simulate check {}", path.display()),
+    }
 }
 
 pub(super) fn graph(global: &GlobalArgs, args: &GraphArgs) -> Result<(), AppError> {

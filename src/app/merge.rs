@@ -20,6 +20,17 @@ pub(super) fn merge(global: &GlobalArgs, args: &MergeArgs) -> Result<u8, AppErro
         junit: args.report_junit.as_ref(),
         html: args.report_html.as_ref(),
     };
+    // The same shard twice (a careless glob) would count its orders twice.
+    let mut seen = std::collections::BTreeSet::new();
+    for path in &args.reports {
+        let identity = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        if !seen.insert(identity) {
+            return Err(AppError::Invalid {
+                message: t!("merge.twice", path = path.display().to_string()).into_owned(),
+                help: Some(t!("merge.twice_help").into_owned()),
+            });
+        }
+    }
     // A report that could not be written is known before any is read.
     paths.prepare()?;
     let documents = args

@@ -149,7 +149,8 @@ pub(super) fn new_suite(global: &GlobalArgs, args: &NewArgs) -> Result<(), AppEr
             carrier = carrier.id,
             dir = dir.display(),
             paths = path_count,
-            negatives = negative_count
+            negatives = negative_count,
+            command = super::commands::check_command(global, dir)
         )
     ));
     Ok(())

@@ -221,26 +221,22 @@ fn scenario(
     Ok((plan, record, pushes))
 }
 
-/// The carrier the report names, as the table knows it (for its names), with the version,
-/// `delivery_id` and call the report gives; a carrier the table does not know gets its id as
-/// its names.
+/// The carrier the report names, as the table knows it (for its names and graph), with the
+/// version, `delivery_id` and call the report gives; a carrier the table does not know is an
+/// error that asks for the carriers file the shards ran with.
 fn carrier(shape: &ScenarioShape, carriers: &Carriers) -> Result<Arc<Carrier>, Unreadable> {
     let call = match shape.call.as_str() {
         name if name == Api::Realmock.name() => Call::Realmock,
         name if name == Api::TestUpdate.name() => Call::TestUpdateOrder,
         _ => Call::None,
     };
-    let found = carriers.find(&shape.carrier);
-    let mut carrier = match found.or_else(|| carriers.all().first()) {
-        Some(carrier) => Carrier::clone(carrier),
-        None => return Err(Unreadable("no carrier table to read it with".to_owned())),
+    // Another carrier's graph would give the merged coverage wrong edges, without a word.
+    let Some(found) = carriers.find(&shape.carrier) else {
+        return Err(Unreadable(
+            rust_i18n::t!("merge.unknown_carrier", carrier = shape.carrier.as_str()).into_owned(),
+        ));
     };
-    if found.is_none() {
-        carrier.id.clone_from(&shape.carrier);
-        carrier.name_en.clone_from(&shape.carrier);
-        carrier.name_zh.clone_from(&shape.carrier);
-        carrier.aliases.clear();
-    }
+    let mut carrier = Carrier::clone(found);
     carrier.version.clone_from(&shape.carrier_version);
     carrier.delivery_id.clone_from(&shape.delivery_id);
     carrier.call = call;
@@ -394,6 +390,27 @@ mod tests {
 
     fn carriers() -> Carriers {
         Carriers::builtin().unwrap_or_else(|_| panic!("built-in carriers"))
+    }
+
+    #[test]
+    fn a_carrier_the_table_does_not_know_asks_for_its_carriers_file() {
+        let (plan, record, ctx) = fixture();
+        let text = json_text(&plan, &record, &ctx);
+        let carrier = plan.scenarios[0].carrier.id.clone();
+        let renamed = text.replace(
+            &format!("\"carrier\": \"{carrier}\""),
+            "\"carrier\": \"acme\"",
+        );
+        assert_ne!(renamed, text, "the fixture names its carrier");
+        let Err((index, why)) = merge(vec![read(&renamed)], &carriers()) else {
+            panic!("merged a report of a carrier the table does not know");
+        };
+        assert_eq!(index, 0);
+        assert!(
+            why.0.contains("`acme`") && why.0.contains("--carriers"),
+            "{}",
+            why.0
+        );
     }
 
     #[test]

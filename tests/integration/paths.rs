@@ -102,6 +102,13 @@ async fn all_paths_pass_check_and_cover_every_move() {
             new.stderr
         );
         assert_eq!(yaml_files(&out).len(), paths, "{carrier}");
+        // The hint checks the suite with the carrier table it was written from.
+        let hint = if carrier == "loopy" {
+            format!("simulate check --carriers {} ", carriers_file.display())
+        } else {
+            "simulate check ".to_owned()
+        };
+        assert!(new.stderr.contains(&hint), "{carrier}: {}", new.stderr);
         let with_carriers = |sim: Sim| {
             if carrier == "loopy" {
                 sim.arg("--carriers").path(&carriers_file)

@@ -209,6 +209,19 @@ async fn merge_names_a_report_it_cannot_read() {
             "{run:?}"
         );
     }
+    // The same report twice would count its orders twice.
+    let run = Sim::new()
+        .args(["report", "merge"])
+        .arg(&notes)
+        .arg(dir.path().join(".").join("notes.json"))
+        .run()
+        .await;
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("is given twice: its orders would be counted twice"),
+        "{run:?}"
+    );
 }
 
 #[tokio::test]
