@@ -11,7 +11,7 @@ fn normalize_zh(text: &str) -> String {
     let text = normalize(text);
     let rules = [
         (r" \(晚 [0-9a-z.]+\)", ""),
-        (r"最大延迟 [0-9a-z.]+(（[^）]*）)?", "最大延迟 N"),
+        (r"最大迟到 [0-9a-z.]+(（[^）]*）)?", "最大迟到 N"),
         (r"种子 \d+", "种子 N"),
     ];
     let mut out = text;

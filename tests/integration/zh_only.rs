@@ -131,7 +131,7 @@ async fn the_html_report_is_labelled_in_the_chosen_language() {
     let dir = tempfile::tempdir().unwrap();
     let labels = [
         ("Settings", "设置"),
-        ("Worst lateness", "最大延迟"),
+        ("Worst lateness", "最大迟到"),
         ("Started", "开始"),
         ("Exit code", "退出码"),
         ("Not sent", "未发送"),
@@ -549,7 +549,7 @@ async fn a_late_local_run_sums_up_in_chinese() {
     let summary = run.stdout.lines().last().unwrap_or_default();
     assert!(
         summary.starts_with("失败：1 个场景，2 个步骤：2 个通过")
-            && summary.contains("；最大延迟 ")
+            && summary.contains("；最大迟到 ")
             && summary.ends_with("对接的是本地模拟器，不是微信"),
         "{}",
         run.all_output()
